@@ -1,0 +1,211 @@
+"""Command-line interface: ``cfgmft`` (console script) and ``python -m cfgmft``.
+
+Contract: bad input of any kind gets one line on stderr naming the argument and exit
+code 2, never a traceback. Heavy modules (sympy, matplotlib) are imported only by the
+commands that need them, so ``cfgmft theory`` answers quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from . import CONVENTION, __version__
+from .errors import NumericalError, ParameterError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+# -- argument types: each names the allowed range in its message -----------------------------
+
+def _real(lo=None, lo_open=False, allow_inf=False, what="a number"):
+    def parse(text):
+        try:
+            x = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        if lo is not None and (x < lo or (lo_open and x == lo)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return x
+    return parse
+
+
+def _int(lo, what):
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if n < lo:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return n
+    return parse
+
+
+def _classes(text):
+    if text.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'inf', got {text!r}") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'inf' (K < 2 has no guidance), got {text!r}")
+    return n
+
+
+def _schedule(text):
+    from .schedules import parse_schedule
+
+    try:
+        return parse_schedule(text)
+    except ParameterError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--schedule: ")) from None
+
+
+def _add_problem_args(p: argparse.ArgumentParser) -> None:
+    """The problem flags shared by ``theory`` (and, later, ``simulate``)."""
+    p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
+                   help="prior of the class means (default: gaussian)")
+    p.add_argument("--sigma2", type=_real(0.0, True, what="a finite number > 0"), default=1.0,
+                   help="class variance sigma2 > 0 (default: 1)")
+    k = p.add_mutually_exclusive_group()
+    k.add_argument("--alpha", type=_real(0.0, what="a finite number >= 0"),
+                   help="exponential regime K = e^(alpha d), alpha >= 0")
+    k.add_argument("--classes", type=_classes, default=math.inf,
+                   help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
+    p.add_argument("--d", type=_int(2, "an integer >= 2"), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--omega", type=_real(-1.0, what="a finite number >= -1"),
+                   help="constant guidance strength omega >= -1 (guidance scale w = 1 + omega)")
+    g.add_argument("--schedule", type=_schedule, metavar="SPEC",
+                   help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
+    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
+                   help="reverse SDE or probability-flow ODE (default: sde)")
+    p.add_argument("--T", type=_real(0.0, True, allow_inf=True, what="a finite number > 0 or 'inf'"), default=None,
+                   help="start time of sampling (default: the T -> infinity limit)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cfgmft", description="Statistical physics of classifier-free guidance on Gaussian mixtures.")
+    parser.add_argument("--version", action="version", version=f"cfgmft {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("derive", help="print the derived equations and closed forms")
+    p.add_argument("--format", choices=("text", "latex", "json"), default="text")
+
+    p = sub.add_parser("theory", help="the theory's prediction for one problem")
+    _add_problem_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
+    p.add_argument("--quick", action="store_true", help="small Monte Carlo (about a minute)")
+    p.add_argument("--out", default="results/reproduce", help="output folder (default: results/reproduce)")
+    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=20260223, help="random seed (default: 20260223)")
+    return parser
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def _problem_from_args(args):
+    from .params import Guidance, Mixture, Problem, Sampler
+
+    mixture = Mixture(sigma2=args.sigma2, prior=args.prior,
+                      classes=None if args.alpha is not None else args.classes,
+                      alpha=args.alpha, d=args.d)
+    guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
+    sampler = Sampler(kind=args.sampler, T=args.T)
+    return Problem(mixture, guidance, sampler)
+
+
+def cmd_theory(args) -> int:
+    from .api import predict
+
+    problem = _problem_from_args(args)
+    result = predict(problem)
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print(format_prediction(result))
+    return 0
+
+
+def format_prediction(r: dict) -> str:
+    """A readable table of a prediction (the JSON object of ``cfgmft theory --json``)."""
+    T = "infinity (limit)" if r["T"] is None else f"{r['T']:g}"
+    scale = "" if r["omega"] is None else f"   (guidance scale w = 1 + omega = {1 + r['omega']:g})"
+    lines = [
+        f"cfgmft {r['version']} theory: {r['theory']}",
+        f"  prior {r['prior']}, sigma2 = {r['sigma2']:g}, classes = {r['classes']}, sampler = {r['sampler']}, T = {T}",
+        f"  guidance {r['schedule_spec']}{scale}",
+        f"  convention: {r['convention']}; {r['precision']}; method: {r['method']}",
+        "",
+        f"  {'quantity':<12} {'value':>20}   meaning",
+    ]
+    meaning = {
+        "m_final": "E[m], m = x.mu_c/|mu_c|^2 (exact sampling: 1)",
+        "mean_shift": "E[m] - 1",
+        "var_ratio": "v_perp / sigma2 (exact sampling: 1)",
+        "kl_per_dim": "KL(generated || target) / d",
+        "t_commit": "commitment time",
+        "t_condense": "condensation time",
+        "t_collapse": "collapse time",
+        "margin": "log-likelihood margin per dimension",
+    }
+    for key, text in meaning.items():
+        v = r[key]
+        val = "n/a" if v is None else f"{v:.12g}"
+        lines.append(f"  {key:<12} {val:>20}   {text}")
+    for note in r.get("notes", []):
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def cmd_derive(args) -> int:
+    from .theory_report import derive_report
+
+    print(derive_report(args.format))
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from .reproduce import reproduce
+
+    path = reproduce(out=args.out, quick=args.quick, seed=args.seed)
+    print(f"report written to {path}")
+    return 0
+
+
+COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "reproduce": cmd_reproduce}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ParameterError as e:
+        sys.stderr.write(f"cfgmft {args.command}: error: {e}\n")
+        return EXIT_BAD_INPUT
+    except NumericalError as e:
+        sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"cfgmft {args.command}: interrupted\n")
+        return 130
+
+
+__all__ = ["main", "build_parser", "format_prediction", "CONVENTION"]

@@ -1,0 +1,217 @@
+"""Problem objects shared by every layer: the mixture, the guidance and the sampler.
+
+Every value is validated at construction; a bad one raises
+:class:`~cfgmft.errors.ParameterError` (a ``ValueError``) naming the argument and the
+allowed range. Hot kernels downstream assume valid input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ParameterError, check_choice, check_int, check_real
+from .schedules import OMEGA_MIN, Constant, Schedule, as_schedule
+
+__all__ = ["Mixture", "Guidance", "Sampler", "Problem", "PRIORS", "SAMPLERS", "DEFAULT_MC_T"]
+
+PRIORS = ("gaussian", "sphere", "given")
+SAMPLERS = ("sde", "ode")
+
+#: Start time used by Monte Carlo when the theory's ``T -> infinity`` is asked for:
+#: the sampler's start ``N(0, I)`` differs from ``P_T`` by ``O(e^{-T})`` in the mean.
+DEFAULT_MC_T = 12.0
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture:
+    """A Gaussian mixture of ``K`` equal-weight classes ``N(mu_k, sigma2 I_d)``.
+
+    Parameters
+    ----------
+    sigma2 : float > 0
+        Class variance.
+    prior : 'gaussian' | 'sphere' | 'given'
+        Prior of the class means: ``N(0, I_d)``, uniform on the sphere of radius
+        ``sqrt(d)``, or the user's ``means`` (then ``K`` and ``d`` come from its shape).
+    classes : int >= 2 or ``math.inf``
+        Number of classes ``K``; ``inf`` is the infinite-class (continuum) limit.
+    alpha : float >= 0, optional
+        Exponential regime ``K = round(e^{alpha d})``; excludes ``classes``. ``alpha = 0`` is
+        the sub-exponential limit of the ``d -> infinity`` theory.
+    d : int >= 2, optional
+        Dimension. Not needed by the ``d -> infinity`` theory.
+    means : (K, d) array, optional
+        Given class means (``prior='given'``).
+    target : int
+        Index ``c`` of the target class, ``0 <= c < K``.
+    """
+
+    sigma2: float = 1.0
+    prior: str = "gaussian"
+    classes: float = math.inf
+    alpha: float | None = None
+    d: int | None = None
+    means: np.ndarray | None = field(default=None, repr=False)
+    target: int = 0
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        set_("sigma2", check_real("sigma2", self.sigma2, lo=0.0, lo_open=True))
+        if self.means is not None:
+            means = np.asarray(self.means, dtype=np.float64)
+            if means.ndim != 2 or means.shape[0] < 2 or means.shape[1] < 2:
+                raise ParameterError("means", f"must be a (K, d) array with K >= 2 and d >= 2, got shape {means.shape}")
+            if not np.all(np.isfinite(means)):
+                raise ParameterError("means", "must be finite")
+            if self.prior not in ("given", "gaussian"):  # 'gaussian' is only the default
+                raise ParameterError("prior", f"must be 'given' when means are passed, got {self.prior!r}")
+            if self.alpha is not None:
+                raise ParameterError("alpha", "cannot be combined with given means")
+            if self.d is not None and int(self.d) != means.shape[1]:
+                raise ParameterError("d", f"must equal the means' dimension {means.shape[1]}, got {self.d!r}")
+            means.setflags(write=False)
+            set_("means", means)
+            set_("prior", "given")
+            set_("classes", int(means.shape[0]))
+            set_("d", int(means.shape[1]))
+        else:
+            check_choice("prior", self.prior, ("gaussian", "sphere"))
+            if self.d is not None:
+                set_("d", check_int("d", self.d, lo=2))
+            if self.alpha is not None:
+                if self.classes is not math.inf and self.classes is not None:
+                    raise ParameterError("alpha", "give either alpha or classes, not both")
+                set_("alpha", check_real("alpha", self.alpha, lo=0.0))
+                set_("classes", None)
+                if self.d is not None and self.alpha > 0 and self.K < 2:
+                    raise ParameterError("alpha", f"K = round(e^(alpha d)) = {self.K} < 2 at d = {self.d}; need alpha >= {math.log(1.5) / self.d:.6g}")
+            elif self.classes is None or (isinstance(self.classes, float) and math.isinf(self.classes) and self.classes > 0):
+                set_("classes", math.inf)
+            else:
+                set_("classes", check_int("classes", self.classes, lo=2))
+        if self.classes is not None and self.classes is not math.inf:
+            set_("target", check_int("target", self.target, lo=0, hi=int(self.classes) - 1))
+        else:
+            set_("target", check_int("target", self.target, lo=0))
+
+    @property
+    def regime(self) -> str:
+        """``'infinite'`` (K -> inf at fixed d), ``'exponential'`` (K = e^{alpha d}) or
+        ``'finite'`` (a fixed K)."""
+        if self.alpha is not None:
+            return "exponential"
+        return "infinite" if self.classes == math.inf else "finite"
+
+    @property
+    def K(self):
+        """Number of classes (``math.inf`` in the infinite-class limit; for the exponential
+        regime ``round(e^{alpha d})``, which needs ``d``)."""
+        if self.alpha is None:
+            return self.classes
+        if self.d is None:
+            raise ParameterError("d", "is needed to turn alpha into a number of classes K = round(e^(alpha d))")
+        return int(round(math.exp(self.alpha * self.d)))
+
+    @property
+    def alpha_effective(self) -> float:
+        """``log(K)/d``: the exponential rate that a finite ``K`` at dimension ``d`` stands for."""
+        if self.alpha is not None:
+            return self.alpha
+        if self.classes == math.inf:
+            return math.inf
+        if self.d is None:
+            raise ParameterError("d", "is needed to read a finite number of classes as alpha = log(K)/d")
+        return math.log(self.classes) / self.d
+
+    def to_dict(self) -> dict:
+        return {
+            "prior": self.prior,
+            "sigma2": self.sigma2,
+            "classes": "inf" if self.classes == math.inf else self.classes,
+            "alpha": self.alpha,
+            "d": self.d,
+            "target": self.target,
+        }
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """CFG guidance ``s = (1+omega(t)) s_c - omega(t) s_u``: a constant ``omega`` or a schedule.
+
+    The diffusers/EDM guidance scale is ``w = 1 + omega``.
+    """
+
+    schedule: Schedule
+
+    def __init__(self, omega=None, schedule=None):
+        if (omega is None) == (schedule is None):
+            raise ParameterError("omega", "give exactly one of omega (a number) or schedule")
+        if omega is not None:
+            sched = Constant(check_real("omega", omega, lo=OMEGA_MIN))
+        else:
+            sched = as_schedule(schedule)
+        object.__setattr__(self, "schedule", sched)
+
+    @property
+    def is_constant(self) -> bool:
+        return isinstance(self.schedule, Constant)
+
+    @property
+    def omega(self) -> float | None:
+        """The constant guidance strength, or ``None`` for a time-dependent schedule."""
+        return self.schedule.omega if self.is_constant else None
+
+    def __call__(self, t):
+        return self.schedule(t)
+
+    def to_dict(self) -> dict:
+        return {"omega": self.omega, "schedule": self.schedule.to_json(), "schedule_spec": self.schedule.spec}
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """The sampler: reverse SDE or probability-flow ODE, from ``T`` down to 0.
+
+    ``T=None`` means the ``T -> infinity`` limit (theory: exact limit; Monte Carlo: starts
+    at :data:`DEFAULT_MC_T`). ``steps`` is the number of integration steps of Monte Carlo.
+    """
+
+    kind: str = "sde"
+    T: float | None = None
+    steps: int = 400
+
+    def __post_init__(self):
+        check_choice("sampler", self.kind, SAMPLERS)
+        if self.T is not None:
+            if isinstance(self.T, float) and math.isinf(self.T) and self.T > 0:
+                object.__setattr__(self, "T", None)
+            else:
+                object.__setattr__(self, "T", check_real("T", self.T, lo=0.0, lo_open=True))
+        object.__setattr__(self, "steps", check_int("steps", self.steps, lo=1))
+
+    @property
+    def T_mc(self) -> float:
+        """The start time Monte Carlo uses."""
+        return DEFAULT_MC_T if self.T is None else self.T
+
+    def to_dict(self) -> dict:
+        return {"sampler": self.kind, "T": self.T, "steps": self.steps}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A mixture, a guidance and a sampler: everything a prediction or a simulation needs."""
+
+    mixture: Mixture
+    guidance: Guidance
+    sampler: Sampler
+
+    def to_dict(self) -> dict:
+        out = {}
+        out.update(self.mixture.to_dict())
+        out.update(self.guidance.to_dict())
+        out.update(self.sampler.to_dict())
+        return out

@@ -1,0 +1,625 @@
+"""Exact scores of the noised Gaussian mixture and its infinite-class limits.
+
+Conventions (MODEL.md, sections 1-3). Forward Ornstein-Uhlenbeck process
+``dx = -x dt + sqrt(2) dB``, ``Delta_t = 1 - e^{-2t}``. Class ``k`` is ``N(mu_k, sigma2 I_d)``,
+noised to ``P_t(x|k) = N(e^{-t} mu_k, Gamma_t I_d)`` with ``Gamma_t = sigma2 e^{-2t} + Delta_t``.
+The unconditional density is ``P_t = (1/K) sum_k P_t(x|k)``.
+
+Every denoiser below exposes the posterior mean of the class mean under the unconditional
+model, ``E[mu | x, t] = sum_k w_k(x, t) mu_k``, with the class posteriors
+
+    w_k = softmax_k( e^{-t} x.mu_k / Gamma_t - e^{-2t} |mu_k|^2 / (2 Gamma_t) ),
+
+because every score used in this package is a function of it:
+
+* unconditional score ``s_u = -(x - e^{-t} E[mu|x,t]) / Gamma_t``;
+* conditional score of a class of mean ``mu_c``: ``s_c = -(x - e^{-t} mu_c) / Gamma_t``;
+* guided score (classifier-free guidance with strength ``omega``, convention
+  ``s = (1 + omega) s_c - omega s_u``; the diffusers/EDM guidance scale is ``w = 1 + omega``)
+
+      s = -x / Gamma_t + (e^{-t} / Gamma_t) D(x, t),
+      D = (1 + omega) mu_c - omega E[mu | x, t].
+
+:func:`guided_mean` (``D``) and :func:`guided_score` are the single definition of guidance
+used by the samplers and the Monte Carlo.
+
+Arrays are float64. ``x`` is an ``(N, d)`` array of points (a single ``(d,)`` point is also
+accepted by the public methods and returned with the same shape); ``t`` is a scalar time.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from scipy import special
+
+__all__ = [
+    "NonFiniteError",
+    "Gamma",
+    "Denoiser",
+    "FiniteMixture",
+    "ContinuumGaussian",
+    "ContinuumSphere",
+    "bessel_ratio",
+    "log_vmf_partition",
+    "cond_score",
+    "guided_mean",
+    "guided_score",
+]
+
+
+class NonFiniteError(FloatingPointError):
+    """A NaN or an infinity appeared in a score computation."""
+
+
+def Gamma(t, sigma2):
+    """``Gamma_t = sigma2 e^{-2t} + (1 - e^{-2t})``, written with ``expm1`` so that it keeps
+    full relative precision as ``t -> 0`` (where it tends to ``sigma2``)."""
+    t = np.asarray(t, dtype=np.float64)
+    return sigma2 * np.exp(-2.0 * t) - np.expm1(-2.0 * t)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_sigma2(sigma2) -> float:
+    if not isinstance(sigma2, numbers.Real) or isinstance(sigma2, bool):
+        raise TypeError(f"sigma2 must be a real number, got {type(sigma2).__name__}")
+    sigma2 = float(sigma2)
+    if not (math.isfinite(sigma2) and sigma2 > 0.0):
+        raise ValueError(f"sigma2 must be finite and > 0, got {sigma2}")
+    return sigma2
+
+
+def _check_t(t) -> float:
+    if not isinstance(t, numbers.Real) or isinstance(t, bool):
+        arr = np.asarray(t)
+        if arr.ndim != 0:
+            raise ValueError(f"t must be a scalar time, got an array of shape {arr.shape}")
+        t = arr.item()
+    t = float(t)
+    if not (math.isfinite(t) and t >= 0.0):
+        raise ValueError(f"t must be finite and >= 0, got {t}")
+    return t
+
+
+def _check_x(x, d):
+    """Return ``(x2d, was_1d)`` with ``x2d`` a float64 ``(N, d)`` array."""
+    x = np.asarray(x, dtype=np.float64)
+    was_1d = x.ndim == 1
+    if was_1d:
+        x = x[None, :]
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (N, d) or (d,), got shape {x.shape}")
+    if d is not None and x.shape[1] != d:
+        raise ValueError(f"x has dimension {x.shape[1]} but the denoiser has d = {d}")
+    if not np.all(np.isfinite(x)):
+        raise NonFiniteError("x contains NaN or infinite entries")
+    return x, was_1d
+
+
+def _check_mu(mu_c, d):
+    mu_c = np.asarray(mu_c, dtype=np.float64)
+    if mu_c.ndim != 1:
+        raise ValueError(f"mu_c must be a 1-d array of shape (d,), got shape {mu_c.shape}")
+    if d is not None and mu_c.shape[0] != d:
+        raise ValueError(f"mu_c has dimension {mu_c.shape[0]} but the problem has d = {d}")
+    if not np.all(np.isfinite(mu_c)):
+        raise NonFiniteError("mu_c contains NaN or infinite entries")
+    return mu_c
+
+
+def _check_omega(omega) -> float:
+    if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
+        arr = np.asarray(omega)
+        if arr.ndim != 0:
+            raise ValueError("omega must be a scalar here (use the sampler for schedules omega(t))")
+        omega = arr.item()
+    omega = float(omega)
+    if not math.isfinite(omega):
+        raise ValueError(f"omega must be finite, got {omega}")
+    return omega
+
+
+def _ensure_finite(arr, what: str, t: float):
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise NonFiniteError(f"{what} at t = {t!r}: {bad} non-finite entries (NaN or inf)")
+    return arr
+
+
+def _restore(arr, was_1d):
+    return arr[0] if was_1d else arr
+
+
+# ----------------------------------------------------------------------------- base class
+
+
+class Denoiser:
+    """Common interface: the posterior mean of the class mean and the noised log-density.
+
+    Subclasses implement ``_posterior_mean(x, t)`` (and ``_log_density(x, t)``) on validated
+    input: ``x`` a float64 ``(N, d)`` array, ``t`` a float. The public methods validate.
+
+    Attributes
+    ----------
+    sigma2 : float
+        Class variance.
+    d : int or None
+        Dimension (``None`` when any dimension is accepted).
+    """
+
+    sigma2: float
+    d: int | None = None
+
+    # -- to implement
+    def _posterior_mean(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _log_density(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- public
+    def posterior_mean(self, x, t):
+        """``E[mu | x, t]`` under the unconditional model; shape of ``x``."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        return _restore(self._posterior_mean(x, t), was_1d)
+
+    def log_density(self, x, t):
+        """``log P_t(x)`` of the unconditional model; shape ``(N,)`` (scalar for one point)."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        return _restore(_ensure_finite(self._log_density(x, t), "log_density", t), was_1d)
+
+    def uncond_score(self, x, t):
+        """``grad log P_t(x) = -(x - e^{-t} E[mu|x,t]) / Gamma_t``."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        E = self._posterior_mean(x, t)
+        s = -(x - math.exp(-t) * E) / float(Gamma(t, self.sigma2))
+        return _restore(_ensure_finite(s, "uncond_score", t), was_1d)
+
+
+# ----------------------------------------------------------------------------- finite mixture
+
+
+class FiniteMixture(Denoiser):
+    """Equal-weight mixture of ``K`` Gaussians ``N(mu_k, sigma2 I_d)``, exact noised scores.
+
+    Parameters
+    ----------
+    means : array_like, shape (K, d)
+        Class means.
+    sigma2 : float
+        Class variance (``> 0``).
+    chunk_size : int
+        Number of classes processed at once. Every sum over classes is a streaming
+        (online) log-sum-exp over chunks: a running maximum of the logits and running sums of
+        the weights and of the weights times the means, rescaled whenever the maximum grows.
+        Memory is ``O(N * chunk_size + N * d)`` whatever ``K``; no ``N x K`` array is formed
+        (except by :meth:`posterior_weights`, meant for small ``K``). The streamed sums
+        differ between chunk sizes only by rounding (relative ``~1e-15``).
+
+    Notes
+    -----
+    The logits ``l_k = a_t x.mu_k - b_t |mu_k|^2``, ``a_t = e^{-t}/Gamma_t``,
+    ``b_t = e^{-2t}/(2 Gamma_t)``, reach ``O(d / sigma2)`` as ``t -> 0``; only their
+    differences matter and they are taken against the running maximum, so nothing overflows.
+    """
+
+    def __init__(self, means, sigma2, chunk_size: int = 2048):
+        means = np.array(means, dtype=np.float64, order="C")
+        if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
+            raise ValueError(f"means must be a (K, d) array with K, d >= 1, got shape {means.shape}")
+        if not np.all(np.isfinite(means)):
+            raise ValueError("means contains NaN or infinite entries")
+        if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+        self.means = means
+        self.means.setflags(write=False)
+        self.sigma2 = _check_sigma2(sigma2)
+        self.chunk_size = int(chunk_size)
+        self.K, self.d = means.shape
+        self.norms2 = np.einsum("kd,kd->k", means, means)
+        self.norms2.setflags(write=False)
+
+    def __repr__(self):
+        return f"FiniteMixture(K={self.K}, d={self.d}, sigma2={self.sigma2}, chunk_size={self.chunk_size})"
+
+    # -- internals
+    def _coefficients(self, t: float):
+        G = float(Gamma(t, self.sigma2))
+        e = math.exp(-t)
+        return e / G, e * e / (2.0 * G)
+
+    def _chunks(self):
+        for start in range(0, self.K, self.chunk_size):
+            yield start, min(start + self.chunk_size, self.K)
+
+    def _stream(self, x: np.ndarray, t: float, want_mean: bool = True):
+        """Online log-sum-exp over class chunks.
+
+        Returns ``(E, lse)``: the posterior mean ``sum_k w_k mu_k`` (``None`` unless
+        ``want_mean``) and ``lse = log sum_k exp(l_k)``.
+        """
+        a, b = self._coefficients(t)
+        N = x.shape[0]
+        run_max = np.full(N, -np.inf)
+        S = np.zeros(N)
+        M = np.zeros((N, self.d)) if want_mean else None
+        for start, stop in self._chunks():
+            mu = self.means[start:stop]
+            L = x @ mu.T
+            L *= a
+            L -= b * self.norms2[start:stop]
+            new_max = np.maximum(run_max, L.max(axis=1))
+            # first chunk: exp(-inf - finite) = 0 wipes the (empty) running sums
+            scale = np.exp(run_max - new_max)
+            L -= new_max[:, None]
+            np.exp(L, out=L)
+            S *= scale
+            S += L.sum(axis=1)
+            if want_mean:
+                M *= scale[:, None]
+                M += L @ mu
+            run_max = new_max
+        lse = run_max + np.log(S)
+        E = M / S[:, None] if want_mean else None
+        return E, lse
+
+    def _posterior_mean(self, x, t):
+        E, _ = self._stream(x, t)
+        return _ensure_finite(E, "FiniteMixture.posterior_mean", t)
+
+    def _posterior_mean_and_lse(self, x, t):
+        E, lse = self._stream(x, t)
+        _ensure_finite(E, "FiniteMixture.posterior_mean", t)
+        return E, _ensure_finite(lse, "FiniteMixture log-partition", t)
+
+    def _logit_of(self, x, t, mu):
+        a, b = self._coefficients(t)
+        return a * (x @ mu) - b * float(mu @ mu)
+
+    def _log_density(self, x, t):
+        _, lse = self._stream(x, t, want_mean=False)
+        G = float(Gamma(t, self.sigma2))
+        return (
+            lse
+            - math.log(self.K)
+            - np.einsum("nd,nd->n", x, x) / (2.0 * G)
+            - 0.5 * self.d * math.log(2.0 * math.pi * G)
+        )
+
+    # -- public
+    def posterior_mean_and_log_partition(self, x, t):
+        """``(E[mu|x,t], log sum_k exp(l_k))`` in one streamed pass."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        E, lse = self._posterior_mean_and_lse(x, t)
+        return _restore(E, was_1d), _restore(lse, was_1d)
+
+    def logits(self, x, t, classes=None):
+        """Dense logits ``l_k(x, t)``, shape ``(N, len(classes))``; ``classes`` defaults to all
+        ``K`` (small ``K`` only)."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        idx = np.arange(self.K) if classes is None else np.atleast_1d(np.asarray(classes, dtype=np.int64))
+        a, b = self._coefficients(t)
+        L = a * (x @ self.means[idx].T) - b * self.norms2[idx]
+        return _restore(L, was_1d)
+
+    def posterior_weights(self, x, t, max_elements: int = 50_000_000):
+        """Dense class posteriors ``w_k(x, t)``, shape ``(N, K)``.
+
+        For small ``K`` and tests only: it materialises the ``N x K`` array and refuses when
+        ``N * K > max_elements``. Use :meth:`posterior_mean` or :meth:`target_weight` for large
+        ``K``.
+        """
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        if x.shape[0] * self.K > max_elements:
+            raise MemoryError(
+                f"posterior_weights would form an N x K = {x.shape[0]} x {self.K} array "
+                f"(> max_elements = {max_elements}); use posterior_mean / target_weight"
+            )
+        L = self.logits(x, t)
+        L -= L.max(axis=1, keepdims=True)
+        W = np.exp(L)
+        W /= W.sum(axis=1, keepdims=True)
+        return _restore(_ensure_finite(W, "posterior_weights", t), was_1d)
+
+    def target_weight(self, x, t, c):
+        """Posterior weight ``w_c(x, t)`` of one class, streamed over the others; shape ``(N,)``.
+
+        ``c`` is a class index, or a mean vector (then the weight of a class with that mean,
+        which is ``w_c`` when the vector is one of the means).
+        """
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        mu = self.means[self._index(c)] if _is_index(c) else _check_mu(c, self.d)
+        _, lse = self._stream(x, t, want_mean=False)
+        return _restore(np.exp(self._logit_of(x, t, mu) - lse), was_1d)
+
+    def class_index(self, mu_c):
+        """Index of the class whose mean equals ``mu_c`` exactly, or ``None``."""
+        mu_c = _check_mu(mu_c, self.d)
+        hits = np.flatnonzero(np.all(self.means == mu_c, axis=1))
+        return int(hits[0]) if hits.size else None
+
+    def _index(self, c) -> int:
+        c = int(c)
+        if not 0 <= c < self.K:
+            raise ValueError(f"class index c must be in [0, {self.K - 1}], got {c}")
+        return c
+
+    def cond_score(self, x, t, c):
+        """``grad log P_t(x|c) = -(x - e^{-t} mu_c) / Gamma_t`` for class index ``c``."""
+        return cond_score(x, t, self.means[self._index(c)], self.sigma2)
+
+    def guided_score(self, x, t, c, omega):
+        """Guided score toward class index ``c``; see :func:`guided_score`."""
+        return guided_score(self, x, t, self.means[self._index(c)], self.sigma2, omega)
+
+    def bayes_classify(self, x, c=None, t: float = 0.0):
+        """Streamed Bayes classifier of the whole mixture at time ``t`` (default ``t = 0``).
+
+        Returns ``(argmax, margin)``: ``argmax`` is the index of the most probable class
+        (shape ``(N,)``). If ``c`` is given, ``margin`` is the per-dimension log-likelihood
+        margin of class ``c`` over its best competitor,
+        ``[log P_t(x|c) - max_{k != c} log P_t(x|k)] / d`` (``None`` without ``c`` or when
+        ``K = 1``).
+        """
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        c = None if c is None else self._index(c)
+        a, b = self._coefficients(t)
+        N = x.shape[0]
+        best_val = np.full(N, -np.inf)
+        best_idx = np.zeros(N, dtype=np.int64)
+        comp_val = np.full(N, -np.inf)  # best over k != c
+        for start, stop in self._chunks():
+            L = a * (x @ self.means[start:stop].T) - b * self.norms2[start:stop]
+            j = L.argmax(axis=1)
+            v = L[np.arange(N), j]
+            upd = v > best_val
+            best_val = np.where(upd, v, best_val)
+            best_idx = np.where(upd, start + j, best_idx)
+            if c is not None:
+                if start <= c < stop:
+                    L[:, c - start] = -np.inf
+                if stop - start > (1 if start <= c < stop else 0):
+                    comp_val = np.maximum(comp_val, L.max(axis=1))
+        margin = None
+        if c is not None and self.K > 1:
+            margin = (self._logit_of(x, t, self.means[c]) - comp_val) / self.d
+            margin = _restore(margin, was_1d)
+        return _restore(best_idx, was_1d), margin
+
+
+def _is_index(c) -> bool:
+    return isinstance(c, (numbers.Integral, np.integer)) and not isinstance(c, bool)
+
+
+# ----------------------------------------------------------------------------- continuum limits
+
+
+class ContinuumGaussian(Denoiser):
+    """Infinite-class limit with the ``gaussian`` prior (``mu ~ N(0, I_d)``).
+
+    The unconditional density is ``N(0, (1 + sigma2) I)`` at ``t = 0``, noised to
+    ``N(0, G_t I)`` with ``G_t = e^{-2t}(1 + sigma2) + Delta_t = 1 + sigma2 e^{-2t}``.
+    The posterior of ``mu`` given ``x_t`` is Gaussian with mean
+
+        E[mu | x, t] = e^{-t} x / G_t,
+
+    so that ``-(x - e^{-t} E[mu|x,t]) / Gamma_t = -x / G_t`` (because ``G_t - e^{-2t} = Gamma_t``).
+    Any dimension is accepted unless ``d`` is given.
+    """
+
+    def __init__(self, sigma2, d: int | None = None):
+        self.sigma2 = _check_sigma2(sigma2)
+        if d is not None and (not isinstance(d, numbers.Integral) or d < 1):
+            raise ValueError(f"d must be None or an integer >= 1, got {d!r}")
+        self.d = None if d is None else int(d)
+
+    def __repr__(self):
+        return f"ContinuumGaussian(sigma2={self.sigma2}, d={self.d})"
+
+    def G(self, t):
+        """Variance of the noised unconditional density, ``G_t = 1 + sigma2 e^{-2t}``."""
+        return 1.0 + self.sigma2 * np.exp(-2.0 * np.asarray(t, dtype=np.float64))
+
+    def _posterior_mean(self, x, t):
+        return (math.exp(-t) / float(self.G(t))) * x
+
+    def _log_density(self, x, t):
+        G = float(self.G(t))
+        return -np.einsum("nd,nd->n", x, x) / (2.0 * G) - 0.5 * x.shape[1] * math.log(2.0 * math.pi * G)
+
+
+def bessel_ratio(nu, kappa):
+    """``A_nu(kappa) = I_nu(kappa) / I_{nu-1}(kappa)`` for ``nu >= 1/2``, ``kappa >= 0``, vectorised.
+
+    Uses the exponentially scaled ``scipy.special.ive`` where it is representable, and
+    otherwise (small ``kappa`` relative to ``nu``, where ``ive`` underflows) the continued
+    fraction ``A_nu = kappa / (2 nu + kappa A_{nu+1})`` evaluated by backward recurrence.
+    ``A_nu(0) = 0``; ``A_nu(kappa) -> 1 - (2 nu - 1) / (2 kappa)`` as ``kappa -> inf``.
+    """
+    nu = float(nu)
+    k = np.asarray(kappa, dtype=np.float64)
+    out = np.zeros_like(k)
+    pos = k > 0
+    kp = k[pos]
+    with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+        num = special.ive(nu, kp)
+        den = special.ive(nu - 1.0, kp)
+        r = num / den
+    # ive is accurate and far from underflow here; elsewhere fall back on the continued fraction
+    good = (den > 1e-250) & (num > 1e-250) & np.isfinite(r)
+    if not np.all(good):
+        kb = kp[~good]
+        n_terms = 60 + int(math.ceil(float(kb.max())))
+        R = np.zeros_like(kb)
+        for j in range(n_terms, -1, -1):
+            R = kb / (2.0 * (nu + j) + kb * R)
+        r[~good] = R
+    out[pos] = r
+    return out
+
+
+# Gauss-Legendre nodes on [0, 1] for the integral representation of the vMF log-partition
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
+_GL_X = 0.5 * (_GL_X + 1.0)
+_GL_W = 0.5 * _GL_W
+
+
+def log_vmf_partition(d: int, kappa):
+    """``log E_u[exp(kappa u.e)]`` for ``u`` uniform on the unit sphere of ``R^d`` (``d >= 2``).
+
+    Equals ``log[Gamma(d/2) (2/kappa)^{d/2-1} I_{d/2-1}(kappa)]``, evaluated with ``ive`` where
+    representable, by its power series for ``kappa^2 <= nu + 1`` (``nu = d/2 - 1``), and where
+    ``ive`` underflows (``kappa`` small against ``d`` in large ``d``) by
+    ``int_0^kappa A_{d/2}(s) ds`` (the derivative of the log-partition is the vMF mean
+    resultant ``A_{d/2}``) by 64-point Gauss-Legendre quadrature. Vanishes at ``kappa = 0``.
+    """
+    nu = 0.5 * d - 1.0
+    k = np.asarray(kappa, dtype=np.float64)
+    out = np.zeros_like(k)
+    # small kappa: the series log 0F1(; nu+1; kappa^2/4), term ratio <= 1/4, 30 terms
+    z = 0.25 * k * k
+    small = z <= 0.25 * (nu + 1.0)
+    zs = z[small]
+    term = np.ones_like(zs)
+    acc = np.zeros_like(zs)
+    for j in range(30):
+        term = term * zs / ((j + 1.0) * (nu + 1.0 + j))
+        acc += term
+    out[small] = np.log1p(acc)
+    rest = ~small
+    kr = k[rest]
+    with np.errstate(under="ignore", divide="ignore"):
+        iv = special.ive(nu, kr)
+    res = np.empty_like(kr)
+    good = iv > 1e-250
+    kg = kr[good]
+    res[good] = np.log(iv[good]) + kg + special.gammaln(0.5 * d) + nu * np.log(2.0 / kg)
+    if not np.all(good):
+        kb = kr[~good]
+        s = kb[:, None] * _GL_X[None, :]
+        res[~good] = kb * (bessel_ratio(0.5 * d, s.ravel()).reshape(s.shape) @ _GL_W)
+    out[rest] = res
+    return out
+
+
+class ContinuumSphere(Denoiser):
+    """Infinite-class limit with the ``sphere`` prior (``mu`` uniform on the sphere of radius
+    ``sqrt(d)``).
+
+    Given ``x_t`` the posterior of the direction of ``mu`` is von Mises-Fisher with
+    concentration ``kappa = e^{-t} sqrt(d) |x| / Gamma_t``, hence
+
+        E[mu | x, t] = sqrt(d) A_{d/2}(kappa) x / |x|,   A_nu = I_nu / I_{nu-1}.
+
+    ``log_density`` is the exact normalised density
+    ``-|x|^2/(2 Gamma_t) - d e^{-2t}/(2 Gamma_t) - (d/2) log(2 pi Gamma_t) + log_vmf_partition(d, kappa)``;
+    the vMF log-partition is accurate to ~1e-14 relative for all ``kappa`` (see
+    :func:`log_vmf_partition`).
+    """
+
+    def __init__(self, d: int, sigma2):
+        if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 2:
+            raise ValueError(f"d must be an integer >= 2 for the sphere prior, got {d!r}")
+        self.d = int(d)
+        self.sigma2 = _check_sigma2(sigma2)
+
+    def __repr__(self):
+        return f"ContinuumSphere(d={self.d}, sigma2={self.sigma2})"
+
+    def _kappa(self, x, t):
+        G = float(Gamma(t, self.sigma2))
+        r = np.sqrt(np.einsum("nd,nd->n", x, x))
+        return math.exp(-t) * math.sqrt(self.d) * r / G, r
+
+    def _posterior_mean(self, x, t):
+        kappa, r = self._kappa(x, t)
+        A = bessel_ratio(0.5 * self.d, kappa)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(r > 0, math.sqrt(self.d) * A / r, 0.0)
+        return _ensure_finite(f[:, None] * x, "ContinuumSphere.posterior_mean", t)
+
+    def _log_density(self, x, t):
+        G = float(Gamma(t, self.sigma2))
+        kappa, r = self._kappa(x, t)
+        return (
+            -(r**2) / (2.0 * G)
+            - self.d * math.exp(-2.0 * t) / (2.0 * G)
+            - 0.5 * self.d * math.log(2.0 * math.pi * G)
+            + log_vmf_partition(self.d, kappa)
+        )
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def cond_score(x, t, mu_c, sigma2):
+    """Conditional score ``grad log P_t(x|c) = -(x - e^{-t} mu_c) / Gamma_t``."""
+    sigma2 = _check_sigma2(sigma2)
+    mu_c = _check_mu(mu_c, None)
+    x, was_1d = _check_x(x, mu_c.shape[0])
+    t = _check_t(t)
+    return _restore(-(x - math.exp(-t) * mu_c) / float(Gamma(t, sigma2)), was_1d)
+
+
+def _guided_mean(denoiser, x, t, mu_c, omega, E=None):
+    """``D = (1 + omega) mu_c - omega E[mu|x,t]`` on validated input (hot path).
+
+    ``E`` may be passed when already computed; with ``omega == 0`` it is not needed and
+    ``D = mu_c`` (exact conditional sampling)."""
+    if omega == 0.0:
+        return np.broadcast_to(mu_c, x.shape)
+    if E is None:
+        E = denoiser._posterior_mean(x, t)
+    return (1.0 + omega) * mu_c - omega * E
+
+
+def guided_mean(denoiser, x, t, mu_c, omega):
+    """The guided target ``D(x, t) = (1 + omega) mu_c - omega E[mu | x, t]``.
+
+    With it the guided score is ``s = -x / Gamma_t + (e^{-t} / Gamma_t) D`` (see
+    :func:`guided_score`). Shape of ``x``.
+    """
+    mu_c = _check_mu(mu_c, denoiser.d)
+    x, was_1d = _check_x(x, mu_c.shape[0])
+    t = _check_t(t)
+    omega = _check_omega(omega)
+    D = np.array(_guided_mean(denoiser, x, t, mu_c, omega))
+    return _restore(_ensure_finite(D, "guided_mean", t), was_1d)
+
+
+def guided_score(denoiser, x, t, mu_c, sigma2, omega):
+    """Classifier-free guided score toward the class of mean ``mu_c``.
+
+    ``s = (1 + omega) s_c - omega s_u = -x / Gamma_t + (e^{-t} / Gamma_t) D``, with
+    ``s_c = -(x - e^{-t} mu_c)/Gamma_t``, ``s_u = -(x - e^{-t} E[mu|x,t])/Gamma_t`` and
+    ``D = (1 + omega) mu_c - omega E[mu|x,t]``. ``omega`` is the guidance strength
+    (guidance scale ``w = 1 + omega`` in the diffusers/EDM convention); ``omega = 0`` is the
+    conditional score. ``sigma2`` must equal ``denoiser.sigma2`` (or be ``None``).
+
+    Raises :class:`NonFiniteError` if the result is not finite.
+    """
+    if sigma2 is None:
+        sigma2 = denoiser.sigma2
+    sigma2 = _check_sigma2(sigma2)
+    if sigma2 != denoiser.sigma2:
+        raise ValueError(f"sigma2 = {sigma2} differs from the denoiser's sigma2 = {denoiser.sigma2}")
+    mu_c = _check_mu(mu_c, denoiser.d)
+    x, was_1d = _check_x(x, mu_c.shape[0])
+    t = _check_t(t)
+    omega = _check_omega(omega)
+    G = float(Gamma(t, sigma2))
+    D = _guided_mean(denoiser, x, t, mu_c, omega)
+    s = (math.exp(-t) * D - x) / G
+    return _restore(_ensure_finite(s, "guided_score", t), was_1d)
