@@ -24,6 +24,7 @@ import numpy as np
 
 from . import CONVENTION, __version__
 from .errors import ParameterError
+from .params import DEFAULT_MC_T
 from .schedules import (Constant, CosineRamp, Interval, LinearRamp, LowHighLow, NegativeWindow,
                         Schedule)
 
@@ -79,7 +80,7 @@ def _mc(denoiser, mu_c, sigma2, omega, sampler, s: Settings, seed, n=None):
     from .validation.montecarlo import run_monte_carlo
 
     return run_monte_carlo(denoiser, mu_c, sigma2, omega, sampler, n=n or s.n, steps=s.steps,
-                           T=12.0, rng=seed)
+                           T=DEFAULT_MC_T, rng=seed).estimates
 
 
 def _agree(mc_mean, mc_se, theory) -> bool:
@@ -87,7 +88,7 @@ def _agree(mc_mean, mc_se, theory) -> bool:
 
 
 def _ms(est) -> tuple[float, float]:
-    return float(est.mean), float(est.stderr)
+    return float(est.value), float(est.stderr)
 
 
 def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223) -> Path:
@@ -147,7 +148,7 @@ def _claim_c1(s: Settings, out: Path):
         for i, w in enumerate(s.omegas_mc):
             th = _theory("gaussian", s.sigma2, w, smp)
             mc = _mc(den, mu_c, s.sigma2, w, smp, s, seed=s.seed + 17 * i + (0 if smp == "sde" else 1000))
-            m, m_se = _ms(mc.m_final)
+            m, m_se = _ms(mc.m)
             v, v_se = _ms(mc.var_ratio)
             agree = _agree(m, m_se, th.m_final) and _agree(v, v_se, th.var_ratio)
             distorted = True if w == 0 else (m - 1 > AGREE_K * m_se and 1 - v > AGREE_K * v_se)
@@ -220,7 +221,7 @@ def _claim_c4(s: Settings, out: Path):
             mu_c = draw_means(1, d, prior, rng=s.seed + 101 * j)[0]
             den = ContinuumGaussian(s.sigma2) if prior == "gaussian" else ContinuumSphere(d, s.sigma2)
             mc = _mc(den, mu_c, s.sigma2, w, smp, s, seed=s.seed + 7 * j + (0 if prior == "gaussian" else 500))
-            m, m_se = _ms(mc.m_final)
+            m, m_se = _ms(mc.m)
             v, v_se = _ms(mc.var_ratio)
             th = th_g if prior == "gaussian" else th_s
             agree = _agree(m, m_se, th.m_final) and _agree(v, v_se, th.var_ratio)
@@ -238,7 +239,7 @@ def _claim_c4(s: Settings, out: Path):
         means = draw_means(K, d, "gaussian", rng=s.seed + 999 + i)
         den = FiniteMixture(means, s.sigma2)
         mc = _mc(den, means[0], s.sigma2, w, smp, s, seed=s.seed + 3 * i + 2000, n=s.n_finite)
-        m, m_se = _ms(mc.m_final)
+        m, m_se = _ms(mc.m)
         v, v_se = _ms(mc.var_ratio)
         finite.append(dict(K=K, d=d, m_mc=m, m_se=m_se, v_mc=v, v_se=v_se))
 
@@ -340,7 +341,7 @@ def _claim_c5(s: Settings, out: Path):
             th = _theory("gaussian", s.sigma2, sc, smp)
             mc = _mc(den, mu_c, s.sigma2, sc, smp, s, seed=s.seed + 31 * i + (0 if smp == "sde" else 700))
             v, v_se = _ms(mc.var_ratio)
-            m, m_se = _ms(mc.m_final)
+            m, m_se = _ms(mc.m)
             agree = _agree(v, v_se, th.var_ratio) and _agree(m, m_se, th.m_final)
             mc_ok &= agree
             mc_rows.append(dict(schedule=sc.spec, sampler=smp, v_theory=th.var_ratio, v_mc=v, v_se=v_se,

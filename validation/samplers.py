@@ -7,31 +7,57 @@ Sampling runs backward in ``tau = T - t`` from ``x_T ~ N(0, I_d)`` to ``t = 0``:
 * probability-flow ODE: ``dx/dtau = x + s(x, t)``,
 
 with the guided score (:func:`cfgmft.validation.scores.guided_score`, convention
-``s = (1 + omega) s_c - omega s_u``)
+``s = (1 + omega) s_c - omega s_u``, guidance scale ``w = 1 + omega``)
 
     s = -x / Gamma_t + (e^{-t} / Gamma_t) D(x, t),   D = (1 + omega(t)) mu_c - omega(t) E[mu | x, t].
 
-The integrator. Over a step from ``t1`` down to ``t0 < t1`` the drift is linear in ``x`` plus
-a source proportional to ``D``; ``D`` is frozen at its value at the step start ``(x_{t1}, t1)``
-and the linear part is integrated exactly (exponential Euler). Writing
-``h = t1 - t0`` and ``Gamma_i = Gamma_{t_i}``:
+Frozen-D step (``scheme='frozen'``, ``order=1``). Over a step from ``t1`` down to ``t0 < t1``
+the drift is linear in ``x`` plus a source proportional to ``D``; ``D`` is frozen at
+``(x_{t1}, t1)`` and the linear part is integrated exactly. With ``h = t1 - t0`` and
+``Gamma_i = Gamma_{t_i}``:
 
-* ODE: ``dx/dt = -(1 - 1/Gamma_t) x - (e^{-t}/Gamma_t) D`` with ``1/Gamma_t - 1 = Gamma_t'/(2 Gamma_t)``,
-  so the homogeneous solution is ``x ~ sqrt(Gamma_t)`` and ``e^{-t} D`` is a particular
-  solution:
-
-      Phi = sqrt(Gamma_0 / Gamma_1),   x_0 = Phi x_1 + (e^{-t0} - Phi e^{-t1}) D.
-
+* ODE: ``dx/dt = -(1 - 1/Gamma_t) x - (e^{-t}/Gamma_t) D`` and ``1/Gamma_t - 1 = Gamma_t'/(2 Gamma_t)``,
+  so the homogeneous solution is ``x ~ sqrt(Gamma_t)``, and ``e^{-t} D`` is a particular
+  solution:  ``Phi = sqrt(Gamma_0/Gamma_1)``, ``x_0 = Phi x_1 + (e^{-t0} - Phi e^{-t1}) D``.
 * SDE: the backward drift coefficient is ``1 - 2/Gamma_t = -1 - Gamma_t'/Gamma_t``, so
-  ``Phi = e^{-h} Gamma_0 / Gamma_1``; ``e^{-t} D`` is again a particular solution, and the
-  Ito noise integral has variance ``int 2 Phi(t -> t0)^2 dt = Gamma_0 - Phi^2 Gamma_1``:
-
-      x_0 = Phi x_1 + (e^{-t0} - Phi e^{-t1}) D + sqrt(Gamma_0 - Phi^2 Gamma_1) xi.
+  ``Phi = e^{-h} Gamma_0/Gamma_1``; ``e^{-t} D`` is again a particular solution, and the Ito
+  integral of the noise has variance ``int 2 Phi(t -> t0)^2 dt = Gamma_0 - Phi^2 Gamma_1``:
+  ``x_0 = Phi x_1 + (e^{-t0} - Phi e^{-t1}) D + sqrt(Gamma_0 - Phi^2 Gamma_1) xi``.
 
 Both maps are exact whenever ``D`` is constant along the step, e.g. ``omega = 0`` (exact
-conditional sampling in a single step from ``N(e^{-T} mu_c, Gamma_T I)``). The coefficients are
-evaluated through ``expm1``/``log1p`` so that they stay accurate for tiny steps near ``t = 0``.
-The scheme is first order in the step size for ``omega != 0``.
+conditional sampling in a single step from ``N(e^{-T} mu_c, Gamma_T I)``). This is DPM-Solver++(1)
+and its SDE variant with ``alpha_t = e^{-t}``, ``sigma_t^2 = Gamma_t``. It is first order, and
+its error constant grows quickly with ``omega``: the term ``-omega E[mu|x,t]`` is linear in
+``x`` with slope ``~ e^{-t}/G`` and is treated explicitly. For the Gaussian continuum at
+``omega = 2``, ``sigma2 = 0.1`` it needs ~10^4 steps for a 0.4% variance error.
+
+Local-Gaussian step (``scheme='local_gaussian'``, default). At ``(x_1, t_1)`` the unconditional
+posterior is replaced by that of a Gaussian prior ``mu ~ N(m0, v I)`` matched to the exact
+posterior mean ``E_1`` and per-dimension posterior variance ``c_1 = tr Cov[mu|x_1,t_1]/d``:
+``c_1 = v Gamma_1 / H_1``, ``H_t = v e^{-2t} + Gamma_t``, ``m0 = E_1 - (v e^{-t1}/Gamma_1)(x_1 - e^{-t1} E_1)``.
+Under that model the guided dynamics over the step is CFG between two Gaussians, linear with
+scalar coefficients, and is integrated exactly. With ``P(t0, t)`` the homogeneous propagator,
+
+* ODE: ``P = (Gamma_0/Gamma_t)^{(1+omega)/2} (H_t/H_0)^{omega/2}``,
+  ``x_0 = P x_1 + (e^{-t0} - P e^{-t1}) mu_c + omega I_H (mu_c - m0)``, ``I_H = int_{t0}^{t1} P e^{-t}/H_t dt``;
+* SDE: ``P = e^{-(t-t0)} (Gamma_0/Gamma_t)^{1+omega} (H_t/H_0)^{omega}``,
+  ``x_0 = P x_1 + (e^{-t0} - P e^{-t1}) mu_c + 2 omega J_H (mu_c - m0) + sqrt(Q) xi``, with
+  ``J_H = int P e^{-t}/H_t dt`` and ``Q = int 2 P^2 dt = Gamma_0 - P^2 Gamma_1 - 4 omega int P^2 v e^{-2t}/H_t dt``
+
+(``(1+omega) int P e^{-t}/Gamma_t - omega int P e^{-t}/H_t = e^{-t0} - P e^{-t1}`` because
+``e^{-t} z`` solves the dynamics when ``mu_c = m0 = z``). The remaining integrals are done by
+8-point Gauss-Legendre quadrature in ``lambda`` over each step. ``v = 0`` gives back the
+frozen-D step. The step is exact for the Gaussian continuum (``v = 1``, ``m0 = 0`` at all
+times) for any ``omega`` and any number of steps, and for a committed finite mixture
+(``w_c = 1``: ``v = 0``, ``m0 = mu_c``); in between its error comes from the change of
+``(v, m0)`` along the step.
+
+Second order (``order=2``, default). The residual ``r = E[mu|x,t] - E_model(x, t)`` of the
+current step's model is taken linear in ``lambda``, with the slope given by the residual at the
+previous step start (zero at the current one). It enters the score as ``e^{-t} r / Gamma_t``
+and its contribution is integrated with the same quadrature (for ``scheme='frozen'`` this is
+DPM-Solver++(2M) and its SDE variant). It costs no extra score evaluation. A step whose
+predecessor had ``omega = 0`` (no evaluation) is first order.
 
 Randomness and batching. The ``n`` samples are cut into fixed blocks of ``block_size`` rows;
 block ``j`` owns the generator ``PCG64(SeedSequence(entropy, spawn_key=(..., j)))`` derived
@@ -39,7 +65,8 @@ from ``rng``, which draws the block's ``x_T`` (``block_size x d``) and then one
 ``block_size x d`` standard normal array per step (SDE only). A batch touching part of a
 block re-creates that block's generator and keeps the rows it needs. Hence, for a given
 ``rng`` and ``block_size``, the output does not depend on ``batch_size`` (up to the rounding
-of the matrix products, ~1e-16 relative) nor on the chunking of the classes.
+of the matrix products, ~1e-16 relative) nor on the chunking of the classes, and the first
+``n'`` samples of a run with ``n > n'`` are those of the run with ``n'``.
 """
 
 from __future__ import annotations
@@ -52,16 +79,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .mixture import as_seed_sequence
-from .scores import (
-    Gamma,
-    NonFiniteError,
-    _check_mu,
-    _check_sigma2,
-    _guided_mean,
-)
+from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean
 
 __all__ = [
     "SAMPLERS",
+    "SCHEMES",
+    "DEFAULT_SCHEME",
+    "DEFAULT_ORDER",
     "GRIDS",
     "RECORDS",
     "DEFAULT_STEPS",
@@ -73,11 +97,21 @@ __all__ = [
 ]
 
 SAMPLERS = ("sde", "ode")
+SCHEMES = ("local_gaussian", "frozen")
+#: Default integration scheme.
+DEFAULT_SCHEME = "local_gaussian"
+#: Default order (2: multistep correction of the frozen model).
+DEFAULT_ORDER = 2
 GRIDS = ("logsnr", "edm", "uniform")
 RECORDS = ("w_c", "m", "r")
 
-#: Default number of steps (see the module README / report for the convergence study).
-DEFAULT_STEPS = 200
+#: Default number of steps. With the default grid, scheme and order the discretisation error is
+#: second order, ~C / steps^2. Measured on exponential-regime mixtures (ODE, common x_T, against
+#: 3200 steps; d = 12-32, K = 120-3000, omega = 2-8, sigma2 = 0.02-0.1): at 400 steps the bias of
+#: the mean overlap is 1-2e-4 and that of the variance ratio 1e-4 to 7.5e-4, i.e. 0.1-0.7 standard
+#: errors of a 4000-sample run; at 800 steps it is four times smaller (<= 0.2 standard errors).
+#: The Gaussian continuum is integrated exactly at any number of steps.
+DEFAULT_STEPS = 800
 #: Default time grid.
 DEFAULT_GRID = "logsnr"
 
@@ -127,6 +161,10 @@ def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho
       (they resolve the ``t ~ sigma2`` layer where ``Gamma_t`` goes from ``sigma2`` to ``2t``),
       and for ``t >~ 1`` they become uniform in ``t`` (``lambda ~ 2t``), where the class
       posteriors and ``E[mu|x,t]`` still evolve on ``O(1)`` time scales.
+      The local-Gaussian step coefficients are integrated on the same variable. On
+      exponential-regime mixtures this grid gives a ~4x smaller error than ``'edm'`` at equal
+      steps (the commitment of the class posterior happens at ``t = O(1)``, which EDM
+      spacing under-resolves).
     * ``'edm'``: EDM spacing (Karras et al. 2022) with exponent ``rho`` of the effective noise
       level ``sqrt(sigma2 + e^{2t} - 1)`` between its values at ``T`` and ``0``.
     * ``'uniform'``: uniform in ``t`` (reference only; it wastes steps at large ``t`` and
@@ -200,6 +238,114 @@ def step_coefficients(t1, t0, sigma2: float, sampler: str):
     raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
 
 
+def _lambda(t, sigma2):
+    """Grid variable ``lambda(t) = log(e^{2t} Gamma_t) = log(sigma2 + e^{2t} - 1)``; ``dt = Gamma_t dlambda / 2``."""
+    return np.log(sigma2 + np.expm1(2.0 * np.asarray(t, dtype=np.float64)))
+
+
+def _t_of_lambda(lam, sigma2):
+    log_s2 = math.log(sigma2)
+    return 0.5 * np.log1p(sigma2 * np.expm1(np.asarray(lam, dtype=np.float64) - log_s2))
+
+
+_NQ = 8
+_QX, _QW = np.polynomial.legendre.leggauss(_NQ)
+_QX = 0.5 * (_QX + 1.0)
+_QW = 0.5 * _QW
+
+
+def _local_prior(x1, E1, c1, t1, sigma2):
+    """Local Gaussian model of the unconditional posterior at ``(x1, t1)``.
+
+    Returns ``(v, m0)`` such that a Gaussian prior ``mu ~ N(m0, v I)`` reproduces the posterior
+    mean ``E1`` and the per-dimension posterior variance ``c1 = v Gamma_1 / (v e^{-2t1} + Gamma_1)``.
+    ``v`` is capped where the posterior is wider than any Gaussian prior allows.
+    """
+    G1 = float(Gamma(t1, sigma2))
+    e1 = math.exp(-2.0 * t1)
+    v = c1 * G1 / (G1 - np.minimum(c1 * e1, 0.999 * G1))
+    m0 = E1 - (v * math.exp(-t1) / G1)[:, None] * (x1 - math.exp(-t1) * E1)
+    return v, m0
+
+
+def _nodes(t1, t0, sigma2):
+    """Gauss-Legendre nodes uniform in ``lambda`` over ``[t0, t1]``: ``(lambda_j, t_j, Gamma_j, dt_j)``
+    (``dt = Gamma dlambda / 2``)."""
+    l1, l0 = float(_lambda(t1, sigma2)), float(_lambda(t0, sigma2))
+    lj = l0 + (l1 - l0) * _QX
+    tj = np.clip(_t_of_lambda(lj, sigma2), t0, t1)
+    Gj = Gamma(tj, sigma2)
+    return lj, l1, tj, Gj, _QW * (l1 - l0) * 0.5 * Gj
+
+
+def _frozen_step(x1, D1, slope, omega, t1, t0, sigma2, sampler, xi, Phi, coef, noise_std):
+    """Frozen-D step with the closed-form coefficients (``v = 0``); ``slope`` (of ``E[mu|x,t]``
+    in ``lambda``) adds the second-order term ``-(src) int P e^{-t}/Gamma_t (lambda - lambda_1) dt * slope``."""
+    x0 = Phi * x1 + coef * D1
+    if slope is not None:
+        lj, l1, tj, Gj, dtj = _nodes(t1, t0, sigma2)
+        G0 = float(Gamma(t0, sigma2))
+        if sampler == "ode":
+            P = np.sqrt(G0 / Gj)
+            src = omega
+        else:
+            P = np.exp(-(tj - t0)) * G0 / Gj
+            src = 2.0 * omega
+        x0 -= (src * float(np.sum(P * np.exp(-tj) * dtj / Gj * (lj - l1)))) * slope
+    if sampler == "sde":
+        x0 += noise_std * xi
+    return x0
+
+
+def _guided_step(x1, mu_c, m0, v, slope, omega, t1, t0, sigma2, sampler, xi):
+    """One exponential-integrator step from ``t1`` down to ``t0`` of CFG between the class
+    ``N(e^{-t} mu_c, Gamma_t I)`` and the local unconditional model ``N(e^{-t} m0, H_t I)``,
+    ``H_t = v e^{-2t} + Gamma_t``, plus, if ``slope`` is given, a residual
+    ``r = (lambda(t) - lambda(t1)) slope`` added to the model's posterior mean.
+
+    ``v`` (``(N,)``) and ``slope`` (``(N, d)`` or ``None``) are per sample. ``xi``: standard
+    normal draw (SDE) or ``None``.
+    """
+    s2 = sigma2
+    h = t1 - t0
+    G1 = float(Gamma(t1, s2))
+    G0 = float(Gamma(t0, s2))
+    e0 = math.exp(-2.0 * t0)
+    H0 = v * e0 + G0
+    lj, l1, tj, Gj, dtj = _nodes(t1, t0, s2)
+    # time offsets from t0 (nodes, then the step end t1)
+    taus = np.append(tj - t0, h)
+    ex = np.expm1(-2.0 * taus)
+    Gs = np.append(Gj, G1)
+    log_G0_over = np.log1p((1.0 - s2) * e0 * ex / Gs)  # log(Gamma_0 / Gamma_t)
+    Hs = v[:, None] * np.exp(-2.0 * (t0 + taus))[None, :] + Gs[None, :]
+    log_H_over = np.log1p(((v + s2 - 1.0) * e0)[:, None] * ex[None, :] / H0[:, None])  # log(H_t / H_0)
+    if sampler == "ode":
+        logP = 0.5 * (1.0 + omega) * log_G0_over[None, :] + 0.5 * omega * log_H_over
+        src_factor = omega
+    else:
+        logP = -taus[None, :] + (1.0 + omega) * log_G0_over[None, :] + omega * log_H_over
+        src_factor = 2.0 * omega
+    P = np.exp(logP[:, :-1])
+    logP01 = logP[:, -1]
+    P01 = np.exp(logP01)
+    kern = P * (np.exp(-tj) * dtj)[None, :] / Hs[:, :-1]  # P(t0,t) e^{-t} / H_t dt at the nodes
+    x0 = P01[:, None] * x1
+    x0 += (-math.exp(-t0) * np.expm1(logP01 - h))[:, None] * mu_c
+    x0 += (src_factor * kern.sum(axis=1))[:, None] * (mu_c - m0)
+    if slope is not None:
+        # the residual r enters the score as e^{-t} r / Gamma_t
+        kern_G = P * (np.exp(-tj) * dtj / Gj)[None, :]
+        x0 -= (src_factor * (kern_G @ (lj - l1)))[:, None] * slope
+    if sampler == "sde":
+        # Q = int 2 P^2 dt = Gamma_0 - P01^2 Gamma_1 - 4 omega int P^2 v e^{-2t} / H dt
+        corr = (P * P * (v[:, None] * (np.exp(-2.0 * tj) * dtj)[None, :]) / Hs[:, :-1]).sum(axis=1)
+        base = -G0 * np.expm1(2.0 * logP01 - log_G0_over[-1])
+        Q = np.maximum(base - 4.0 * omega * corr, 0.0)
+        x0 += np.sqrt(Q)[:, None] * xi
+    return x0
+
+
 # ----------------------------------------------------------------------------- sampling
 
 
@@ -264,6 +410,8 @@ def sample(
     batch_size: int = 2048,
     block_size: int = 256,
     x_T=None,
+    scheme: str = DEFAULT_SCHEME,
+    order: int = DEFAULT_ORDER,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
@@ -278,7 +426,7 @@ def sample(
     omega : float or callable
         Guidance strength (convention ``s = (1 + omega) s_c - omega s_u``, guidance scale
         ``w = 1 + omega``), constant or a schedule ``omega(t)`` vectorised over numpy arrays. It
-        is evaluated once on the step-start times of the grid.
+        is evaluated once, on the step-start times of the grid, and held over each step.
     sampler : {'sde', 'ode'}
         Reverse SDE or probability-flow ODE.
     T : float
@@ -294,7 +442,7 @@ def sample(
         ``T = grid[0]``).
     record : None, str or iterable of {'w_c', 'm', 'r'}
         Trajectories to return in ``SampleResult.records``. ``'w_c'`` needs a denoiser with a
-        log-partition (``FiniteMixture``) and costs one extra class pass at ``t = 0``.
+        log-partition (``FiniteMixture``).
     batch_size : int
         Samples integrated together (memory ``O(batch_size * chunk_size)`` for a
         ``FiniteMixture``). Does not change the result.
@@ -304,6 +452,10 @@ def sample(
     x_T : (n, d) array, optional
         Explicit initial points. The block streams still skip their ``x_T`` draw, so the SDE
         noise is the one of the run with the same ``rng`` and drawn ``x_T``.
+    scheme : {'local_gaussian', 'frozen'}
+        Integration scheme (module docstring).
+    order : {1, 2}
+        2 adds the multistep correction (module docstring).
 
     Returns
     -------
@@ -311,6 +463,10 @@ def sample(
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
     if sigma2 is None:
         sigma2 = denoiser.sigma2
     sigma2 = _check_sigma2(sigma2)
@@ -341,14 +497,17 @@ def sample(
     for name in record:
         if name not in RECORDS:
             raise ValueError(f"record entries must be among {RECORDS}, got {name!r}")
-    if "w_c" in record and not hasattr(denoiser, "_posterior_mean_and_lse"):
+    want_lse = "w_c" in record
+    if want_lse and not hasattr(denoiser, "_logit_of"):
         raise ValueError(f"record 'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
     omega_grid = _omega_on_grid(omega, t_grid[:-1])
+    lam_grid = _lambda(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
     records = {name: np.empty((steps + 1, n)) for name in record}
     mu_norm2 = float(mu_c @ mu_c)
+    local = scheme == "local_gaussian"
     out = np.empty((n, d))
 
     start_clock = time.perf_counter()
@@ -361,28 +520,50 @@ def sample(
             x = x_T[a:b].copy()
             if noise is not None:
                 noise.draw()  # skip the x_T draw: the SDE noise is that of the run with drawn x_T
+        prev = None  # (lambda, x, t, E) at the previous step start, for order 2
         for k in range(steps + 1):
             t1 = float(t_grid[k])
             om = float(omega_grid[k]) if k < steps else 0.0
-            E = None
-            if "w_c" in record:
-                E, lse = denoiser._posterior_mean_and_lse(x, t1)
-                records["w_c"][k, a:b] = np.exp(denoiser._logit_of(x, t1, mu_c) - lse)
+            evaluate = om != 0.0 and k < steps
+            if evaluate or want_lse:
+                E, lse, c = denoiser._posterior_stats(x, t1, want_lse=want_lse, want_spread=evaluate and local)
+                if want_lse:
+                    records["w_c"][k, a:b] = np.minimum(np.exp(denoiser._logit_of(x, t1, mu_c) - lse), 1.0)
             if "m" in record:
                 records["m"][k, a:b] = (x @ mu_c) / mu_norm2
             if "r" in record:
                 records["r"][k, a:b] = np.einsum("nd,nd->n", x, x) / d
             if k == steps:
                 break
-            D = _guided_mean(denoiser, x, t1, mu_c, om, E)
-            x_new = Phi[k] * x + coef[k] * D
-            if sampler == "sde":
-                x_new += noise_std[k] * noise.draw()
+            t0 = float(t_grid[k + 1])
+            if evaluate:
+                xi = noise.draw() if sampler == "sde" else None
+                if local:
+                    v, m0 = _local_prior(x, E, c, t1, sigma2)
+                    slope = None
+                    if order == 2 and prev is not None:
+                        # residual of the current local model at the previous step start
+                        lam_p, x_p, t_p, E_p = prev
+                        G_p = float(Gamma(t_p, sigma2))
+                        H_p = v * math.exp(-2.0 * t_p) + G_p
+                        E_model = m0 * (G_p / H_p)[:, None] + (v * math.exp(-t_p) / H_p)[:, None] * x_p
+                        slope = (E_p - E_model) / (lam_p - lam_grid[k])
+                    x_new = _guided_step(x, mu_c, m0, v, slope, om, t1, t0, sigma2, sampler, xi)
+                else:
+                    slope = None
+                    if order == 2 and prev is not None:
+                        slope = (prev[3] - E) / (prev[0] - lam_grid[k])
+                    D = _guided_mean(denoiser, x, t1, mu_c, om, E)
+                    x_new = _frozen_step(x, D, slope, om, t1, t0, sigma2, sampler, xi, Phi[k], coef[k], noise_std[k])
+                prev = (lam_grid[k], x, t1, E)
+            else:
+                prev = None
+                x_new = Phi[k] * x + coef[k] * mu_c
+                if sampler == "sde":
+                    x_new += noise_std[k] * noise.draw()
             x = x_new
             if not np.all(np.isfinite(x)):
-                raise NonFiniteError(
-                    f"non-finite sample after the step {t1!r} -> {float(t_grid[k + 1])!r} (omega = {om})"
-                )
+                raise NonFiniteError(f"non-finite sample after the step {t1!r} -> {t0!r} (omega = {om})")
         out[a:b] = x
     seconds = time.perf_counter() - start_clock
     return SampleResult(x=out, t_grid=t_grid, omega_grid=omega_grid, records=records, sampler=sampler, seconds=seconds)

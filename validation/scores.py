@@ -161,6 +161,19 @@ class Denoiser:
     def _log_density(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def _posterior_stats(self, x, t, want_lse=False, want_spread=False):
+        """``(E, lse, c)`` on validated input: posterior mean, log-partition (``None`` if not
+        available) and per-dimension posterior spread ``c = tr Cov[mu|x,t] / d`` (``None``
+        unless ``want_spread``)."""
+        if want_lse:
+            raise NotImplementedError(f"{type(self).__name__} has no log-partition")
+        E = self._posterior_mean(x, t)
+        c = self._posterior_spread(x, t, E) if want_spread else None
+        return E, None, c
+
+    def _posterior_spread(self, x, t, E):  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} does not provide tr Cov[mu|x,t]")
+
     # -- public
     def posterior_mean(self, x, t):
         """``E[mu | x, t]`` under the unconditional model; shape of ``x``."""
@@ -173,6 +186,14 @@ class Denoiser:
         x, was_1d = _check_x(x, self.d)
         t = _check_t(t)
         return _restore(_ensure_finite(self._log_density(x, t), "log_density", t), was_1d)
+
+    def posterior_spread(self, x, t):
+        """``c = tr Cov[mu | x, t] / d``, the per-dimension posterior variance of the class mean
+        (the isotropic part of ``Gamma_t e^{t} d E[mu|x,t] / dx``); shape ``(N,)``."""
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        _, _, c = self._posterior_stats(x, t, want_spread=True)
+        return _restore(c, was_1d)
 
     def uncond_score(self, x, t):
         """``grad log P_t(x) = -(x - e^{-t} E[mu|x,t]) / Gamma_t``."""
@@ -225,6 +246,8 @@ class FiniteMixture(Denoiser):
         self.K, self.d = means.shape
         self.norms2 = np.einsum("kd,kd->k", means, means)
         self.norms2.setflags(write=False)
+        # [mu_k, 1, |mu_k|^2]: the streamed sums of w, w mu and w |mu|^2 in one product
+        self._aug = np.column_stack([means, np.ones(self.K), self.norms2])
 
     def __repr__(self):
         return f"FiniteMixture(K={self.K}, d={self.d}, sigma2={self.sigma2}, chunk_size={self.chunk_size})"
@@ -239,52 +262,76 @@ class FiniteMixture(Denoiser):
         for start in range(0, self.K, self.chunk_size):
             yield start, min(start + self.chunk_size, self.K)
 
-    def _stream(self, x: np.ndarray, t: float, want_mean: bool = True):
+    def _stream(self, x: np.ndarray, t: float, want_mean: bool = True, want_spread: bool = False):
         """Online log-sum-exp over class chunks.
 
-        Returns ``(E, lse)``: the posterior mean ``sum_k w_k mu_k`` (``None`` unless
-        ``want_mean``) and ``lse = log sum_k exp(l_k)``.
+        Returns ``(E, lse, c)``: the posterior mean ``sum_k w_k mu_k`` (``None`` unless
+        ``want_mean``), ``lse = log sum_k exp(l_k)`` and the per-dimension posterior spread
+        ``c = tr Cov[mu|x,t] / d = (sum_k w_k |mu_k|^2 - |E|^2) / d`` (``None`` unless
+        ``want_spread``; clipped at 0 against rounding).
         """
         a, b = self._coefficients(t)
-        N = x.shape[0]
+        N, d = x.shape
+        want_mean = want_mean or want_spread
+        # one matrix product gives the logits: [x, 1] @ [a mu_k, -b |mu_k|^2]^T
+        x_aug = np.empty((N, d + 1))
+        x_aug[:, :d] = x
+        x_aug[:, d] = 1.0
+        # and one more the running sums: W @ [mu_k, 1, |mu_k|^2]
+        ncol = (d + 2) if want_spread else (d + 1) if want_mean else 0
         run_max = np.full(N, -np.inf)
-        S = np.zeros(N)
-        M = np.zeros((N, self.d)) if want_mean else None
+        acc = np.zeros((N, max(ncol, 1)))
+        S = acc[:, d] if ncol else np.zeros(N)
         for start, stop in self._chunks():
-            mu = self.means[start:stop]
-            L = x @ mu.T
-            L *= a
-            L -= b * self.norms2[start:stop]
+            B = np.empty((stop - start, d + 1))
+            B[:, :d] = self.means[start:stop]
+            B[:, :d] *= a
+            B[:, d] = -b * self.norms2[start:stop]
+            L = x_aug @ B.T
             new_max = np.maximum(run_max, L.max(axis=1))
             # first chunk: exp(-inf - finite) = 0 wipes the (empty) running sums
             scale = np.exp(run_max - new_max)
             L -= new_max[:, None]
             np.exp(L, out=L)
-            S *= scale
-            S += L.sum(axis=1)
-            if want_mean:
-                M *= scale[:, None]
-                M += L @ mu
+            if ncol:
+                acc *= scale[:, None]
+                acc += L @ self._aug[start:stop, :ncol]
+            else:
+                S *= scale
+                S += L.sum(axis=1)
             run_max = new_max
+        M = acc[:, :d] if want_mean else None
+        Q = acc[:, d + 1] if want_spread else None
         lse = run_max + np.log(S)
         E = M / S[:, None] if want_mean else None
-        return E, lse
+        c = None
+        if want_spread:
+            c = np.maximum(Q / S - np.einsum("nd,nd->n", E, E), 0.0) / self.d
+        return E, lse, c
 
     def _posterior_mean(self, x, t):
-        E, _ = self._stream(x, t)
+        E, _, _ = self._stream(x, t)
         return _ensure_finite(E, "FiniteMixture.posterior_mean", t)
 
-    def _posterior_mean_and_lse(self, x, t):
-        E, lse = self._stream(x, t)
+    def _posterior_stats(self, x, t, want_lse=False, want_spread=False):
+        E, lse, c = self._stream(x, t, want_spread=want_spread)
         _ensure_finite(E, "FiniteMixture.posterior_mean", t)
-        return E, _ensure_finite(lse, "FiniteMixture log-partition", t)
+        if want_lse:
+            _ensure_finite(lse, "FiniteMixture log-partition", t)
+        if want_spread:
+            _ensure_finite(c, "FiniteMixture posterior spread", t)
+        return E, (lse if want_lse else None), c
+
+    def _posterior_mean_and_lse(self, x, t):
+        E, lse, _ = self._posterior_stats(x, t, want_lse=True)
+        return E, lse
 
     def _logit_of(self, x, t, mu):
         a, b = self._coefficients(t)
         return a * (x @ mu) - b * float(mu @ mu)
 
     def _log_density(self, x, t):
-        _, lse = self._stream(x, t, want_mean=False)
+        _, lse, _ = self._stream(x, t, want_mean=False)
         G = float(Gamma(t, self.sigma2))
         return (
             lse
@@ -340,8 +387,9 @@ class FiniteMixture(Denoiser):
         x, was_1d = _check_x(x, self.d)
         t = _check_t(t)
         mu = self.means[self._index(c)] if _is_index(c) else _check_mu(c, self.d)
-        _, lse = self._stream(x, t, want_mean=False)
-        return _restore(np.exp(self._logit_of(x, t, mu) - lse), was_1d)
+        _, lse, _ = self._stream(x, t, want_mean=False)
+        # clipped: the streamed lse may round below the single logit
+        return _restore(np.minimum(np.exp(self._logit_of(x, t, mu) - lse), 1.0), was_1d)
 
     def class_index(self, mu_c):
         """Index of the class whose mean equals ``mu_c`` exactly, or ``None``."""
@@ -434,6 +482,10 @@ class ContinuumGaussian(Denoiser):
 
     def _posterior_mean(self, x, t):
         return (math.exp(-t) / float(self.G(t))) * x
+
+    def _posterior_spread(self, x, t, E):
+        # Cov[mu|x,t] = (1 - e^{-2t}/G_t) I = (Gamma_t / G_t) I
+        return np.full(x.shape[0], float(Gamma(t, self.sigma2)) / float(self.G(t)))
 
     def _log_density(self, x, t):
         G = float(self.G(t))
@@ -549,6 +601,10 @@ class ContinuumSphere(Denoiser):
         with np.errstate(invalid="ignore", divide="ignore"):
             f = np.where(r > 0, math.sqrt(self.d) * A / r, 0.0)
         return _ensure_finite(f[:, None] * x, "ContinuumSphere.posterior_mean", t)
+
+    def _posterior_spread(self, x, t, E):
+        # |mu|^2 = d on the sphere: tr Cov / d = 1 - |E|^2 / d = 1 - A^2
+        return np.maximum(1.0 - np.einsum("nd,nd->n", E, E) / self.d, 0.0)
 
     def _log_density(self, x, t):
         G = float(Gamma(t, self.sigma2))

@@ -1,0 +1,121 @@
+"""The CLI contract: JSON keys, agreement with the closed forms, and one-line errors with
+exit code 2 for every kind of bad input."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+from scipy.special import hyp2f1
+
+from cfgmft.cli import main
+
+BASE = ["theory", "--classes", "inf", "--prior", "gaussian", "--sigma2", "1"]
+
+
+def run_cli(args, capsys):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def closed_forms(omega, sigma2, sampler):
+    """The T -> infinity closed forms of the infinite-class limit, typed here independently of
+    the generated code (the test's reference)."""
+    q = sigma2 / (1 + sigma2)
+    if sampler == "ode":
+        return (1 + omega) * hyp2f1(-omega / 2, 1, 1.5, 1 / (1 + sigma2)), q ** omega
+    return 1 + sigma2 - sigma2 * q ** omega, ((1 + sigma2) - sigma2 * q ** (2 * omega)) / (2 * omega + 1)
+
+
+@pytest.mark.parametrize("sampler", ["ode", "sde"])
+def test_theory_json_matches_closed_forms(sampler, capsys):
+    code, out, err = run_cli(BASE + ["--omega", "2", "--sampler", sampler, "--json"], capsys)
+    assert code == 0, err
+    r = json.loads(out)
+    m, v = closed_forms(2.0, 1.0, sampler)
+    assert abs(r["m_final"] - m) < 1e-6 and abs(r["var_ratio"] - v) < 1e-6
+    assert abs(r["mean_shift"] - (m - 1)) < 1e-6
+    kl = 0.5 * (v - 1 - math.log(v) + (m - 1) ** 2 / 1.0)
+    assert abs(r["kl_per_dim"] - kl) < 1e-6
+    assert r["convention"] == "s = (1+omega) s_c - omega s_u"
+    for key in ("t_commit", "t_condense", "t_collapse", "margin"):
+        assert key in r and r[key] is None
+    for key in ("prior", "sigma2", "classes", "omega", "sampler", "T", "schedule"):
+        assert key in r
+    assert r["classes"] == "inf" and r["sampler"] == sampler and r["T"] is None
+
+
+def test_theory_table_and_schedule(capsys):
+    code, out, err = run_cli(BASE + ["--schedule", "interval:2:0.3:1.5", "--sampler", "sde"], capsys)
+    assert code == 0, err
+    assert "var_ratio" in out and "interval:2:0.3:1.5" in out and "s = (1+omega) s_c - omega s_u" in out
+
+
+def test_default_T_is_the_limit(capsys):
+    _, out1, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json"], capsys)
+    _, out2, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "30"], capsys)
+    _, out3, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "2"], capsys)
+    a, b, c = (json.loads(o)["m_final"] for o in (out1, out2, out3))
+    assert abs(a - b) < 1e-10  # T = 30 is the limit at the printed precision
+    assert abs(a - c) > 1e-4   # T = 2 is not: the option is honoured
+
+
+BAD = [
+    (["--sigma2", "nan"], "--sigma2"), (["--sigma2", "inf"], "--sigma2"), (["--sigma2", "0"], "--sigma2"),
+    (["--sigma2", "-1"], "--sigma2"), (["--sigma2", "abc"], "--sigma2"),
+    (["--omega", "nan"], "--omega"), (["--omega", "-3"], "--omega"), (["--omega", "1e999"], "--omega"),
+    (["--prior", "uniform"], "--prior"), (["--sampler", "euler"], "--sampler"),
+    (["--schedule", "interval:2:1.5:0.3"], "--schedule"), (["--schedule", "interval:2:0.3"], "--schedule"),
+    (["--schedule", "bogus:1"], "--schedule"), (["--schedule", "constant:x"], "--schedule"),
+    (["--classes", "1"], "--classes"), (["--classes", "0"], "--classes"), (["--classes", "two"], "--classes"),
+    (["--T", "0"], "--T"), (["--T", "-1"], "--T"), (["--T", "nan"], "--T"),
+    (["--alpha", "-0.1"], "--alpha"), (["--alpha", "nan"], "--alpha"), (["--d", "1"], "--d"),
+    (["--omega", "1", "--schedule", "constant:1"], "--schedule"),
+]
+
+
+@pytest.mark.parametrize("extra, argument", BAD)
+def test_bad_input_is_one_line_exit_2(extra, argument, capsys):
+    args = ["theory", *extra]
+    if "--omega" not in extra and "--schedule" not in extra:
+        args += ["--omega", "1"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert argument in lines[0] and "Traceback" not in err
+
+
+def test_missing_guidance_is_exit_2(capsys):
+    code, _, err = run_cli(["theory"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--omega" in err
+
+
+def test_unknown_command_and_option(capsys):
+    assert run_cli(["simulate-all"], capsys)[0] == 2
+    assert run_cli(["theory", "--omega", "1", "--bogus", "3"], capsys)[0] == 2
+
+
+def test_finite_classes_not_available_yet_is_exit_2(capsys):
+    code, _, err = run_cli(["theory", "--alpha", "0.2", "--omega", "1"], capsys)
+    assert code == 2 and "--alpha" in err and len(err.strip().splitlines()) == 1
+
+
+def test_console_entry_point_subprocess():
+    """The real entry point: a bad value gives exit 2 and one line, no traceback."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    p = subprocess.run([sys.executable, "-m", "cfgmft", "theory", "--omega", "2", "--T", "-1"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 2 and "--T" in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    p = subprocess.run([sys.executable, "-m", "cfgmft", "theory", "--omega", "2", "--json"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0 and json.loads(p.stdout)["m_final"] > 1
