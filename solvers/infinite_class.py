@@ -1,0 +1,386 @@
+"""Predictions of CFG in the infinite-class limit (MODEL.md section 5.6).
+
+The guided score is ``s = (1+omega) s_c - omega s_u`` (diffusers/EDM guidance scale
+``w = 1 + omega``). For the ``gaussian`` prior it is linear, ``s = -A x + B mu_c``, so the
+generated law is exactly ``N(M mu_c, S I)`` at every dimension; for the ``sphere`` prior the
+same holds only as ``d -> infinity``, with ``A`` depending on ``r = M^2 + S`` (mean-field).
+Sampling starts at ``t = T`` from ``N(0, I)`` (``M = 0``, ``S = 1``).
+
+Methods (``InfiniteClassPrediction.method``):
+
+``closed_form``
+    gaussian prior, constant ``omega``, ``T -> infinity``: the closed forms derived in
+    :mod:`cfgmft.theory.infinite_class`.
+``quadrature``
+    gaussian prior otherwise (schedule ``omega(t)`` and/or finite ``T``): the forward
+    integrating-factor system ``L' = 1 - A`` (ODE) or ``1 - 2A`` (SDE),
+    ``J_M' = B e^L`` (ODE) or ``2 B e^L`` (SDE), ``J_S' = 2 e^{2L}`` (SDE), from zeros at
+    ``t = 0`` to ``t = T``; then ``M(0) = J_M``, ``S(0) = e^{2L} (+ J_S)``. For
+    ``T -> infinity`` the integration stops at ``t_max`` (default 40), extended until the
+    neglected tails are below ``1e-16`` relative: the integrands decay like ``e^{-t}`` (ODE
+    mean) or ``e^{-2t}`` (the others), since ``A -> 1`` and ``B ~ (1+omega) e^{-t}``.
+``mean_field_ode``
+    sphere prior: the nonlinear moment equations integrated backward from ``t = T`` (or
+    ``t_max``) to 0. Starting at ``t_max`` instead of infinity changes the state there by
+    ``O((1+|omega|) e^{-t_max})`` (``A - 1 = O(e^{-2t})``, ``B = O(e^{-t})``), below
+    ``1e-16`` for the default ``t_max = 40``.
+
+Schedules are callables ``omega(t)`` vectorised over float64 arrays; an optional
+``breakpoints`` attribute (a sequence of ``t`` where the schedule may jump) makes the
+integration piecewise, so discontinuous (interval, window) schedules keep full accuracy.
+
+All formulas come from the generated module :mod:`cfgmft.solvers._generated.infinite_class`;
+nothing here imports sympy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence, Union
+
+import numpy as np
+
+from cfgmft.errors import NumericalError, ParameterError, check_real
+
+from ._generated import infinite_class as gen
+
+__all__ = ["InfiniteClassPrediction", "predict_infinite_class", "PRIORS", "SAMPLERS",
+           "T_MAX_DEFAULT", "TAIL_RTOL"]
+
+PRIORS = ("gaussian", "sphere")
+SAMPLERS = ("sde", "ode")
+#: where the T -> infinity integrations start (extended if the tails are not negligible)
+T_MAX_DEFAULT = 40.0
+#: bound on the neglected tail, relative, for T -> infinity
+TAIL_RTOL = 1e-16
+_T_MAX_LIMIT = 400.0
+_RTOL = 1e-12
+#: absolute tolerances: tiny for the moments and accumulated integrals (all of one sign and
+#: smooth), 1e-14 for the exponent L (an absolute error dL is a relative error 2 dL of S(0);
+#: where L stays at 0, its rate is pure rounding noise that a tinier atol would chase).
+_ATOL_SMALL = 1e-30
+_ATOL_L = 1e-14
+_CONVENTION = "s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega)"
+
+OmegaLike = Union[float, Callable[[np.ndarray], np.ndarray]]
+
+
+@dataclass(frozen=True)
+class InfiniteClassPrediction:
+    """Generated law ``N(m_final mu_c, var_ratio sigma2 I)`` of the infinite-class theory.
+
+    Attributes
+    ----------
+    m_final:
+        ``M(0)``, mean overlap ``E[x.mu_c]/|mu_c|^2`` (exact sampling: 1).
+    mean_shift:
+        ``m_final - 1``.
+    var_ratio:
+        ``S(0)/sigma2``, per-dimension variance over the class variance (exact: 1).
+    kl_per_dim:
+        ``KL(generated || N(mu_c, sigma2 I))/d`` with ``|mu_c|^2 = d``:
+        ``(var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``.
+    method:
+        ``'closed_form'``, ``'quadrature'`` or ``'mean_field_ode'``.
+    notes:
+        what was assumed and how it was computed.
+    prior, sampler, sigma2, omega, T:
+        the inputs; ``omega`` is the constant or ``'schedule: <repr>'``; ``T`` is ``inf`` for
+        the limit.
+    """
+
+    prior: str
+    sampler: str
+    sigma2: float
+    omega: Union[float, str]
+    T: float
+    m_final: float
+    mean_shift: float
+    var_ratio: float
+    kl_per_dim: float
+    method: str
+    notes: tuple[str, ...] = ()
+    convention: str = _CONVENTION
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict (``T = inf`` is written as ``None``)."""
+        out = asdict(self)
+        out["notes"] = list(self.notes)
+        out["T"] = None if math.isinf(self.T) else self.T
+        return out
+
+
+# --------------------------------------------------------------------------------------------------
+# validation (ParameterError is a ValueError whose message starts with the argument's name)
+def _check_choice(name: str, value, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value.lower()
+
+
+def _check_sigma2(sigma2) -> float:
+    return check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+
+
+def _check_T(T) -> float:
+    if T is None or (isinstance(T, numbers.Real) and not isinstance(T, bool) and float(T) == math.inf):
+        return math.inf
+    return check_real("T", T, lo=0.0, lo_open=True)
+
+
+def _check_omega_value(value) -> float:
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        raise ParameterError("omega", f"must be a finite real number >= -1 or a callable omega(t), got an array "
+                                      f"of shape {value.shape}")
+    return check_real("omega", value, lo=-1.0)
+
+
+def _breakpoints(schedule) -> tuple[float, ...]:
+    bps = getattr(schedule, "breakpoints", None)
+    if bps is None:
+        return ()
+    try:
+        vals = tuple(float(b) for b in bps)
+    except (TypeError, ValueError):
+        raise ParameterError("omega.breakpoints", f"must be a sequence of times t >= 0, got {bps!r}") from None
+    if not all(b >= 0 for b in vals):  # also rejects NaN
+        raise ParameterError("omega.breakpoints", f"must be times t >= 0, got {vals!r}")
+    return tuple(sorted(set(b for b in vals if math.isfinite(b))))  # t = inf is never reached
+
+
+class _Schedule:
+    """Scalar access to a vectorised schedule, with range checks."""
+
+    def __init__(self, fn, breakpoints: tuple[float, ...]):
+        self.fn = fn
+        self.breakpoints = breakpoints
+
+    def array(self, t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        w = np.asarray(self.fn(t), dtype=np.float64)
+        if w.shape != t.shape:
+            try:
+                w = np.broadcast_to(w, t.shape)
+            except ValueError:
+                raise ParameterError("omega", f"omega(t) must return an array of the shape of t, got shape "
+                                              f"{w.shape} for t of shape {t.shape}") from None
+        bad = ~(np.isfinite(w) & (w >= -1.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            raise ParameterError("omega", f"omega(t) must be finite and >= -1, got omega({float(t.ravel()[i])!r}) "
+                                          f"= {float(w.ravel()[i])!r}")
+        return w
+
+    def __call__(self, t: float) -> float:
+        return float(self.array(np.asarray(t, dtype=np.float64)))
+
+    def check_on(self, t_end: float) -> None:
+        grid = np.concatenate([np.linspace(0.0, t_end, 2001), np.asarray(self.breakpoints, dtype=np.float64)])
+        self.array(grid[grid <= t_end])
+
+
+def _segments(t0: float, t1: float, breakpoints: Sequence[float]) -> list[tuple[float, float]]:
+    """Split ``[t0, t1]`` (either order) at the breakpoints strictly inside it."""
+    lo, hi = min(t0, t1), max(t0, t1)
+    cuts = [b for b in breakpoints if lo < b < hi]
+    pts = [lo, *cuts, hi]
+    segs = list(zip(pts[:-1], pts[1:]))
+    return segs if t1 >= t0 else [(b, a) for a, b in reversed(segs)]
+
+
+def _inside(t: float, lo: float, hi: float) -> float:
+    """Where to evaluate the schedule at time ``t`` of the segment ``[lo, hi]``.
+
+    The Runge-Kutta stages reach the segment ends, where a jump of ``omega`` belongs to the
+    neighbouring segment; the schedule is read slightly inside instead (one-sided limit).
+    """
+    delta = 1e-12 * max(1.0, abs(t))
+    if hi - lo <= 4 * delta:
+        return 0.5 * (lo + hi)
+    return min(max(t, lo + delta), hi - delta)
+
+
+def _integrate(rhs, y0, segments, rtol: float, atol):
+    """Integrate ``y' = rhs(t, y, lo, hi)`` over consecutive segments ``(a, b)`` (any direction)."""
+    from scipy.integrate import solve_ivp
+
+    y = np.asarray(y0, dtype=np.float64)
+    for a, b in segments:
+        if a == b:
+            continue
+        sol = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=rtol, atol=atol, args=(min(a, b), max(a, b)))
+        if sol.status != 0:
+            raise NumericalError(f"integration failed on t in [{a}, {b}]: {sol.message}")
+        y = sol.y[:, -1]
+        if not np.all(np.isfinite(y)):
+            raise NumericalError(f"non-finite state {y} after integrating t in [{a}, {b}]")
+    return y
+
+
+# --------------------------------------------------------------------------------------------------
+# the three methods
+def _closed_form(sampler: str, omega: float, sigma2: float) -> tuple[float, float]:
+    if sampler == "ode":
+        return float(gen.m_final_ode_const(omega, sigma2)), float(gen.var_ratio_ode_const(omega, sigma2))
+    return float(gen.m_final_sde_const(omega, sigma2)), float(gen.var_ratio_sde_const(omega, sigma2))
+
+
+def _tail_ok(sampler: str, t_end: float, y, omega_at, sigma2: float) -> bool:
+    """Are the tails neglected beyond ``t_end`` below ``TAIL_RTOL`` relative (T -> infinity)?
+
+    Beyond ``t_end`` (a few units of t past where A ~ 1): ODE, ``L' = 1 - A`` decays like
+    ``e^{-2t}`` (tail ``|L'|/2``, relative effect on ``S(0)`` twice that) and ``J_M'`` like
+    ``e^{-t}`` (tail ``|J_M'|``; the ``L`` test allows for the rounding of ``1 - A``); SDE, ``J_M'`` and ``J_S'`` decay like ``e^{-2t}`` (tails half
+    the rates) and the initial-condition term ``S_T e^{2L}`` vanishes as ``e^{-2t}``.
+    """
+    w = omega_at(t_end)
+    if sampler == "ode":
+        dL, dJM = gen.quadrature_rhs_ode(t_end, y[0], w, sigma2)
+        # 1 - A is a difference of terms of size 1 + |omega|: below that rounding level the
+        # computed rate is noise, not a tail
+        rounding = 4.0 * np.finfo(np.float64).eps * (1.0 + 2.0 * abs(w))
+        return bool(abs(dL) <= max(TAIL_RTOL, rounding) and abs(dJM) <= TAIL_RTOL * abs(y[1]))
+    dL, dJM, dJS = gen.quadrature_rhs_sde(t_end, y[0], w, sigma2)
+    init_term = math.exp(2.0 * y[0])
+    return bool(abs(dJM) / 2 <= TAIL_RTOL * abs(y[1])
+                and abs(dJS) / 2 + init_term <= TAIL_RTOL * (abs(y[2]) + init_term))
+
+
+def _gaussian_quadrature(sampler: str, sigma2: float, omega_at, breakpoints, T: float,
+                         rtol: float) -> tuple[float, float, float]:
+    kernel = gen.quadrature_rhs_ode if sampler == "ode" else gen.quadrature_rhs_sde
+
+    def rhs(t, y, lo, hi):
+        return kernel(t, y[0], omega_at(_inside(t, lo, hi)), sigma2)
+
+    n = 2 if sampler == "ode" else 3
+    atol = np.array([_ATOL_L] + [_ATOL_SMALL] * (n - 1))
+    t_end = T if math.isfinite(T) else T_MAX_DEFAULT
+    y = _integrate(rhs, np.zeros(n), _segments(0.0, t_end, breakpoints), rtol, atol)
+    if math.isinf(T):
+        while not _tail_ok(sampler, t_end, y, omega_at, sigma2):
+            if t_end >= _T_MAX_LIMIT:
+                raise NumericalError(f"the T -> infinity tail does not vanish by t = {t_end}: "
+                                     "omega(t) grows too fast")
+            y = _integrate(rhs, y, _segments(t_end, t_end + 20.0, breakpoints), rtol, atol)
+            t_end += 20.0
+    if sampler == "ode":
+        M0, S0 = gen.quadrature_result_ode(y[0], y[1], 1.0)
+    else:
+        M0, S0 = gen.quadrature_result_sde(y[0], y[1], y[2], 1.0)
+    return float(M0), float(S0) / sigma2, t_end
+
+
+def _sphere_start(omega_at, T: float) -> float:
+    if math.isfinite(T):
+        return T
+    t_start = T_MAX_DEFAULT
+    while (1.0 + abs(omega_at(t_start))) * math.exp(-t_start) > TAIL_RTOL:
+        t_start += 20.0
+        if t_start > _T_MAX_LIMIT:
+            raise NumericalError("the T -> infinity limit is not reached by t = 400: omega(t) grows too fast")
+    return t_start
+
+
+def _sphere_mean_field(sampler: str, sigma2: float, omega_at, breakpoints, T: float,
+                       rtol: float) -> tuple[float, float, float]:
+    kernel = gen.mean_field_rhs_sphere_ode if sampler == "ode" else gen.mean_field_rhs_sphere_sde
+
+    def rhs(t, y, lo, hi):
+        dM, dS = kernel(t, y[0], y[1], omega_at(_inside(t, lo, hi)), sigma2)
+        return (-dM, -dS)  # d/dt = -d/dtau
+
+    t_start = _sphere_start(omega_at, T)
+    y = _integrate(rhs, np.array([0.0, 1.0]), _segments(t_start, 0.0, breakpoints), rtol, _ATOL_SMALL)
+    return float(y[0]), float(y[1]) / sigma2, t_start
+
+
+# --------------------------------------------------------------------------------------------------
+def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler: str,
+                           T: float | None = None, *, rtol: float = _RTOL) -> InfiniteClassPrediction:
+    """Mean overlap, variance ratio and KL of CFG in the infinite-class limit.
+
+    Parameters
+    ----------
+    prior:
+        ``'gaussian'`` (``mu ~ N(0, I)``; exact at any ``d``) or ``'sphere'`` (``|mu|^2 = d``;
+        mean-field, exact as ``d -> infinity``).
+    sigma2:
+        class variance, finite and ``> 0``.
+    omega:
+        guidance strength in ``s = (1+omega) s_c - omega s_u``: a finite constant ``>= -1``,
+        or a schedule ``omega(t)`` (callable, vectorised over float64 arrays of the forward
+        time ``t``, values finite and ``>= -1``), optionally with a ``breakpoints`` attribute
+        listing the times where it jumps.
+    sampler:
+        ``'sde'`` (reverse SDE) or ``'ode'`` (probability-flow ODE).
+    T:
+        horizon, ``> 0``; ``None`` or ``inf`` for ``T -> infinity``. Sampling starts from
+        ``N(0, I)`` at ``t = T``.
+    rtol:
+        relative tolerance of ``scipy.integrate.solve_ivp`` (DOP853) when integration is
+        needed (absolute tolerances: 1e-30 on moments and integrals, 1e-14 on exponents).
+
+    Raises
+    ------
+    cfgmft.errors.ParameterError
+        (a ``ValueError``) for an argument out of range; the message starts with the
+        argument's name and states the allowed range.
+    cfgmft.errors.NumericalError
+        if a result is NaN or infinite, or an integration fails.
+    """
+    prior = _check_choice("prior", prior, PRIORS)
+    sampler = _check_choice("sampler", sampler, SAMPLERS)
+    sigma2 = _check_sigma2(sigma2)
+    T = _check_T(T)
+    rtol = check_real("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+
+    notes = [f"guidance convention: {_CONVENTION}",
+             "initial condition N(0, I) at t = T" + (" (T -> infinity)" if math.isinf(T) else "")]
+    if callable(omega):
+        breakpoints = _breakpoints(omega)
+        schedule = _Schedule(omega, breakpoints)
+        t_check = T if math.isfinite(T) else T_MAX_DEFAULT
+        schedule.check_on(t_check)
+        omega_at = schedule
+        omega_label: Union[float, str] = f"schedule: {omega}"
+        constant = None
+    else:
+        constant = _check_omega_value(omega)
+        breakpoints = ()
+        omega_at = lambda t, _w=constant: _w  # noqa: E731
+        omega_label = constant
+
+    if prior == "gaussian":
+        notes.append("gaussian prior: the generated law N(M mu_c, S I) is exact at every dimension d")
+        if constant is not None and math.isinf(T):
+            m_final, var_ratio = _closed_form(sampler, constant, sigma2)
+            method = "closed_form"
+        else:
+            m_final, var_ratio, t_end = _gaussian_quadrature(sampler, sigma2, omega_at, breakpoints, T, rtol)
+            method = "quadrature"
+            notes.append(f"forward integrating-factor quadrature to t = {t_end:g} (DOP853, rtol={rtol:g}"
+                         + (f"; T -> infinity tail < {TAIL_RTOL:g} relative)" if math.isinf(T) else ")"))
+    else:
+        m_final, var_ratio, t_start = _sphere_mean_field(sampler, sigma2, omega_at, breakpoints, T, rtol)
+        method = "mean_field_ode"
+        notes.append("sphere prior: d -> infinity mean-field (A depends on r = M^2 + S); exact only as d -> infinity")
+        notes.append(f"backward integration from t = {t_start:g} (DOP853, rtol={rtol:g})")
+    if breakpoints:
+        notes.append(f"schedule integrated piecewise between breakpoints {list(breakpoints)}")
+    notes.append("kl_per_dim assumes |mu_c|^2 = d")
+
+    m_final += 0.0  # no negative zero (omega = -1 gives M(0) = 0 exactly)
+    kl = float(gen.kl_per_dim(m_final, var_ratio, sigma2))
+    values = {"m_final": m_final, "var_ratio": var_ratio, "kl_per_dim": kl}
+    bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+    if bad:
+        raise NumericalError(f"non-finite result {bad} for prior={prior!r}, sampler={sampler!r}, "
+                                 f"sigma2={sigma2!r}, omega={omega_label!r}, T={T!r}")
+    return InfiniteClassPrediction(
+        prior=prior, sampler=sampler, sigma2=sigma2, omega=omega_label, T=T,
+        m_final=m_final, mean_shift=m_final - 1.0, var_ratio=var_ratio, kl_per_dim=kl,
+        method=method, notes=tuple(notes),
+    )
