@@ -14,8 +14,6 @@ Verdict criteria (stated in the report next to each verdict):
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 
 from . import CONVENTION, __version__
 from .errors import ParameterError
+from .io import save_json
 from .params import DEFAULT_MC_T
 from .schedules import (Constant, CosineRamp, Interval, LinearRamp, LowHighLow, NegativeWindow,
                         Schedule)
@@ -112,23 +111,11 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     for name, fn in tqdm(steps, desc="cfgmft reproduce", unit="claim"):
         sections[name], results[name] = fn(s, out)
     results["settings"] = asdict(s)
-    results["version"] = __version__
-    results["convention"] = CONVENTION
     results["seconds"] = time.perf_counter() - t0
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default, allow_nan=False))
     path = out / "report.md"
     path.write_text(_report(sections, s, results["seconds"]))
+    save_json(out / "results.json", results)
     return path
-
-
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Schedule):
-        return o.spec
-    raise TypeError(type(o))
 
 
 # -- C1 ---------------------------------------------------------------------------------------
@@ -254,6 +241,8 @@ def _claim_c4(s: Settings, out: Path):
         axes[1].axhline(th.var_ratio, color=color, ls="--", label=f"theory, {prior}")
     for ax in axes:
         ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(list(s.dims_c4), [str(d) for d in s.dims_c4])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].axhline(0, color="k", lw=0.8, ls=":")

@@ -8,9 +8,15 @@ module ``cfgmft.solvers._generated.infinite_class``. :func:`regenerate` writes i
 The generated module imports only ``numpy`` and ``scipy.special``; every function converts
 its arguments to float64 arrays and broadcasts them, so it is vectorised.
 
-The committed generated file must equal a fresh :func:`render` (a test checks it):
-after changing a derivation, run ``python -m cfgmft.theory.bridge`` (``--check`` only
-compares).
+A second, *scalar* flavour (:func:`render_scalar_module`, :class:`ScalarCodePrinter`) prints
+plain scalar Python with ``math`` functions only (no numpy, no broadcasting), so that numba
+can compile every function with ``njit(cache=True)``: :func:`render_exponential` returns the
+source of ``cfgmft.solvers._generated.exponential`` from :mod:`cfgmft.theory.rem` and
+:mod:`cfgmft.theory.exponential` (:func:`exponential_functions`).
+
+The committed generated files must equal a fresh render (tests check it): after changing a
+derivation, run ``python -m cfgmft.theory.bridge`` (regenerates both modules; ``--check``
+only compares both).
 """
 
 from __future__ import annotations
@@ -24,14 +30,17 @@ from typing import Sequence
 
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
 
 from . import symbols as sy
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
 
-__all__ = ["GeneratedFunction", "CodePrinter", "functions", "render", "render_module", "regenerate",
-           "generated_path", "main"]
+__all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
+           "render_scalar_module", "exponential_functions", "render_exponential", "regenerate",
+           "regenerate_all", "generated_path", "exponential_generated_path", "main"]
 
 MODULE = "cfgmft.solvers._generated.infinite_class"
+MODULE_EXPONENTIAL = "cfgmft.solvers._generated.exponential"
 
 
 class CodePrinter(SciPyPrinter):
@@ -243,11 +252,235 @@ def render(gaussian: InfiniteClassGaussian | None = None,
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# scalar flavour: plain Python + math, compilable by numba (njit(cache=True))
+class ScalarCodePrinter(PythonCodePrinter):
+    """Python printer using only the ``math`` module (``math.exp``, ``math.log1p``, ...).
+
+    The output is scalar code that both CPython and numba (``njit``) accept; ``Max``/``Min``
+    print as the builtins ``max``/``min``. Special functions outside ``math`` are refused.
+    """
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "inline": True, "strict": True})
+
+    def _print_Rational(self, expr):
+        # 1/2 -> 0.5-style float division that numba and CPython evaluate identically
+        return f"({expr.p}/{expr.q})"
+
+    def _print_Half(self, expr):
+        return self._print_Rational(expr)
+
+
+def _scalar_function_source(fn: GeneratedFunction, printer: ScalarCodePrinter) -> str:
+    multi = isinstance(fn.exprs, tuple)
+    exprs = [sp.sympify(e) for e in (list(fn.exprs) if multi else [fn.exprs])]
+    free = set().union(*(e.free_symbols for e in exprs))
+    unknown = free - set(fn.args)
+    if unknown:
+        raise ValueError(f"{fn.name}: free symbols {unknown} are not arguments")
+    repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations=None)
+    argnames = [str(a) for a in fn.args]
+    doc = textwrap.fill(fn.doc, width=84, initial_indent="", subsequent_indent="    ")
+    formula = "; ".join(sp.sstr(e) for e in exprs)
+    formula = textwrap.fill(f"Formula: {formula}", width=84, subsequent_indent="    ",
+                            break_long_words=True, break_on_hyphens=False)
+    lines = [
+        f"def {fn.name}({', '.join(argnames)}):",
+        f'    """{doc}',
+        "",
+        f"    {formula}",
+        "",
+        f"    Source: {fn.source}.",
+        '    """',
+    ]
+    for sym, val in repl:
+        lines.append(f"    {sym} = {printer.doprint(val)}")
+    outs = [printer.doprint(e) for e in reduced]
+    if multi:
+        lines.append(f"    return ({', '.join(outs)})")
+    else:
+        lines.append(f"    return {outs[0]}")
+    return "\n".join(lines)
+
+
+_SCALAR_HEADER = '''# ruff: noqa: E501
+"""{summary}
+
+GENERATED FILE - do not edit by hand. Produced by ``cfgmft.theory.bridge.{producer}`` from
+{sources}; regenerate with ``python -m cfgmft.theory.bridge``.
+
+Conventions: forward OU process dx = -x dt + sqrt(2) dB, Gamma_t = sigma2 exp(-2t) + 1 -
+exp(-2t), a_t = exp(-t)/Gamma_t, b_t = exp(-2t)/(2 Gamma_t), guided score
+s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega), backward time tau = T - t,
+K - 1 = exp(alpha d) competitors. Plain scalar Python using only ``math``: every function
+takes and returns float scalars, so numba can compile each with ``njit(cache=True)``.
+"""
+
+import math
+
+__all__ = [{names}]
+'''
+
+
+def render_scalar_module(fns: Sequence[GeneratedFunction], *, summary: str, sources: str,
+                         producer: str = "render_scalar_module()") -> str:
+    """Source of a scalar module defining ``fns`` (deterministic; imports only ``math``)."""
+    names_seen = [fn.name for fn in fns]
+    if len(set(names_seen)) != len(names_seen):
+        raise ValueError("duplicate generated function names")
+    printer = ScalarCodePrinter()
+    body = [_scalar_function_source(fn, printer) for fn in fns]
+    names = ", ".join(f'"{fn.name}"' for fn in fns)
+    names = textwrap.fill(names, width=88, initial_indent="", subsequent_indent="    ")
+    head = (_SCALAR_HEADER.replace("{summary}", summary).replace("{producer}", producer)
+            .replace("{sources}", sources).replace("{names}", names))
+    src = head + "\n\n" + "\n\n\n".join(body) + "\n"
+    used = set(printer.module_imports)
+    if not used <= {"math"}:
+        raise RuntimeError(f"scalar generated code needs modules {used - {'math'}}")
+    return src
+
+
+def exponential_functions() -> list[GeneratedFunction]:
+    """Scalar functions of the exponential-class theory, read off the derivation objects.
+
+    Per prior (``rem_<prior>_*``): ``phi_annealed``, ``rate_saddle``, ``condensation_residual``
+    (``I(lambda=1) - alpha``: condensed iff > 0), ``condensation_radius``, ``energy_family``
+    (``E(lambda)``: the condensed ``phi`` and the best competitor's energy), ``rho_family``;
+    gaussian: ``rate_u`` and ``rate_u_du`` (``I`` in ``u = 1/lambda`` and its derivative, the
+    residual ``I(u) - alpha`` of the implicit equation for ``lambda_alpha`` and its Newton
+    slope); sphere: the closed-form ``lambda_alpha``. Shared: ``target_energy``,
+    ``switching`` (``e_c - phi``), ``A``/``B`` of the committed and the uncommitted branch
+    (``rho`` as argument), per-branch ``A`` (``uncondensed``, ``condensed`` in ``lam``), the
+    mean-field right-hand sides of both samplers (committed; uncommitted in ``rho``), the
+    collapse time, the per-dimension KL and the log-likelihood ``margin``.
+    """
+    from . import exponential as ex
+    from . import rem as rm
+
+    t, s2, al, w = sy.t, sy.sigma2, rm.alpha, sy.omega
+    rr, qq, MM, SS = sy.r, rm.q, sy.M, sy.S
+    lam_arg = sp.Symbol("lam", positive=True)  # ``lambda`` is a Python keyword
+    u = rm.u_lam
+    rho = ex.rho_s
+    phi = rm.phi_s
+    X = rm.explicit_ab
+    fns: list[GeneratedFunction] = [
+        GeneratedFunction("Gamma_t", (t, s2), X(rm.Gamma_t), "Gamma_t = sigma2 exp(-2t) + 1 - exp(-2t).",
+                          "symbols.Gamma"),
+        GeneratedFunction("a_t", (t, s2), X(rm.a_t), "a_t = exp(-t)/Gamma_t.", "rem.a_expr"),
+        GeneratedFunction("b_t", (t, s2), X(rm.b_t), "b_t = exp(-2t)/(2 Gamma_t).", "rem.b_expr"),
+    ]
+    for prior in rm.PRIORS:
+        der = rm.rem_derivation(prior)
+        src = f"RandomEnergy{prior.capitalize()}"
+        fam = (t, rr, s2, lam_arg)
+        fns += [
+            GeneratedFunction(f"rem_{prior}_phi_annealed", (t, rr, al, s2), X(der.phi_annealed),
+                              f"{prior} prior: uncondensed phi(t, r).", f"{src}.phi_annealed"),
+            GeneratedFunction(f"rem_{prior}_rate_saddle", (t, rr, s2), X(der.rate_saddle),
+                              f"{prior} prior: I at the annealed saddle.", f"{src}.condensation_condition"),
+            GeneratedFunction(f"rem_{prior}_condensation_residual", (t, rr, al, s2), X(der.rate_saddle) - al,
+                              f"{prior} prior: condensation condition, condensed iff I(lambda=1) - alpha > 0.",
+                              f"{src}.condensation_condition"),
+            GeneratedFunction(f"rem_{prior}_condensation_radius", (t, al, s2), X(der.condensation_radius),
+                              f"{prior} prior: r_c(t), condensed iff r > r_c.", f"{src}.condensation_radius"),
+            GeneratedFunction(f"rem_{prior}_energy_family", fam, X(der.energy_family).subs(rm.lam, lam_arg),
+                              f"{prior} prior: E(lambda) along the maximisers of E - lambda I; condensed "
+                              "phi = E(lambda_alpha).", f"{src}.energy_family"),
+            GeneratedFunction(f"rem_{prior}_rho_family", fam, X(der.rho_family).subs(rm.lam, lam_arg),
+                              f"{prior} prior: competitors' mean E[mu|x, not c] = rho x, rho = y(lambda)/sqrt(r).",
+                              f"{src}.competitor_mean"),
+        ]
+        if prior == "gaussian":
+            Iu = X(der.rate_family_u)
+            fns += [
+                GeneratedFunction("rem_gaussian_rate_u", (t, rr, s2, u), Iu,
+                                  "gaussian prior: I(u), u = 1/lambda; increasing in u > 0 (lambda_alpha: "
+                                  "I(u) = alpha).", f"{src}.rate_family_u"),
+                GeneratedFunction("rem_gaussian_rate_u_du", (t, rr, s2, u), sp.diff(Iu, u),
+                                  "gaussian prior: dI/du (Newton slope of the residual I(u) - alpha).",
+                                  f"{src}.rate_family_u (derivative)"),
+            ]
+        else:
+            fns.append(GeneratedFunction("rem_sphere_lambda_alpha", (t, rr, al, s2), X(der.lambda_alpha),
+                                         "sphere prior: closed-form root of I(lambda) = alpha.",
+                                         f"{src}.lambda_alpha"))
+    der = ex.exponential_derivation("gaussian")
+    A_com, B_com = der.AB_direct["committed"]
+    A_unc, B_unc = der.AB_direct["uncommitted"]
+    fns += [
+        GeneratedFunction("target_energy", (t, qq, s2), der.target_energy,
+                          "e_c = a_t q - b_t: the target's energy per dimension (n_c = 1).",
+                          "ExponentialClassMeanField.target_energy"),
+        GeneratedFunction("switching", (t, qq, phi, s2), der.switching,
+                          "switching function e_c - phi: > 0 on the committed branch.",
+                          "ExponentialClassMeanField.switching_condition"),
+        GeneratedFunction("A_committed", (t, s2), A_com.subs(w, 0), "committed: A = 1/Gamma_t (omega drops out).",
+                          "ExponentialClassMeanField.score_direct"),
+        GeneratedFunction("B_committed", (t, s2), B_com.subs(w, 0), "committed: B = a_t.",
+                          "ExponentialClassMeanField.score_direct"),
+        GeneratedFunction("A_uncommitted", (t, w, s2, rho), A_unc,
+                          "uncommitted: A = (1+omega)/Gamma - omega (1 - exp(-t) rho)/Gamma.",
+                          "ExponentialClassMeanField.A_uncommitted"),
+        GeneratedFunction("B_uncommitted", (t, w, s2), B_unc, "uncommitted: B = (1+omega) a_t.",
+                          "ExponentialClassMeanField.branch_coefficients"),
+    ]
+    for prior in rm.PRIORS:
+        dp = ex.exponential_derivation(prior)
+        for name in ("uncondensed", "condensed"):
+            A_b = dp.AB_branch[name][0]
+            args = (t, rr, w, s2) + ((lam_arg,) if name == "condensed" else ())
+            fns.append(GeneratedFunction(f"A_{name}_{prior}", args, A_b.subs(rm.lam, lam_arg),
+                                         f"{prior} prior, uncommitted and {name}: guided coefficient A.",
+                                         "ExponentialClassMeanField.branch_coefficients"))
+    for smp in ex.SAMPLERS:
+        fns.append(GeneratedFunction(f"rhs_committed_{smp}", (t, MM, SS, s2), der.mean_field_rhs[("committed", smp)],
+                                     f"{smp.upper()}, committed: (dM/dtau, dS/dtau).",
+                                     "ExponentialClassMeanField.mean_field_branches"))
+        fns.append(GeneratedFunction(f"rhs_uncommitted_{smp}", (t, MM, SS, w, s2, rho), der.mean_field_rhs_rho[smp],
+                                     f"{smp.upper()}, uncommitted, competitors' mean rho x: (dM/dtau, dS/dtau).",
+                                     "ExponentialClassMeanField.mean_field_branches"))
+    fns.append(GeneratedFunction("t_collapse", (al, s2), der.t_collapse_expr,
+                                 "t_C = log(1 + 1/(exp(2 alpha) - 1) - sigma2)/2 (valid iff "
+                                 "sigma2 (exp(2 alpha) - 1) < 1).", "ExponentialClassMeanField.collapse_time"))
+    mf, vr = sy.m_final, sy.var_ratio
+    fns.append(GeneratedFunction("kl_per_dim", (mf, vr, s2),
+                                 (vr - 1 - sp.log(vr) + (mf - 1) ** 2 / s2) / 2,
+                                 "KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension.",
+                                 "MODEL.md section 4"))
+    e_best = sp.Symbol("e_best", real=True)
+    fns.append(GeneratedFunction("margin", (MM, e_best, s2), X(der.target_energy).subs({t: 0, qq: MM}) - e_best,
+                                 "per-dimension log-likelihood margin at t = 0 of the target over the best "
+                                 "competitor, e_c(0, M) - e_best (the common -r/(2 sigma2) - log(2 pi sigma2)/2 "
+                                 "cancels).", "ExponentialClassMeanField.log_class_density"))
+    return fns
+
+
+def render_exponential() -> str:
+    """Return the source of ``cfgmft.solvers._generated.exponential`` (deterministic)."""
+    return render_scalar_module(
+        exponential_functions(),
+        summary="Scalar (numba-compilable) kernels of the exponential-class CFG theory.",
+        sources="the sympy derivations ``cfgmft.theory.rem.RandomEnergyGaussian``, ``RandomEnergySphere``\n"
+                "and ``cfgmft.theory.exponential.ExponentialClassMeanField``",
+        producer="render_exponential()",
+    )
+
+
 def generated_path() -> Path:
     """Path of ``solvers/_generated/infinite_class.py`` (located through the package)."""
     import cfgmft.solvers._generated as pkg
 
     return Path(pkg.__path__[0]) / "infinite_class.py"
+
+
+def exponential_generated_path() -> Path:
+    """Path of ``solvers/_generated/exponential.py`` (located through the package)."""
+    import cfgmft.solvers._generated as pkg
+
+    return Path(pkg.__path__[0]) / "exponential.py"
 
 
 def regenerate(path: str | Path | None = None) -> Path:
@@ -257,22 +490,32 @@ def regenerate(path: str | Path | None = None) -> Path:
     return target
 
 
+def regenerate_all() -> list[Path]:
+    """Write both generated modules (infinite-class and exponential) and return their paths."""
+    target = exponential_generated_path()
+    target.write_text(render_exponential(), encoding="utf-8")
+    return [regenerate(), target]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cfgmft.theory.bridge",
-                                     description="Regenerate " + MODULE + " from the sympy derivations.")
+                                     description="Regenerate " + MODULE + " and " + MODULE_EXPONENTIAL
+                                     + " from the sympy derivations.")
     parser.add_argument("--check", action="store_true",
-                        help="only compare the committed file with a fresh render; exit 1 if they differ")
+                        help="only compare the committed files with fresh renders; exit 1 if one differs")
     ns = parser.parse_args(argv)
-    path = generated_path()
     if ns.check:
-        fresh = render()
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if fresh != current:
-            print(f"{path} is stale; run python -m cfgmft.theory.bridge", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-        return 0
-    print(regenerate(path))
+        status = 0
+        for path, fresh in ((generated_path(), render()), (exponential_generated_path(), render_exponential())):
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if fresh != current:
+                print(f"{path} is stale; run python -m cfgmft.theory.bridge", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{path} is up to date")
+        return status
+    for path in regenerate_all():
+        print(path)
     return 0
 
 

@@ -127,7 +127,8 @@ class SampleResult:
     t_grid : (steps + 1,) array
         Times, decreasing from ``T`` to exactly ``0``.
     omega_grid : (steps,) array
-        Guidance strength used on each step (evaluated at the step start).
+        Guidance strength used on each step (evaluated at the step midpoint; the
+        schedule's breakpoints are grid points, so no step straddles a jump).
     records : dict
         Requested trajectories, each ``(steps + 1, n)``, row ``k`` at time ``t_grid[k]``:
         ``'w_c'`` posterior weight of the target class (FiniteMixture), ``'m'`` overlap
@@ -362,6 +363,17 @@ def _omega_on_grid(omega, t_start: np.ndarray) -> np.ndarray:
     return vals
 
 
+def _with_breakpoints(t_grid: np.ndarray, omega) -> np.ndarray:
+    """``t_grid`` with the schedule's breakpoints (times where ``omega(t)`` jumps or kinks)
+    inserted, so that no step straddles a jump; each adds one step."""
+    bps = [float(b) for b in getattr(omega, "breakpoints", ()) if np.isfinite(b) and 0.0 < b < t_grid[0]]
+    if not bps:
+        return t_grid
+    merged = np.unique(np.concatenate([t_grid, bps]))[::-1]
+    keep = np.concatenate([[True], np.diff(merged) < -1e-12 * max(1.0, float(t_grid[0]))])
+    return merged[keep]
+
+
 def _block_generator(ss: np.random.SeedSequence, j: int) -> np.random.Generator:
     child = np.random.SeedSequence(entropy=ss.entropy, spawn_key=tuple(ss.spawn_key) + (j,), pool_size=ss.pool_size)
     return np.random.Generator(np.random.PCG64(child))
@@ -475,7 +487,7 @@ def sample(
     mu_c = _check_mu(mu_c, getattr(denoiser, "d", None))
     d = mu_c.shape[0]
     if isinstance(grid, str):
-        t_grid = time_grid(T, steps, sigma2, grid)
+        t_grid = _with_breakpoints(time_grid(T, steps, sigma2, grid), omega)
     else:
         t_grid = _check_grid_array(grid)
     steps = t_grid.size - 1
@@ -501,7 +513,9 @@ def sample(
     if want_lse and not hasattr(denoiser, "_logit_of"):
         raise ValueError(f"record 'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
-    omega_grid = _omega_on_grid(omega, t_grid[:-1])
+    # omega at the step's midpoint: second order in the step for a smooth omega(t), and never
+    # across a jump of the schedule, whose breakpoints are grid points
+    omega_grid = _omega_on_grid(omega, 0.5 * (t_grid[:-1] + t_grid[1:]))
     lam_grid = _lambda(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None

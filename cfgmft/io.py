@@ -1,0 +1,54 @@
+"""Result I/O: JSON that always carries the package version and the convention.
+
+``to_jsonable`` turns numpy scalars and arrays, dataclasses, schedules and infinities
+(``inf`` is written as the string ``"inf"``, e.g. ``T -> infinity``) into JSON values; a NaN
+is an error, never written silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import CONVENTION, __version__
+from .errors import NumericalError
+
+
+def to_jsonable(obj, _path="result"):
+    """A JSON-serialisable copy of ``obj`` (see the module docstring)."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if math.isnan(x):
+            raise NumericalError(f"{_path} is NaN")
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v, f"{_path}[{i}]") for i, v in enumerate(obj.tolist())]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v, f"{_path}.{k}") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v, f"{_path}[{i}]") for i, v in enumerate(obj)]
+    if hasattr(obj, "spec") and hasattr(obj, "to_json"):  # a schedule
+        return obj.to_json()
+    if dataclasses.is_dataclass(obj):
+        return to_jsonable(dataclasses.asdict(obj), _path)
+    if hasattr(obj, "to_dict"):
+        return to_jsonable(obj.to_dict(), _path)
+    raise TypeError(f"{_path}: cannot write {type(obj).__name__} as JSON")
+
+
+def save_json(path, payload: dict) -> Path:
+    """Write ``payload`` with ``version`` and ``convention`` keys added; returns the path."""
+    path = Path(path)
+    data = {"version": __version__, "convention": CONVENTION, **payload}
+    path.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
+    return path
