@@ -105,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("derive", help="print the derived equations and closed forms")
-    p.add_argument("--format", choices=("text", "latex", "json"), default="text")
+    p.add_argument("--format", choices=("text", "latex", "json"), default="text",
+                   help="text (default), a standalone LaTeX document, or one JSON object")
+    p.add_argument("--only", choices=tuple(DERIVATION_TOPICS), default=None,
+                   help="print one topic only (default: all)")
 
     p = sub.add_parser("theory", help="the theory's prediction for one problem")
     _add_problem_args(p)
@@ -174,10 +177,42 @@ def format_prediction(r: dict) -> str:
     return "\n".join(lines)
 
 
-def cmd_derive(args) -> int:
-    from .theory_report import derive_report
+#: topic -> (module, factory names); the factories build the sympy derivation objects
+DERIVATION_TOPICS = {
+    "infinite-class": ("cfgmft.theory.infinite_class", ("InfiniteClassGaussian", "InfiniteClassSphere")),
+    "random-energy": ("cfgmft.theory.rem", ("rem_derivation:gaussian", "rem_derivation:sphere")),
+    "exponential-class": ("cfgmft.theory.exponential", ("exponential_derivation:gaussian",
+                                                          "exponential_derivation:sphere")),
+}
 
-    print(derive_report(args.format))
+
+def derivations(only=None) -> list:
+    """The derivation objects of ``cfgmft derive`` (each forms and checks itself)."""
+    import importlib
+
+    out = []
+    for topic, (module, names) in DERIVATION_TOPICS.items():
+        if only is not None and topic != only:
+            continue
+        mod = importlib.import_module(module)
+        for name in names:
+            cls, _, arg = name.partition(":")
+            out.append(getattr(mod, cls)(arg) if arg else getattr(mod, cls)())
+    return out
+
+
+def cmd_derive(args) -> int:
+    ders = derivations(args.only)
+    if args.format == "json":
+        print(json.dumps({"version": __version__, "convention": CONVENTION,
+                          "derivations": [d.to_dict() for d in ders]}, indent=2))
+    elif args.format == "latex":
+        body = "\n\n".join(d.to_latex() for d in ders)
+        print("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=2cm]{geometry}\n"
+              f"\\begin{{document}}\n% cfgmft {__version__}; convention: {CONVENTION}\n{body}\n\\end{{document}}")
+    else:
+        print(f"cfgmft {__version__}: derived equations and closed forms; convention {CONVENTION}\n")
+        print("\n\n".join(d.to_text() for d in ders))
     return 0
 
 

@@ -119,3 +119,16 @@ def test_console_entry_point_subprocess():
     p = subprocess.run([sys.executable, "-m", "cfgmft", "theory", "--omega", "2", "--json"],
                        capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0 and json.loads(p.stdout)["m_final"] > 1
+
+
+def test_derive_prints_the_closed_forms(capsys):
+    code, out, err = run_cli(["derive", "--format", "json", "--only", "infinite-class"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    names = {s["name"] for d in data["derivations"] for s in d["steps"]}
+    assert {"m_final_ode_const", "var_ratio_ode_const", "m_final_sde_const", "var_ratio_sde_const"} <= names
+    assert data["convention"] == "s = (1+omega) s_c - omega s_u"
+    code, out, _ = run_cli(["derive", "--format", "latex", "--only", "infinite-class"], capsys)
+    assert code == 0 and out.startswith("\\documentclass") and "\\end{document}" in out
+    code, out, _ = run_cli(["derive", "--only", "infinite-class"], capsys)
+    assert code == 0 and "hyper((1, -omega/2), (3/2,), 1/(sigma2 + 1))" in out

@@ -1,0 +1,613 @@
+"""Mean-field dynamics of CFG with ``K - 1 = exp(alpha d)`` classes, ``d -> infinity`` (numba).
+
+Theory: :mod:`cfgmft.theory.exponential` (MODEL.md section 5). Along the guided trajectory
+``x = M mu_c + sqrt(S) xi`` (``q = M``, ``r = M^2 + S``) the order parameters obey, in
+backward time ``tau = T - t``, SDE ``dM/dtau = (1 - 2A) M + 2B``, ``dS/dtau = 2(1 - 2A) S + 2``;
+ODE ``dM/dtau = (1 - A) M + B``, ``dS/dtau = 2(1 - A) S``, with the coefficients ``A``, ``B``
+of the guided score ``s = -A x + B mu_c`` on the current branch:
+
+* uncommitted (``e_c = a_t M - b_t < phi(t, r)``): ``A = (1+omega)/Gamma - omega (1 -
+  exp(-t) rho)/Gamma``, ``B = (1+omega) a_t``, with the competitors' mean ``rho x`` of the
+  random energy model, **uncondensed** (``lambda = 1``) or **condensed** (``lambda =
+  lambda_alpha``, the root of ``I(lambda) = alpha``; for the gaussian prior an implicit
+  equation solved by a safeguarded Newton/bisection on the generated residual ``I(u) - alpha``,
+  ``u = 1/lambda``, and its generated derivative). The condensed branch is the approximation
+  of :mod:`cfgmft.theory.exponential`: the random orthogonal part of the few dominant
+  competitors' mean is dropped; results that used it are flagged (``condensed_before_commit``).
+* committed (after the first crossing ``e_c = phi``): ``A = 1/Gamma``, ``B = a_t``; guidance is
+  inert, ``omega`` drops out; the branch is kept to ``t = 0``.
+
+Integration: forward time ``t`` from ``T`` down to ``0`` with the Dormand-Prince 5(4) pair
+(FSAL, error per component scaled by ``atol + rtol max(|y_n|, |y_n+1|)``, RMS norm, step factor
+``0.9 err^(-1/5)`` clipped to ``[0.2, 5]``), piecewise between the schedule's breakpoints (the
+schedule is evaluated strictly inside the current piece, so jumps never fall inside a step).
+On each accepted step the event functions are checked: the switching function
+``e_c - phi(t, r)`` (commitment when it becomes positive) and the condensation residual
+``I(lambda=1; t, r) - alpha`` (the competitors condense when it becomes positive, and
+uncondense when it becomes negative). A sign change is refined by the Illinois method on the
+step size (each trial is a fresh Dormand-Prince step from the start of the step), to
+``|ds| <= 1e-14 (1 + t)``; the branch changes there and the integration restarts. Within a
+branch every right-hand side is smooth (the condensed and uncondensed expressions are
+continued analytically across the condensation line), so the error control stays valid.
+
+Start: ``T -> infinity`` is replaced by ``T = 40`` (:data:`T_DEFAULT`) with ``M = 0``,
+``S = 1``: as ``t -> infinity``, ``A = 1 + O(e^{-2t})`` and ``B = O((1 + |omega|) e^{-t})``, so
+the ``T = infinity`` trajectory has ``M(40) = O((1 + |omega|) e^{-40})`` and
+``S(40) = 1 + O(e^{-80})`` (below 1e-16 relative for ``|omega| < 10^0.5 e^{...}``, i.e. any
+practical guidance); and the switching function there is ``-alpha + O(e^{-40})``:
+uncommitted, uncondensed, as for ``T -> infinity``. Errors of ``O(e^{-T})`` at ``t = T`` are
+contracted, not amplified, by the backward dynamics (``A ~ 1``).
+
+Outputs (``ExponentialPrediction``): ``m_final = M(0)``, ``mean_shift = M(0) - 1``,
+``var_ratio = S(0)/sigma2``, ``kl_per_dim = (rho - 1 - log rho + (M - 1)^2/sigma2)/2`` with
+``rho = var_ratio``, the event times and the **margin**, derived as follows. At ``t = 0``,
+``(1/d) log P_0(x|k) = -r/(2 sigma2) - log(2 pi sigma2)/2 + E_k`` with ``E_k = a_0 q_k - b_0
+n_k``, ``a_0 = 1/sigma2``, ``b_0 = 1/(2 sigma2)``. The target has ``E_c = (M - 1/2)/sigma2``.
+Among ``exp(alpha d)`` competitors the largest energy is, by the REM extreme-value principle,
+``E_best = max {E : I <= alpha} = E(lambda_alpha)`` with ``I(lambda_alpha) = alpha`` (any
+``lambda_alpha > 0``: the maximiser sits on the boundary ``I = alpha``), evaluated at
+``t = 0`` and the final ``r = M^2 + S``. The common terms cancel:
+``margin = E_c - E_best`` per dimension; ``margin > 0`` means the Bayes classifier of the
+mixture assigns the samples to ``c`` (as ``d -> infinity``).
+
+All formulas come from the generated module :mod:`cfgmft.solvers._generated.exponential`
+(plain ``math`` code, compiled here with ``numba.njit(cache=True)``); nothing imports sympy.
+Call :func:`prepare` to compile (or load from the cache) before timing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Union
+
+import numba
+import numpy as np
+
+from cfgmft.errors import NumericalError, ParameterError, check_real
+from cfgmft.schedules import (
+    Constant, CosineRamp, Interval, LinearRamp, LowHighLow, NegativeRamp, NegativeWindow, Schedule, as_schedule,
+)
+
+from ._generated import exponential as gen
+
+__all__ = [
+    "ExponentialPrediction", "predict_exponential", "prepare", "schedule_code", "omega_at", "integrate",
+    "PRIORS", "SAMPLERS", "STATUSES", "SCHEDULE_CODES", "T_DEFAULT", "RTOL", "ATOL",
+]
+
+PRIORS = ("gaussian", "sphere")
+SAMPLERS = ("sde", "ode")
+#: status codes (index) and strings
+STATUSES = ("committed", "never committed", "condensed before commitment", "alpha = 0", "alpha = inf")
+ST_COMMITTED, ST_NEVER, ST_CONDENSED, ST_ALPHA0, ST_ALPHAINF = range(5)
+#: schedule kind codes passed to the kernels
+SCHEDULE_CODES = {"constant": 0, "interval": 1, "linear": 2, "cosine": 3, "lhl": 4, "negwin": 5, "negramp": 6}
+#: start of the integration for T -> infinity (see the module docstring)
+T_DEFAULT = 40.0
+#: tolerances of the Dormand-Prince pair (final moments reach ~1e-9 relative, see the tests)
+RTOL = 1e-11
+ATOL = 1e-13
+#: condensation that precedes commitment by less than this is counted as simultaneous
+#: (at omega = 0 both happen exactly at the collapse time t_C: a Nishimori identity)
+SIMULTANEOUS = 1e-9
+_MAX_STEPS = 200_000
+_CONVENTION = "s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega)"
+
+_jit = numba.njit(cache=True)
+
+# --- generated scalar kernels, compiled ----------------------------------------------------------
+g_target_energy = _jit(gen.target_energy)
+g_switching = _jit(gen.switching)
+g_rhs_committed_sde = _jit(gen.rhs_committed_sde)
+g_rhs_committed_ode = _jit(gen.rhs_committed_ode)
+g_rhs_uncommitted_sde = _jit(gen.rhs_uncommitted_sde)
+g_rhs_uncommitted_ode = _jit(gen.rhs_uncommitted_ode)
+g_t_collapse = _jit(gen.t_collapse)
+g_kl_per_dim = _jit(gen.kl_per_dim)
+g_margin = _jit(gen.margin)
+g_ga_phi_ann = _jit(gen.rem_gaussian_phi_annealed)
+g_ga_cond_res = _jit(gen.rem_gaussian_condensation_residual)
+g_ga_energy = _jit(gen.rem_gaussian_energy_family)
+g_ga_rho = _jit(gen.rem_gaussian_rho_family)
+g_ga_rate_u = _jit(gen.rem_gaussian_rate_u)
+g_ga_rate_u_du = _jit(gen.rem_gaussian_rate_u_du)
+g_sp_phi_ann = _jit(gen.rem_sphere_phi_annealed)
+g_sp_cond_res = _jit(gen.rem_sphere_condensation_residual)
+g_sp_energy = _jit(gen.rem_sphere_energy_family)
+g_sp_rho = _jit(gen.rem_sphere_rho_family)
+g_sp_lambda_alpha = _jit(gen.rem_sphere_lambda_alpha)
+
+
+# --- schedules --------------------------------------------------------------------------------------
+@_jit
+def omega_at(kind, p, t):
+    """``omega(t)`` of the schedule ``(kind, params)`` (see :func:`schedule_code`)."""
+    if kind == 0:
+        return p[0]
+    if kind == 1:
+        return p[0] if (t >= p[1] and t <= p[2]) else 0.0
+    if kind == 2 or kind == 3:
+        if t > p[1]:
+            return 0.0
+        s = max(t / p[1], 0.0)
+        if kind == 2:
+            shape = (1.0 - s) if p[2] > 0 else s
+            return 2.0 * p[0] * shape
+        c = math.cos(math.pi * min(s, 1.0))
+        shape = (1.0 + c) if p[2] > 0 else (1.0 - c)
+        return p[0] * shape
+    if kind == 4:
+        return p[1] if (t >= p[2] and t <= p[3]) else p[0]
+    if kind == 5:
+        if t > p[3]:
+            return p[0]
+        return p[1] if t >= p[2] else p[4]
+    # kind == 6
+    return p[0] if t > p[3] else p[1] + p[2] * t
+
+
+def schedule_code(schedule) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(kind, params, breakpoints)`` of a :class:`cfgmft.schedules.Schedule` (or a number)."""
+    sch = as_schedule(schedule)
+    if isinstance(sch, Constant):
+        p = [sch.omega]
+    elif isinstance(sch, Interval):
+        p = [sch.omega, sch.t_lo, sch.t_hi]
+    elif isinstance(sch, (LinearRamp, CosineRamp)):
+        p = [sch.mean, sch.t_ramp, 1.0 if sch.direction == "up" else -1.0]
+    elif isinstance(sch, LowHighLow):
+        p = [sch.omega_low, sch.omega_high, sch.t_lo, sch.t_hi]
+    elif isinstance(sch, NegativeWindow):
+        p = [sch.omega_pos, sch.omega_neg, sch.t_lo, sch.t_hi, sch.omega_late]
+    elif isinstance(sch, NegativeRamp):
+        p = [sch.omega_pos, sch.intercept, sch.slope, sch.t_switch]
+    else:
+        raise ParameterError("omega", f"unsupported schedule kind {getattr(sch, 'kind', sch)!r}")
+    bps = np.array(sorted(set(float(b) for b in sch.breakpoints)), dtype=np.float64)
+    return SCHEDULE_CODES[sch.kind], np.array(p, dtype=np.float64), bps
+
+
+# --- random energy model of the competitors -------------------------------------------------------------
+@_jit
+def lambda_alpha_gaussian(t, r, alpha, sigma2):
+    """Root ``lambda`` of ``I(lambda) = alpha`` (gaussian prior), any ``lambda > 0``.
+
+    Works in ``u = 1/lambda``: ``I(u)`` increases from 0 at ``u = 0``; bracket ``[0, hi]``
+    (doubling ``hi``), then Newton steps on the generated residual ``I(u) - alpha`` with the
+    generated slope, falling back to bisection whenever Newton leaves the bracket.
+    """
+    lo = 0.0
+    hi = 1.0
+    while g_ga_rate_u(t, r, sigma2, hi) < alpha and hi < 1e300:
+        lo = hi
+        hi *= 2.0
+    x = 0.5 * (lo + hi)
+    for _ in range(200):
+        f = g_ga_rate_u(t, r, sigma2, x) - alpha
+        if f > 0.0:
+            hi = x
+        else:
+            lo = x
+        df = g_ga_rate_u_du(t, r, sigma2, x)
+        xn = x - f / df if df > 0.0 else 0.5 * (lo + hi)
+        if not (xn > lo and xn < hi):
+            xn = 0.5 * (lo + hi)
+        if abs(xn - x) <= 4e-16 * x or hi - lo <= 4e-16 * hi:
+            x = xn
+            break
+        x = xn
+    return 1.0 / x
+
+
+@_jit
+def lambda_alpha(prior, t, r, alpha, sigma2):
+    """``lambda_alpha`` of ``prior`` (0 gaussian, 1 sphere)."""
+    if prior == 0:
+        return lambda_alpha_gaussian(t, r, alpha, sigma2)
+    return g_sp_lambda_alpha(t, r, alpha, sigma2)
+
+
+@_jit
+def rem_phi_rho(prior, condensed, t, r, alpha, sigma2):
+    """``(phi, rho)`` on the given phase branch (analytically continued across the line)."""
+    if condensed:
+        lam = lambda_alpha(prior, t, r, alpha, sigma2)
+        if prior == 0:
+            return g_ga_energy(t, r, sigma2, lam), g_ga_rho(t, r, sigma2, lam)
+        return g_sp_energy(t, r, sigma2, lam), g_sp_rho(t, r, sigma2, lam)
+    if prior == 0:
+        return g_ga_phi_ann(t, r, alpha, sigma2), g_ga_rho(t, r, sigma2, 1.0)
+    return g_sp_phi_ann(t, r, alpha, sigma2), g_sp_rho(t, r, sigma2, 1.0)
+
+
+@_jit
+def condensation_residual(prior, t, r, alpha, sigma2):
+    if prior == 0:
+        return g_ga_cond_res(t, r, alpha, sigma2)
+    return g_sp_cond_res(t, r, alpha, sigma2)
+
+
+@_jit
+def best_competitor_energy(prior, r, alpha, sigma2):
+    """``E_best = E(lambda_alpha)`` at ``t = 0``: the REM's largest competitor energy."""
+    lam = lambda_alpha(prior, 0.0, r, alpha, sigma2)
+    if prior == 0:
+        return g_ga_energy(0.0, r, sigma2, lam)
+    return g_sp_energy(0.0, r, sigma2, lam)
+
+
+# --- right-hand side in forward time ---------------------------------------------------------------------
+@_jit
+def _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S):
+    """``(dM/dt, dS/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``.
+
+    ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. The schedule is
+    read at ``t`` clamped strictly inside the piece ``[lo, hi]``.
+    """
+    if mode == 0:
+        if sampler == 0:
+            dM, dS = g_rhs_committed_sde(t, M, S, sigma2)
+        else:
+            dM, dS = g_rhs_committed_ode(t, M, S, sigma2)
+        return -dM, -dS
+    eps = 1e-12 * (hi - lo)
+    tw = min(max(t, lo + eps), hi - eps)
+    w = omega_at(kind, sp_, tw)
+    r = M * M + S
+    _, rho = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
+    if sampler == 0:
+        dM, dS = g_rhs_uncommitted_sde(t, M, S, w, sigma2, rho)
+    else:
+        dM, dS = g_rhs_uncommitted_ode(t, M, S, w, sigma2, rho)
+    return -dM, -dS
+
+
+@_jit
+def _events(mode, prior, alpha, sigma2, t, M, S):
+    """``(switching function, condensation residual)`` on branch ``mode`` (1 or 2)."""
+    r = M * M + S
+    phi, _ = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
+    return g_switching(t, M, phi, sigma2), condensation_residual(prior, t, r, alpha, sigma2)
+
+
+@_jit
+def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, h, rtol, atol):
+    """One Dormand-Prince 5(4) step; returns ``(M1, S1, k7M, k7S, err)`` (RMS scaled error)."""
+    a = (mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi)
+    k2M, k2S = _rhs(*a, t + h / 5, M + h * (k1M / 5), S + h * (k1S / 5))
+    k3M, k3S = _rhs(*a, t + 3 * h / 10, M + h * (3 * k1M / 40 + 9 * k2M / 40), S + h * (3 * k1S / 40 + 9 * k2S / 40))
+    k4M, k4S = _rhs(*a, t + 4 * h / 5, M + h * (44 * k1M / 45 - 56 * k2M / 15 + 32 * k3M / 9),
+                    S + h * (44 * k1S / 45 - 56 * k2S / 15 + 32 * k3S / 9))
+    k5M, k5S = _rhs(*a, t + 8 * h / 9,
+                    M + h * (19372 * k1M / 6561 - 25360 * k2M / 2187 + 64448 * k3M / 6561 - 212 * k4M / 729),
+                    S + h * (19372 * k1S / 6561 - 25360 * k2S / 2187 + 64448 * k3S / 6561 - 212 * k4S / 729))
+    k6M, k6S = _rhs(*a, t + h,
+                    M + h * (9017 * k1M / 3168 - 355 * k2M / 33 + 46732 * k3M / 5247 + 49 * k4M / 176
+                             - 5103 * k5M / 18656),
+                    S + h * (9017 * k1S / 3168 - 355 * k2S / 33 + 46732 * k3S / 5247 + 49 * k4S / 176
+                             - 5103 * k5S / 18656))
+    M1 = M + h * (35 * k1M / 384 + 500 * k3M / 1113 + 125 * k4M / 192 - 2187 * k5M / 6784 + 11 * k6M / 84)
+    S1 = S + h * (35 * k1S / 384 + 500 * k3S / 1113 + 125 * k4S / 192 - 2187 * k5S / 6784 + 11 * k6S / 84)
+    k7M, k7S = _rhs(*a, t + h, M1, S1)
+    eM = h * (71 * k1M / 57600 - 71 * k3M / 16695 + 71 * k4M / 1920 - 17253 * k5M / 339200 + 22 * k6M / 525
+              - k7M / 40)
+    eS = h * (71 * k1S / 57600 - 71 * k3S / 16695 + 71 * k4S / 1920 - 17253 * k5S / 339200 + 22 * k6S / 525
+              - k7S / 40)
+    scM = atol + rtol * max(abs(M), abs(M1))
+    scS = atol + rtol * max(abs(S), abs(S1))
+    err = math.sqrt(0.5 * ((eM / scM) ** 2 + (eS / scS) ** 2))
+    return M1, S1, k7M, k7S, err
+
+
+@_jit
+def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, h, g0, g1,
+            rtol, atol):
+    """Illinois root of event ``which`` (0 switching, 1 condensation) on the step ``[t, t + h]``.
+
+    Returns ``s`` on the far side of the root (the event has happened at ``t + s``) with
+    ``|s - s_root| <= 1e-14 (1 + |t|)``.
+    """
+    sa, fa = 0.0, g0
+    sb, fb = h, g1
+    side = 0
+    tol = 1e-14 * (1.0 + abs(t))
+    for _ in range(200):
+        if abs(sb - sa) <= tol:
+            break
+        s = (sa * fb - sb * fa) / (fb - fa)
+        if not (min(sa, sb) < s < max(sa, sb)):
+            s = 0.5 * (sa + sb)
+        M1, S1, _, _, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, s,
+                                   rtol, atol)
+        gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, S1)
+        f = gs if which == 0 else gk
+        if (f > 0) == (fb > 0):
+            sb, fb = s, f
+            if side == 1:
+                fa *= 0.5
+            side = 1
+        else:
+            sa, fa = s, f
+            if side == -1:
+                fb *= 0.5
+            side = -1
+    return sb
+
+
+@_jit
+def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
+    """Integrate the mean-field equations from ``t = T`` (``M = 0``, ``S = 1``) to ``t = 0``.
+
+    Returns ``(M0, S0, t_commit, t_condense, n_steps, ok)``; event times are NaN if absent,
+    ``t_condense`` is the first entry into the condensed phase before commitment.
+    """
+    M = 0.0
+    S = 1.0
+    t = T
+    t_commit = math.nan
+    t_condense = math.nan
+    gs0, gk0 = _events(1, prior, alpha, sigma2, t, M, S)
+    mode = 2 if gk0 > 0 else 1
+    if mode == 2:
+        t_condense = T
+        gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
+    if gs0 > 0:
+        mode = 0
+        t_commit = T
+    # pieces between breakpoints, from T down to 0
+    n_b = 0
+    for b in bps:
+        if 0.0 < b < T:
+            n_b += 1
+    edges = np.empty(n_b + 2)
+    edges[0] = T
+    j = 1
+    for i in range(bps.shape[0] - 1, -1, -1):
+        if 0.0 < bps[i] < T:
+            edges[j] = bps[i]
+            j += 1
+    edges[n_b + 1] = 0.0
+    h = -1e-2
+    n_steps = 0
+    ok = True
+    for piece in range(n_b + 1):
+        hi = edges[piece]
+        lo = edges[piece + 1]
+        k1M, k1S = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+        while t > lo:
+            if n_steps > _MAX_STEPS:
+                ok = False
+                break
+            last = False
+            if t + h <= lo + 1e-14 * (1.0 + lo):
+                h = lo - t
+                last = True
+            M1, S1, k7M, k7S, err = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S,
+                                             k1M, k1S, h, rtol, atol)
+            n_steps += 1
+            if not (err == err):  # NaN: shrink hard
+                h *= 0.1
+                continue
+            fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+            if err > 1.0:
+                h *= fac
+                continue
+            if mode != 0:
+                gs1, gk1 = _events(mode, prior, alpha, sigma2, t + h, M1, S1)
+                hit_s = gs1 > 0.0
+                hit_k = (gk1 > 0.0) if mode == 1 else (gk1 < 0.0)
+                if hit_s or hit_k:
+                    gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
+                    s_s = h
+                    s_k = h
+                    if hit_s:
+                        s_s = _locate(0, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S,
+                                      h, gs0, gs1, rtol, atol)
+                    if hit_k:
+                        s_k = _locate(1, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S,
+                                      h, gk0, gk1, rtol, atol)
+                    # earliest in sampling order = smallest |s|
+                    commit_first = hit_s and (not hit_k or abs(s_s) <= abs(s_k))
+                    s = s_s if commit_first else s_k
+                    M1, S1, _, _, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S,
+                                               k1M, k1S, s, rtol, atol)
+                    t = t + s
+                    M, S = M1, S1
+                    if commit_first:
+                        mode = 0
+                        t_commit = t
+                    elif mode == 1:
+                        mode = 2
+                        if t_condense != t_condense:
+                            t_condense = t
+                    else:
+                        mode = 1
+                    if abs(t - lo) <= 1e-14 * (1.0 + lo):
+                        t = lo
+                    k1M, k1S = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+                    continue
+            t = lo if last else t + h
+            M, S = M1, S1
+            k1M, k1S = k7M, k7S
+            h *= fac
+        if not ok:
+            break
+    return M, S, t_commit, t_condense, n_steps, ok
+
+
+@_jit
+def observables(prior, alpha, sigma2, M, S):
+    """``(var_ratio, kl_per_dim, margin)`` at ``t = 0`` from the final moments."""
+    vr = S / sigma2
+    kl = g_kl_per_dim(M, vr, sigma2)
+    e_best = best_competitor_energy(prior, M * M + S, alpha, sigma2)
+    return vr, kl, g_margin(M, e_best, sigma2)
+
+
+@_jit
+def t_collapse_kernel(alpha, sigma2):
+    """Closed-form collapse time (generated); NaN where ``sigma2 (exp(2 alpha) - 1) >= 1``."""
+    if sigma2 * math.expm1(2.0 * alpha) >= 1.0:
+        return math.nan
+    return g_t_collapse(alpha, sigma2)
+
+
+# --- public API ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExponentialPrediction:
+    """Mean-field prediction of CFG with ``K - 1 = exp(alpha d)`` classes (``d -> infinity``).
+
+    ``m_final = M(0)``; ``mean_shift = m_final - 1``; ``var_ratio = S(0)/sigma2``;
+    ``kl_per_dim = (var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``margin`` the
+    per-dimension log-likelihood margin of the target over the best competitor at ``t = 0``
+    (module docstring); ``t_commit`` (None: never committed; ``T`` for ``alpha = 0``: at the
+    start), ``t_condense`` (first condensation before commitment, None if none),
+    ``t_collapse`` (closed form; None: no collapse); ``status`` one of :data:`STATUSES`,
+    ``condensed_before_commit`` flags use of the condensed-branch approximation.
+    """
+
+    prior: str
+    sampler: str
+    alpha: float
+    sigma2: float
+    omega: Union[float, str]
+    T: float
+    m_final: float
+    mean_shift: float
+    var_ratio: float
+    kl_per_dim: float
+    margin: float
+    t_commit: Union[float, None]
+    t_condense: Union[float, None]
+    t_collapse: Union[float, None]
+    status: str
+    message: str
+    condensed_before_commit: bool = False
+    n_steps: int = 0
+    convention: str = _CONVENTION
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict (``inf`` written as ``None``)."""
+        out = asdict(self)
+        for k in ("alpha", "T"):
+            if isinstance(out[k], float) and math.isinf(out[k]):
+                out[k] = None
+        return out
+
+
+def _check_choice(name, value, allowed):
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value.lower()
+
+
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and alpha == math.inf:
+        return math.inf
+    return check_real("alpha", alpha, lo=0.0)
+
+
+def _opt(v):
+    return None if v != v else float(v)
+
+
+def prepare() -> None:
+    """Compile (or load from numba's cache) every kernel, for both priors and samplers."""
+    for prior in (0, 1):
+        for smp in (0, 1):
+            integrate(prior, smp, 0.3, 1.0, 0, np.array([1.0]), np.empty(0), 5.0, RTOL, ATOL)
+        observables(prior, 0.3, 1.0, 1.0, 1.0)
+    t_collapse_kernel(0.3, 1.0)
+    omega_at(0, np.array([1.0]), 0.5)
+
+
+def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedule, sampler: str,
+                        T: float | None = None) -> ExponentialPrediction:
+    """Final moments, events and distortion of CFG with ``K - 1 = exp(alpha d)`` classes.
+
+    Parameters
+    ----------
+    prior: ``'gaussian'`` or ``'sphere'``.
+    sigma2: class variance, finite ``> 0``.
+    alpha: ``log(K - 1)/d``, ``>= 0``; ``0`` is the sub-exponential limit (commitment at the
+        start, exact conditional sampling), ``math.inf`` the infinite-class limit (delegated to
+        :func:`cfgmft.solvers.infinite_class.predict_infinite_class`).
+    omega_or_schedule: constant ``omega >= -1`` or a :class:`cfgmft.schedules.Schedule` (text
+        or JSON forms accepted).
+    sampler: ``'sde'`` or ``'ode'``.
+    T: start time, ``> 0``; ``None`` for ``T -> infinity`` (:data:`T_DEFAULT`).
+
+    Raises ``ParameterError`` naming the argument; ``NumericalError`` on a non-finite result or
+    if the step limit is hit.
+    """
+    prior = _check_choice("prior", prior, PRIORS)
+    sampler = _check_choice("sampler", sampler, SAMPLERS)
+    sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+    alpha = _check_alpha(alpha)
+    if isinstance(omega_or_schedule, Schedule) or isinstance(omega_or_schedule, (str, dict)):
+        sch = as_schedule(omega_or_schedule)
+    else:
+        sch = Constant(check_real("omega_or_schedule", omega_or_schedule, lo=-1.0))
+    T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    if T is not None and math.isinf(T_val):  # pragma: no cover - check_real rejects inf
+        T_val = T_DEFAULT
+    omega_label = sch.omega if isinstance(sch, Constant) else f"schedule: {sch.spec}"
+    common = dict(prior=prior, sampler=sampler, alpha=alpha, sigma2=sigma2, omega=omega_label,
+                  T=math.inf if T is None else T_val)
+    t_col = _opt(t_collapse_kernel(alpha, sigma2)) if 0 < alpha < math.inf else None
+    if alpha == math.inf:
+        from .infinite_class import predict_infinite_class
+
+        ic = predict_infinite_class(prior, sigma2, sch, sampler, T)
+        return ExponentialPrediction(
+            **common, m_final=ic.m_final, mean_shift=ic.mean_shift, var_ratio=ic.var_ratio,
+            kl_per_dim=ic.kl_per_dim, margin=math.inf, t_commit=None, t_condense=None, t_collapse=None,
+            status=STATUSES[ST_ALPHAINF],
+            message=f"alpha = inf: infinite-class limit, never committed ({ic.method}); margin = +inf "
+                    "(no competitor at finite distance)")
+    kind, params, bps = schedule_code(sch)
+    if alpha == 0.0:
+        # phi -> -b: any positive overlap commits; exact conditional dynamics from the start
+        M, S = 1.0, sigma2
+        if T is not None:
+            M, S, _, _, _, _ = integrate(prior, 0 if sampler == "sde" else 1, 1.0, sigma2, 0, np.array([0.0]),
+                                         np.empty(0), T_val, RTOL, ATOL)
+        vr = S / sigma2
+        kl = g_kl_per_dim(M, vr, sigma2)
+        # alpha -> 0: lambda_alpha -> inf, the best competitor is a typical one, E_best = -b_0
+        mg = g_margin(M, -0.5 / sigma2, sigma2)
+        return ExponentialPrediction(
+            **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
+            t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0],
+            message="alpha = 0: sub-exponential limit, commitment at the start (t_commit = T), exact "
+                    "conditional sampling (no distortion); margin against a typical competitor, E_best = -1/(2 sigma2)")
+    M, S, t_c, t_k, n_steps, ok = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, kind,
+                                            params, bps, T_val, RTOL, ATOL)
+    if not ok:
+        raise NumericalError(f"step limit reached (prior={prior}, sampler={sampler}, alpha={alpha}, "
+                             f"sigma2={sigma2}, omega={omega_label})")
+    vr, kl, mg = observables(PRIORS.index(prior), alpha, sigma2, M, S)
+    vals = (M, S, vr, kl, mg)
+    if not all(math.isfinite(v) for v in vals):
+        raise NumericalError(f"non-finite result {vals} (prior={prior}, sampler={sampler}, alpha={alpha}, "
+                             f"sigma2={sigma2}, omega={omega_label})")
+    cond = (t_k == t_k) and (t_c != t_c or t_k > t_c + SIMULTANEOUS)
+    if cond:
+        status = ST_CONDENSED
+        msg = (f"competitors condensed at t = {t_k:.10g} before commitment; the condensed branch drops the "
+               "random orthogonal part of the dominant competitors' mean (approximation)")
+        if t_c == t_c:
+            msg += f"; committed at t = {t_c:.10g}"
+        else:
+            msg += "; never committed"
+    elif t_c == t_c:
+        status = ST_COMMITTED
+        msg = f"committed at t = {t_c:.10g}; guidance inert afterwards"
+    else:
+        status = ST_NEVER
+        msg = "never committed before t = 0: guidance acts on the whole trajectory"
+    return ExponentialPrediction(
+        **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
+        t_commit=_opt(t_c), t_condense=_opt(t_k) if cond else None, t_collapse=t_col,
+        status=STATUSES[status], message=msg, condensed_before_commit=bool(cond), n_steps=int(n_steps))

@@ -1,0 +1,108 @@
+"""Reference integration of the exponential-class mean-field equations with scipy.
+
+Independent of the numba kernels of :mod:`cfgmft.solvers.meanfield` except for the
+formulas (the plain-Python generated module :mod:`cfgmft.solvers._generated.exponential`):
+``scipy.integrate.solve_ivp`` (DOP853) with terminal events (commitment, condensation,
+uncondensation) refined by solve_ivp's own root finder, ``lambda_alpha`` of the gaussian
+prior by ``scipy.optimize.brentq``, piecewise between schedule breakpoints. Used by the tests
+and the benchmark; slow (pure Python right-hand sides).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from cfgmft.schedules import as_schedule
+
+from ._generated import exponential as gen
+
+__all__ = ["integrate_reference"]
+
+
+def _lambda_alpha(prior, t, r, alpha, sigma2):
+    if prior == "sphere":
+        return gen.rem_sphere_lambda_alpha(t, r, alpha, sigma2)
+    hi = 1.0
+    while gen.rem_gaussian_rate_u(t, r, sigma2, hi) < alpha:
+        hi *= 2.0
+    u = brentq(lambda uu: gen.rem_gaussian_rate_u(t, r, sigma2, uu) - alpha, 0.0, hi, xtol=1e-300, rtol=4.5e-16,
+               maxiter=500)
+    return 1.0 / u
+
+
+def _phi_rho(prior, condensed, t, r, alpha, sigma2):
+    pre = "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
+    if condensed:
+        lam = _lambda_alpha(prior, t, r, alpha, sigma2)
+        return getattr(gen, pre + "energy_family")(t, r, sigma2, lam), getattr(gen, pre + "rho_family")(t, r, sigma2, lam)
+    return getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2), getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
+
+
+def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e-12, atol=1e-14):
+    """``(M0, S0, t_commit, t_condense, nfev)`` by solve_ivp (DOP853); NaN for absent events."""
+    sch = as_schedule(omega)
+    pre = "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
+    cond_res = getattr(gen, pre + "condensation_residual")
+    bps = sorted((b for b in sch.breakpoints if 0 < b < T), reverse=True)
+    edges = [T, *bps, 0.0]
+    y = np.array([0.0, 1.0])
+    t = T
+    mode = 2 if cond_res(T, 1.0, alpha, sigma2) > 0 else 1
+    t_condense = T if mode == 2 else math.nan
+    t_commit = math.nan
+    nfev = 0
+    for hi, lo in zip(edges[:-1], edges[1:]):
+        eps = 1e-12 * (hi - lo)
+
+        def rhs(tt, yy):
+            M, S = yy
+            if mode == 0:
+                f = gen.rhs_committed_sde if sampler == "sde" else gen.rhs_committed_ode
+                dM, dS = f(tt, M, S, sigma2)
+            else:
+                w = float(sch(min(max(tt, lo + eps), hi - eps)))
+                _, rho = _phi_rho(prior, mode == 2, tt, M * M + S, alpha, sigma2)
+                f = gen.rhs_uncommitted_sde if sampler == "sde" else gen.rhs_uncommitted_ode
+                dM, dS = f(tt, M, S, w, sigma2, rho)
+            return [-dM, -dS]
+
+        def ev_commit(tt, yy):
+            if mode == 0:
+                return -1.0
+            phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + yy[1], alpha, sigma2)
+            return gen.switching(tt, yy[0], phi, sigma2)
+        ev_commit.terminal = True
+        ev_commit.direction = 1.0
+
+        def ev_cond(tt, yy):
+            if mode == 0:
+                return -1.0 if True else 0.0
+            val = cond_res(tt, yy[0] ** 2 + yy[1], alpha, sigma2)
+            return val if mode == 1 else -val
+        ev_cond.terminal = True
+        ev_cond.direction = 1.0
+
+        while t > lo:
+            sol = solve_ivp(rhs, (t, lo), y, method="DOP853", rtol=rtol, atol=atol, events=[ev_commit, ev_cond])
+            nfev += sol.nfev
+            hit = [(float(te[0]), k) for k, te in enumerate(sol.t_events) if len(te) and te[0] < t]
+            if not hit:
+                t, y = lo, sol.y[:, -1]
+                break
+            te, k = max(hit)
+            y = sol.y_events[k][0]
+            t = te
+            if k == 0:
+                mode = 0
+                t_commit = te
+            elif mode == 1:
+                mode = 2
+                if t_condense != t_condense:
+                    t_condense = te
+            else:
+                mode = 1
+    return float(y[0]), float(y[1]), t_commit, t_condense, nfev
