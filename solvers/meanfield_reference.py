@@ -29,7 +29,7 @@ def _lambda_alpha(prior, t, r, alpha, sigma2):
     hi = 1.0
     while gen.rem_gaussian_rate_u(t, r, sigma2, hi) < alpha:
         hi *= 2.0
-    u = brentq(lambda uu: gen.rem_gaussian_rate_u(t, r, sigma2, uu) - alpha, 0.0, hi, xtol=1e-300, rtol=4.5e-16,
+    u = brentq(lambda uu: gen.rem_gaussian_rate_u(t, r, sigma2, uu) - alpha, 0.0, hi, xtol=1e-300, rtol=1e-15,
                maxiter=500)
     return 1.0 / u
 
@@ -80,7 +80,7 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
 
         def ev_cond(tt, yy):
             if mode == 0:
-                return -1.0 if True else 0.0
+                return -1.0
             val = cond_res(tt, yy[0] ** 2 + yy[1], alpha, sigma2)
             return val if mode == 1 else -val
         ev_cond.terminal = True

@@ -1,0 +1,231 @@
+"""Phase diagrams of CFG with ``K - 1 = exp(alpha d)`` classes (``d -> infinity``).
+
+:func:`phase_diagram` evaluates the mean-field prediction of :mod:`cfgmft.solvers.meanfield`
+on a grid ``alpha x omega`` (constant guidance, fixed ``sigma2``) or ``alpha x sigma2``
+(fixed constant ``omega``) with a parallel numba kernel (``prange`` over grid points; every
+point is an independent deterministic integration, so results do not depend on the number
+of threads). :func:`alpha_c` finds the critical line beyond which commitment never happens
+before ``t = 0``, by bisection in ``alpha``.
+
+Arrays are NaN-free: where a value does not apply it is stored as ``0.0`` and masked
+(``numpy.ma.MaskedArray``): ``t_commit`` is masked where the trajectory never commits,
+``t_condense`` where the competitors do not condense before commitment. ``mean_shift``,
+``var_ratio``, ``kl_per_dim`` and ``margin`` apply at every point. ``status`` holds the codes
+of :data:`cfgmft.solvers.meanfield.STATUSES`.
+
+Per DESIGN.md the parallel kernels are not cached (the leaf kernels they call are).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numba
+import numpy as np
+
+from cfgmft.errors import NumericalError, ParameterError, check_real
+
+from .meanfield import (
+    ATOL, PRIORS, RTOL, SAMPLERS, SIMULTANEOUS, ST_COMMITTED, ST_CONDENSED, ST_NEVER, T_DEFAULT, integrate,
+    observables,
+)
+
+__all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
+
+
+@numba.njit(parallel=True)
+def _grid_kernel(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, out, status):
+    """Fill ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
+    n_a = alphas.shape[0]
+    n_b = seconds.shape[0]
+    no_bps = np.empty(0)
+    for k in numba.prange(n_a * n_b):
+        i = k // n_b
+        j = k - i * n_b
+        al = alphas[i]
+        if second_is_omega:
+            w = seconds[j]
+            s2 = fixed
+        else:
+            w = fixed
+            s2 = seconds[j]
+        par = np.empty(1)
+        par[0] = w
+        M, S, tc, tk, _, ok = integrate(prior, sampler, al, s2, 0, par, no_bps, T, rtol, atol)
+        vr, kl, mg = observables(prior, al, s2, M, S)
+        out[i, j, 0] = tc
+        out[i, j, 1] = tk
+        out[i, j, 2] = M - 1.0
+        out[i, j, 3] = vr
+        out[i, j, 4] = kl
+        out[i, j, 5] = mg
+        out[i, j, 6] = M
+        out[i, j, 7] = S
+        out[i, j, 8] = 1.0 if ok else 0.0
+        cond = (tk == tk) and (tc != tc or tk > tc + SIMULTANEOUS)
+        if cond:
+            status[i, j] = ST_CONDENSED
+        elif tc == tc:
+            status[i, j] = ST_COMMITTED
+        else:
+            status[i, j] = ST_NEVER
+
+
+@numba.njit(cache=True)
+def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
+    par = np.empty(1)
+    par[0] = omega
+    _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, 0, par, np.empty(0), T, rtol, atol)
+    return tc == tc
+
+
+@numba.njit(cache=True)
+def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol):
+    """Bisection for the smallest ``alpha`` with no commitment before ``t = 0``.
+
+    Bracket: ``lo = 1e-6`` must commit (else return 0), ``hi`` doubles from 1 until it does
+    not (NaN if ``hi`` exceeds 1e3). Returns the midpoint once ``hi - lo <= xtol``.
+    """
+    lo = 1e-6
+    if not _committed(prior, sampler, lo, sigma2, omega, T, rtol, atol):
+        return 0.0
+    hi = 1.0
+    while _committed(prior, sampler, hi, sigma2, omega, T, rtol, atol):
+        lo = hi
+        hi *= 2.0
+        if hi > 1e3:
+            return math.nan
+    while hi - lo > xtol:
+        mid = 0.5 * (lo + hi)
+        if _committed(prior, sampler, mid, sigma2, omega, T, rtol, atol):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@numba.njit(parallel=True)
+def _alpha_c_grid(prior, sampler, omegas, sigma2, T, xtol, rtol, atol, out):
+    for k in numba.prange(omegas.shape[0]):
+        out[k] = _alpha_c_kernel(prior, sampler, omegas[k], sigma2, T, xtol, rtol, atol)
+
+
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """Grid results, arrays of shape ``(len(alpha), len(second))``.
+
+    ``second_name`` is ``'omega'`` or ``'sigma2'``; ``t_commit``/``t_condense`` are masked
+    arrays (mask: not applicable, data 0.0); ``committed`` is ``~t_commit.mask``.
+    """
+
+    prior: str
+    sampler: str
+    alpha: np.ndarray
+    second_name: str
+    second: np.ndarray
+    fixed_name: str
+    fixed: float
+    t_commit: np.ma.MaskedArray
+    t_condense: np.ma.MaskedArray
+    mean_shift: np.ndarray
+    var_ratio: np.ndarray
+    kl_per_dim: np.ndarray
+    margin: np.ndarray
+    m_final: np.ndarray
+    status: np.ndarray
+
+    @property
+    def committed(self) -> np.ndarray:
+        return ~np.ma.getmaskarray(self.t_commit)
+
+
+def _grid(name, values, lo, lo_open):
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ParameterError(name, "must be a non-empty 1-d sequence of numbers")
+    for v in arr:
+        check_real(name, float(v), lo=lo, lo_open=lo_open)
+    return np.ascontiguousarray(arr)
+
+
+def _choice(name, v, allowed):
+    if not isinstance(v, str) or v.lower() not in allowed:
+        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {v!r}")
+    return allowed.index(v.lower())
+
+
+def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: float = 1.0, omega: float | None = None,
+                  sampler: str = "sde", prior: str = "sphere", T: float | None = None,
+                  progress: Optional[Callable[[int, int], None]] = None, chunk_rows: int = 8) -> PhaseDiagram:
+    """Mean-field phase diagram over ``alpha_grid x omega_grid`` (fixed ``sigma2``) or
+    ``alpha_grid x sigma2_grid`` (fixed constant ``omega``).
+
+    ``progress(done, total)`` is called after each chunk of ``chunk_rows`` alpha rows (the
+    points are computed in parallel inside a chunk). ``alpha > 0`` finite on the grid.
+    """
+    pr = _choice("prior", prior, PRIORS)
+    smp = _choice("sampler", sampler, SAMPLERS)
+    alphas = _grid("alpha_grid", alpha_grid, 0.0, True)
+    if (omega_grid is None) == (sigma2_grid is None):
+        raise ParameterError("omega_grid", "give exactly one of omega_grid and sigma2_grid")
+    if omega_grid is not None:
+        seconds = _grid("omega_grid", omega_grid, -1.0, False)
+        fixed = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+        second_name, fixed_name, is_omega = "omega", "sigma2", True
+    else:
+        seconds = _grid("sigma2_grid", sigma2_grid, 0.0, True)
+        if omega is None:
+            raise ParameterError("omega", "a constant omega is required with sigma2_grid")
+        fixed = check_real("omega", omega, lo=-1.0)
+        second_name, fixed_name, is_omega = "sigma2", "omega", False
+    T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    n_a, n_b = alphas.size, seconds.size
+    out = np.empty((n_a, n_b, 9))
+    status = np.empty((n_a, n_b), dtype=np.int64)
+    step = max(1, int(chunk_rows))
+    for i0 in range(0, n_a, step):
+        i1 = min(n_a, i0 + step)
+        _grid_kernel(pr, smp, alphas[i0:i1], seconds, is_omega, fixed, T_val, RTOL, ATOL, out[i0:i1], status[i0:i1])
+        if progress is not None:
+            progress(i1 * n_b, n_a * n_b)
+    if not np.all(out[..., 8] == 1.0):
+        raise NumericalError("step limit reached at some grid points")
+    if not np.all(np.isfinite(out[..., 2:8])):
+        raise NumericalError("non-finite results on the grid")
+    tc, tk = out[..., 0], out[..., 1]
+    cond_mask = status != ST_CONDENSED
+    return PhaseDiagram(
+        prior=PRIORS[pr], sampler=SAMPLERS[smp], alpha=alphas, second_name=second_name, second=seconds,
+        fixed_name=fixed_name, fixed=fixed,
+        t_commit=np.ma.MaskedArray(np.where(np.isnan(tc), 0.0, tc), mask=np.isnan(tc)),
+        t_condense=np.ma.MaskedArray(np.where(cond_mask | np.isnan(tk), 0.0, tk), mask=cond_mask | np.isnan(tk)),
+        mean_shift=out[..., 2].copy(), var_ratio=out[..., 3].copy(), kl_per_dim=out[..., 4].copy(),
+        margin=out[..., 5].copy(), m_final=out[..., 6].copy(), status=status)
+
+
+def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "sphere", T: float | None = None,
+            xtol: float = 1e-8):
+    """Critical ``alpha_c(omega)``: commitment before ``t = 0`` iff ``alpha < alpha_c``.
+
+    Bisection in ``alpha`` to ``xtol`` (default 1e-8). ``omega`` a constant or a 1-d array
+    (parallel over its entries); returns a float or an array. ``0`` if even ``alpha = 1e-6``
+    never commits, NaN if commitment persists beyond ``alpha = 1e3``.
+    """
+    pr = _choice("prior", prior, PRIORS)
+    smp = _choice("sampler", sampler, SAMPLERS)
+    s2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+    xt = check_real("xtol", xtol, lo=0.0, lo_open=True)
+    T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    scalar = np.ndim(omega) == 0
+    ws = _grid("omega", omega, -1.0, False)
+    out = np.empty(ws.size)
+    _alpha_c_grid(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, out)
+    return float(out[0]) if scalar else out
+
+
+def prepare() -> None:
+    """Compile the phase-diagram kernels (the parallel ones are compiled on every process start)."""
+    phase_diagram([0.3], [1.0], sigma2=1.0, sampler="sde", prior="sphere")
+    alpha_c(1.0, xtol=1e-2)

@@ -1,0 +1,44 @@
+"""cfgmft reproduce --quick: the report has a section per claim, honest verdicts and figures."""
+
+import json
+import re
+
+import pytest
+
+from cfgmft.cli import main
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduce")
+    assert main(["reproduce", "--quick", "--out", str(out)]) == 0
+    return out
+
+
+def test_report_sections_and_verdicts(quick_report):
+    text = (quick_report / "report.md").read_text()
+    for claim in ("C1", "C2", "C3", "C4", "C5", "C6"):
+        assert f"## {claim}:" in text
+    sections = dict(re.findall(r"## (C\d):(.*?)(?=\n## C\d:|\Z)", text, re.S))
+    for claim in ("C1", "C4", "C5"):
+        assert "Verdict: confirmed" in sections[claim], sections[claim]
+        assert "Criterion:" in sections[claim]
+        assert (quick_report / f"{claim.lower()}.png").stat().st_size > 10_000
+    for claim in ("C2", "C3", "C6"):
+        assert "Not yet computed" in sections[claim] and "Verdict" not in sections[claim]
+
+
+def test_results_json_has_numbers_and_parameters(quick_report):
+    data = json.loads((quick_report / "results.json").read_text())
+    assert data["convention"] == "s = (1+omega) s_c - omega s_u" and data["settings"]["quick"] is True
+    rows = data["C1"]["rows"]
+    assert all(r["agree"] for r in rows) and len(rows) == 8
+    assert data["C5"]["max_var_ratio"]["sde"] <= 1.0 and data["C5"]["max_var_ratio"]["ode"] <= 1.0
+
+
+def test_unwritable_out_is_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["reproduce", "--quick", "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and len(err.strip().splitlines()) == 1
