@@ -26,35 +26,62 @@ def predict(problem: Problem) -> dict:
     continuum unconditional density, exact at any ``d`` for the ``gaussian`` prior
     (closed forms for constant ``omega`` and ``T -> infinity``, quadratures otherwise) and
     the ``d -> infinity`` mean-field equations for the ``sphere`` prior.
-    """
-    from .solvers.infinite_class import predict_infinite_class
 
+    Exponential regime (``alpha``, or a finite ``K`` at dimension ``d`` read as
+    ``alpha = log(K)/d``): the ``d -> infinity`` random-energy mean field
+    (:func:`cfgmft.solvers.meanfield.predict_exponential`), with the commitment, condensation
+    and collapse times and the margin filled in; ``alpha = 0`` is the sub-exponential limit.
+    """
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
-    if mix.regime != "infinite":
-        arg = "--alpha" if mix.alpha is not None else "--classes"
-        raise ParameterError(arg, f"the finite-class and exponential-class theory is not available in cfgmft {__version__}; use --classes inf")
     omega = guid.omega if guid.is_constant else guid.schedule
-    pred = predict_infinite_class(mix.prior, mix.sigma2, omega, samp.kind, T=samp.T)
     out = problem.to_dict()
     out.pop("steps", None)
+    if mix.regime == "infinite":
+        from .solvers.infinite_class import predict_infinite_class
+
+        pred = predict_infinite_class(mix.prior, mix.sigma2, omega, samp.kind, T=samp.T)
+        theory = "infinite-class limit" + (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)")
+        extra = {k: None for k in NULL_KEYS}
+        extra.update(status="infinite_class", message="no commitment: CFG against the continuum at all times")
+        notes = list(pred.notes)
+    else:
+        from .solvers.meanfield import predict_exponential
+
+        if mix.prior == "given":
+            raise ParameterError("prior", "the d -> infinity theory needs a prior of the means ('gaussian' or 'sphere')")
+        if mix.alpha is None and mix.d is None:
+            raise ParameterError("--d", f"is needed to read --classes {mix.classes} as alpha = log(K)/d")
+        alpha = mix.alpha_effective
+        pred = predict_exponential(mix.prior, mix.sigma2, alpha, omega, samp.kind, T=samp.T)
+        theory = "exponential-class regime, random-energy mean field (d -> infinity)"
+        extra = {"t_commit": pred.t_commit, "t_condense": pred.t_condense, "t_collapse": pred.t_collapse,
+                 "margin": pred.margin, "status": pred.status, "message": pred.message,
+                 "condensed_before_commit": pred.condensed_before_commit}
+        out["alpha"] = alpha
+        notes = [pred.message]
+        if mix.alpha is None:
+            notes.append(f"K = {mix.classes} classes at d = {mix.d} read as alpha = log(K)/d = {alpha:.6g}")
+        if pred.condensed_before_commit:
+            notes.append("competitors condensed before commitment: the condensed branch keeps only the "
+                         "self-averaging part of the competitors' posterior mean (an approximation)")
     values = {
         "m_final": pred.m_final,
         "mean_shift": pred.mean_shift,
         "var_ratio": pred.var_ratio,
         "kl_per_dim": pred.kl_per_dim,
     }
-    for key, v in values.items():
-        if not math.isfinite(v):
+    for key, v in {**values, **{k: extra[k] for k in NULL_KEYS}}.items():
+        if v is not None and not math.isfinite(v):
             raise NumericalError(f"{key} is not finite ({v}) for {problem.to_dict()}")
     out.update(
         version=__version__,
-        theory="infinite-class limit" + (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)"),
+        theory=theory,
         convention=CONVENTION,
         precision="float64",
         kl_convention=KL_CONVENTION,
-        method=pred.method,
-        notes=list(pred.notes),
+        method=getattr(pred, "method", "mean_field_numba"),
+        notes=notes,
         **values,
+        **extra,
     )
-    out.update({k: None for k in NULL_KEYS})
     return out

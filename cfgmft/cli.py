@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
+    p.add_argument("--alpha", required=True, metavar="START:STOP:NUM",
+                   help="alpha grid, inclusive like linspace, alpha > 0 (e.g. 0.02:1:101)")
+    p.add_argument("--omega", default="2", metavar="W|START:STOP:NUM", help="omega grid or fixed value (default: 2)")
+    p.add_argument("--sigma2", default="1", metavar="S|START:STOP:NUM", help="sigma2 grid or fixed value (default: 1)")
+    p.add_argument("--prior", choices=("gaussian", "sphere"), default="sphere", help="prior of the means (default: sphere)")
+    p.add_argument("--sampler", choices=("sde", "ode"), default="sde", help="default: sde")
+    p.add_argument("--T", type=_real(0.0, True, allow_inf=True, what="a finite number > 0 or 'inf'"), default=None,
+                   help="start time (default: the T -> infinity limit)")
+    p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
+
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="small Monte Carlo (about a minute)")
     p.add_argument("--out", default="results/reproduce", help="output folder (default: results/reproduce)")
@@ -224,7 +235,18 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
-COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "reproduce": cmd_reproduce}
+def cmd_phase_diagram(args) -> int:
+    from .phase_report import run_phase_diagram
+
+    T = None if args.T is None or math.isinf(args.T) else args.T
+    out = run_phase_diagram(args.alpha, args.omega, args.sigma2, prior=args.prior, sampler=args.sampler,
+                            out=args.out, T=T, progress=sys.stderr.isatty())
+    print(f"phase diagram written to {out}/ (phase_diagram.npz, phase_diagram.json, *.png)")
+    return 0
+
+
+COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "phase-diagram": cmd_phase_diagram,
+            "reproduce": cmd_reproduce}
 
 
 def main(argv=None) -> int:

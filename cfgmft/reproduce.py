@@ -107,14 +107,15 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     s = Settings.make(quick, seed)
     t0 = time.perf_counter()
     steps = [("C1", _claim_c1), ("C4", _claim_c4), ("C5", _claim_c5)]
-    sections, results = {}, {}
+    sections, results = {}, {"settings": asdict(s)}
+    path = out / "report.md"
     for name, fn in tqdm(steps, desc="cfgmft reproduce", unit="claim"):
         sections[name], results[name] = fn(s, out)
-    results["settings"] = asdict(s)
-    results["seconds"] = time.perf_counter() - t0
-    path = out / "report.md"
-    path.write_text(_report(sections, s, results["seconds"]))
-    save_json(out / "results.json", results)
+        # written after every claim, so an interruption keeps what is done
+        results["seconds"] = time.perf_counter() - t0
+        done = len(sections) == len(steps)
+        path.write_text(_report(sections, s, results["seconds"], pending=not done))
+        save_json(out / "results.json", results)
     return path
 
 
@@ -397,7 +398,7 @@ def _section(name, lines, fig, ok):
     return "\n".join(head + lines + tail)
 
 
-def _report(sections: dict, s: Settings, seconds: float) -> str:
+def _report(sections: dict, s: Settings, seconds: float, pending: bool = False) -> str:
     parts = [
         "# cfgmft reproduce",
         "",
@@ -412,6 +413,8 @@ def _report(sections: dict, s: Settings, seconds: float) -> str:
     for name in CLAIMS:
         if name in sections:
             parts.append(sections[name])
+        elif pending and name not in NOT_YET:
+            parts += [f"## {name}: {CLAIMS[name]}", "", "Pending: still running (or interrupted).", ""]
         else:
             parts += [f"## {name}: {CLAIMS[name]}", "", f"Not yet computed: {NOT_YET[name]}.", ""]
     return "\n".join(parts)
