@@ -1,6 +1,5 @@
 """Notebooks are jupytext py:percent sources; each runs in quick mode and asserts its result."""
 
-import os
 import runpy
 from pathlib import Path
 
