@@ -238,7 +238,8 @@ def _c23_figure(s: Settings, out: Path, name: str, highlight: str):
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"Random-energy mean field, SDE, sigma2 = {s.sigma2:g}; thin lines: alpha_c (no commitment beyond); {highlight}")
+    fig.suptitle(f"Random-energy mean field (d -> infinity), SDE, sigma2 = {s.sigma2:g}: {highlight}\n"
+                 "thin vertical lines: alpha_c, beyond which the target never commits")
     fig.tight_layout()
     fig.savefig(out / f"{name.lower()}.png", dpi=120)
     plt.close(fig)
