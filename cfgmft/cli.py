@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("simulate", help="exact-score Monte Carlo of the guided sampler")
+    _add_problem_args(p)
+    p.add_argument("--samples", type=_int(2, "an integer >= 2"), default=4096, help="samples per mixture (default: 4096)")
+    p.add_argument("--steps", type=_int(1, "an integer >= 1"), default=800, help="integration steps (default: 800)")
+    p.add_argument("--disorder", type=_int(1, "an integer >= 1"), default=1,
+                   help="independent draws of the class means (default: 1)")
+    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=0, help="random seed (default: 0)")
+    p.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                   help="arithmetic (only float64 is available so far)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
     p.add_argument("--alpha", required=True, metavar="START:STOP:NUM",
                    help="alpha grid, inclusive like linspace, alpha > 0 (e.g. 0.02:1:101)")
@@ -141,8 +152,31 @@ def _problem_from_args(args):
                       classes=None if args.alpha is not None else args.classes,
                       alpha=args.alpha, d=args.d)
     guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
-    sampler = Sampler(kind=args.sampler, T=args.T)
+    sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": args.steps} if hasattr(args, "steps") else {}))
     return Problem(mixture, guidance, sampler)
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate
+
+    problem = _problem_from_args(args)
+    result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
+                      precision=args.precision, progress=sys.stderr.isatty())
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+        return 0
+    lines = [f"cfgmft {result['version']} simulate: d = {result['d']}, K = {result['K']}, prior {result['prior']}, "
+             f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
+             f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
+             f"  convention: {result['convention']}; float64; stderr: {result['stderr_convention']}", ""]
+    for key in ("m_final", "mean_shift", "var_ratio", "var_m", "kl_per_dim", "accuracy", "margin"):
+        v = result[key]
+        lines.append(f"  {key:<12} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
+    lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
+    print("\n".join(lines))
+    return 0
 
 
 def cmd_theory(args) -> int:
@@ -245,7 +279,7 @@ def cmd_phase_diagram(args) -> int:
     return 0
 
 
-COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "phase-diagram": cmd_phase_diagram,
+COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "phase-diagram": cmd_phase_diagram,
             "reproduce": cmd_reproduce}
 
 
@@ -263,6 +297,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"cfgmft {args.command}: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `cfgmft ... | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 __all__ = ["main", "build_parser", "format_prediction", "CONVENTION"]

@@ -1,0 +1,116 @@
+"""``cfgmft simulate``: exact-score Monte Carlo of the guided sampler for one problem.
+
+The class means are quenched disorder: ``disorder = R`` draws ``R`` independent mixtures
+(each with its own target class ``c = 0``), each sampled with ``samples`` points. With
+``R >= 2`` the reported standard error is that of the mean over draws,
+``sqrt(Var_draws / R)``, which contains both the sampling noise and the disorder; with
+``R = 1`` it is the sampling error of that one mixture only (the output says which).
+
+Seeds: ``SeedSequence(seed)`` spawns one child per draw, which spawns the means' and the
+sampler's streams; a result depends only on ``seed`` (not on batch sizes or class chunks).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from . import CONVENTION, __version__
+from .errors import NumericalError, ParameterError
+from .params import Problem
+
+OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_m", "kl_per_dim", "accuracy", "margin")
+#: the CLI's names for the estimators' fields
+KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio", "var_m": "var_m",
+        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8.0 * 2**30
+
+
+def _denoiser(problem: Problem, d: int, rng):
+    from .validation.mixture import draw_means
+    from .validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
+
+    mix = problem.mixture
+    if mix.regime == "infinite":
+        mu_c = draw_means(1, d, mix.prior, rng=rng)[0]
+        den = ContinuumGaussian(mix.sigma2) if mix.prior == "gaussian" else ContinuumSphere(d, mix.sigma2)
+        return den, mu_c, None
+    means = mix.means if mix.prior == "given" else draw_means(mix.K, d, mix.prior, rng=rng)
+    return FiniteMixture(means, mix.sigma2), means[mix.target], mix.target
+
+
+def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
+             precision: str = "float64", progress: bool = False) -> dict:
+    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
+    ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
+    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone)."""
+    from tqdm.auto import tqdm
+
+    from .params import DEFAULT_MC_T
+    from .validation.montecarlo import run_monte_carlo
+
+    mix, samp = problem.mixture, problem.sampler
+    if precision != "float64":
+        raise ParameterError("--precision", "only float64 is available: a float32 mode has not been validated against float64 yet")
+    if mix.d is None:
+        raise ParameterError("--d", "Monte Carlo needs the dimension d >= 2")
+    if not isinstance(samples, int) or samples < 2:
+        raise ParameterError("--samples", f"must be an integer >= 2, got {samples!r}")
+    if not isinstance(disorder, int) or disorder < 1:
+        raise ParameterError("--disorder", f"must be an integer >= 1, got {disorder!r}")
+    d = mix.d
+    K = mix.K
+    if K != math.inf:
+        need = 8.0 * K * d
+        if need > 0.6 * _memory_bytes():
+            arg = "--alpha" if mix.alpha is not None else "--classes"
+            raise ParameterError(arg, f"K = {K} classes at d = {d} need {need / 2**30:.1f} GiB for the class means, "
+                                      f"more than this machine can hold ({_memory_bytes() / 2**30:.0f} GiB)")
+    omega = problem.guidance.omega if problem.guidance.is_constant else problem.guidance.schedule
+    T = DEFAULT_MC_T if samp.T is None else samp.T
+    children = np.random.SeedSequence(seed).spawn(disorder)
+    per_draw = {k: [] for k in OBSERVABLES}
+    within = {k: [] for k in OBSERVABLES}
+    seconds = 0.0
+    t0 = time.perf_counter()
+    for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
+        means_ss, sampler_ss = child.spawn(2)
+        den, mu_c, c = _denoiser(problem, d, means_ss)
+        res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
+                              rng=sampler_ss, c=c)
+        seconds += res.seconds_sampling
+        for k in OBSERVABLES:
+            est = getattr(res.estimates, k)
+            if est is not None:
+                per_draw[k].append(est.value)
+                within[k].append(est.stderr)
+    out = problem.to_dict()
+    out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
+               samples=samples, disorder=disorder, seed=seed, T=T, precision="float64", convention=CONVENTION,
+               version=__version__,
+               stderr_convention=("over disorder draws: sqrt(Var_draws/R), sampling and disorder together"
+                                  if disorder > 1 else "sampling error of one mixture (disorder not sampled: use --disorder R >= 2)"))
+    for k in OBSERVABLES:
+        vals = np.asarray(per_draw[k], dtype=np.float64)
+        if vals.size == 0:
+            out[KEYS[k]] = None
+            continue
+        if not np.all(np.isfinite(vals)):
+            raise NumericalError(f"{KEYS[k]} is not finite in a Monte Carlo draw")
+        if disorder > 1:
+            stderr = float(vals.std(ddof=1) / math.sqrt(vals.size))
+        else:
+            stderr = float(within[k][0])
+        out[KEYS[k]] = {"mean": float(vals.mean()), "stderr": stderr}
+    out["seconds_sampling"] = seconds
+    out["seconds_total"] = time.perf_counter() - t0
+    return out
