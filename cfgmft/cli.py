@@ -125,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="arithmetic (only float64 is available so far)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
+    _add_problem_args(p)
+    p.add_argument("--dims", required=True, metavar="D1,D2,...", help="dimensions, e.g. 8,16,32,64")
+    p.add_argument("--samples", type=_int(2, "an integer >= 2"), default=4096, help="samples per mixture (default: 4096)")
+    p.add_argument("--steps", type=_int(1, "an integer >= 1"), default=800, help="integration steps (default: 800)")
+    p.add_argument("--disorder", type=_int(1, "an integer >= 1"), default=1, help="mixtures per dimension (default: 1)")
+    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=0, help="random seed (default: 0)")
+    p.add_argument("--out", default="results/validate", help="output folder (default: results/validate)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
     p.add_argument("--alpha", required=True, metavar="START:STOP:NUM",
                    help="alpha grid, inclusive like linspace, alpha > 0 (e.g. 0.02:1:101)")
@@ -269,6 +279,27 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from .validate import format_table, parse_dims, validate, write_outputs
+
+    if args.d is not None:
+        raise ParameterError("--d", "validate takes its dimensions from --dims")
+    dims = parse_dims(args.dims)
+    args.d = dims[0]  # the problem objects validate the rest at this d
+    problem = _problem_from_args(args)
+    result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
+                      progress=sys.stderr.isatty())
+    out = write_outputs(result, args.out)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_table(result))
+        print(f"  written to {out}/ (validate.json, validate.png)")
+    return 0
+
+
 def cmd_phase_diagram(args) -> int:
     from .phase_report import run_phase_diagram
 
@@ -279,7 +310,8 @@ def cmd_phase_diagram(args) -> int:
     return 0
 
 
-COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "phase-diagram": cmd_phase_diagram,
+COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
+            "phase-diagram": cmd_phase_diagram,
             "reproduce": cmd_reproduce}
 
 

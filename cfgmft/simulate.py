@@ -3,7 +3,9 @@
 The class means are quenched disorder: ``disorder = R`` draws ``R`` independent mixtures
 (each with its own target class ``c = 0``), each sampled with ``samples`` points. With
 ``R >= 2`` the reported standard error is that of the mean over draws,
-``sqrt(Var_draws / R)``, which contains both the sampling noise and the disorder; with
+``sqrt(Var_draws / R)``, which contains both the sampling noise and the disorder (floored
+at the mean squared sampling error of one draw over ``R``, since with few draws the spread
+over draws is itself a noisy estimate); with
 ``R = 1`` it is the sampling error of that one mixture only (the output says which).
 
 Seeds: ``SeedSequence(seed)`` spawns one child per draw, which spawns the means' and the
@@ -97,7 +99,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision="float64", convention=CONVENTION,
                version=__version__,
-               stderr_convention=("over disorder draws: sqrt(Var_draws/R), sampling and disorder together"
+               stderr_convention=("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), sampling and disorder together"
                                   if disorder > 1 else "sampling error of one mixture (disorder not sampled: use --disorder R >= 2)"))
     for k in OBSERVABLES:
         vals = np.asarray(per_draw[k], dtype=np.float64)
@@ -107,7 +109,11 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         if not np.all(np.isfinite(vals)):
             raise NumericalError(f"{KEYS[k]} is not finite in a Monte Carlo draw")
         if disorder > 1:
-            stderr = float(vals.std(ddof=1) / math.sqrt(vals.size))
+            # the spread over draws contains the sampling noise, whose size is known well
+            # from each draw: with few draws the spread is itself noisy, so it is floored there
+            between = float(vals.var(ddof=1))
+            sampling = float(np.mean(np.square(within[k])))
+            stderr = math.sqrt(max(between, sampling) / vals.size)
         else:
             stderr = float(within[k][0])
         out[KEYS[k]] = {"mean": float(vals.mean()), "stderr": stderr}

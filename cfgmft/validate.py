@@ -1,0 +1,168 @@
+"""``cfgmft validate``: Monte Carlo at several dimensions against the ``d -> infinity`` theory.
+
+For one parameter point and a list of dimensions (exponential regime ``K = round(e^{alpha
+d})``; sub-exponential: a fixed ``K``; or the infinite-class continuum), run
+:func:`cfgmft.simulate.simulate` at each ``d``, fit the approach to ``d -> infinity`` in
+``1/d`` and in ``1/sqrt(d)`` (:mod:`cfgmft.validation.scaling`), and compare the
+extrapolated value with the theory:
+
+* exponential regime: the random-energy mean field at ``alpha``;
+* fixed ``K``: ``log K/d -> 0``, the sub-exponential limit: no distortion (``E[m] = 1``,
+  ``v_perp/sigma2 = 1``); the decay is also fitted as a power law ``C d^{-p}``;
+* ``--classes inf``: the infinite-class closed forms (no ``d`` dependence at all for the
+  gaussian prior).
+
+Verdict per observable: *consistent* when the preferred fit's extrapolation is within 3 of
+its standard errors of the theory. A finite-``d`` prediction (commitment smeared over a
+window, finite-``K`` corrections, norm fluctuations of the gaussian prior) is not part of
+this version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import CONVENTION, __version__
+from .errors import ParameterError
+from .io import save_json
+from .params import Problem
+
+OBS = ("m_final", "var_ratio")
+Z_CONSISTENT = 3.0
+
+
+def parse_dims(text: str) -> list[int]:
+    """``8,16,32`` -> [8, 16, 32] (integers >= 2, at least two, increasing)."""
+    try:
+        dims = [int(p) for p in str(text).split(",") if p.strip()]
+    except ValueError:
+        raise ParameterError("--dims", f"must be a comma-separated list of integers >= 2, got {text!r}") from None
+    if len(dims) < 2 or any(d < 2 for d in dims) or sorted(set(dims)) != dims:
+        raise ParameterError("--dims", f"must be at least two increasing integers >= 2, got {text!r}")
+    return dims
+
+
+def _theory(base: Problem) -> dict:
+    from .api import predict
+
+    mix = base.mixture
+    if mix.regime == "finite":  # fixed K: log K / d -> 0
+        limit = dataclasses.replace(mix, classes=None, alpha=0.0, d=None, means=None)
+        return predict(dataclasses.replace(base, mixture=limit)) | {"limit": "sub-exponential (alpha = log K/d -> 0)"}
+    nod = dataclasses.replace(mix, d=None)
+    return predict(dataclasses.replace(base, mixture=nod)) | {"limit": "d -> infinity at fixed alpha" if mix.regime == "exponential" else "infinite-class"}
+
+
+def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
+             progress: bool = False) -> dict:
+    """Run the validation (see the module docstring) and return a JSON-able dict."""
+    from .simulate import simulate
+    from .validation.scaling import compare_forms, power_law
+
+    if base.mixture.prior == "given":
+        raise ParameterError("--prior", "validation across d needs a prior of the means, not given means")
+    theory = _theory(base)
+    points = []
+    for d in dims:
+        mix = dataclasses.replace(base.mixture, d=d)
+        # one independent seed per dimension, derived from (seed, d)
+        sd = int(np.random.SeedSequence([seed, d]).generate_state(1)[0])
+        r = simulate(dataclasses.replace(base, mixture=mix), samples=samples, disorder=disorder, seed=sd,
+                     progress=progress)
+        points.append({"d": d, "K": r["K"], "seed": sd, **{k: r[k] for k in (*OBS, "mean_shift", "accuracy")},
+                       "seconds_sampling": r["seconds_sampling"]})
+    d_arr = np.array(dims, dtype=float)
+    fits, verdicts = {}, {}
+    for k in OBS:
+        y = np.array([p[k]["mean"] for p in points])
+        se = np.array([p[k]["stderr"] for p in points])
+        cmp = compare_forms(d_arr, y, se)
+        best = cmp["fits"][cmp["preferred"]]
+        z = (best["a"] - theory[k]) / best["a_stderr"] if best["a_stderr"] > 0 else math.inf
+        cmp["z_vs_theory"] = {f: (fit["a"] - theory[k]) / fit["a_stderr"] for f, fit in cmp["fits"].items()}
+        fits[k] = cmp
+        verdicts[k] = "consistent" if abs(z) <= Z_CONSISTENT else "not consistent"
+    decay = None
+    if base.mixture.regime == "finite":
+        ms = [p["mean_shift"] for p in points]
+        vr = [p["var_ratio"] for p in points]
+        decay = {
+            "mean_shift": power_law(d_arr, [m["mean"] for m in ms], [m["stderr"] for m in ms]),
+            "variance_defect": power_law(d_arr, [1 - v["mean"] for v in vr], [v["stderr"] for v in vr]),
+        }
+    out = base.to_dict()
+    out.pop("d", None)
+    out.update(dims=list(dims), samples=samples, disorder=disorder, seed=seed, version=__version__,
+               convention=CONVENTION, precision="float64",
+               theory={k: theory[k] for k in (*OBS, "t_commit", "status", "limit") if k in theory},
+               points=points, fits=fits, verdicts=verdicts, decay=decay,
+               criterion=f"the preferred fit's extrapolation within {Z_CONSISTENT:g} standard errors of the theory")
+    return out
+
+
+def write_outputs(result: dict, out) -> Path:
+    """``validate.json`` and ``validate.png`` (values against 1/d, fits and theory)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .validation.scaling import FORMS
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError("--out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+    save_json(out / "validate.json", result)
+    dims = np.array(result["dims"], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    grid = np.linspace(0, 1 / dims.min(), 100)[1:]
+    for ax, k in zip(axes, OBS):
+        y = [p[k]["mean"] for p in result["points"]]
+        se = [p[k]["stderr"] for p in result["points"]]
+        ax.errorbar(1 / dims, y, yerr=se, fmt="o", color="k", capsize=3, label="Monte Carlo")
+        for (form, fit), color in zip(result["fits"][k]["fits"].items(), ("C0", "C1")):
+            g = FORMS[form](1 / grid)
+            pref = " (preferred)" if form == result["fits"][k]["preferred"] else ""
+            ax.plot(grid, fit["a"] + fit["b"] * g, color=color, label=f"fit a + b {form}{pref}")
+            ax.errorbar([0], [fit["a"]], yerr=[fit["a_stderr"]], fmt="s", color=color, capsize=3)
+        ax.axhline(result["theory"][k], color="crimson", ls="--", label=f"theory ({result['theory']['limit']})")
+        ax.set(xlabel="1/d", ylabel={"m_final": "E[m]", "var_ratio": "v_perp / sigma2"}[k],
+               title=f"{k}: {result['verdicts'][k]}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{result['prior']} prior, sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
+                 + (f"alpha = {result['alpha']:g}" if result.get("alpha") is not None else f"K = {result['classes']}"))
+    fig.tight_layout()
+    fig.savefig(out / "validate.png", dpi=120)
+    plt.close(fig)
+    return out
+
+
+def format_table(result: dict) -> str:
+    lines = [f"cfgmft {result['version']} validate: {result['prior']} prior, sigma2 = {result['sigma2']:g}, "
+             f"{result['schedule_spec']}, {result['sampler']}; theory: {result['theory']['limit']}",
+             f"  convention: {result['convention']}; float64; {result['samples']} samples x {result['disorder']} mixture(s) per d",
+             "", f"  {'d':>5} {'K':>10} {'E[m]':>22} {'v_perp/sigma2':>22}"]
+    for p in result["points"]:
+        lines.append(f"  {p['d']:>5} {str(p['K']):>10} {p['m_final']['mean']:>12.5f} +- {p['m_final']['stderr']:<7.2g}"
+                     f" {p['var_ratio']['mean']:>12.5f} +- {p['var_ratio']['stderr']:<7.2g}")
+    for k in OBS:
+        f = result["fits"][k]
+        best = f["fits"][f["preferred"]]
+        lines.append(f"  {k}: theory {result['theory'][k]:.6f}; extrapolated ({f['preferred']}) {best['a']:.5f} +- "
+                     f"{best['a_stderr']:.2g} (chi2/dof {best['chi2']:.2f}/{best['dof']}); {result['verdicts'][k]}")
+    if result["decay"]:
+        for k, pl in result["decay"].items():
+            if pl["p"] is not None:
+                lines.append(f"  decay of {k}: ~ d^(-{pl['p']:.3f} +- {pl['p_stderr']:.2g})")
+    lines.append(f"  criterion: {result['criterion']}")
+    return "\n".join(lines)
+
+
+__all__ = ["validate", "write_outputs", "format_table", "parse_dims"]
