@@ -47,8 +47,9 @@ def predict(problem: Problem) -> dict:
     else:
         from .solvers.meanfield import predict_exponential
 
-        if mix.prior == "given":
-            raise ParameterError("prior", "the d -> infinity theory needs a prior of the means ('gaussian' or 'sphere')")
+        if mix.prior in ("given", "antipodal"):
+            raise ParameterError("--prior", f"{mix.prior!r} has no d -> infinity theory here beyond its sub-exponential "
+                                            "limit (exact sampling); use 'gaussian' or 'sphere', or cfgmft simulate/validate")
         if mix.alpha is None and mix.d is None:
             raise ParameterError("--d", f"is needed to read --classes {mix.classes} as alpha = log(K)/d")
         alpha = mix.alpha_effective

@@ -77,8 +77,9 @@ def _schedule(text):
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
     """The problem flags shared by ``theory`` (and, later, ``simulate``)."""
-    p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
-                   help="prior of the class means (default: gaussian)")
+    p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
+                   help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
+                        "(|m| = sqrt(d)), Monte Carlo only")
     p.add_argument("--sigma2", type=_real(0.0, True, what="a finite number > 0"), default=1.0,
                    help="class variance sigma2 > 0 (default: 1)")
     k = p.add_mutually_exclusive_group()
@@ -132,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_int(1, "an integer >= 1"), default=800, help="integration steps (default: 800)")
     p.add_argument("--disorder", type=_int(1, "an integer >= 1"), default=1, help="mixtures per dimension (default: 1)")
     p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=0, help="random seed (default: 0)")
-    p.add_argument("--out", default="results/validate", help="output folder (default: results/validate)")
+    p.add_argument("--out", default="results/validate",
+                   help="output folder (default: results/validate); finished units go to OUT/units as they complete")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
+                   help="run the dimensions on a dask.distributed cluster (an address, or local:N workers)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT without recomputing finished units")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
@@ -181,9 +186,9 @@ def cmd_simulate(args) -> int:
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
              f"  convention: {result['convention']}; float64; stderr: {result['stderr_convention']}", ""]
-    for key in ("m_final", "mean_shift", "var_ratio", "var_m", "kl_per_dim", "accuracy", "margin"):
+    for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):
         v = result[key]
-        lines.append(f"  {key:<12} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
+        lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
     print("\n".join(lines))
     return 0
@@ -287,8 +292,11 @@ def cmd_validate(args) -> int:
     dims = parse_dims(args.dims)
     args.d = dims[0]  # the problem objects validate the rest at this d
     problem = _problem_from_args(args)
+    from .validation.sweep import parse_scheduler
+
+    parse_scheduler(args.scheduler)  # a bad address fails before anything runs
     result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty())
+                      progress=sys.stderr.isatty(), out_dir=args.out, scheduler=args.scheduler, resume=args.resume)
     out = write_outputs(result, args.out)
     if args.json:
         from .io import to_jsonable

@@ -17,7 +17,7 @@ from .schedules import OMEGA_MIN, Constant, Schedule, as_schedule
 
 __all__ = ["Mixture", "Guidance", "Sampler", "Problem", "PRIORS", "SAMPLERS", "DEFAULT_MC_T"]
 
-PRIORS = ("gaussian", "sphere", "given")
+PRIORS = ("gaussian", "sphere", "antipodal", "given")
 SAMPLERS = ("sde", "ode")
 
 #: Start time used by Monte Carlo when the theory's ``T -> infinity`` is asked for:
@@ -33,9 +33,10 @@ class Mixture:
     ----------
     sigma2 : float > 0
         Class variance.
-    prior : 'gaussian' | 'sphere' | 'given'
+    prior : 'gaussian' | 'sphere' | 'antipodal' | 'given'
         Prior of the class means: ``N(0, I_d)``, uniform on the sphere of radius
-        ``sqrt(d)``, or the user's ``means`` (then ``K`` and ``d`` come from its shape).
+        ``sqrt(d)``, the two antipodal classes ``+m, -m`` with ``m`` uniform on that sphere
+        (``K = 2``), or the user's ``means`` (then ``K`` and ``d`` come from its shape).
     classes : int >= 2 or ``math.inf``
         Number of classes ``K``; ``inf`` is the infinite-class (continuum) limit.
     alpha : float >= 0, optional
@@ -78,7 +79,11 @@ class Mixture:
             set_("classes", int(means.shape[0]))
             set_("d", int(means.shape[1]))
         else:
-            check_choice("prior", self.prior, ("gaussian", "sphere"))
+            check_choice("prior", self.prior, ("gaussian", "sphere", "antipodal"))
+            if self.prior == "antipodal":  # the two classes +m, -m of Pavasovic et al.
+                if self.alpha is not None or self.classes not in (2, math.inf, None):
+                    raise ParameterError("prior", "'antipodal' is the two classes +m, -m (|m| = sqrt(d)): it takes no alpha and classes = 2")
+                set_("classes", 2)
             if self.d is not None:
                 set_("d", check_int("d", self.d, lo=2))
             if self.alpha is not None:

@@ -24,9 +24,10 @@ from . import CONVENTION, __version__
 from .errors import NumericalError, ParameterError
 from .params import Problem
 
-OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_m", "kl_per_dim", "accuracy", "margin")
+OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin")
 #: the CLI's names for the estimators' fields
-KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio", "var_m": "var_m",
+KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
+        "var_ratio_parallel": "var_ratio_parallel", "var_m": "var_m",
         "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
 
 
@@ -38,7 +39,7 @@ def _memory_bytes() -> float:
 
 
 def _denoiser(problem: Problem, d: int, rng):
-    from .validation.mixture import draw_means
+    from .validation.mixture import antipodal_means, draw_means
     from .validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
 
     mix = problem.mixture
@@ -46,7 +47,12 @@ def _denoiser(problem: Problem, d: int, rng):
         mu_c = draw_means(1, d, mix.prior, rng=rng)[0]
         den = ContinuumGaussian(mix.sigma2) if mix.prior == "gaussian" else ContinuumSphere(d, mix.sigma2)
         return den, mu_c, None
-    means = mix.means if mix.prior == "given" else draw_means(mix.K, d, mix.prior, rng=rng)
+    if mix.prior == "given":
+        means = mix.means
+    elif mix.prior == "antipodal":
+        means = antipodal_means(d, rng=rng)
+    else:
+        means = draw_means(mix.K, d, mix.prior, rng=rng)
     return FiniteMixture(means, mix.sigma2), means[mix.target], mix.target
 
 

@@ -8,7 +8,9 @@ extrapolated value with the theory:
 
 * exponential regime: the random-energy mean field at ``alpha``;
 * fixed ``K``: ``log K/d -> 0``, the sub-exponential limit: no distortion (``E[m] = 1``,
-  ``v_perp/sigma2 = 1``); the decay is also fitted as a power law ``C d^{-p}``;
+  ``v_perp/sigma2 = 1``); the decay of the mean shift ``E[m] - 1``, of the orthogonal
+  variance defect ``1 - v_perp/sigma2`` and of the parallel one ``1 - Var(m)|mu_c|^2/sigma2``
+  is also fitted as a power law ``C d^{-p}``;
 * ``--classes inf``: the infinite-class closed forms (no ``d`` dependence at all for the
   gaussian prior).
 
@@ -51,30 +53,43 @@ def _theory(base: Problem) -> dict:
 
     mix = base.mixture
     if mix.regime == "finite":  # fixed K: log K / d -> 0
-        limit = dataclasses.replace(mix, classes=None, alpha=0.0, d=None, means=None)
+        prior = "sphere" if mix.prior == "antipodal" else mix.prior  # alpha = 0: exact sampling for any prior
+        limit = dataclasses.replace(mix, prior=prior, classes=None, alpha=0.0, d=None, means=None)
         return predict(dataclasses.replace(base, mixture=limit)) | {"limit": "sub-exponential (alpha = log K/d -> 0)"}
     nod = dataclasses.replace(mix, d=None)
     return predict(dataclasses.replace(base, mixture=nod)) | {"limit": "d -> infinity at fixed alpha" if mix.regime == "exponential" else "infinite-class"}
 
 
 def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
-             progress: bool = False) -> dict:
-    """Run the validation (see the module docstring) and return a JSON-able dict."""
-    from .simulate import simulate
+             progress: bool = False, out_dir=None, scheduler=None, resume: bool = False) -> dict:
+    """Run the validation (see the module docstring) and return a JSON-able dict.
+
+    Each dimension is one unit of :func:`cfgmft.validation.sweep.run_sweep`: in-process by
+    default, on a dask cluster with ``scheduler`` (an address or ``local:N``); with
+    ``out_dir`` every finished unit is written to ``out_dir`` as it completes and ``resume``
+    continues an interrupted run without recomputing them. The results do not depend on
+    where they ran.
+    """
     from .validation.scaling import compare_forms, power_law
+    from .validation.sweep import run_sweep, simulation_unit
 
     if base.mixture.prior == "given":
         raise ParameterError("--prior", "validation across d needs a prior of the means, not given means")
     theory = _theory(base)
-    points = []
+    spec = base.to_dict()
+    units = []
     for d in dims:
-        mix = dataclasses.replace(base.mixture, d=d)
         # one independent seed per dimension, derived from (seed, d)
         sd = int(np.random.SeedSequence([seed, d]).generate_state(1)[0])
-        r = simulate(dataclasses.replace(base, mixture=mix), samples=samples, disorder=disorder, seed=sd,
-                     progress=progress)
-        points.append({"d": d, "K": r["K"], "seed": sd, **{k: r[k] for k in (*OBS, "mean_shift", "accuracy")},
-                       "seconds_sampling": r["seconds_sampling"]})
+        units.append(simulation_unit(
+            prior=spec["prior"], sigma2=spec["sigma2"], alpha=spec["alpha"],
+            classes=None if spec["alpha"] is not None else spec["classes"], d=d, omega=spec["omega"],
+            schedule=None if spec["omega"] is not None else spec["schedule_spec"], sampler=spec["sampler"],
+            T=spec["T"], steps=spec["steps"], samples=samples, disorder=disorder, seed=sd))
+    results = run_sweep(units, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress)
+    points = [{"d": d, "K": r["K"], "seed": u["seed"],
+               **{k: r[k] for k in (*OBS, "mean_shift", "var_ratio_parallel", "accuracy")},
+               "seconds_sampling": r["seconds_sampling"]} for d, u, r in zip(dims, units, results)]
     d_arr = np.array(dims, dtype=float)
     fits, verdicts = {}, {}
     for k in OBS:
@@ -88,11 +103,13 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
         verdicts[k] = "consistent" if abs(z) <= Z_CONSISTENT else "not consistent"
     decay = None
     if base.mixture.regime == "finite":
-        ms = [p["mean_shift"] for p in points]
-        vr = [p["var_ratio"] for p in points]
+        def series(key, f=lambda v: v):
+            return [f(p[key]["mean"]) for p in points], [p[key]["stderr"] for p in points]
+
         decay = {
-            "mean_shift": power_law(d_arr, [m["mean"] for m in ms], [m["stderr"] for m in ms]),
-            "variance_defect": power_law(d_arr, [1 - v["mean"] for v in vr], [v["stderr"] for v in vr]),
+            "mean_shift": power_law(d_arr, *series("mean_shift")),
+            "variance_defect": power_law(d_arr, *series("var_ratio", lambda v: 1 - v)),
+            "parallel_variance_defect": power_law(d_arr, *series("var_ratio_parallel", lambda v: 1 - v)),
         }
     out = base.to_dict()
     out.pop("d", None)
@@ -160,7 +177,7 @@ def format_table(result: dict) -> str:
     if result["decay"]:
         for k, pl in result["decay"].items():
             if pl["p"] is not None:
-                lines.append(f"  decay of {k}: ~ d^(-{pl['p']:.3f} +- {pl['p_stderr']:.2g})")
+                lines.append(f"  decay of {k}: ~ d^(-p), p = {pl['p']:.3f} +- {pl['p_stderr']:.2g}")
     lines.append(f"  criterion: {result['criterion']}")
     return "\n".join(lines)
 

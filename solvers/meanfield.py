@@ -31,12 +31,13 @@ branch every right-hand side is smooth (the condensed and uncondensed expression
 continued analytically across the condensation line), so the error control stays valid.
 
 Start: ``T -> infinity`` is replaced by ``T = 40`` (:data:`T_DEFAULT`) with ``M = 0``,
-``S = 1``: as ``t -> infinity``, ``A = 1 + O(e^{-2t})`` and ``B = O((1 + |omega|) e^{-t})``, so
-the ``T = infinity`` trajectory has ``M(40) = O((1 + |omega|) e^{-40})`` and
-``S(40) = 1 + O(e^{-80})`` (below 1e-16 relative for ``|omega| < 10^0.5 e^{...}``, i.e. any
-practical guidance); and the switching function there is ``-alpha + O(e^{-40})``:
-uncommitted, uncondensed, as for ``T -> infinity``. Errors of ``O(e^{-T})`` at ``t = T`` are
-contracted, not amplified, by the backward dynamics (``A ~ 1``).
+``S = 1``. As ``t -> infinity``, ``A = 1 + O(e^{-2t})`` and ``B = (1 + omega) e^{-t} + O(e^{-3t})``
+on the uncommitted branch, so the ``T = infinity`` trajectory has ``M(40) = O((1 + |omega|)
+e^{-40}) ~ 1e-17 (1 + |omega|)`` and ``S(40) = 1 + O(e^{-80})``; the linearised dynamics carry
+this difference to ``t = 0`` multiplied by at most ``exp(int_0^40 |1 - 2A| dt) = O(e^{few})``,
+far below the 1e-8 target (a test compares ``T = 40`` with ``T = 60``). The switching
+function at ``t = 40`` is ``-alpha + O(e^{-40})``: uncommitted and uncondensed, as for
+``T -> infinity`` (``alpha > 0``).
 
 Outputs (``ExponentialPrediction``): ``m_final = M(0)``, ``mean_shift = M(0) - 1``,
 ``var_ratio = S(0)/sigma2``, ``kl_per_dim = (rho - 1 - log rho + (M - 1)^2/sigma2)/2`` with
@@ -52,7 +53,9 @@ mixture assigns the samples to ``c`` (as ``d -> infinity``).
 
 All formulas come from the generated module :mod:`cfgmft.solvers._generated.exponential`
 (plain ``math`` code, compiled here with ``numba.njit(cache=True)``); nothing imports sympy.
-Call :func:`prepare` to compile (or load from the cache) before timing.
+Call :func:`prepare` to compile (or load from the cache) before timing. numba's cache does not
+track dependencies across files: after regenerating the generated module, delete the
+``*.nbi``/``*.nbc`` files under ``solvers/__pycache__`` (or set a fresh ``NUMBA_CACHE_DIR``).
 """
 
 from __future__ import annotations
@@ -94,29 +97,31 @@ SIMULTANEOUS = 1e-9
 _MAX_STEPS = 200_000
 _CONVENTION = "s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega)"
 
-_jit = numba.njit(cache=True)
+#: leaf kernels: cached; numpy error model (x/0 gives inf/nan, checked at the public boundary)
+_jit = numba.njit(cache=True, error_model="numpy")
 
 # --- generated scalar kernels, compiled ----------------------------------------------------------
-g_target_energy = _jit(gen.target_energy)
-g_switching = _jit(gen.switching)
-g_rhs_committed_sde = _jit(gen.rhs_committed_sde)
-g_rhs_committed_ode = _jit(gen.rhs_committed_ode)
-g_rhs_uncommitted_sde = _jit(gen.rhs_uncommitted_sde)
-g_rhs_uncommitted_ode = _jit(gen.rhs_uncommitted_ode)
-g_t_collapse = _jit(gen.t_collapse)
-g_kl_per_dim = _jit(gen.kl_per_dim)
-g_margin = _jit(gen.margin)
-g_ga_phi_ann = _jit(gen.rem_gaussian_phi_annealed)
-g_ga_cond_res = _jit(gen.rem_gaussian_condensation_residual)
-g_ga_energy = _jit(gen.rem_gaussian_energy_family)
-g_ga_rho = _jit(gen.rem_gaussian_rho_family)
-g_ga_rate_u = _jit(gen.rem_gaussian_rate_u)
-g_ga_rate_u_du = _jit(gen.rem_gaussian_rate_u_du)
-g_sp_phi_ann = _jit(gen.rem_sphere_phi_annealed)
-g_sp_cond_res = _jit(gen.rem_sphere_condensation_residual)
-g_sp_energy = _jit(gen.rem_sphere_energy_family)
-g_sp_rho = _jit(gen.rem_sphere_rho_family)
-g_sp_lambda_alpha = _jit(gen.rem_sphere_lambda_alpha)
+_jit_formula = _jit
+g_target_energy = _jit_formula(gen.target_energy)
+g_switching = _jit_formula(gen.switching)
+g_rhs_committed_sde = _jit_formula(gen.rhs_committed_sde)
+g_rhs_committed_ode = _jit_formula(gen.rhs_committed_ode)
+g_rhs_uncommitted_sde = _jit_formula(gen.rhs_uncommitted_sde)
+g_rhs_uncommitted_ode = _jit_formula(gen.rhs_uncommitted_ode)
+g_t_collapse = _jit_formula(gen.t_collapse)
+g_kl_per_dim = _jit_formula(gen.kl_per_dim)
+g_margin = _jit_formula(gen.margin)
+g_ga_phi_ann = _jit_formula(gen.rem_gaussian_phi_annealed)
+g_ga_cond_res = _jit_formula(gen.rem_gaussian_condensation_residual)
+g_ga_energy = _jit_formula(gen.rem_gaussian_energy_family)
+g_ga_rho = _jit_formula(gen.rem_gaussian_rho_family)
+g_ga_rate_u = _jit_formula(gen.rem_gaussian_rate_u)
+g_ga_rate_u_du = _jit_formula(gen.rem_gaussian_rate_u_du)
+g_sp_phi_ann = _jit_formula(gen.rem_sphere_phi_annealed)
+g_sp_cond_res = _jit_formula(gen.rem_sphere_condensation_residual)
+g_sp_energy = _jit_formula(gen.rem_sphere_energy_family)
+g_sp_rho = _jit_formula(gen.rem_sphere_rho_family)
+g_sp_lambda_alpha = _jit_formula(gen.rem_sphere_lambda_alpha)
 
 
 # --- schedules --------------------------------------------------------------------------------------
@@ -271,45 +276,66 @@ def _events(mode, prior, alpha, sigma2, t, M, S):
     return g_switching(t, M, phi, sigma2), condensation_residual(prior, t, r, alpha, sigma2)
 
 
+# Dormand-Prince 5(4) tableau (stage 7 = FSAL evaluation at the 5th-order solution)
+_DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
+_DP_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [1 / 5, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [3 / 40, 9 / 40, 0.0, 0.0, 0.0, 0.0],
+    [44 / 45, -56 / 15, 32 / 9, 0.0, 0.0, 0.0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0.0, 0.0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0.0],
+    [35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+])
+#: error weights b - b_hat
+_DP_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+
+
 @_jit
-def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, h, rtol, atol):
-    """One Dormand-Prince 5(4) step; returns ``(M1, S1, k7M, k7S, err)`` (RMS scaled error)."""
-    a = (mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi)
-    k2M, k2S = _rhs(*a, t + h / 5, M + h * (k1M / 5), S + h * (k1S / 5))
-    k3M, k3S = _rhs(*a, t + 3 * h / 10, M + h * (3 * k1M / 40 + 9 * k2M / 40), S + h * (3 * k1S / 40 + 9 * k2S / 40))
-    k4M, k4S = _rhs(*a, t + 4 * h / 5, M + h * (44 * k1M / 45 - 56 * k2M / 15 + 32 * k3M / 9),
-                    S + h * (44 * k1S / 45 - 56 * k2S / 15 + 32 * k3S / 9))
-    k5M, k5S = _rhs(*a, t + 8 * h / 9,
-                    M + h * (19372 * k1M / 6561 - 25360 * k2M / 2187 + 64448 * k3M / 6561 - 212 * k4M / 729),
-                    S + h * (19372 * k1S / 6561 - 25360 * k2S / 2187 + 64448 * k3S / 6561 - 212 * k4S / 729))
-    k6M, k6S = _rhs(*a, t + h,
-                    M + h * (9017 * k1M / 3168 - 355 * k2M / 33 + 46732 * k3M / 5247 + 49 * k4M / 176
-                             - 5103 * k5M / 18656),
-                    S + h * (9017 * k1S / 3168 - 355 * k2S / 33 + 46732 * k3S / 5247 + 49 * k4S / 176
-                             - 5103 * k5S / 18656))
-    M1 = M + h * (35 * k1M / 384 + 500 * k3M / 1113 + 125 * k4M / 192 - 2187 * k5M / 6784 + 11 * k6M / 84)
-    S1 = S + h * (35 * k1S / 384 + 500 * k3S / 1113 + 125 * k4S / 192 - 2187 * k5S / 6784 + 11 * k6S / 84)
-    k7M, k7S = _rhs(*a, t + h, M1, S1)
-    eM = h * (71 * k1M / 57600 - 71 * k3M / 16695 + 71 * k4M / 1920 - 17253 * k5M / 339200 + 22 * k6M / 525
-              - k7M / 40)
-    eS = h * (71 * k1S / 57600 - 71 * k3S / 16695 + 71 * k4S / 1920 - 17253 * k5S / 339200 + 22 * k6S / 525
-              - k7S / 40)
+def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, rtol, atol):
+    """One Dormand-Prince 5(4) step of size ``h`` from ``(t, M, S)``.
+
+    ``k`` is a ``(2, 7)`` work array whose column 0 holds the slope at ``(t, M, S)`` (FSAL);
+    on return column 6 holds the slope at the new point. Returns ``(M1, S1, err)`` with
+    ``err`` the RMS of the error estimates scaled by ``atol + rtol max(|y_n|, |y_n+1|)``.
+    """
+    M1 = M
+    S1 = S
+    for i in range(1, 7):
+        yM = M
+        yS = S
+        for j in range(i):
+            yM += h * _DP_A[i, j] * k[0, j]
+            yS += h * _DP_A[i, j] * k[1, j]
+        dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t + _DP_C[i] * h, yM, yS)
+        k[0, i] = dM
+        k[1, i] = dS
+        if i == 6:  # stage 7 is evaluated at the 5th-order solution
+            M1 = yM
+            S1 = yS
+    eM = 0.0
+    eS = 0.0
+    for i in range(7):
+        eM += _DP_E[i] * k[0, i]
+        eS += _DP_E[i] * k[1, i]
     scM = atol + rtol * max(abs(M), abs(M1))
     scS = atol + rtol * max(abs(S), abs(S1))
-    err = math.sqrt(0.5 * ((eM / scM) ** 2 + (eS / scS) ** 2))
-    return M1, S1, k7M, k7S, err
+    err = math.sqrt(0.5 * ((h * eM / scM) ** 2 + (h * eS / scS) ** 2))
+    return M1, S1, err
 
 
 @_jit
-def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, h, g0, g1,
+def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, g0, g1, Mh, Sh,
             rtol, atol):
     """Illinois root of event ``which`` (0 switching, 1 condensation) on the step ``[t, t + h]``.
 
-    Returns ``s`` on the far side of the root (the event has happened at ``t + s``) with
-    ``|s - s_root| <= 1e-14 (1 + |t|)``.
+    Every trial ``s`` is a fresh Dormand-Prince step of size ``s`` from ``(t, M, S)``
+    (``k[:, 0]`` is the slope there and is kept). Returns ``(s, M(t+s), S(t+s))`` on the far
+    side of the root (the event has happened at ``t + s``), ``|s - s_root| <= 1e-14 (1 + |t|)``.
     """
     sa, fa = 0.0, g0
     sb, fb = h, g1
+    Mb, Sb = Mh, Sh
     side = 0
     tol = 1e-14 * (1.0 + abs(t))
     for _ in range(200):
@@ -318,12 +344,12 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
         s = (sa * fb - sb * fa) / (fb - fa)
         if not (min(sa, sb) < s < max(sa, sb)):
             s = 0.5 * (sa + sb)
-        M1, S1, _, _, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S, s,
-                                   rtol, atol)
+        M1, S1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, s, rtol, atol)
         gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, S1)
         f = gs if which == 0 else gk
         if (f > 0) == (fb > 0):
             sb, fb = s, f
+            Mb, Sb = M1, S1
             if side == 1:
                 fa *= 0.5
             side = 1
@@ -332,7 +358,7 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
             if side == -1:
                 fb *= 0.5
             side = -1
-    return sb
+    return sb, Mb, Sb
 
 
 @_jit
@@ -347,11 +373,13 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
     t = T
     t_commit = math.nan
     t_condense = math.nan
-    gs0, gk0 = _events(1, prior, alpha, sigma2, t, M, S)
-    mode = 2 if gk0 > 0 else 1
-    if mode == 2:
-        t_condense = T
+    k = np.empty((2, 7))
+    mode = 1
+    for _ in range(2):  # phase at the start, then commitment on that branch
         gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
+        if mode == 1 and gk0 > 0:
+            mode = 2
+            t_condense = T
     if gs0 > 0:
         mode = 0
         t_commit = T
@@ -374,17 +402,21 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
     for piece in range(n_b + 1):
         hi = edges[piece]
         lo = edges[piece + 1]
-        k1M, k1S = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+        fresh = True  # slope at (t, M, S) must be (re)computed: new piece or new branch
         while t > lo:
             if n_steps > _MAX_STEPS:
                 ok = False
                 break
+            if fresh:
+                dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+                k[0, 0] = dM
+                k[1, 0] = dS
+                fresh = False
             last = False
             if t + h <= lo + 1e-14 * (1.0 + lo):
                 h = lo - t
                 last = True
-            M1, S1, k7M, k7S, err = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S,
-                                             k1M, k1S, h, rtol, atol)
+            M1, S1, err = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, rtol, atol)
             n_steps += 1
             if not (err == err):  # NaN: shrink hard
                 h *= 0.1
@@ -399,22 +431,21 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
                 hit_k = (gk1 > 0.0) if mode == 1 else (gk1 < 0.0)
                 if hit_s or hit_k:
                     gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
-                    s_s = h
-                    s_k = h
-                    if hit_s:
-                        s_s = _locate(0, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S,
-                                      h, gs0, gs1, rtol, atol)
-                    if hit_k:
-                        s_k = _locate(1, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k1M, k1S,
-                                      h, gk0, gk1, rtol, atol)
-                    # earliest in sampling order = smallest |s|
-                    commit_first = hit_s and (not hit_k or abs(s_s) <= abs(s_k))
-                    s = s_s if commit_first else s_k
-                    M1, S1, _, _, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S,
-                                               k1M, k1S, s, rtol, atol)
-                    t = t + s
-                    M, S = M1, S1
-                    if commit_first:
+                    # earliest event in sampling order = smallest |s|; switching first on ties
+                    s_best = 2.0 * h
+                    which_best = -1
+                    M_best = M1
+                    S_best = S1
+                    for which in range(2):
+                        if (hit_s if which == 0 else hit_k):
+                            s_, M_, S_ = _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
+                                                 S, k, h, gs0 if which == 0 else gk0, gs1 if which == 0 else gk1,
+                                                 M1, S1, rtol, atol)
+                            if abs(s_) < abs(s_best):
+                                s_best, which_best, M_best, S_best = s_, which, M_, S_
+                    t = t + s_best
+                    M, S = M_best, S_best
+                    if which_best == 0:
                         mode = 0
                         t_commit = t
                     elif mode == 1:
@@ -425,11 +456,12 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
                         mode = 1
                     if abs(t - lo) <= 1e-14 * (1.0 + lo):
                         t = lo
-                    k1M, k1S = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+                    fresh = True
                     continue
             t = lo if last else t + h
             M, S = M1, S1
-            k1M, k1S = k7M, k7S
+            k[0, 0] = k[0, 6]
+            k[1, 0] = k[1, 6]
             h *= fac
         if not ok:
             break
@@ -464,7 +496,8 @@ class ExponentialPrediction:
     (module docstring); ``t_commit`` (None: never committed; ``T`` for ``alpha = 0``: at the
     start), ``t_condense`` (first condensation before commitment, None if none),
     ``t_collapse`` (closed form; None: no collapse); ``status`` one of :data:`STATUSES`,
-    ``condensed_before_commit`` flags use of the condensed-branch approximation.
+    ``status_code`` its index, ``condensed_before_commit`` flags use of the condensed-branch
+    approximation; ``message`` says what happened in words.
     """
 
     prior: str
@@ -483,6 +516,7 @@ class ExponentialPrediction:
     t_collapse: Union[float, None]
     status: str
     message: str
+    status_code: int = 0
     condensed_before_commit: bool = False
     n_steps: int = 0
     convention: str = _CONVENTION
@@ -559,11 +593,11 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     if alpha == math.inf:
         from .infinite_class import predict_infinite_class
 
-        ic = predict_infinite_class(prior, sigma2, sch, sampler, T)
+        ic = predict_infinite_class(prior, sigma2, sch.omega if isinstance(sch, Constant) else sch, sampler, T)
         return ExponentialPrediction(
             **common, m_final=ic.m_final, mean_shift=ic.mean_shift, var_ratio=ic.var_ratio,
             kl_per_dim=ic.kl_per_dim, margin=math.inf, t_commit=None, t_condense=None, t_collapse=None,
-            status=STATUSES[ST_ALPHAINF],
+            status=STATUSES[ST_ALPHAINF], status_code=ST_ALPHAINF,
             message=f"alpha = inf: infinite-class limit, never committed ({ic.method}); margin = +inf "
                     "(no competitor at finite distance)")
     kind, params, bps = schedule_code(sch)
@@ -571,6 +605,8 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
         # phi -> -b: any positive overlap commits; exact conditional dynamics from the start
         M, S = 1.0, sigma2
         if T is not None:
+            # finite T: the exact conditional dynamics from (0, 1) at t = T; at omega = 0 every
+            # branch has A = 1/Gamma, B = a_t, so the branch bookkeeping of the kernel is irrelevant
             M, S, _, _, _, _ = integrate(prior, 0 if sampler == "sde" else 1, 1.0, sigma2, 0, np.array([0.0]),
                                          np.empty(0), T_val, RTOL, ATOL)
         vr = S / sigma2
@@ -579,7 +615,7 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
         mg = g_margin(M, -0.5 / sigma2, sigma2)
         return ExponentialPrediction(
             **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
-            t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0],
+            t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0], status_code=ST_ALPHA0,
             message="alpha = 0: sub-exponential limit, commitment at the start (t_commit = T), exact "
                     "conditional sampling (no distortion); margin against a typical competitor, E_best = -1/(2 sigma2)")
     M, S, t_c, t_k, n_steps, ok = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, kind,
@@ -610,4 +646,5 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     return ExponentialPrediction(
         **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
         t_commit=_opt(t_c), t_condense=_opt(t_k) if cond else None, t_collapse=t_col,
-        status=STATUSES[status], message=msg, condensed_before_commit=bool(cond), n_steps=int(n_steps))
+        status=STATUSES[status], message=msg, status_code=status, condensed_before_commit=bool(cond),
+        n_steps=int(n_steps))

@@ -2,23 +2,26 @@
 
 :func:`phase_diagram` evaluates the mean-field prediction of :mod:`cfgmft.solvers.meanfield`
 on a grid ``alpha x omega`` (constant guidance, fixed ``sigma2``) or ``alpha x sigma2``
-(fixed constant ``omega``) with a parallel numba kernel (``prange`` over grid points; every
-point is an independent deterministic integration, so results do not depend on the number
-of threads). :func:`alpha_c` finds the critical line beyond which commitment never happens
-before ``t = 0``, by bisection in ``alpha``.
+(fixed constant ``omega``). The points are computed by a cached numba kernel that releases
+the GIL (``nogil=True``), run on ``threads`` Python threads over interleaved lanes of the
+flattened grid. Every point is an independent deterministic integration, so the results do
+not depend on the number of threads or on the lane split. (A ``prange`` kernel would have to
+stay uncached, per DESIGN.md, and costs ~2 s of compilation in every process; the threaded
+cached kernel costs nothing after the first run and scales the same way.)
+:func:`alpha_c` finds the critical line beyond which commitment never happens before
+``t = 0``, by bisection in ``alpha``.
 
 Arrays are NaN-free: where a value does not apply it is stored as ``0.0`` and masked
 (``numpy.ma.MaskedArray``): ``t_commit`` is masked where the trajectory never commits,
 ``t_condense`` where the competitors do not condense before commitment. ``mean_shift``,
 ``var_ratio``, ``kl_per_dim`` and ``margin`` apply at every point. ``status`` holds the codes
 of :data:`cfgmft.solvers.meanfield.STATUSES`.
-
-Per DESIGN.md the parallel kernels are not cached (the leaf kernels they call are).
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -35,13 +38,14 @@ from .meanfield import (
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 
 
-@numba.njit(parallel=True)
-def _grid_kernel(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, out, status):
-    """Fill ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
-    n_a = alphas.shape[0]
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, idx, out, status):
+    """For each flat index ``k`` in ``idx`` (``i = k // n_second``, ``j = k % n_second``) fill
+    ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
     n_b = seconds.shape[0]
     no_bps = np.empty(0)
-    for k in numba.prange(n_a * n_b):
+    par = np.empty(1)
+    for k in idx:
         i = k // n_b
         j = k - i * n_b
         al = alphas[i]
@@ -51,7 +55,6 @@ def _grid_kernel(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
         else:
             w = fixed
             s2 = seconds[j]
-        par = np.empty(1)
         par[0] = w
         M, S, tc, tk, _, ok = integrate(prior, sampler, al, s2, 0, par, no_bps, T, rtol, atol)
         vr, kl, mg = observables(prior, al, s2, M, S)
@@ -73,7 +76,35 @@ def _grid_kernel(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
             status[i, j] = ST_NEVER
 
 
-@numba.njit(cache=True)
+def _n_threads(threads) -> int:
+    if threads is None:
+        return max(1, numba.get_num_threads())
+    return int(check_real("threads", threads, lo=1))
+
+
+def _run_lanes(fn, n_items: int, threads: int, progress=None) -> None:
+    """Call ``fn(idx)`` on interleaved lanes ``k::n_lanes`` of ``range(n_items)`` on ``threads``
+    threads (the kernels release the GIL); ``progress(done, total)`` after each lane."""
+    n_lanes = min(n_items, 4 * threads) if threads > 1 else 1
+    lanes = [np.arange(k, n_items, n_lanes, dtype=np.int64) for k in range(n_lanes)]
+    done = 0
+    if threads == 1:
+        for idx in lanes:
+            fn(idx)
+            done += idx.size
+            if progress is not None:
+                progress(done, n_items)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(fn, idx) for idx in lanes]
+        for fut, idx in zip(futures, lanes):
+            fut.result()
+            done += idx.size
+            if progress is not None:
+                progress(done, n_items)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
     par = np.empty(1)
     par[0] = omega
@@ -81,7 +112,7 @@ def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
     return tc == tc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol):
     """Bisection for the smallest ``alpha`` with no commitment before ``t = 0``.
 
@@ -106,9 +137,9 @@ def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol):
     return 0.5 * (lo + hi)
 
 
-@numba.njit(parallel=True)
-def _alpha_c_grid(prior, sampler, omegas, sigma2, T, xtol, rtol, atol, out):
-    for k in numba.prange(omegas.shape[0]):
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _alpha_c_points(prior, sampler, omegas, sigma2, T, xtol, rtol, atol, idx, out):
+    for k in idx:
         out[k] = _alpha_c_kernel(prior, sampler, omegas[k], sigma2, T, xtol, rtol, atol)
 
 
@@ -158,12 +189,12 @@ def _choice(name, v, allowed):
 
 def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: float = 1.0, omega: float | None = None,
                   sampler: str = "sde", prior: str = "sphere", T: float | None = None,
-                  progress: Optional[Callable[[int, int], None]] = None, chunk_rows: int = 8) -> PhaseDiagram:
+                  progress: Optional[Callable[[int, int], None]] = None, threads: int | None = None) -> PhaseDiagram:
     """Mean-field phase diagram over ``alpha_grid x omega_grid`` (fixed ``sigma2``) or
     ``alpha_grid x sigma2_grid`` (fixed constant ``omega``).
 
-    ``progress(done, total)`` is called after each chunk of ``chunk_rows`` alpha rows (the
-    points are computed in parallel inside a chunk). ``alpha > 0`` finite on the grid.
+    ``progress(done, total)`` is called as lanes of points complete; ``threads`` defaults to
+    ``numba.get_num_threads()``. ``alpha > 0`` finite on the grid.
     """
     pr = _choice("prior", prior, PRIORS)
     smp = _choice("sampler", sampler, SAMPLERS)
@@ -184,12 +215,9 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
     n_a, n_b = alphas.size, seconds.size
     out = np.empty((n_a, n_b, 9))
     status = np.empty((n_a, n_b), dtype=np.int64)
-    step = max(1, int(chunk_rows))
-    for i0 in range(0, n_a, step):
-        i1 = min(n_a, i0 + step)
-        _grid_kernel(pr, smp, alphas[i0:i1], seconds, is_omega, fixed, T_val, RTOL, ATOL, out[i0:i1], status[i0:i1])
-        if progress is not None:
-            progress(i1 * n_b, n_a * n_b)
+    out[..., 8] = 0.0
+    _run_lanes(lambda idx: _grid_points(pr, smp, alphas, seconds, is_omega, fixed, T_val, RTOL, ATOL, idx, out,
+                                        status), n_a * n_b, _n_threads(threads), progress)
     if not np.all(out[..., 8] == 1.0):
         raise NumericalError("step limit reached at some grid points")
     if not np.all(np.isfinite(out[..., 2:8])):
@@ -206,11 +234,11 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
 
 
 def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "sphere", T: float | None = None,
-            xtol: float = 1e-8):
+            xtol: float = 1e-8, threads: int | None = None):
     """Critical ``alpha_c(omega)``: commitment before ``t = 0`` iff ``alpha < alpha_c``.
 
     Bisection in ``alpha`` to ``xtol`` (default 1e-8). ``omega`` a constant or a 1-d array
-    (parallel over its entries); returns a float or an array. ``0`` if even ``alpha = 1e-6``
+    (threaded over its entries); returns a float or an array. ``0`` if even ``alpha = 1e-6``
     never commits, NaN if commitment persists beyond ``alpha = 1e3``.
     """
     pr = _choice("prior", prior, PRIORS)
@@ -221,11 +249,12 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
     scalar = np.ndim(omega) == 0
     ws = _grid("omega", omega, -1.0, False)
     out = np.empty(ws.size)
-    _alpha_c_grid(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, out)
+    _run_lanes(lambda idx: _alpha_c_points(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, idx, out), ws.size,
+               _n_threads(threads))
     return float(out[0]) if scalar else out
 
 
 def prepare() -> None:
-    """Compile the phase-diagram kernels (the parallel ones are compiled on every process start)."""
+    """Compile (or load from the cache) the phase-diagram kernels."""
     phase_diagram([0.3], [1.0], sigma2=1.0, sampler="sde", prior="sphere")
     alpha_c(1.0, xtol=1e-2)

@@ -104,11 +104,6 @@ def test_unknown_command_and_option(capsys):
     assert run_cli(["theory", "--omega", "1", "--bogus", "3"], capsys)[0] == 2
 
 
-def test_finite_classes_not_available_yet_is_exit_2(capsys):
-    code, _, err = run_cli(["theory", "--alpha", "0.2", "--omega", "1"], capsys)
-    assert code == 2 and "--alpha" in err and len(err.strip().splitlines()) == 1
-
-
 def test_console_entry_point_subprocess():
     """The real entry point: a bad value gives exit 2 and one line, no traceback."""
     env = dict(os.environ, MPLBACKEND="Agg")

@@ -24,10 +24,13 @@ def test_report_sections_and_verdicts(quick_report):
         assert "Verdict: confirmed" in sections[claim], sections[claim]
         assert "Criterion:" in sections[claim]
         assert (quick_report / f"{claim.lower()}.png").stat().st_size > 10_000
-    for claim in ("C2", "C3"):  # theory side only: the Monte Carlo half is missing
-        assert "Verdict: not confirmed (theory side confirmed)" in sections[claim], sections[claim]
-        assert "not yet computed" in sections[claim]
+    for claim, mc in (("C2", ["c2_mc"]), ("C3", ["c3_antipodal", "c3_k10"])):
+        assert re.search(r"\nVerdict: (not )?confirmed\n", sections[claim]), sections[claim]
+        assert "Theory side: " in sections[claim] and "Monte Carlo" in sections[claim]
         assert (quick_report / f"{claim.lower()}.png").stat().st_size > 10_000
+        for folder in mc:
+            assert (quick_report / folder / "validate.png").stat().st_size > 10_000
+            assert json.loads((quick_report / folder / "validate.json").read_text())["points"]
     assert "Not yet computed" in sections["C6"] and "Verdict" not in sections["C6"]
 
 
@@ -37,6 +40,11 @@ def test_results_json_has_numbers_and_parameters(quick_report):
     rows = data["C1"]["rows"]
     assert all(r["agree"] for r in rows) and len(rows) == 8
     assert data["C5"]["max_var_ratio"]["sde"] <= 1.0 and data["C5"]["max_var_ratio"]["ode"] <= 1.0
+    assert data["C2"]["theory_ok"] and data["C3"]["theory_ok"]
+    # the C3 Monte Carlo distortion decays with d for both fixed K
+    for run in data["C3"]["monte_carlo"].values():
+        shifts = [p["mean_shift"]["mean"] for p in run["points"]]
+        assert shifts[-1] < shifts[0]
 
 
 def test_unwritable_out_is_exit_2(tmp_path, capsys):

@@ -33,6 +33,7 @@ from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import symbols as sy
+from .functions import log1p
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
 
 __all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
@@ -394,7 +395,12 @@ def exponential_functions() -> list[GeneratedFunction]:
                               f"{src}.competitor_mean"),
         ]
         if prior == "gaussian":
-            Iu = X(der.rate_family_u)
+            # I(u) = y^2/2 + (-v - log(1 - v))/2 with 1 - v = n_perp = 1/(1 + 2 b u): printing
+            # log(1 - v) as -log1p(2 b u) keeps full precision for u -> oo (alpha large)
+            y_u = sp.cancel(der.family[rm.y_ov].subs(rm.lam, 1 / u))
+            v_u = 2 * rm.b_t * u / (1 + 2 * rm.b_t * u)
+            Iu = X(y_u ** 2 / 2 + (-v_u + log1p(2 * rm.b_t * u)) / 2)
+            rm._require_zero(Iu - X(der.rate_family_u), "stable I(u) equals rate_family_u", symbolic=False)
             fns += [
                 GeneratedFunction("rem_gaussian_rate_u", (t, rr, s2, u), Iu,
                                   "gaussian prior: I(u), u = 1/lambda; increasing in u > 0 (lambda_alpha: "

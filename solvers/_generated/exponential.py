@@ -175,9 +175,8 @@ def rem_gaussian_rate_u(t, r, sigma2, u_lambda):
     Formula: r*u_lambda**2*exp(-2*t)/(2*(2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 -
     2*exp(-2*t)) + 1)**2*(sigma2*exp(-2*t) + 1 - exp(-2*t))**2) -
     u_lambda*exp(-2*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))
-    + 1)*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))) -
-    log1p(-2*u_lambda*exp(-2*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 -
-    2*exp(-2*t)) + 1)*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))))/2
+    + 1)*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))) +
+    log1p(2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t)))/2
 
     Source: RandomEnergyGaussian.rate_family_u.
     """
@@ -186,8 +185,7 @@ def rem_gaussian_rate_u(t, r, sigma2, u_lambda):
     _x2 = u_lambda/(_x1*sigma2 - _x1 + 2)
     _x3 = _x1*_x2
     _x4 = _x3 + 1
-    _x5 = 1/_x4
-    return -_x0*_x2*_x5 + ((1/2))*_x0*r*u_lambda**2/(_x4**2*(_x0*sigma2 - _x0 + 1)**2) - (1/2)*math.log1p(-_x3*_x5)
+    return -_x0*_x2/_x4 + ((1/2))*_x0*r*u_lambda**2/(_x4**2*(_x0*sigma2 - _x0 + 1)**2) + ((1/2))*math.log1p(_x3)
 
 
 def rem_gaussian_rate_u_du(t, r, sigma2, u_lambda):
@@ -199,14 +197,7 @@ def rem_gaussian_rate_u_du(t, r, sigma2, u_lambda):
     r*u_lambda*exp(-2*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 -
     2*exp(-2*t)) + 1)**2*(sigma2*exp(-2*t) + 1 - exp(-2*t))**2) +
     2*u_lambda*exp(-4*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 -
-    2*exp(-2*t)) + 1)**2*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))**2) -
-    (4*u_lambda*exp(-4*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 -
-    2*exp(-2*t)) + 1)**2*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))**2) -
-    2*exp(-2*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t)) +
-    1)*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))))/(2*(-2*u_lambda*exp(-2*t)/((2*u_lamb
-    da*exp(-2*t)/(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t)) + 1)*(2*sigma2*exp(-2*t) + 2
-    - 2*exp(-2*t))) + 1)) - exp(-2*t)/((2*u_lambda*exp(-2*t)/(2*sigma2*exp(-2*t) + 2
-    - 2*exp(-2*t)) + 1)*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t)))
+    2*exp(-2*t)) + 1)**2*(2*sigma2*exp(-2*t) + 2 - 2*exp(-2*t))**2)
 
     Source: RandomEnergyGaussian.rate_family_u (derivative).
     """
@@ -214,14 +205,11 @@ def rem_gaussian_rate_u_du(t, r, sigma2, u_lambda):
     _x1 = 2*_x0
     _x2 = _x1*sigma2 - _x1 + 2
     _x3 = 1/_x2
-    _x4 = _x1*u_lambda
-    _x5 = _x3*_x4 + 1
-    _x6 = _x3/_x5
-    _x7 = math.exp(-4*t)
-    _x8 = _x2**(-2)
-    _x9 = _x5**(-2)
-    _x10 = (_x0*sigma2 - _x0 + 1)**(-2)
-    return _x0*_x10*_x9*r*u_lambda - _x0*_x6 - 2*_x10*_x3*_x7*r*u_lambda**2/_x5**3 + 2*_x7*_x8*_x9*u_lambda - (1/2)*(-_x1*_x6 + 4*_x7*_x8*_x9*u_lambda)/(-_x4*_x6 + 1)
+    _x4 = _x1*_x3*u_lambda + 1
+    _x5 = u_lambda/_x4**2
+    _x6 = r/(_x0*sigma2 - _x0 + 1)**2
+    _x7 = 2*math.exp(-4*t)
+    return _x0*_x5*_x6 - _x3*_x6*_x7*u_lambda**2/_x4**3 + _x5*_x7/_x2**2
 
 
 def rem_sphere_phi_annealed(t, r, alpha, sigma2):
