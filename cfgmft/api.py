@@ -20,6 +20,20 @@ KL_CONVENTION = "KL(generated || target) per dimension, Gaussian fit, |mu_c|^2 =
 
 
 def predict(problem: Problem) -> dict:
+    """The theory's prediction for ``problem`` (see :func:`_predict`); a floating-point
+    overflow or invalid operation anywhere inside is a :class:`NumericalError`, never a
+    silent inf or NaN."""
+    import numpy as np
+
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _predict(problem)
+    except (FloatingPointError, OverflowError) as e:
+        raise NumericalError(f"floating-point failure ({e}) for {problem.guidance.schedule.spec}, "
+                             f"sigma2 = {problem.mixture.sigma2:g}") from None
+
+
+def _predict(problem: Problem) -> dict:
     """The theory's prediction for ``problem``.
 
     Infinite-class limit (``classes = inf``): CFG between the class Gaussian and the
@@ -45,7 +59,7 @@ def predict(problem: Problem) -> dict:
         extra.update(status="infinite_class", message="no commitment: CFG against the continuum at all times")
         notes = list(pred.notes)
     else:
-        from .solvers.meanfield import predict_exponential
+        from .solvers.meanfield import T_DEFAULT, predict_exponential
 
         if mix.prior in ("given", "antipodal"):
             raise ParameterError("--prior", f"{mix.prior!r} has no d -> infinity theory here beyond its sub-exponential "
@@ -53,13 +67,22 @@ def predict(problem: Problem) -> dict:
         if mix.alpha is None and mix.d is None:
             raise ParameterError("--d", f"is needed to read --classes {mix.classes} as alpha = log(K)/d")
         alpha = mix.alpha_effective
-        pred = predict_exponential(mix.prior, mix.sigma2, alpha, omega, samp.kind, T=samp.T)
+        # a start at T >= T_DEFAULT is the T -> infinity limit to float64 (the neglected terms are
+        # O(sigma2 e^{-2T}) < 1e-26 within the allowed sigma2): integrate from T_DEFAULT
+        T = None if samp.T is None or samp.T >= T_DEFAULT else samp.T
+        pred = predict_exponential(mix.prior, mix.sigma2, alpha, omega, samp.kind, T=T)
         theory = "exponential-class regime, random-energy mean field (d -> infinity)"
-        extra = {"t_commit": pred.t_commit, "t_condense": pred.t_condense, "t_collapse": pred.t_collapse,
+        t_commit = pred.t_commit
+        if T is None and t_commit is not None and t_commit >= T_DEFAULT:
+            # the stand-in start of T -> infinity is not a time: it commits at the start
+            t_commit = None
+        extra = {"t_commit": t_commit, "t_condense": pred.t_condense, "t_collapse": pred.t_collapse,
                  "margin": pred.margin, "status": pred.status, "message": pred.message,
                  "condensed_before_commit": pred.condensed_before_commit}
         out["alpha"] = alpha
         notes = [pred.message]
+        if t_commit is None and pred.t_commit is not None:
+            notes.append("commits at the start of sampling (T -> infinity): t_commit is null")
         if mix.alpha is None:
             notes.append(f"K = {mix.classes} classes at d = {mix.d} read as alpha = log(K)/d = {alpha:.6g}")
         if pred.condensed_before_commit:
@@ -73,7 +96,9 @@ def predict(problem: Problem) -> dict:
     }
     for key, v in {**values, **{k: extra[k] for k in NULL_KEYS}}.items():
         if v is not None and not math.isfinite(v):
-            raise NumericalError(f"{key} is not finite ({v}) for {problem.to_dict()}")
+            why = " (var_ratio underflows float64)" if key == "kl_per_dim" and values["var_ratio"] == 0 else ""
+            raise NumericalError(f"{key} is not finite ({v}){why} for {problem.guidance.schedule.spec}, "
+                                 f"sigma2 = {mix.sigma2:g}")
     out.update(
         version=__version__,
         theory=theory,

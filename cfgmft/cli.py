@@ -13,7 +13,8 @@ import math
 import sys
 
 from . import CONVENTION, __version__
-from .errors import NumericalError, ParameterError
+from .errors import NumericalError, ParameterError, check_int, check_real
+from .ranges import ALPHA_MAX, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 
 EXIT_BAD_INPUT = 2
 
@@ -26,31 +27,28 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-# -- argument types: each names the allowed range in its message -----------------------------
+# -- argument types: the checks of cfgmft.errors with the ranges of cfgmft.ranges ------------
 
-def _real(lo=None, lo_open=False, allow_inf=False, what="a number"):
+def _real(lo=None, hi=None, lo_open=False, allow_inf=False):
+    """An argparse type: a float checked by :func:`check_real`; ``allow_inf`` also takes
+    ``inf`` (for ``--T``: the limit)."""
     def parse(text):
+        if allow_inf and text.strip().lower() in ("inf", "infinity", "+inf"):
+            return math.inf
         try:
-            x = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-        if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0)):
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        if lo is not None and (x < lo or (lo_open and x == lo)):
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        return x
+            return check_real("x", text, lo=lo, hi=hi, lo_open=lo_open)
+        except ParameterError as e:
+            msg = str(e).removeprefix("x: ")
+            raise argparse.ArgumentTypeError(msg + (" (or 'inf')" if allow_inf else "")) from None
     return parse
 
 
-def _int(lo, what):
+def _int(lo, hi=None):
     def parse(text):
         try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-        if n < lo:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        return n
+            return check_int("x", text, lo=lo, hi=hi)
+        except ParameterError as e:
+            raise argparse.ArgumentTypeError(str(e).removeprefix("x: ")) from None
     return parse
 
 
@@ -80,23 +78,23 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
                    help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
                         "(|m| = sqrt(d)), Monte Carlo only")
-    p.add_argument("--sigma2", type=_real(0.0, True, what="a finite number > 0"), default=1.0,
-                   help="class variance sigma2 > 0 (default: 1)")
+    p.add_argument("--sigma2", type=_real(SIGMA2_MIN, SIGMA2_MAX), default=1.0,
+                   help=f"class variance sigma2 in [{SIGMA2_MIN:g}, {SIGMA2_MAX:g}] (default: 1)")
     k = p.add_mutually_exclusive_group()
-    k.add_argument("--alpha", type=_real(0.0, what="a finite number >= 0"),
-                   help="exponential regime K = e^(alpha d), alpha >= 0")
+    k.add_argument("--alpha", type=_real(0.0, ALPHA_MAX),
+                   help=f"exponential regime K - 1 = e^(alpha d), alpha = 0 or in [1e-6, {ALPHA_MAX:g}]")
     k.add_argument("--classes", type=_classes, default=math.inf,
                    help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
-    p.add_argument("--d", type=_int(2, "an integer >= 2"), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--omega", type=_real(-1.0, what="a finite number >= -1"),
-                   help="constant guidance strength omega >= -1 (guidance scale w = 1 + omega)")
+    g.add_argument("--omega", type=_real(OMEGA_MIN, OMEGA_MAX),
+                   help=f"constant guidance strength omega in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (guidance scale w = 1 + omega)")
     g.add_argument("--schedule", type=_schedule, metavar="SPEC",
                    help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
                    help="reverse SDE or probability-flow ODE (default: sde)")
-    p.add_argument("--T", type=_real(0.0, True, allow_inf=True, what="a finite number > 0 or 'inf'"), default=None,
-                   help="start time of sampling (default: the T -> infinity limit)")
+    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
+                   help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,11 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="exact-score Monte Carlo of the guided sampler")
     _add_problem_args(p)
-    p.add_argument("--samples", type=_int(2, "an integer >= 2"), default=4096, help="samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1, "an integer >= 1"), default=800, help="integration steps (default: 800)")
-    p.add_argument("--disorder", type=_int(1, "an integer >= 1"), default=1,
+    p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
+    p.add_argument("--steps", type=_int(1), default=800, help="integration steps (default: 800)")
+    p.add_argument("--disorder", type=_int(1), default=1,
                    help="independent draws of the class means (default: 1)")
-    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--precision", choices=("float64", "float32"), default="float64",
                    help="arithmetic (only float64 is available so far)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -129,10 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
     _add_problem_args(p)
     p.add_argument("--dims", required=True, metavar="D1,D2,...", help="dimensions, e.g. 8,16,32,64")
-    p.add_argument("--samples", type=_int(2, "an integer >= 2"), default=4096, help="samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1, "an integer >= 1"), default=800, help="integration steps (default: 800)")
-    p.add_argument("--disorder", type=_int(1, "an integer >= 1"), default=1, help="mixtures per dimension (default: 1)")
-    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=0, help="random seed (default: 0)")
+    p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
+    p.add_argument("--steps", type=_int(1), default=800, help="integration steps (default: 800)")
+    p.add_argument("--disorder", type=_int(1), default=1, help="mixtures per dimension (default: 1)")
+    p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--out", default="results/validate",
                    help="output folder (default: results/validate); finished units go to OUT/units as they complete")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
@@ -147,14 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma2", default="1", metavar="S|START:STOP:NUM", help="sigma2 grid or fixed value (default: 1)")
     p.add_argument("--prior", choices=("gaussian", "sphere"), default="sphere", help="prior of the means (default: sphere)")
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde", help="default: sde")
-    p.add_argument("--T", type=_real(0.0, True, allow_inf=True, what="a finite number > 0 or 'inf'"), default=None,
-                   help="start time (default: the T -> infinity limit)")
+    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
+                   help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
 
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="small Monte Carlo (about a minute)")
     p.add_argument("--out", default="results/reproduce", help="output folder (default: results/reproduce)")
-    p.add_argument("--seed", type=_int(0, "an integer >= 0"), default=20260223, help="random seed (default: 20260223)")
+    p.add_argument("--seed", type=_int(0), default=20260223, help="random seed (default: 20260223)")
     return parser
 
 
@@ -331,8 +329,11 @@ def main(argv=None) -> int:
     except ParameterError as e:
         sys.stderr.write(f"cfgmft {args.command}: error: {e}\n")
         return EXIT_BAD_INPUT
-    except NumericalError as e:
+    except (NumericalError, FloatingPointError, OverflowError) as e:
         sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")
+        return 1
+    except MemoryError:
+        sys.stderr.write(f"cfgmft {args.command}: out of memory; use a smaller problem\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(f"cfgmft {args.command}: interrupted\n")

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import ParameterError, check_choice, check_int, check_real
-from .schedules import OMEGA_MIN, Constant, Schedule, as_schedule
+from .ranges import (ALPHA_D_MAX, ALPHA_MAX, ALPHA_MIN_POSITIVE, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX,
+                     SIGMA2_MIN, TIME_MAX)
+from .schedules import Constant, Schedule, as_schedule
 
 __all__ = ["Mixture", "Guidance", "Sampler", "Problem", "PRIORS", "SAMPLERS", "DEFAULT_MC_T"]
 
@@ -31,7 +33,7 @@ class Mixture:
 
     Parameters
     ----------
-    sigma2 : float > 0
+    sigma2 : float in [1e-8, 1e8]
         Class variance.
     prior : 'gaussian' | 'sphere' | 'antipodal' | 'given'
         Prior of the class means: ``N(0, I_d)``, uniform on the sphere of radius
@@ -60,7 +62,7 @@ class Mixture:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
-        set_("sigma2", check_real("sigma2", self.sigma2, lo=0.0, lo_open=True))
+        set_("sigma2", check_real("sigma2", self.sigma2, lo=SIGMA2_MIN, hi=SIGMA2_MAX))
         if self.means is not None:
             means = np.asarray(self.means, dtype=np.float64)
             if means.ndim != 2 or means.shape[0] < 2 or means.shape[1] < 2:
@@ -85,11 +87,15 @@ class Mixture:
                     raise ParameterError("prior", "'antipodal' is the two classes +m, -m (|m| = sqrt(d)): it takes no alpha and classes = 2")
                 set_("classes", 2)
             if self.d is not None:
-                set_("d", check_int("d", self.d, lo=2))
+                set_("d", check_int("d", self.d, lo=2, hi=D_MAX))
             if self.alpha is not None:
                 if self.classes is not math.inf and self.classes is not None:
                     raise ParameterError("alpha", "give either alpha or classes, not both")
-                set_("alpha", check_real("alpha", self.alpha, lo=0.0))
+                set_("alpha", check_real("alpha", self.alpha, lo=0.0, hi=ALPHA_MAX))
+                if 0.0 < self.alpha < ALPHA_MIN_POSITIVE:
+                    raise ParameterError("alpha", f"must be 0 (the sub-exponential limit) or in [{ALPHA_MIN_POSITIVE:g}, {ALPHA_MAX:g}], got {self.alpha!r}")
+                if self.d is not None and self.alpha * self.d > ALPHA_D_MAX:
+                    raise ParameterError("alpha", f"K = e^(alpha d) overflows: alpha d = {self.alpha * self.d:g} > {ALPHA_D_MAX:g}")
                 set_("classes", None)
                 if self.d is not None and self.alpha > 0 and self.K < 2:
                     raise ParameterError("alpha", f"K = round(e^(alpha d)) = {self.K} < 2 at d = {self.d}; need alpha >= {math.log(1.5) / self.d:.6g}")
@@ -155,7 +161,7 @@ class Guidance:
         if (omega is None) == (schedule is None):
             raise ParameterError("omega", "give exactly one of omega (a number) or schedule")
         if omega is not None:
-            sched = Constant(check_real("omega", omega, lo=OMEGA_MIN))
+            sched = Constant(check_real("omega", omega, lo=OMEGA_MIN, hi=OMEGA_MAX))
         else:
             sched = as_schedule(schedule)
         object.__setattr__(self, "schedule", sched)
@@ -194,7 +200,7 @@ class Sampler:
             if isinstance(self.T, float) and math.isinf(self.T) and self.T > 0:
                 object.__setattr__(self, "T", None)
             else:
-                object.__setattr__(self, "T", check_real("T", self.T, lo=0.0, lo_open=True))
+                object.__setattr__(self, "T", check_real("T", self.T, lo=0.0, lo_open=True, hi=TIME_MAX))
         object.__setattr__(self, "steps", check_int("steps", self.steps, lo=1))
 
     @property

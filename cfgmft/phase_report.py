@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .io import save_json
+from .ranges import ALPHA_MAX, ALPHA_MIN_POSITIVE, GRID_NUM_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN
 
 MAPS = {
     "t_commit": "commitment time t_commit (blank: never commits)",
@@ -25,16 +26,17 @@ MAPS = {
 }
 
 
-def parse_grid(name: str, text: str, lo: float, lo_open: bool):
-    """``START:STOP:NUM`` (inclusive, like ``numpy.linspace``) or a single number."""
+def parse_grid(name: str, text: str, lo: float, hi: float, lo_open: bool = False):
+    """``START:STOP:NUM`` (inclusive, like ``numpy.linspace``, ``1 <= NUM <= 100000``) or a
+    single number; every value in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
     parts = text.split(":")
     try:
         if len(parts) == 1:
             vals = np.array([float(parts[0])])
         elif len(parts) == 3:
             start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
-            if num < 1:
-                raise ParameterError(name, f"NUM must be >= 1 in START:STOP:NUM, got {text!r}")
+            if not 1 <= num <= GRID_NUM_MAX:
+                raise ParameterError(name, f"NUM must be in [1, {GRID_NUM_MAX}] in START:STOP:NUM, got {text!r}")
             if num > 1 and not start < stop:
                 raise ParameterError(name, f"needs START < STOP in START:STOP:NUM, got {text!r}")
             vals = np.linspace(start, stop, num)
@@ -42,9 +44,10 @@ def parse_grid(name: str, text: str, lo: float, lo_open: bool):
             raise ValueError
     except ValueError:
         raise ParameterError(name, f"must be a number or START:STOP:NUM, got {text!r}") from None
-    bound = f"> {lo:g}" if lo_open else f">= {lo:g}"
-    if not np.all(np.isfinite(vals)) or np.any(vals < lo) or (lo_open and np.any(vals == lo)):
-        raise ParameterError(name, f"values must be finite and {bound}, got {text!r}")
+    bound = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    if (not np.all(np.isfinite(vals)) or np.any(vals < lo) or np.any(vals > hi)
+            or (lo_open and np.any(vals == lo))):
+        raise ParameterError(name, f"values must be in {bound}, got {text!r}")
     return vals
 
 
@@ -57,9 +60,11 @@ def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sample
     from . import __version__
     from .solvers.phase import alpha_c, phase_diagram
 
-    alphas = parse_grid("--alpha", alpha, 0.0, True)
-    omegas = parse_grid("--omega", omega, -1.0, False)
-    sigma2s = parse_grid("--sigma2", sigma2, 0.0, True)
+    alphas = parse_grid("--alpha", alpha, ALPHA_MIN_POSITIVE, ALPHA_MAX)
+    omegas = parse_grid("--omega", omega, OMEGA_MIN, OMEGA_MAX)
+    sigma2s = parse_grid("--sigma2", sigma2, SIGMA2_MIN, SIGMA2_MAX)
+    if alphas.size * max(omegas.size, sigma2s.size) > 100 * GRID_NUM_MAX:
+        raise ParameterError("--alpha", f"the grid has more than {100 * GRID_NUM_MAX} points")
     if alphas.size < 2:
         raise ParameterError("--alpha", "must be a grid START:STOP:NUM with NUM >= 2 (alpha is one axis of the diagram)")
     if (omegas.size > 1) == (sigma2s.size > 1):

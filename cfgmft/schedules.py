@@ -11,8 +11,9 @@ has a short text form for the CLI and a JSON form, and both round-trip::
     True
 
 Convention: ``omega`` is the CFG strength in ``s = (1+omega) s_c - omega s_u``
-(the diffusers/EDM guidance scale is ``w = 1 + omega``). Every schedule value must be
-``>= -1`` (``1 + omega`` is the weight of the conditional score).
+(the diffusers/EDM guidance scale is ``w = 1 + omega``). Every schedule value must be in
+``[-1, 1000]`` (``1 + omega`` is the weight of the conditional score) and every time in
+``[0, 1000]`` (:mod:`cfgmft.ranges`).
 
 Grammar (numbers are decimal floats; ``[...]`` is optional):
 
@@ -49,15 +50,13 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import ParameterError, check_real
+from .ranges import OMEGA_MAX, OMEGA_MIN, TIME_MAX
 
 __all__ = [
     "Schedule", "Constant", "Interval", "LinearRamp", "CosineRamp", "LowHighLow",
     "NegativeWindow", "NegativeRamp", "parse_schedule", "schedule_from_json", "as_schedule",
     "SCHEDULE_KINDS", "OMEGA_MIN",
 ]
-
-#: Smallest allowed guidance strength: ``1 + omega >= 0``.
-OMEGA_MIN = -1.0
 
 
 def _fmt(x: float) -> str:
@@ -84,15 +83,15 @@ class Schedule:
             if name in self._word_fields:
                 continue
             if name in self._time_fields:
-                object.__setattr__(self, name, check_real(arg, value, lo=0.0))
+                object.__setattr__(self, name, check_real(arg, value, lo=0.0, hi=TIME_MAX))
             else:
-                object.__setattr__(self, name, check_real(arg, value))
+                object.__setattr__(self, name, check_real(arg, value, lo=-TIME_MAX * OMEGA_MAX, hi=TIME_MAX * OMEGA_MAX))
         self._validate()
-        lo = self.min_value()
-        if lo < OMEGA_MIN:
+        lo, hi = self.min_value(), self.max_value()
+        if not (OMEGA_MIN <= lo and hi <= OMEGA_MAX):
             raise ParameterError(
                 f"schedule {self.kind}",
-                f"omega(t) must stay >= {OMEGA_MIN:g} (1+omega >= 0), reaches {lo:g}")
+                f"omega(t) must stay in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (1+omega >= 0), ranges over [{lo:g}, {hi:g}]")
 
     # -- to be provided by subclasses -------------------------------------------------
     def _validate(self) -> None:  # pragma: no cover - default: nothing more to check
@@ -392,6 +391,6 @@ def as_schedule(omega) -> Schedule:
         return parse_schedule(omega)
     if isinstance(omega, dict):
         return schedule_from_json(omega)
-    return Constant(check_real("omega", omega, lo=OMEGA_MIN))
+    return Constant(check_real("omega", omega, lo=OMEGA_MIN, hi=OMEGA_MAX))
 
 

@@ -78,6 +78,12 @@ BAD = [
     (["--T", "0"], "--T"), (["--T", "-1"], "--T"), (["--T", "nan"], "--T"),
     (["--alpha", "-0.1"], "--alpha"), (["--alpha", "nan"], "--alpha"), (["--d", "1"], "--d"),
     (["--omega", "1", "--schedule", "constant:1"], "--schedule"),
+    # beyond the documented ranges (cfgmft.ranges): refused up front, never a failure later
+    (["--sigma2", "1e30"], "--sigma2"), (["--sigma2", "1e-320"], "--sigma2"), (["--omega", "1e300"], "--omega"),
+    (["--schedule", "negramp:2:-0.5:1e308:1e308"], "--schedule"), (["--schedule", "negwin:1e308:-0.5:0:1"], "--schedule"),
+    (["--schedule", "interval:1e308:0:1e308"], "--schedule"), (["--schedule", "linear:600:1"], "--schedule"),
+    (["--T", "1e300"], "--T"), (["--alpha", "1e308"], "--alpha"), (["--alpha", "1e-320"], "alpha"),
+    (["--alpha", "80", "--d", "10"], "alpha"), (["--d", "1000000000"], "--d"),
 ]
 
 
@@ -127,3 +133,27 @@ def test_derive_prints_the_closed_forms(capsys):
     assert code == 0 and out.startswith("\\documentclass") and "\\end{document}" in out
     code, out, _ = run_cli(["derive", "--only", "infinite-class"], capsys)
     assert code == 0 and "hyper((1, -omega/2), (3/2,), 1/(sigma2 + 1))" in out
+
+
+@pytest.mark.parametrize("extra", [
+    ["--sigma2", "1e8", "--omega", "1000", "--prior", "sphere"], ["--sigma2", "1e-8", "--omega", "1000"],
+    ["--schedule", "negwin:1000:-1:0:1000"], ["--schedule", "interval:1000:0:1000", "--sampler", "ode"],
+    ["--alpha", "1e-6", "--omega", "2"], ["--alpha", "100", "--omega", "1000", "--sampler", "ode"],
+    ["--alpha", "0.3", "--omega", "2", "--T", "1000"], ["--alpha", "0.5", "--sigma2", "1e8", "--omega", "1000"],
+])
+def test_extreme_accepted_values_answer_or_fail_in_one_line(extra, capsys):
+    """At the edges of the allowed ranges the answer is finite, or (float64 cannot hold it)
+    one line on stderr with exit 1: never a traceback, a hang or a NaN."""
+    code, out, err = run_cli(["theory", *extra, "--json"], capsys)
+    assert "Traceback" not in err and "Warning" not in err
+    if code == 0:
+        r = json.loads(out)
+        assert all(math.isfinite(r[k]) for k in ("m_final", "var_ratio", "kl_per_dim"))
+    else:
+        assert code == 1 and len(err.strip().splitlines()) == 1 and "numerical failure" in err
+
+
+def test_commitment_at_the_start_is_null_not_the_cutoff(capsys):
+    code, out, _ = run_cli(["theory", "--alpha", "0", "--omega", "2", "--json"], capsys)
+    r = json.loads(out)
+    assert code == 0 and r["t_commit"] is None and r["status"] == "alpha = 0"

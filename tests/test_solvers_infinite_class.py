@@ -11,7 +11,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -316,14 +315,13 @@ def test_prediction_object():
     assert q.omega.startswith("schedule:") and q.T == 10.0 and "d -> infinity" in " ".join(q.notes)
 
 
-def test_fast_from_a_fresh_interpreter():
-    code = ("from cfgmft.solvers.infinite_class import predict_infinite_class as P\n"
-            "import numpy as np\n"
-            "for smp in ('sde', 'ode'):\n"
-            "    P('gaussian', 1.0, 2.0, smp); P('sphere', 1.0, 2.0, smp)\n"
-            "    P('gaussian', 1.0, lambda t: np.where(t < 1, 2.0, 0.0), smp)\n")
-    start = time.perf_counter()
+def test_no_sympy_or_numba_on_the_prediction_path():
+    """`cfgmft theory` must answer fast: the solver imports neither sympy nor numba (the
+    wall time itself is measured by benchmarks/bench_cli_latency.py, not by a test)."""
+    code = ("import sys\n"
+            "from cfgmft.solvers.infinite_class import predict_infinite_class as P\n"
+            "P('gaussian', 1.0, 2.0, 'sde'); P('sphere', 1.0, 2.0, 'ode')\n"
+            "print('sympy' in sys.modules, 'numba' in sys.modules)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
-    assert elapsed < 3.0, elapsed
+    assert proc.stdout.split() == ["False", "False"]

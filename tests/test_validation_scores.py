@@ -319,3 +319,66 @@ def test_single_point_shapes():
     assert mix.posterior_mean(x, 0.5).shape == (3,)
     assert np.ndim(mix.log_density(x, 0.5)) == 0
     np.testing.assert_allclose(cond_score(x, 0.5, mix.means[1], 0.1), mix.cond_score(x[None], 0.5, 1)[0])
+
+
+# ----------------------------------------------------------------------------- streamed kernel paths
+
+
+def test_from_prior_equals_draw_means():
+    for prior in ["gaussian", "sphere"]:
+        ref = FiniteMixture(draw_means(1001, 5, prior, 11), 0.3)
+        got = FiniteMixture.from_prior(1001, 5, prior, 0.3, rng=11, block=64)
+        np.testing.assert_array_equal(got.means, ref.means)
+        np.testing.assert_array_equal(got.norms2, ref.norms2)
+    with pytest.raises(ValueError, match="prior"):
+        FiniteMixture.from_prior(3, 3, "cube", 0.1)
+
+
+def test_storage_is_read_only_and_norms_exact():
+    means = draw_means(50, 4, "gaussian", 12)
+    mix = FiniteMixture(means, 0.2)
+    np.testing.assert_array_equal(mix.means, means)
+    np.testing.assert_allclose(mix.norms2, (means**2).sum(1), rtol=1e-15)
+    with pytest.raises(ValueError):
+        mix.means[0, 0] = 1.0
+    means[0, 0] = 99.0  # the mixture holds its own copy
+    assert mix.means[0, 0] != 99.0
+
+
+@pytest.mark.parametrize("t", [0.0, 1e-3, 0.5])
+def test_streamed_skip_and_reshift_paths_match_dense(t):
+    # small sigma2 and spread-out points: at small t most (row, chunk) blocks have all their
+    # shifted logits below -746 (skipped, exactly zero) and running shifts jump by hundreds;
+    # means sorted by their overlap with a direction so that later chunks raise the maximum
+    rng = np.random.default_rng(13)
+    K, d, s2 = 3000, 16, 1e-3
+    means = draw_means(K, d, "gaussian", rng)
+    means = means[np.argsort(means @ np.ones(d))]
+    G = float(Gamma(t, s2))
+    x = math.exp(-t) * means[rng.integers(0, K, 40)] + math.sqrt(G) * rng.standard_normal((40, d))
+    x = np.vstack([x, 2.0 * rng.standard_normal((10, d))])
+    _, E, lse, spread = dense_stats(means, x, t, s2)
+    for chunk in [1, 64, 517, K]:
+        mix = FiniteMixture(means, s2, chunk_size=chunk)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            got_E, got_lse, got_c = mix._stream(x, t, want_spread=True)
+        np.testing.assert_allclose(got_E, E, rtol=1e-12, atol=1e-12 * np.abs(means).max())
+        np.testing.assert_allclose(got_lse, lse, rtol=1e-13)
+        np.testing.assert_allclose(got_c, spread, rtol=1e-8, atol=1e-12)
+
+
+def test_row_blocks_do_not_change_results():
+    rng = np.random.default_rng(14)
+    K, d, s2, t = 700, 8, 0.05, 0.2
+    means = draw_means(K, d, "gaussian", rng)
+    x = rng.standard_normal((FiniteMixture.ROW_BLOCK * 2 + 37, d))
+    mix = FiniteMixture(means, s2, chunk_size=128)
+    E, lse, c = mix._stream(x, t, want_spread=True)
+    for lo, hi in [(0, 5), (250, 300), (x.shape[0] - 40, x.shape[0])]:
+        E1, lse1, c1 = mix._stream(x[lo:hi], t, want_spread=True)
+        np.testing.assert_allclose(E1, E[lo:hi], rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(lse1, lse[lo:hi], rtol=1e-14)
+        np.testing.assert_allclose(c1, c[lo:hi], rtol=1e-10, atol=1e-15)
+    _, E_ref, lse_ref, _ = dense_stats(means, x, t, s2)
+    np.testing.assert_allclose(E, E_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lse, lse_ref, rtol=1e-13)

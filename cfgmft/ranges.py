@@ -1,0 +1,15 @@
+"""Allowed ranges of every user-facing number, in one place (README, "Ranges").
+
+They keep every computation inside float64 with room to spare: e.g. ``sigma2 e^{-2t}`` and
+``(sigma2/(1+sigma2))^omega`` stay representable, the noise end ``T -> infinity`` is reached
+by ``t = 40 + log(max(1, sigma2))/2`` and ``K = e^{alpha d}`` does not overflow.
+"""
+
+SIGMA2_MIN, SIGMA2_MAX = 1e-8, 1e8
+OMEGA_MIN, OMEGA_MAX = -1.0, 1000.0
+TIME_MAX = 1000.0          # schedule times and the start time T
+ALPHA_MAX = 100.0
+ALPHA_MIN_POSITIVE = 1e-6  # alpha is 0 (sub-exponential limit) or at least this
+ALPHA_D_MAX = 700.0        # K = e^{alpha d} must be a float64
+D_MAX = 10_000_000
+GRID_NUM_MAX = 100_000     # points per axis of a phase diagram
