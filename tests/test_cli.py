@@ -10,19 +10,10 @@ import sys
 import pytest
 from scipy.special import hyp2f1
 
-from cfgmft.cli import main
 
 BASE = ["theory", "--classes", "inf", "--prior", "gaussian", "--sigma2", "1"]
 
 
-def run_cli(args, capsys):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        code = main(args)
-    except SystemExit as e:  # argparse errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def closed_forms(omega, sigma2, sampler):
@@ -35,8 +26,8 @@ def closed_forms(omega, sigma2, sampler):
 
 
 @pytest.mark.parametrize("sampler", ["ode", "sde"])
-def test_theory_json_matches_closed_forms(sampler, capsys):
-    code, out, err = run_cli(BASE + ["--omega", "2", "--sampler", sampler, "--json"], capsys)
+def test_theory_json_matches_closed_forms(sampler, cli):
+    code, out, err = cli(BASE + ["--omega", "2", "--sampler", sampler, "--json"])
     assert code == 0, err
     r = json.loads(out)
     m, v = closed_forms(2.0, 1.0, sampler)
@@ -52,16 +43,16 @@ def test_theory_json_matches_closed_forms(sampler, capsys):
     assert r["classes"] == "inf" and r["sampler"] == sampler and r["T"] is None
 
 
-def test_theory_table_and_schedule(capsys):
-    code, out, err = run_cli(BASE + ["--schedule", "interval:2:0.3:1.5", "--sampler", "sde"], capsys)
+def test_theory_table_and_schedule(cli):
+    code, out, err = cli(BASE + ["--schedule", "interval:2:0.3:1.5", "--sampler", "sde"])
     assert code == 0, err
     assert "var_ratio" in out and "interval:2:0.3:1.5" in out and "s = (1+omega) s_c - omega s_u" in out
 
 
-def test_default_T_is_the_limit(capsys):
-    _, out1, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json"], capsys)
-    _, out2, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "30"], capsys)
-    _, out3, _ = run_cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "2"], capsys)
+def test_default_T_is_the_limit(cli):
+    _, out1, _ = cli(BASE + ["--omega", "2", "--sampler", "sde", "--json"])
+    _, out2, _ = cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "30"])
+    _, out3, _ = cli(BASE + ["--omega", "2", "--sampler", "sde", "--json", "--T", "2"])
     a, b, c = (json.loads(o)["m_final"] for o in (out1, out2, out3))
     assert abs(a - b) < 1e-10  # T = 30 is the limit at the printed precision
     assert abs(a - c) > 1e-4   # T = 2 is not: the option is honoured
@@ -88,11 +79,11 @@ BAD = [
 
 
 @pytest.mark.parametrize("extra, argument", BAD)
-def test_bad_input_is_one_line_exit_2(extra, argument, capsys):
+def test_bad_input_is_one_line_exit_2(extra, argument, cli):
     args = ["theory", *extra]
     if "--omega" not in extra and "--schedule" not in extra:
         args += ["--omega", "1"]
-    code, out, err = run_cli(args, capsys)
+    code, out, err = cli(args)
     assert code == 2
     assert out == ""
     lines = err.strip().splitlines()
@@ -100,14 +91,14 @@ def test_bad_input_is_one_line_exit_2(extra, argument, capsys):
     assert argument in lines[0] and "Traceback" not in err
 
 
-def test_missing_guidance_is_exit_2(capsys):
-    code, _, err = run_cli(["theory"], capsys)
+def test_missing_guidance_is_exit_2(cli):
+    code, _, err = cli(["theory"])
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--omega" in err
 
 
-def test_unknown_command_and_option(capsys):
-    assert run_cli(["simulate-all"], capsys)[0] == 2
-    assert run_cli(["theory", "--omega", "1", "--bogus", "3"], capsys)[0] == 2
+def test_unknown_command_and_option(cli):
+    assert cli(["simulate-all"])[0] == 2
+    assert cli(["theory", "--omega", "1", "--bogus", "3"])[0] == 2
 
 
 def test_console_entry_point_subprocess():
@@ -122,16 +113,16 @@ def test_console_entry_point_subprocess():
     assert p.returncode == 0 and json.loads(p.stdout)["m_final"] > 1
 
 
-def test_derive_prints_the_closed_forms(capsys):
-    code, out, err = run_cli(["derive", "--format", "json", "--only", "infinite-class"], capsys)
+def test_derive_prints_the_closed_forms(cli):
+    code, out, err = cli(["derive", "--format", "json", "--only", "infinite-class"])
     assert code == 0, err
     data = json.loads(out)
     names = {s["name"] for d in data["derivations"] for s in d["steps"]}
     assert {"m_final_ode_const", "var_ratio_ode_const", "m_final_sde_const", "var_ratio_sde_const"} <= names
     assert data["convention"] == "s = (1+omega) s_c - omega s_u"
-    code, out, _ = run_cli(["derive", "--format", "latex", "--only", "infinite-class"], capsys)
+    code, out, _ = cli(["derive", "--format", "latex", "--only", "infinite-class"])
     assert code == 0 and out.startswith("\\documentclass") and "\\end{document}" in out
-    code, out, _ = run_cli(["derive", "--only", "infinite-class"], capsys)
+    code, out, _ = cli(["derive", "--only", "infinite-class"])
     assert code == 0 and "hyper((1, -omega/2), (3/2,), 1/(sigma2 + 1))" in out
 
 
@@ -141,10 +132,10 @@ def test_derive_prints_the_closed_forms(capsys):
     ["--alpha", "1e-6", "--omega", "2"], ["--alpha", "100", "--omega", "1000", "--sampler", "ode"],
     ["--alpha", "0.3", "--omega", "2", "--T", "1000"], ["--alpha", "0.5", "--sigma2", "1e8", "--omega", "1000"],
 ])
-def test_extreme_accepted_values_answer_or_fail_in_one_line(extra, capsys):
+def test_extreme_accepted_values_answer_or_fail_in_one_line(extra, cli):
     """At the edges of the allowed ranges the answer is finite, or (float64 cannot hold it)
     one line on stderr with exit 1: never a traceback, a hang or a NaN."""
-    code, out, err = run_cli(["theory", *extra, "--json"], capsys)
+    code, out, err = cli(["theory", *extra, "--json"])
     assert "Traceback" not in err and "Warning" not in err
     if code == 0:
         r = json.loads(out)
@@ -153,7 +144,7 @@ def test_extreme_accepted_values_answer_or_fail_in_one_line(extra, capsys):
         assert code == 1 and len(err.strip().splitlines()) == 1 and "numerical failure" in err
 
 
-def test_commitment_at_the_start_is_null_not_the_cutoff(capsys):
-    code, out, _ = run_cli(["theory", "--alpha", "0", "--omega", "2", "--json"], capsys)
+def test_commitment_at_the_start_is_null_not_the_cutoff(cli):
+    code, out, _ = cli(["theory", "--alpha", "0", "--omega", "2", "--json"])
     r = json.loads(out)
     assert code == 0 and r["t_commit"] is None and r["status"] == "alpha = 0"

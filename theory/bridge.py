@@ -147,10 +147,12 @@ def functions(gaussian: InfiniteClassGaussian | None = None,
     return fns
 
 
-def _function_source(fn: GeneratedFunction, printer: CodePrinter) -> str:
+def _function_head(fn: GeneratedFunction):
+    """``(multi, repl, reduced, argnames, lines)``: the common-subexpression form of
+    ``fn``'s expressions and the first lines of its source (signature and docstring), shared
+    by the array and the scalar printers."""
     multi = isinstance(fn.exprs, tuple)
-    exprs = list(fn.exprs) if multi else [fn.exprs]
-    exprs = [sp.sympify(e) for e in exprs]
+    exprs = [sp.sympify(e) for e in (list(fn.exprs) if multi else [fn.exprs])]
     free = set().union(*(e.free_symbols for e in exprs))
     unknown = free - set(fn.args)
     if unknown:
@@ -169,6 +171,13 @@ def _function_source(fn: GeneratedFunction, printer: CodePrinter) -> str:
         "",
         f"    Source: {fn.source}.",
         '    """',
+    ]
+    return multi, repl, reduced, argnames, lines
+
+
+def _function_source(fn: GeneratedFunction, printer: CodePrinter) -> str:
+    multi, repl, reduced, argnames, lines = _function_head(fn)
+    lines += [
         f"    {', '.join(argnames)}{',' if len(argnames) == 1 else ''} = _f64({', '.join(argnames)})",
     ]
     for sym, val in repl:
@@ -274,27 +283,7 @@ class ScalarCodePrinter(PythonCodePrinter):
 
 
 def _scalar_function_source(fn: GeneratedFunction, printer: ScalarCodePrinter) -> str:
-    multi = isinstance(fn.exprs, tuple)
-    exprs = [sp.sympify(e) for e in (list(fn.exprs) if multi else [fn.exprs])]
-    free = set().union(*(e.free_symbols for e in exprs))
-    unknown = free - set(fn.args)
-    if unknown:
-        raise ValueError(f"{fn.name}: free symbols {unknown} are not arguments")
-    repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations=None)
-    argnames = [str(a) for a in fn.args]
-    doc = textwrap.fill(fn.doc, width=84, initial_indent="", subsequent_indent="    ")
-    formula = "; ".join(sp.sstr(e) for e in exprs)
-    formula = textwrap.fill(f"Formula: {formula}", width=84, subsequent_indent="    ",
-                            break_long_words=True, break_on_hyphens=False)
-    lines = [
-        f"def {fn.name}({', '.join(argnames)}):",
-        f'    """{doc}',
-        "",
-        f"    {formula}",
-        "",
-        f"    Source: {fn.source}.",
-        '    """',
-    ]
+    multi, repl, reduced, argnames, lines = _function_head(fn)
     for sym, val in repl:
         lines.append(f"    {sym} = {printer.doprint(val)}")
     outs = [printer.doprint(e) for e in reduced]

@@ -66,7 +66,7 @@ from cfgmft.errors import ParameterError
 
 from .derivation import Derivation
 from .rem import (
-    RandomEnergyModel, _check_prior, _require, _require_zero, a_expr, a_t, alpha, b_t,
+    RandomEnergyModel, _check_prior, _lambdify, _require, _require_zero, a_expr, a_t, alpha, b_t,
     condensation_radius, explicit_ab, lam, phi_s, q, rem_derivation, rem_state, u_lam,
 )
 from .functions import to_elementary
@@ -478,14 +478,6 @@ def exponential_derivation(prior: str = "gaussian") -> ExponentialClassMeanField
 
 
 # --- numerical evaluators -----------------------------------------------------------------------
-def _lambdify(args, expr) -> Callable:
-    expr = explicit_ab(expr)
-    free = expr.free_symbols - set(args)
-    if free:
-        raise ValueError(f"free symbols {free} are not arguments")
-    return sp.lambdify(args, expr, modules=["scipy", "numpy"], cse=True)
-
-
 @dataclass(frozen=True)
 class _Numerics:
     target_energy: Callable            # (t, q, sigma2)

@@ -310,7 +310,6 @@ class InfiniteClassGaussian(Derivation):
         return out
 
     def _form_quadrature(self) -> None:
-        Aw, Bw = self._schedule(self.A_expr, t), self._schedule(self.B_expr, t)
         self.add_step("schedule_coefficients", "a schedule omega(t) enters A and B pointwise",
                       (sp.Eq(A, _at(self.A_disp, t, True)), sp.Eq(B, _at(self.B_disp, t, True))))
         for smp, res in self.quadrature_residuals().items():
