@@ -213,41 +213,107 @@ class FiniteMixture(Denoiser):
     Parameters
     ----------
     means : array_like, shape (K, d)
-        Class means.
+        Class means (copied).
     sigma2 : float
         Class variance (``> 0``).
     chunk_size : int
-        Number of classes processed at once. Every sum over classes is a streaming
-        (online) log-sum-exp over chunks: a running maximum of the logits and running sums of
-        the weights and of the weights times the means, rescaled whenever the maximum grows.
-        Memory is ``O(N * chunk_size + N * d)`` whatever ``K``; no ``N x K`` array is formed
-        (except by :meth:`posterior_weights`, meant for small ``K``). The streamed sums
-        differ between chunk sizes only by rounding (relative ``~1e-15``).
+        Number of classes processed at once (default :data:`DEFAULT_CHUNK_SIZE`). Every sum over
+        classes is a streaming (online) log-sum-exp over chunks: a running shift of the logits
+        and running sums of the weights and of the weights times the means, rescaled whenever
+        the shift moves. Memory is ``O(min(N, row_block) * chunk_size + N * d)`` besides the
+        means, whatever ``K``; no ``N x K`` array is formed (except by
+        :meth:`posterior_weights`, meant for small ``K``). The streamed sums differ between
+        chunk sizes only by rounding (relative ``~1e-15``).
 
     Notes
     -----
     The logits ``l_k = a_t x.mu_k - b_t |mu_k|^2``, ``a_t = e^{-t}/Gamma_t``,
     ``b_t = e^{-2t}/(2 Gamma_t)``, reach ``O(d / sigma2)`` as ``t -> 0``; only their
-    differences matter and they are taken against the running maximum, so nothing overflows.
+    differences matter and they are taken against a running shift, so nothing overflows.
+
+    Storage. The means are held once, in a ``(K, d + 2)`` array ``[mu_k, |mu_k|^2, 1]``
+    (``K (d + 2) 8`` bytes, ``1 + 2/d`` times the means themselves); :attr:`means` and
+    :attr:`norms2` are read-only views of it. One matrix product of a chunk of it with
+    ``[a_t x, -b_t, -m]`` (``m`` the per-point running shift) gives the shifted logits
+    ``l_k - m``, and one product of the exponentiated block with the same chunk gives the
+    streamed sums of ``w``, ``w mu`` and ``w |mu|^2`` at once.
     """
 
-    def __init__(self, means, sigma2, chunk_size: int = 2048):
-        means = np.array(means, dtype=np.float64, order="C")
+    #: Default number of classes per chunk, from measurements at ``K = 2^17``, ``d = 32``,
+    #: ``N = 256`` and ``1024`` (``benchmarks/bench_scores.py --chunks``): the time per
+    #: (point, class) pair is flat from 1024 to 3072 classes and ~10% higher at 512 and at
+    #: 4096 and above. At 2048 the ``256 x 2048`` logit block (4 MiB) and the chunk of the
+    #: storage (0.56 MiB) stay in the 32 MiB last-level cache; smaller chunks pay more
+    #: per-call overhead and thinner matrix products.
+    DEFAULT_CHUNK_SIZE = 2048
+    #: Rows of ``x`` processed together; larger batches are cut into row blocks so that the
+    #: logit block stays ``row_block x chunk_size`` (rows are independent: no effect on results).
+    ROW_BLOCK = 256
+    #: The running shift of a row is only moved when a chunk's logits exceed it by more than
+    #: this (``e^{64}`` times ``K`` stays far from overflow); any shift gives the same sums
+    #: up to rounding, so this only saves passes.
+    _SHIFT_SLACK = 64.0
+    #: Shifted logits below this have ``exp`` exactly 0 in float64 (the smallest subnormal is
+    #: ``exp(-745.13)``): a row of a chunk with all its logits below it contributes nothing.
+    _SKIP_BELOW = -746.0
+
+    def __init__(self, means, sigma2, chunk_size: int | None = None):
+        means = np.asarray(means, dtype=np.float64)
         if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
             raise ValueError(f"means must be a (K, d) array with K, d >= 1, got shape {means.shape}")
         if not np.all(np.isfinite(means)):
             raise ValueError("means contains NaN or infinite entries")
+        K, d = means.shape
+        aug = np.empty((K, d + 2))
+        aug[:, :d] = means
+        self._init_storage(aug, sigma2, chunk_size)
+
+    @classmethod
+    def from_prior(cls, K: int, d: int, prior: str, sigma2, rng=None, chunk_size: int | None = None, block: int = 1 << 16):
+        """Mixture with means drawn from ``prior`` (see :func:`cfgmft.validation.mixture.draw_means`),
+        written block by block straight into the storage, so that peak memory is the storage
+        itself (``K (d + 2) 8`` bytes) rather than twice the means. The means are bit-for-bit
+        those of ``FiniteMixture(draw_means(K, d, prior, rng), sigma2)`` (both fill the
+        generator's normal stream row after row)."""
+        from .mixture import PRIORS, _positive_int, as_generator
+
+        K = _positive_int(K, "K")
+        d = _positive_int(d, "d")
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+        if prior == "sphere" and d < 2:
+            raise ValueError(f"d must be >= 2 for the 'sphere' prior, got {d}")
+        gen = as_generator(rng)
+        aug = np.empty((K, d + 2))
+        for start in range(0, K, block):
+            stop = min(K, start + block)
+            z = gen.standard_normal((stop - start, d))
+            if prior == "sphere":
+                z = np.sqrt(d) * z / np.linalg.norm(z, axis=1, keepdims=True)
+            aug[start:stop, :d] = z
+        self = cls.__new__(cls)
+        self._init_storage(aug, sigma2, chunk_size)
+        return self
+
+    def _init_storage(self, aug, sigma2, chunk_size):
+        if chunk_size is None:
+            chunk_size = self.DEFAULT_CHUNK_SIZE
         if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
-        self.means = means
-        self.means.setflags(write=False)
         self.sigma2 = _check_sigma2(sigma2)
         self.chunk_size = int(chunk_size)
-        self.K, self.d = means.shape
-        self.norms2 = np.einsum("kd,kd->k", means, means)
-        self.norms2.setflags(write=False)
-        # [mu_k, 1, |mu_k|^2]: the streamed sums of w, w mu and w |mu|^2 in one product
-        self._aug = np.column_stack([means, np.ones(self.K), self.norms2])
+        K, d2 = aug.shape
+        d = d2 - 2
+        self.K, self.d = K, d
+        # |mu_k|^2 once, block-wise (no K x d temporary)
+        for start in range(0, K, 1 << 16):
+            blk = aug[start : start + (1 << 16)]
+            np.einsum("kd,kd->k", blk[:, :d], blk[:, :d], out=blk[:, d])
+        aug[:, d + 1] = 1.0
+        aug.setflags(write=False)
+        self._aug = aug
+        self.means = aug[:, :d]
+        self.norms2 = aug[:, d]
 
     def __repr__(self):
         return f"FiniteMixture(K={self.K}, d={self.d}, sigma2={self.sigma2}, chunk_size={self.chunk_size})"
@@ -272,42 +338,81 @@ class FiniteMixture(Denoiser):
         """
         a, b = self._coefficients(t)
         N, d = x.shape
-        want_mean = want_mean or want_spread
-        # one matrix product gives the logits: [x, 1] @ [a mu_k, -b |mu_k|^2]^T
-        x_aug = np.empty((N, d + 1))
-        x_aug[:, :d] = x
-        x_aug[:, d] = 1.0
-        # and one more the running sums: W @ [mu_k, 1, |mu_k|^2]
-        ncol = (d + 2) if want_spread else (d + 1) if want_mean else 0
-        run_max = np.full(N, -np.inf)
-        acc = np.zeros((N, max(ncol, 1)))
-        S = acc[:, d] if ncol else np.zeros(N)
-        for start, stop in self._chunks():
-            B = np.empty((stop - start, d + 1))
-            B[:, :d] = self.means[start:stop]
-            B[:, :d] *= a
-            B[:, d] = -b * self.norms2[start:stop]
-            L = x_aug @ B.T
-            new_max = np.maximum(run_max, L.max(axis=1))
-            # first chunk: exp(-inf - finite) = 0 wipes the (empty) running sums
-            scale = np.exp(run_max - new_max)
-            L -= new_max[:, None]
-            np.exp(L, out=L)
-            if ncol:
-                acc *= scale[:, None]
-                acc += L @ self._aug[start:stop, :ncol]
-            else:
-                S *= scale
-                S += L.sum(axis=1)
-            run_max = new_max
-        M = acc[:, :d] if want_mean else None
-        Q = acc[:, d + 1] if want_spread else None
-        lse = run_max + np.log(S)
-        E = M / S[:, None] if want_mean else None
+        # columns of the streamed sums: [sum w mu (d), sum w |mu|^2, sum w]
+        acc = np.empty((N, d + 2))
+        shift = np.empty(N)
+        rb = self.ROW_BLOCK
+        C = min(self.chunk_size, self.K)
+        L = np.empty((min(N, rb), C))
+        for r0 in range(0, N, rb):
+            r1 = min(N, r0 + rb)
+            self._stream_rows(x[r0:r1], a, b, acc[r0:r1], shift[r0:r1], L)
+        S = acc[:, d + 1]
+        lse = shift + np.log(S)
+        E = acc[:, :d] / S[:, None] if (want_mean or want_spread) else None
         c = None
         if want_spread:
-            c = np.maximum(Q / S - np.einsum("nd,nd->n", E, E), 0.0) / self.d
+            c = np.maximum(acc[:, d] / S - np.einsum("nd,nd->n", E, E), 0.0) / d
         return E, lse, c
+
+    def _stream_rows(self, x, a, b, acc, shift, Lbuf):
+        """Streamed sums for one row block, written into ``acc`` (``[sum w mu, sum w |mu|^2,
+        sum w]`` with ``w = exp(l - shift)``) and ``shift``.
+
+        Per chunk: one GEMM ``[a x, -b, -shift] @ [mu, |mu|^2, 1]^T`` into the reused buffer
+        (the shifted logits), a row maximum, an in-place ``exp``, and one GEMM of the result
+        with the same chunk. A row's shift is moved (and its sums rescaled) only when the
+        chunk's logits exceed it by more than ``_SHIFT_SLACK``, so after the first chunk
+        re-shifts are rare; with the shift at most ``_SHIFT_SLACK`` below the running maximum
+        no term can overflow, and a shift below the maximum only makes fewer terms underflow.
+        """
+        n, d = x.shape
+        aug = self._aug
+        xs = np.empty((n, d + 2))
+        np.multiply(x, a, out=xs[:, :d])
+        xs[:, d] = -b
+        xs[:, d + 1] = 0.0
+        acc[:] = 0.0
+        part = np.empty((n, d + 2))
+        Lbuf2 = None
+        slack = self._SHIFT_SLACK
+        first = True
+        for start, stop in self._chunks():
+            C = stop - start
+            L = Lbuf[:n, :C]
+            B = aug[start:stop]
+            np.matmul(xs, B.T, out=L)
+            cmax = L.max(axis=1)
+            if first:
+                # the first chunk fixes the shift at its row maxima
+                L -= cmax[:, None]
+                shift[:] = cmax
+                xs[:, d + 1] = -shift
+                cmax[:] = 0.0
+                first = False
+            elif (cmax > slack).any():
+                delta = np.where(cmax > slack, cmax, 0.0)
+                L -= delta[:, None]
+                acc *= np.exp(-delta)[:, None]
+                shift += delta
+                xs[:, d + 1] = -shift
+                cmax -= delta
+            # rows whose shifted logits are all below -746 in this chunk: exp gives exactly 0
+            # there (exp(x) rounds to 0 for x < -745.14): their terms are exactly zero, skipped
+            active = cmax > self._SKIP_BELOW
+            nact = int(np.count_nonzero(active))
+            if nact == n:
+                np.exp(L, out=L)
+                np.matmul(L, B, out=part)
+                acc += part
+            elif nact:
+                idx = np.flatnonzero(active)
+                if Lbuf2 is None:
+                    Lbuf2 = np.empty_like(Lbuf)
+                La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
+                np.exp(La, out=La)
+                np.matmul(La, B, out=part[:nact])
+                acc[idx] += part[:nact]
 
     def _posterior_mean(self, x, t):
         E, _, _ = self._stream(x, t)
