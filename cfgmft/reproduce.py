@@ -61,8 +61,8 @@ class Settings:
     n_finite: int = 4000
     # finite-size scaling of C2 (exponential regime) and C3 (fixed K)
     c2_alpha: float = 0.2
-    c2_dims: tuple = (10, 20, 30, 40, 50)
-    c2_samples: int = 4000
+    c2_dims: tuple = (10, 20, 30, 40)
+    c2_samples: int = 2000
     c2_disorder: int = 4
     c3_dims: tuple = (8, 16, 32, 64, 128, 256)
     c3_samples: int = 8000
