@@ -456,8 +456,9 @@ def sample(
         Trajectories to return in ``SampleResult.records``. ``'w_c'`` needs a denoiser with a
         log-partition (``FiniteMixture``).
     batch_size : int
-        Samples integrated together (memory ``O(batch_size * chunk_size)`` for a
-        ``FiniteMixture``). Does not change the result.
+        Samples integrated together (for a ``FiniteMixture`` the posterior is streamed in
+        row blocks of at most 256, memory ``O(min(batch_size, 256) * chunk_size)``). Does not
+        change the result.
     block_size : int
         Rows per random stream. Part of the definition of the random streams: changing it
         changes the samples.
