@@ -276,7 +276,10 @@ def _claim_c2(s: Settings, out: Path):
     best = fit["fits"][fit["preferred"]]
     nonzero = best["a"] - 1 > 3 * best["a_stderr"]
     consistent = res["verdicts"]["m_final"] == "consistent"
-    mc_ok = significant and nonzero and consistent
+    # power: the extrapolation must resolve a third of the predicted mean shift, so that a
+    # wide error bar alone cannot make it "consistent"
+    resolved = best["a_stderr"] < (res["theory"]["m_final"] - 1) / 3
+    mc_ok = significant and nonzero and consistent and resolved
     lines += [
         "",
         f"Theory side: E[m] > 1 and v_perp < sigma2 at every alpha > 0 of the grid, every omega, both priors: "
@@ -292,12 +295,15 @@ def _claim_c2(s: Settings, out: Path):
         f"Mean shift above 0 by more than 4 standard errors at every d: {'yes' if significant else 'NO'}; "
         f"extrapolated E[m] ({fit['preferred']}) {best['a']:.4f} ± {best['a_stderr']:.4f} against the theory "
         f"{res['theory']['m_final']:.4f}: {res['verdicts']['m_final']}; above 1 by more than 3 standard errors: "
-        f"{'yes' if nonzero else 'NO'}. The variance ratio: {res['verdicts']['var_ratio']} "
+        f"{'yes' if nonzero else 'NO'}; its standard error below a third of the predicted shift: "
+        f"{'yes' if resolved else 'NO'}. The variance ratio: {res['verdicts']['var_ratio']} "
         f"(theory {res['theory']['var_ratio']:.4f}). The finite-d values sit above the d -> infinity mean shift: "
         "the commitment is smeared over a window that shrinks with d; no finite-d prediction is made yet.",
         "",
         "Criterion: the theory side as above; the Monte Carlo mean shift significant at every d; its extrapolation "
-        "to d -> infinity above 0 and within 3 standard errors of the theory.",
+        "to d -> infinity above 0, within 3 standard errors of the theory, with a standard error below a third of "
+        "the predicted shift. With d <= 40 the data hardly tell 1/d from 1/sqrt(d) (both fits are in the figure), "
+        "so this agreement is weak evidence; a finite-d prediction would make it sharp.",
     ]
     verdict = ok and mc_ok
     data = {"alphas": C23_ALPHAS, "curves": {f"{p}:{w:g}": c for (p, w), c in curves.items()}, "theory_ok": ok,
