@@ -3,8 +3,9 @@ figure, written to ``OUT/report.md`` (figures ``OUT/c*.png``, every number and p
 ``OUT/results.json``).
 
 This version computes C1, C4 and C5 (infinite-class limit: closed forms, quadratures and
-Monte Carlo with exact scores) and C2 and C3 (the d -> infinity random-energy mean field
-against finite-size scaling of Monte Carlo across d). C6 is not yet computed.
+Monte Carlo with exact scores), C2 and C3 (the d -> infinity random-energy mean field
+against finite-size scaling of Monte Carlo across d) and C6 (a negative-window schedule
+designed on the mean-field theory, then simulated).
 
 Verdict criteria (stated in the report next to each verdict):
 
@@ -15,6 +16,7 @@ Verdict criteria (stated in the report next to each verdict):
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,10 +40,7 @@ CLAIMS = {
     "C5": "No schedule with omega(t) >= 0 prevents variance shrinkage.",
     "C6": "A schedule with a negative-guidance window restores the variance while keeping class separability.",
 }
-NOT_YET = {
-    "C6": "needs class separability, which only exists with finitely many classes; the "
-          "variance-restoring half is shown under C5 (negative-window schedules)",
-}
+NOT_YET: dict = {}
 
 
 @dataclass
@@ -66,13 +65,19 @@ class Settings:
     c2_disorder: int = 4
     c3_dims: tuple = (8, 16, 32, 64, 128, 256)
     c3_samples: int = 8000
+    # C6: schedule design in the exponential regime, then Monte Carlo
+    c6_alpha: float = 0.3
+    c6_dims: tuple = (20, 30)
+    c6_samples: int = 4000
+    c6_disorder: int = 8
 
     @classmethod
     def make(cls, quick: bool, seed: int) -> "Settings":
         if quick:
             return cls(quick=True, seed=seed, n=4000, steps=200, n_random_schedules=100,
                        K_finite=(100, 1000), n_finite=1000, c2_dims=(10, 20, 30), c2_samples=1000,
-                       c2_disorder=2, c3_dims=(8, 16, 32, 64), c3_samples=2000)
+                       c2_disorder=2, c3_dims=(8, 16, 32, 64), c3_samples=2000,
+                       c6_dims=(20,), c6_samples=4000, c6_disorder=6)
         return cls(quick=False, seed=seed)
 
 
@@ -113,7 +118,8 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
         raise ParameterError("--out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
     s = Settings.make(quick, seed)
     t0 = time.perf_counter()
-    steps = [("C1", _claim_c1), ("C2", _claim_c2), ("C3", _claim_c3), ("C4", _claim_c4), ("C5", _claim_c5)]
+    steps = [("C1", _claim_c1), ("C2", _claim_c2), ("C3", _claim_c3), ("C4", _claim_c4), ("C5", _claim_c5),
+             ("C6", _claim_c6)]
     sections, results = {}, {"settings": asdict(s)}
     path = out / "report.md"
     for name, fn in tqdm(steps, desc="cfgmft reproduce", unit="claim"):
@@ -599,6 +605,139 @@ def _claim_c5(s: Settings, out: Path):
     data = {"max_var_ratio": vmax, "negative_window": {smp: [asdict(p) for p in neg_res[smp]] for smp in neg_res},
             "negative_window_specs": [n.spec for n in negs], "mc": mc_rows, "verdict": ok}
     return _section("C5", lines, "c5.png", ok), data
+
+
+# -- C6 ---------------------------------------------------------------------------------------
+
+def _over_draws(values) -> dict:
+    """Mean and standard error over independent draws (of the disorder)."""
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "stderr": float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0}
+
+
+def _claim_c6(s: Settings, out: Path):
+    import matplotlib.pyplot as plt
+
+    from .params import Guidance, Mixture, Problem, Sampler
+    from .schedules import Constant, NegativeWindow
+    from .simulate import simulate
+    from .solvers.meanfield import predict_exponential
+
+    a, prior, smp, w = s.c6_alpha, "sphere", "sde", 2.0
+    base = predict_exponential(prior, s.sigma2, a, w, smp)
+    # schedule design on the d -> infinity theory: positive guidance early, a window omega < 0,
+    # then omega_late; keep designs that commit and keep at least half the margin, pick the one
+    # whose variance ratio is closest to 1
+    cands = []
+    for wn in (-0.3, -0.6, -0.9):
+        for t_lo in (0.2, 0.4, 0.6, 0.8, 1.0):
+            for t_hi in (0.6, 0.8, 1.0, 1.5, 2.0):
+                for late in (0.0, w):
+                    if t_hi <= t_lo:
+                        continue
+                    sc = NegativeWindow(w, wn, t_lo, t_hi, late)
+                    p = predict_exponential(prior, s.sigma2, a, sc, smp)
+                    if p.status == "committed" and p.margin >= 0.5 * base.margin:
+                        cands.append((abs(p.var_ratio - 1), sc, p))
+    cands.sort(key=lambda c: c[0])
+    _, design, pred = cands[0]
+    theory_ok = abs(pred.var_ratio - 1) <= abs(base.var_ratio - 1) / 4 and pred.margin > 0
+    rows, mc_ok = [], True
+    for d in s.c6_dims:
+        # paired design: both schedules run on the same mixtures with the same noise, so the
+        # disorder cancels in their difference; errors from the spread over the draws
+        per = {"constant": [], "designed": []}
+        for j in range(s.c6_disorder):
+            seed_j = int(np.random.SeedSequence([s.seed, 60, d, j]).generate_state(1)[0])
+            for name, sc in (("constant", Constant(w)), ("designed", design)):
+                prob = Problem(Mixture(sigma2=s.sigma2, prior=prior, alpha=a, d=d), Guidance(schedule=sc),
+                               Sampler(smp, steps=s.steps))
+                per[name].append(simulate(prob, samples=s.c6_samples, disorder=1, seed=seed_j))
+        res = {name: {k: _over_draws([r[k]["mean"] for r in runs]) for k in ("m_final", "var_ratio", "accuracy", "margin")}
+               for name, runs in per.items()}
+        diff = _over_draws([b["var_ratio"]["mean"] - c["var_ratio"]["mean"] for c, b in zip(per["constant"], per["designed"])])
+        gain = diff["mean"] / diff["stderr"] if diff["stderr"] > 0 else math.inf
+        acc = min(res["constant"]["accuracy"]["mean"], res["designed"]["accuracy"]["mean"])
+        improved, separable = gain > 3, res["designed"]["accuracy"]["mean"] >= 0.99
+        mc_ok &= improved and separable
+        rows.append(dict(d=d, K=per["constant"][0]["K"], constant=res["constant"], designed=res["designed"],
+                         var_gain=diff, z_gain=gain, improved=improved, separable=separable, min_accuracy=acc))
+    ok = theory_ok and mc_ok
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    tt = np.linspace(0, 3, 600)
+    axes[0].plot(tt, np.full_like(tt, w), label="constant:2")
+    axes[0].plot(tt, design(tt), label=design.spec)
+    axes[0].axhline(0, color="k", lw=0.8, ls=":")
+    axes[0].axvline(base.t_commit, color="C0", lw=0.8, ls="--", label="t_commit (constant)")
+    axes[0].axvline(pred.t_commit, color="C1", lw=0.8, ls="--", label="t_commit (designed)")
+    axes[0].set(xlabel="t (sampling runs from right to left)", ylabel="omega(t)", title="schedules")
+    labels = ["theory d -> inf"] + [f"MC d={r['d']}" for r in rows]
+    x = np.arange(len(labels))
+    for k, (name, th) in enumerate((("constant", base), ("designed", pred))):
+        v = [th.var_ratio] + [r[name]["var_ratio"]["mean"] for r in rows]
+        ve = [0] + [r[name]["var_ratio"]["stderr"] for r in rows]
+        axes[1].errorbar(x + 0.1 * (2 * k - 1), v, yerr=ve, fmt="o", capsize=3, color=f"C{k}", label=name)
+        marg = [th.margin] + [r[name]["margin"]["mean"] for r in rows]
+        me = [0] + [r[name]["margin"]["stderr"] for r in rows]
+        axes[2].errorbar(x + 0.1 * (2 * k - 1), marg, yerr=me, fmt="o", capsize=3, color=f"C{k}", label=name)
+    axes[1].axhline(1, color="k", lw=0.8, ls=":")
+    axes[2].axhline(0, color="k", lw=0.8, ls=":")
+    for ax, title, yl in ((axes[1], "variance ratio", "v_perp / sigma2 (exact: 1)"),
+                          (axes[2], "class separability", "log-likelihood margin per dimension")):
+        ax.set_xticks(x, labels)
+        ax.set(title=title, ylabel=yl)
+        ax.grid(alpha=0.3)
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle(f"C6: {prior} prior, alpha = {a:g}, sigma2 = {s.sigma2:g}, {smp.upper()}")
+    fig.tight_layout()
+    fig.savefig(out / "c6.png", dpi=120)
+    plt.close(fig)
+
+    lines = [
+        f"Exponential regime, {prior} prior, alpha = {a:g}, sigma2 = {s.sigma2:g}, {smp.upper()}. Design on the d -> infinity "
+        f"theory: among {len(cands)} negative-window schedules `negwin:2:W:T_LO:T_HI:W_LATE` (W in -0.3, -0.6, -0.9; "
+        "windows in [0.2, 2]; omega_late 0 or 2) that commit and keep at least half the margin of constant guidance, "
+        "the one with v_perp/sigma2 closest to 1:",
+        "",
+        "| schedule | E[m] | v_perp/sigma2 | margin | t_commit |",
+        "|---|---|---|---|---|",
+        f"| `constant:2` | {base.m_final:.4f} | {base.var_ratio:.4f} | {base.margin:.4f} | {base.t_commit:.4f} |",
+        f"| `{design.spec}` | {pred.m_final:.4f} | {pred.var_ratio:.4f} | {pred.margin:.4f} | {pred.t_commit:.4f} |",
+        "",
+        f"Theory: the variance defect shrinks by {abs(base.var_ratio - 1) / max(abs(pred.var_ratio - 1), 1e-16):.0f}x and "
+        f"the margin stays positive: {'yes' if theory_ok else 'NO'}. The window must act before commitment: after "
+        "t_commit guidance is inert, so windows near t = 0 change nothing in this regime.",
+        "",
+        f"Monte Carlo (`cfgmft simulate`), {s.c6_samples} samples x {s.c6_disorder} mixtures per point, both "
+        "schedules on the same mixtures and noise (paired); standard errors over the mixtures:",
+        "",
+        "| d | K | schedule | E[m] | v_perp/sigma2 | Bayes accuracy | margin |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for name in ("constant", "designed"):
+            q = r[name]
+            lines.append(f"| {r['d']} | {r['K']} | {name} | {q['m_final']['mean']:.4f} ± {q['m_final']['stderr']:.4f} | "
+                         f"{q['var_ratio']['mean']:.4f} ± {q['var_ratio']['stderr']:.4f} | "
+                         f"{q['accuracy']['mean']:.4f} ± {q['accuracy']['stderr']:.4f} | "
+                         f"{q['margin']['mean']:.4f} ± {q['margin']['stderr']:.4f} |")
+    lines += [
+        "",
+        "Variance gain of the designed schedule over constant guidance (paired difference): "
+        + ", ".join(f"d = {r['d']}: {r['var_gain']['mean']:+.4f} ± {r['var_gain']['stderr']:.4f} ({r['z_gain']:.1f} se)"
+                    for r in rows) + ". At these d the Monte Carlo distortion is larger "
+        "than the d -> infinity one and the restoration is partial: the schedule moves the variance towards 1, as "
+        "predicted, but does not reach it (finite-size effects, as in C2).",
+        "",
+        "Criterion: theory: the designed schedule's variance defect at most a quarter of constant guidance's, with a "
+        "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
+        "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
+    ]
+    data = {"design": design.spec, "candidates": len(cands), "theory": {"constant": asdict(base), "designed": asdict(pred)},
+            "monte_carlo": rows, "theory_ok": theory_ok, "verdict": ok}
+    return _section("C6", lines, "c6.png", ok), data
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ def test_report_sections_and_verdicts(quick_report):
         for folder in mc:
             assert (quick_report / folder / "validate.png").stat().st_size > 10_000
             assert json.loads((quick_report / folder / "validate.json").read_text())["points"]
-    assert "Not yet computed" in sections["C6"] and "Verdict" not in sections["C6"]
+    assert re.search(r"\nVerdict: (not )?confirmed\n", sections["C6"]) and "Criterion:" in sections["C6"]
+    assert (quick_report / "c6.png").stat().st_size > 10_000
 
 
 def test_results_json_has_numbers_and_parameters(quick_report):
@@ -40,7 +41,10 @@ def test_results_json_has_numbers_and_parameters(quick_report):
     rows = data["C1"]["rows"]
     assert all(r["agree"] for r in rows) and len(rows) == 8
     assert data["C5"]["max_var_ratio"]["sde"] <= 1.0 and data["C5"]["max_var_ratio"]["ode"] <= 1.0
-    assert data["C2"]["theory_ok"] and data["C3"]["theory_ok"]
+    assert data["C2"]["theory_ok"] and data["C3"]["theory_ok"] and data["C6"]["theory_ok"]
+    assert data["C6"]["design"].startswith("negwin:")
+    for row in data["C6"]["monte_carlo"]:  # the designed schedule never shrinks the variance more
+        assert row["var_gain"]["mean"] > 0
     # the C3 Monte Carlo distortion decays with d for both fixed K
     for run in data["C3"]["monte_carlo"].values():
         shifts = [p["mean_shift"]["mean"] for p in run["points"]]
