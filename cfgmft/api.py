@@ -85,9 +85,6 @@ def _predict(problem: Problem) -> dict:
             notes.append("commits at the start of sampling (T -> infinity): t_commit is null")
         if mix.alpha is None:
             notes.append(f"K = {mix.classes} classes at d = {mix.d} read as alpha = log(K)/d = {alpha:.6g}")
-        if pred.condensed_before_commit:
-            notes.append("competitors condensed before commitment: the condensed branch keeps only the "
-                         "self-averaging part of the competitors' posterior mean (an approximation)")
     values = {
         "m_final": pred.m_final,
         "mean_shift": pred.mean_shift,
