@@ -67,7 +67,7 @@ class Settings:
     c3_samples: int = 8000
     # C6: schedule design in the exponential regime, then Monte Carlo
     c6_alpha: float = 0.3
-    c6_dims: tuple = (20, 30)
+    c6_dims: tuple = (20, 25)
     c6_samples: int = 4000
     c6_disorder: int = 8
 
