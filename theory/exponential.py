@@ -70,7 +70,8 @@ from .rem import (
     condensation_radius, explicit_ab, lam, phi_s, q, rem_derivation, rem_state, u_lam,
 )
 from .functions import to_elementary
-from .symbols import G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, mu, omega, omega_f, r, sigma2, t, tau, x, xi
+from .symbols import (G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, moment_equations, mu, omega, omega_f, r,
+                      sigma2, t, tau, x)
 
 __all__ = [
     "SAMPLERS", "BRANCHES", "e_c", "n_c", "rho_s", "phi_f",
@@ -96,28 +97,6 @@ _w_c = sp.Symbol("w_c", nonnegative=True)
 _u = sp.Symbol("u", positive=True)  # exp(-2t)
 
 
-def _gauss_expect(expr, var):
-    """``E[expr]`` for a polynomial ``expr`` in a standard normal ``var``."""
-    poly = sp.Poly(sp.expand(expr), var)
-    total = sp.S.Zero
-    for (k_,), coeff in poly.terms():
-        if k_ % 2 == 0:
-            total += coeff * sp.factorial2(k_ - 1)
-    return sp.expand(total)
-
-
-def _moment_equations(drift, noise2):
-    """Ito moment equations of ``dx = drift dtau + sqrt(noise2) dW`` for a drift linear in ``x``.
-
-    One component, ``x = M mu + sqrt(S) xi``: ``dM/dtau = E[drift]/mu``,
-    ``dS/dtau = 2 E[(x - E x)(drift - E drift)] + noise2``.
-    """
-    state = M * mu + sp.sqrt(S) * xi
-    f = sp.expand(drift.subs(x, state))
-    mean_f = _gauss_expect(f, xi)
-    dM = sp.cancel(mean_f / mu)
-    dS = sp.expand(2 * _gauss_expect(sp.sqrt(S) * xi * (f - mean_f), xi) + noise2)
-    return sp.collect(sp.expand(dM), M), sp.collect(dS, S)
 
 
 class ExponentialClassMeanField(Derivation):
@@ -322,7 +301,7 @@ class ExponentialClassMeanField(Derivation):
         noise2 = {"sde": sp.Integer(2), "ode": sp.Integer(0)}
         self.moment_rhs = {}
         for smp in SAMPLERS:
-            dM, dS = _moment_equations(drift[smp], noise2[smp])
+            dM, dS = moment_equations(drift[smp], noise2[smp])
             self.moment_rhs[smp] = (dM, dS)
             self.add_step(f"moment_eqs_{smp}",
                           f"{smp.upper()}: x = M mu_c + sqrt(S) xi, drift {'x + 2s' if smp == 'sde' else 'x + s'}, "

@@ -52,6 +52,7 @@ import sympy as sp
 from .derivation import Derivation
 from .functions import expm1, exprel, log1p, to_elementary
 from .symbols import (
+    gauss_expect, moment_equations,
     A, B, G, G_t, Gamma, Gamma_t, J_M, J_S, L, M, M_f, S, S_T, S_f, T, d, explicit, k,
     kappa, m_final, mu, nu, omega, omega_f, p, r, rho, s, sigma2, t, tau, u, var_ratio, x,
     xi, y, z,
@@ -78,28 +79,6 @@ def _is_zero(expr) -> bool:
     return sp.simplify(expr) == 0
 
 
-def _gauss_expect(expr, var):
-    """``E[expr]`` for a polynomial ``expr`` in a standard normal ``var``."""
-    poly = sp.Poly(sp.expand(expr), var)
-    total = sp.S.Zero
-    for (n,), coeff in poly.terms():
-        if n % 2 == 0:
-            total += coeff * sp.factorial2(n - 1)
-    return sp.expand(total)
-
-
-def _moment_equations(drift, noise2):
-    """Moment equations of ``dx = drift(x) dtau + sqrt(noise2) dW`` for a drift linear in ``x``.
-
-    With ``x = M mu + sqrt(S) xi`` (``xi`` standard normal, one component), Ito's formula gives
-    ``dM/dtau = E[drift]/mu`` and ``dS/dtau = 2 E[(x - E x)(drift - E drift)] + noise2``.
-    """
-    state = M * mu + sp.sqrt(S) * xi
-    f = sp.expand(drift.subs(x, state))
-    mean_f = _gauss_expect(f, xi)
-    dM = sp.simplify(mean_f / mu)
-    dS = sp.expand(2 * _gauss_expect(sp.sqrt(S) * xi * (f - mean_f), xi) + noise2)
-    return sp.collect(sp.expand(dM), M), sp.collect(dS, S)
 
 
 def _exp_of_logs(expr):
@@ -241,7 +220,7 @@ class InfiniteClassGaussian(Derivation):
                           {"sde": "reverse SDE drift x + 2s, noise sqrt(2) dW",
                            "ode": "probability-flow ODE drift x + s"}[smp],
                           sp.Eq(sp.Symbol(f"f_{smp}"), sp.collect(sp.expand(drift[smp]), x)))
-            dM, dS = _moment_equations(drift[smp], noise2[smp])
+            dM, dS = moment_equations(drift[smp], noise2[smp])
             self.moment_rhs[smp] = (dM, dS)
             self.moment_rhs_forward[smp] = (-dM, -dS)
             self.add_step(
@@ -524,7 +503,7 @@ class InfiniteClassGaussian(Derivation):
         xx = a1 + sp.sqrt(v1) * xi
         logp = -sp.log(2 * sp.pi * v1) / 2 - (xx - a1) ** 2 / (2 * v1)
         logq = -sp.log(2 * sp.pi * v0) / 2 - (xx - b1) ** 2 / (2 * v0)
-        kl1 = sp.simplify(_gauss_expect(sp.expand(logp - logq), xi))
+        kl1 = sp.simplify(gauss_expect(sp.expand(logp - logq), xi))
         self.add_step("kl_gaussian_1d", "KL(N(a, v_1) || N(b, v_0)) = E_p[log p - log q]",
                       sp.Eq(sp.Symbol("KL_1"), kl1))
         mu2 = sp.Symbol("mu_i2", positive=True)

@@ -119,3 +119,28 @@ def explicit(expr, t_=t, sigma2_=sigma2):
     return sp.sympify(expr).subs(
         {Gamma_t: Gamma(t_, sigma2_), G_t: G(t_, sigma2_), Delta_t: Delta(t_)}
     )
+
+
+def gauss_expect(expr, var):
+    """``E[expr]`` for a polynomial ``expr`` in a standard normal ``var``."""
+    poly = sp.Poly(sp.expand(expr), var)
+    total = sp.S.Zero
+    for (n,), coeff in poly.terms():
+        if n % 2 == 0:
+            total += coeff * sp.factorial2(n - 1)
+    return sp.expand(total)
+
+
+def moment_equations(drift, noise2):
+    """Moment equations of ``dx = drift(x) dtau + sqrt(noise2) dW`` for a drift linear in ``x``.
+
+    With ``x = M mu + sqrt(S) xi`` (``xi`` standard normal, one component), Ito's formula gives
+    ``dM/dtau = E[drift]/mu`` and ``dS/dtau = 2 E[(x - E x)(drift - E drift)] + noise2``.
+    Shared by the infinite-class and the exponential-class derivations.
+    """
+    state = M * mu + sp.sqrt(S) * xi
+    f = sp.expand(drift.subs(x, state))
+    mean_f = gauss_expect(f, xi)
+    dM = sp.cancel(mean_f / mu)
+    dS = sp.expand(2 * gauss_expect(sp.sqrt(S) * xi * (f - mean_f), xi) + noise2)
+    return sp.collect(sp.expand(dM), M), sp.collect(dS, S)
