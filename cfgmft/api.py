@@ -108,3 +108,35 @@ def _predict(problem: Problem) -> dict:
         **extra,
     )
     return out
+
+
+def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> dict:
+    """Finite-``d`` prediction for ``problem`` (its mixture needs ``d`` and a finite ``K``;
+    ``gaussian`` or ``sphere`` prior): the reduced stochastic model of
+    :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample fluctuations, quenched
+    finite-``K`` competitors, the gaussian prior's norm fluctuations). Returns the
+    observables as ``{"mean", "stderr"}`` (the model's own sampling error) with the
+    problem's parameters."""
+    import numpy as np
+
+    from .params import DEFAULT_MC_T
+    from .solvers.finite_d import predict_finite_d as _fd
+
+    mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
+    if mix.d is None:
+        raise ParameterError("--d", "the finite-d prediction needs the dimension d")
+    if mix.regime == "infinite":
+        raise ParameterError("--classes", "the finite-d prediction needs a finite number of classes (or --alpha)")
+    if mix.prior not in ("gaussian", "sphere"):
+        raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. class means (gaussian or sphere), got {mix.prior!r}")
+    omega = guid.omega if guid.is_constant else guid.schedule
+    T = DEFAULT_MC_T if samp.T is None else samp.T
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            res = _fd(mix.prior, mix.sigma2, int(mix.K), int(mix.d), omega, samp.kind, T=T, steps=steps,
+                      samples=samples, seed=seed)
+    except (FloatingPointError, OverflowError) as e:
+        raise NumericalError(f"floating-point failure ({e}) in the finite-d prediction at d = {mix.d}") from None
+    out = problem.to_dict()
+    out.update(version=__version__, convention=CONVENTION, theory="finite-d reduced model", **res)
+    return out

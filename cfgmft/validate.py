@@ -15,9 +15,14 @@ extrapolated value with the theory:
   gaussian prior).
 
 Verdict per observable: *consistent* when the preferred fit's extrapolation is within 3 of
-its standard errors of the theory. A finite-``d`` prediction (commitment smeared over a
-window, finite-``K`` corrections, norm fluctuations of the gaussian prior) is not part of
-this version.
+its standard errors of the theory.
+
+Finite-``d`` prediction: at every ``d`` (finite ``K``, gaussian or sphere prior) the reduced
+stochastic model of :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample
+fluctuations, quenched finite-``K`` competitors, the gaussian prior's norm fluctuations)
+predicts the Monte Carlo values themselves; the result lists, per ``d``, the prediction, its
+own sampling error and ``z = (MC - prediction)/sqrt(se_MC^2 + se_pred^2)``, and says whether
+every ``|z| <= 3``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from .io import save_json
 from .params import Problem
 
 OBS = ("m_final", "var_ratio")
+FD_OBS = ("m_final", "var_ratio", "var_ratio_parallel")
 Z_CONSISTENT = 3.0
 
 
@@ -60,8 +66,39 @@ def _theory(base: Problem) -> dict:
     return predict(dataclasses.replace(base, mixture=nod)) | {"limit": "d -> infinity at fixed alpha" if mix.regime == "exponential" else "infinite-class"}
 
 
+def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, steps: int = 1000, seed: int = 0,
+                        progress: bool = False) -> dict:
+    """The finite-``d`` prediction at each point's ``d`` against its Monte Carlo values
+    (``points``: dicts with ``d`` and ``{"mean", "stderr"}`` per observable); ``None`` values
+    with a reason where the model does not apply (continuum, antipodal or given means)."""
+    from tqdm.auto import tqdm
+
+    from .api import predict_finite_d
+
+    mix = base.mixture
+    if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
+        return {"applies": False, "reason": "the reduced model needs a finite K of i.i.d. gaussian or sphere means"}
+    rows = []
+    for p in tqdm(points, desc="finite-d prediction", unit="d", disable=not progress):
+        prob = dataclasses.replace(base, mixture=dataclasses.replace(mix, d=int(p["d"])))
+        pred = predict_finite_d(prob, samples=samples, steps=steps, seed=seed)
+        row = {"d": p["d"], "K": pred["K"]}
+        for k in FD_OBS:
+            mc, fd = p[k], pred[k]
+            se = math.hypot(mc["stderr"], fd["stderr"])
+            row[k] = {"prediction": fd["mean"], "stderr": fd["stderr"], "mc": mc["mean"], "mc_stderr": mc["stderr"],
+                      "z": (mc["mean"] - fd["mean"]) / se if se > 0 else math.inf}
+        rows.append(row)
+    zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in FD_OBS}
+    return {"applies": True, "method": "reduced stochastic model (cfgmft.solvers.finite_d)", "samples": samples,
+            "steps": steps, "seed": seed, "points": rows, "max_abs_z": zmax,
+            "agreement": {k: ("within 3 SE at every d" if z <= Z_CONSISTENT else "not within 3 SE") for k, z in zmax.items()},
+            "criterion": "|MC - prediction| <= 3 sqrt(se_MC^2 + se_prediction^2) at every d"}
+
+
 def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
-             progress: bool = False, out_dir=None, scheduler=None, resume: bool = False) -> dict:
+             progress: bool = False, out_dir=None, scheduler=None, resume: bool = False,
+             finite_d: bool = True, finite_d_samples: int = 20000) -> dict:
     """Run the validation (see the module docstring) and return a JSON-able dict.
 
     Each dimension is one unit of :func:`cfgmft.validation.sweep.run_sweep`: in-process by
@@ -111,12 +148,13 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
             "variance_defect": power_law(d_arr, *series("var_ratio", lambda v: 1 - v)),
             "parallel_variance_defect": power_law(d_arr, *series("var_ratio_parallel", lambda v: 1 - v)),
         }
+    fd = finite_d_comparison(base, points, samples=finite_d_samples, progress=progress) if finite_d else {"applies": False, "reason": "not requested"}
     out = base.to_dict()
     out.pop("d", None)
     out.update(dims=list(dims), samples=samples, disorder=disorder, seed=seed, version=__version__,
                convention=CONVENTION, precision="float64",
                theory={k: theory[k] for k in (*OBS, "t_commit", "status", "limit") if k in theory},
-               points=points, fits=fits, verdicts=verdicts, decay=decay,
+               points=points, fits=fits, verdicts=verdicts, decay=decay, finite_d=fd,
                criterion=f"the preferred fit's extrapolation within {Z_CONSISTENT:g} standard errors of the theory")
     return out
 
@@ -149,6 +187,12 @@ def write_outputs(result: dict, out) -> Path:
             ax.plot(grid, fit["a"] + fit["b"] * g, color=color, label=f"fit a + b {form}{pref}")
             ax.errorbar([0], [fit["a"]], yerr=[fit["a_stderr"]], fmt="s", color=color, capsize=3)
         ax.axhline(result["theory"][k], color="crimson", ls="--", label=f"theory ({result['theory']['limit']})")
+        fd = result.get("finite_d") or {}
+        if fd.get("applies"):
+            fdp = fd["points"]
+            ax.errorbar([1 / r["d"] for r in fdp], [r[k]["prediction"] for r in fdp],
+                        yerr=[r[k]["stderr"] for r in fdp], fmt="D", mfc="none", color="C2", capsize=2,
+                        label=f"finite-d prediction (max |z| {fd['max_abs_z'][k]:.1f})")
         ax.set(xlabel="1/d", ylabel={"m_final": "E[m]", "var_ratio": "v_perp / sigma2"}[k],
                title=f"{k}: {result['verdicts'][k]}")
         ax.grid(alpha=0.3)
@@ -174,6 +218,16 @@ def format_table(result: dict) -> str:
         best = f["fits"][f["preferred"]]
         lines.append(f"  {k}: theory {result['theory'][k]:.6f}; extrapolated ({f['preferred']}) {best['a']:.5f} +- "
                      f"{best['a_stderr']:.2g} (chi2/dof {best['chi2']:.2f}/{best['dof']}); {result['verdicts'][k]}")
+    fd = result.get("finite_d") or {}
+    if fd.get("applies"):
+        lines.append("  finite-d prediction (reduced model) against the Monte Carlo, z = (MC - prediction)/combined SE:")
+        lines.append(f"  {'d':>5} {'E[m] pred':>18} {'z':>6} {'v_perp/s2 pred':>18} {'z':>6}")
+        for r in fd["points"]:
+            lines.append(f"  {r['d']:>5} {r['m_final']['prediction']:>10.5f} +- {r['m_final']['stderr']:<5.1g} {r['m_final']['z']:>6.2f}"
+                         f" {r['var_ratio']['prediction']:>10.5f} +- {r['var_ratio']['stderr']:<5.1g} {r['var_ratio']['z']:>6.2f}")
+        lines.append("  finite-d agreement: " + "; ".join(f"{k} {v}" for k, v in fd["agreement"].items()))
+    elif fd:
+        lines.append(f"  finite-d prediction: not computed ({fd.get('reason')})")
     if result["decay"]:
         for k, pl in result["decay"].items():
             if pl["p"] is not None:
@@ -182,4 +236,4 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["validate", "write_outputs", "format_table", "parse_dims"]
+__all__ = ["validate", "finite_d_comparison", "write_outputs", "format_table", "parse_dims"]

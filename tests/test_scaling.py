@@ -44,7 +44,7 @@ def test_power_law_exponent():
 def test_validate_command_sub_exponential(tmp_path, capsys):
     out = tmp_path / "v"
     code = main(["validate", "--classes", "2", "--prior", "sphere", "--omega", "2", "--dims", "8,16,32,64",
-                 "--samples", "1500", "--steps", "100", "--seed", "3", "--out", str(out), "--json"])
+                 "--samples", "1500", "--steps", "100", "--seed", "3", "--out", str(out), "--json", "--no-finite-d"])
     stdout, err = capsys.readouterr()
     assert code == 0, err
     r = json.loads(stdout)
@@ -54,6 +54,7 @@ def test_validate_command_sub_exponential(tmp_path, capsys):
     assert ms[-1] - 1 < ms[0] - 1  # and less so at large d
     assert r["decay"]["mean_shift"]["p"] > 0
     assert set(r["verdicts"]) == {"m_final", "var_ratio"}
+    assert r["finite_d"] == {"applies": False, "reason": "not requested"}
     assert (out / "validate.png").stat().st_size > 10_000 and json.loads((out / "validate.json").read_text())["dims"] == [8, 16, 32, 64]
 
 
