@@ -7,12 +7,17 @@ Run: ``python benchmarks/bench_scores.py [--K 131072] [--d 32] [--N 256] [--step
 * fast: :func:`cfgmft.validation.samplers.sample` (reverse SDE, default local-Gaussian scheme,
   which asks the denoiser for the posterior mean and spread at every step) on a
   :class:`~cfgmft.validation.scores.FiniteMixture`.
+* fast32: the same, with the mixture in float32 (``FiniteMixture(..., precision='float32')``:
+  float32 means, float32 matrix products, shift and ``exp``, float64 accumulators, float64
+  sampler state and noise).
 * dense: the same sampler, same seed, on a subclass whose posterior statistics are the
   straightforward implementation: the full ``N x K`` float64 logits, softmax, posterior mean
   (and ``sum_k w_k |mu_k|^2`` for the spread) by matrix products.
-* Timing: ``SampleResult.seconds`` (the integration loop alone); the two are interleaved,
-  ``--repeat`` times each, and medians are reported, with the ratio dense / fast.
-* Statistics unchanged: the samples of the two runs (same seed) are compared elementwise.
+* Timing: ``SampleResult.seconds`` (the integration loop alone); the three are interleaved,
+  ``--repeat`` times each, and medians are reported, with the ratios dense / fast and
+  fast / fast32.
+* Statistics unchanged: the samples of the runs (same seed) are compared elementwise (fast
+  against dense to rounding; fast32 against fast to the float32 rounding of the logits).
 * Machine rate: median GFLOP/s of a float64 ``2048 x 2048`` matrix product; the fast path's
   rate counts its two matrix products per step and chunk, ``2 x 2 N K (d + 2)`` flops per step
   (the ``exp``, the row maxima and the rest are not counted).
@@ -119,10 +124,11 @@ def _sample(mix, args):
 
 def main(args):
     print(f"K = {args.K}, d = {args.d}, N = {args.N}, {args.steps} SDE steps, sigma2 = {args.sigma2}, "
-          f"omega = {args.omega}, T = {args.T}, float64, BLAS threads = {args.blas_threads} "
+          f"omega = {args.omega}, T = {args.T}, float64 (fast, dense) and float32 (fast32), BLAS threads = {args.blas_threads} "
           f"(OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set before importing numpy)")
     t0 = time.perf_counter()
     mix = FiniteMixture.from_prior(args.K, args.d, "gaussian", args.sigma2, rng=args.seed)
+    mix32 = mix.with_precision("float32")
     dense = DenseMixture(mix)
     print(f"means drawn in {time.perf_counter() - t0:.2f} s; chunk_size = {mix.chunk_size}, row block = {mix.ROW_BLOCK}")
 
@@ -131,13 +137,18 @@ def main(args):
           f"{g_cpu:.1f} GFLOP/s by process CPU time")
 
     run(mix, args)  # warm-up (page faults, BLAS buffers)
-    t_fast, t_dense, c_fast, c_dense = [], [], [], []
-    x_fast = x_dense = None
+    run(mix32, args)
+    t_fast, t_dense, c_fast, c_dense, t_32, c_32 = [], [], [], [], [], []
+    x_fast = x_dense = x_32 = None
     for _ in range(args.repeat):
         r = run(mix, args)
         t_fast.append(r.seconds)
         c_fast.append(r.cpu_seconds)
         x_fast = r.x
+        r = run(mix32, args)
+        t_32.append(r.seconds)
+        c_32.append(r.cpu_seconds)
+        x_32 = r.x
         r = run(dense, args)
         t_dense.append(r.seconds)
         c_dense.append(r.cpu_seconds)
@@ -149,21 +160,31 @@ def main(args):
     print(f"fast : median {mf:.3f} s wall, {cf:.3f} s CPU  (wall runs: {fmt(t_fast)})")
     print(f"dense: median {md:.3f} s wall, {cd:.3f} s CPU  (wall runs: {fmt(t_dense)})")
     print(f"ratio dense / fast (medians): {md / mf:.2f}x wall-clock, {cd / cf:.2f}x CPU time   [target >= 2.5x]")
+    m32, c32 = float(np.median(t_32)), float(np.median(c_32))
+    print(f"fast32: median {m32:.3f} s wall, {c32:.3f} s CPU  (wall runs: {fmt(t_32)})")
+    print(f"ratio fast / fast32 (medians): {mf / m32:.2f}x wall-clock, {cf / c32:.2f}x CPU time; "
+          f"dense / fast32: {md / m32:.2f}x wall-clock")
     scale = float(np.abs(x_dense).max())
     diff = float(np.abs(x_fast - x_dense).max())
     print(f"same seed: max |x_fast - x_dense| = {diff:.2e} (max |x| = {scale:.2f}; relative {diff / scale:.1e})"
           f" -> {'unchanged' if diff <= 1e-10 * max(scale, 1.0) else 'CHANGED'}")
+    diff32 = float(np.abs(x_32 - x_fast).max())
+    print(f"same seed: max |x_fast32 - x_fast| = {diff32:.2e} (relative {diff32 / scale:.1e}; "
+          f"estimated float32 logit rounding at t = 0: {mix32.float32_logit_error(0.0):.1e})")
     mu = mix.means[0]
     m_fast = x_fast @ mu / float(mu @ mu)
     m_dense = x_dense @ mu / float(mu @ mu)
-    print(f"overlap m: fast {m_fast.mean():.12f}, dense {m_dense.mean():.12f}")
+    m_32 = x_32 @ mu / float(mu @ mu)
+    print(f"overlap m: fast {m_fast.mean():.12f}, dense {m_dense.mean():.12f}, fast32 {m_32.mean():.12f} "
+          f"(stderr {m_fast.std(ddof=1) / np.sqrt(m_fast.size):.1e}; max paired |m32 - m64| {np.abs(m_32 - m_fast).max():.1e})")
     flops = evals * 2 * 2.0 * args.N * args.K * (args.d + 2)
     rate, rate_cpu = flops / mf / 1e9, flops / cf / 1e9
     print(f"fast path: {evals} posterior evaluations, {flops / 1e9:.1f} GFLOP in its matrix products -> "
           f"{rate:.1f} GFLOP/s by wall clock = {rate / g_wall:.0%} of the measured GEMM rate; "
           f"{rate_cpu:.1f} GFLOP/s by CPU time = {rate_cpu / g_cpu:.0%} of it")
     ns = mf / (evals * args.N * args.K) * 1e9
-    print(f"fast path: {ns:.2f} ns per (sample, class) pair per step; dense: {md / (evals * args.N * args.K) * 1e9:.2f} ns")
+    print(f"fast path: {ns:.2f} ns per (sample, class) pair per step; fast32: {m32 / (evals * args.N * args.K) * 1e9:.2f} ns; "
+          f"dense: {md / (evals * args.N * args.K) * 1e9:.2f} ns")
 
     if args.chunks:
         print("\nchunk-size sweep (fast path, median of --chunk-repeat runs, interleaved):")

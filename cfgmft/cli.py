@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="independent draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--precision", choices=("float64", "float32"), default="float64",
-                   help="arithmetic (only float64 is available so far)")
+                   help="arithmetic of the sums over classes: float64 (default) or float32 (finite K only; "
+                        "float32 means and products, float64 accumulators, sampler and estimators)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
@@ -183,7 +184,7 @@ def cmd_simulate(args) -> int:
     lines = [f"cfgmft {result['version']} simulate: d = {result['d']}, K = {result['K']}, prior {result['prior']}, "
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
-             f"  convention: {result['convention']}; float64; stderr: {result['stderr_convention']}", ""]
+             f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}", ""]
     for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):
         v = result[key]
         lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))

@@ -10,6 +10,13 @@ over draws is itself a noisy estimate); with
 
 Seeds: ``SeedSequence(seed)`` spawns one child per draw, which spawns the means' and the
 sampler's streams; a result depends only on ``seed`` (not on batch sizes or class chunks).
+
+Precision: float64 by default. ``precision='float32'`` (finite ``K`` only) stores the class
+means in float32 and does the streamed sums over classes (the two ``N x K x d`` matrix
+products, the shift and the ``exp``) in float32, with float64 accumulators; the sampler state,
+the noise, the integrator and the estimators stay float64 (README, "float32"). It is refused
+for the continuum (``--classes inf``, nothing to gain) and where the estimated float32
+rounding of the logits, :data:`FLOAT32_MAX_LOGIT_ERROR`, would be exceeded.
 """
 
 from __future__ import annotations
@@ -38,7 +45,15 @@ def _memory_bytes() -> float:
         return 8.0 * 2**30
 
 
-def _denoiser(problem: Problem, d: int, rng):
+#: float32 is refused when the estimated absolute rounding error of the float32 logits at
+#: ``t = 0`` (``FiniteMixture.float32_logit_error``, ``2^-24`` times the energy scale
+#: ``~ 4 d / sigma2`` for means of norm ``sqrt(d)``) exceeds this: the class posteriors then
+#: carry relative errors above 1e-3. The float32 validation (tests/test_float32.py) runs at
+#: errors ~1e-5.
+FLOAT32_MAX_LOGIT_ERROR = 1e-3
+
+
+def _denoiser(problem: Problem, d: int, rng, precision: str = "float64"):
     from .validation.mixture import antipodal_means, draw_means
     from .validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
 
@@ -52,9 +67,10 @@ def _denoiser(problem: Problem, d: int, rng):
     elif mix.prior == "antipodal":
         means = antipodal_means(d, rng=rng)
     else:  # drawn straight into the mixture's storage: peak memory ~1.1x the means
-        den = FiniteMixture.from_prior(mix.K, d, mix.prior, mix.sigma2, rng=rng)
-        return den, den.means[mix.target].copy(), mix.target
-    return FiniteMixture(means, mix.sigma2), means[mix.target], mix.target
+        den = FiniteMixture.from_prior(mix.K, d, mix.prior, mix.sigma2, rng=rng, precision=precision)
+        return den, den.means[mix.target].astype(np.float64), mix.target
+    den = FiniteMixture(means, mix.sigma2, precision=precision)
+    return den, den.means[mix.target].astype(np.float64), mix.target
 
 
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
@@ -68,8 +84,10 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     from .validation.montecarlo import run_monte_carlo
 
     mix, samp = problem.mixture, problem.sampler
-    if precision != "float64":
-        raise ParameterError("--precision", "only float64 is available: a float32 mode has not been validated against float64 yet")
+    if precision not in ("float64", "float32"):
+        raise ParameterError("--precision", f"must be 'float64' or 'float32', got {precision!r}")
+    if precision == "float32" and mix.regime == "infinite":
+        raise ParameterError("--precision", "float32 is for finite K only; the continuum (--classes inf) runs in float64")
     if mix.d is None:
         raise ParameterError("--d", "Monte Carlo needs the dimension d >= 2")
     if not isinstance(samples, int) or samples < 2:
@@ -79,7 +97,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     d = mix.d
     K = mix.K
     if K != math.inf:
-        need = 8.0 * K * d
+        need = (8.0 if precision == "float64" else 4.0) * K * d
         if need > 0.6 * _memory_bytes():
             arg = "--alpha" if mix.alpha is not None else "--classes"
             raise ParameterError(arg, f"K = {K} classes at d = {d} need {need / 2**30:.1f} GiB for the class means, "
@@ -93,9 +111,14 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     t0 = time.perf_counter()
     for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
         means_ss, sampler_ss = child.spawn(2)
-        den, mu_c, c = _denoiser(problem, d, means_ss)
+        den, mu_c, c = _denoiser(problem, d, means_ss, precision)
+        if precision == "float32":
+            err = den.float32_logit_error(0.0)
+            if err > FLOAT32_MAX_LOGIT_ERROR:
+                raise ParameterError("--precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
+                                                    f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
         res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
-                              rng=sampler_ss, c=c)
+                              rng=sampler_ss, c=c, precision=precision)
         seconds += res.seconds_sampling
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
@@ -104,7 +127,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
                 within[k].append(est.stderr)
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
-               samples=samples, disorder=disorder, seed=seed, T=T, precision="float64", convention=CONVENTION,
+               samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
                version=__version__,
                stderr_convention=("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), sampling and disorder together"
                                   if disorder > 1 else "sampling error of one mixture (disorder not sampled: use --disorder R >= 2)"))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .estimators import SampleEstimates, estimate_observables
 from .samplers import DEFAULT_GRID, DEFAULT_ORDER, DEFAULT_SCHEME, DEFAULT_STEPS, sample
-from .scores import FiniteMixture
+from .scores import FiniteMixture, as_precision
 
 __all__ = ["MonteCarloResult", "run_monte_carlo"]
 
@@ -84,14 +84,24 @@ def run_monte_carlo(
     c=None,
     record=None,
     keep_samples: bool = False,
+    precision: str | None = None,
 ) -> MonteCarloResult:
     """Sample ``n`` points of the CFG sampler and estimate the distortion observables.
 
     Parameters are those of :func:`cfgmft.validation.samplers.sample`; ``c`` is the target
     index for the Bayes-classifier accuracy when ``denoiser`` is a :class:`FiniteMixture`
     (found from ``mu_c`` when omitted; the accuracy is skipped if ``mu_c`` is not a mean of
-    the mixture and ``c`` is not given).
+    the mixture and ``c`` is not given). ``precision`` (``None``: the denoiser's) is that of the
+    posterior's streamed sums over classes (see :func:`~cfgmft.validation.samplers.sample`);
+    it is recorded in ``parameters['precision']``. Samples, estimators and errors are float64.
     """
+    converted = as_precision(denoiser, precision)
+    if converted is not denoiser:
+        # the means were rounded: a target given as one of them becomes its rounded value
+        idx = c if c is not None else denoiser.class_index(mu_c)
+        if idx is not None and np.array_equal(denoiser.means[int(idx)], np.asarray(mu_c, dtype=np.float64)):
+            mu_c = converted.means[int(idx)].astype(np.float64)
+        denoiser = converted
     res = sample(
         denoiser,
         mu_c,
@@ -130,6 +140,7 @@ def run_monte_carlo(
         "n": int(res.x.shape[0]),
         "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
+        "precision": res.precision,
         "sigma2": float(sigma2),
         "denoiser": repr(denoiser),
         "steps": int(res.t_grid.size - 1),

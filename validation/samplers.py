@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .mixture import as_seed_sequence
-from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean
+from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean, as_precision
 
 __all__ = [
     "SAMPLERS",
@@ -136,6 +136,9 @@ class SampleResult:
     sampler : str
     seconds : float
         Wall-clock time of the integration.
+    precision : str
+        Arithmetic of the denoiser's streamed sums (``'float64'`` or ``'float32'``, see
+        :class:`~cfgmft.validation.scores.FiniteMixture`); the integration is float64.
     """
 
     x: np.ndarray
@@ -144,6 +147,7 @@ class SampleResult:
     records: dict = field(default_factory=dict)
     sampler: str = "sde"
     seconds: float = 0.0
+    precision: str = "float64"
 
 
 # ----------------------------------------------------------------------------- grids
@@ -424,6 +428,7 @@ def sample(
     x_T=None,
     scheme: str = DEFAULT_SCHEME,
     order: int = DEFAULT_ORDER,
+    precision: str | None = None,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
@@ -469,6 +474,11 @@ def sample(
         Integration scheme (module docstring).
     order : {1, 2}
         2 adds the multistep correction (module docstring).
+    precision : {None, 'float64', 'float32'}
+        Arithmetic of the posterior's streamed sums over classes. ``None`` (default): that of
+        ``denoiser``; otherwise a :class:`~cfgmft.validation.scores.FiniteMixture` in another
+        precision is converted (a copy of its means) and a continuum denoiser refuses
+        ``'float32'``. The sampler state, the noise and the integrator are float64 always.
 
     Returns
     -------
@@ -480,6 +490,7 @@ def sample(
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
+    denoiser = as_precision(denoiser, precision)
     if sigma2 is None:
         sigma2 = denoiser.sigma2
     sigma2 = _check_sigma2(sigma2)
@@ -581,4 +592,5 @@ def sample(
                 raise NonFiniteError(f"non-finite sample after the step {t1!r} -> {t0!r} (omega = {om})")
         out[a:b] = x
     seconds = time.perf_counter() - start_clock
-    return SampleResult(x=out, t_grid=t_grid, omega_grid=omega_grid, records=records, sampler=sampler, seconds=seconds)
+    return SampleResult(x=out, t_grid=t_grid, omega_grid=omega_grid, records=records, sampler=sampler, seconds=seconds,
+                        precision=getattr(denoiser, "precision", "float64"))

@@ -35,7 +35,10 @@ import numbers
 import numpy as np
 from scipy import special
 
+from cfgmft.errors import ParameterError, check_choice
+
 __all__ = [
+    "PRECISIONS",
     "NonFiniteError",
     "Gamma",
     "Denoiser",
@@ -47,7 +50,12 @@ __all__ = [
     "cond_score",
     "guided_mean",
     "guided_score",
+    "as_precision",
 ]
+
+#: Arithmetic of the streamed sums over classes (see :class:`FiniteMixture`); everything
+#: else is float64.
+PRECISIONS = ("float64", "float32")
 
 
 class NonFiniteError(FloatingPointError):
@@ -153,6 +161,8 @@ class Denoiser:
 
     sigma2: float
     d: int | None = None
+    #: arithmetic of the posterior statistics; only :class:`FiniteMixture` has a float32 mode
+    precision: str = "float64"
 
     # -- to implement
     def _posterior_mean(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
@@ -224,6 +234,18 @@ class FiniteMixture(Denoiser):
         means, whatever ``K``; no ``N x K`` array is formed (except by
         :meth:`posterior_weights`, meant for small ``K``). The streamed sums differ between
         chunk sizes only by rounding (relative ``~1e-15``).
+    precision : {'float64', 'float32'}
+        Arithmetic of the streamed sums over classes (default float64). ``'float32'`` stores
+        the means in float32 (``K (d + 2) 4 + 8 K`` bytes) and does the two matrix products
+        per chunk, the shift and the ``exp`` in float32; the per-chunk sums are added into
+        float64 accumulators, and the log-partition, the posterior mean and spread, and
+        everything outside the streamed sums (:meth:`logits`, :meth:`bayes_classify`,
+        :meth:`target_weight`'s own logit, the samplers and estimators) stay float64. The
+        mixture is then the one whose means are the float32 roundings of the given (or drawn)
+        means, and ``norms2`` are their squared norms computed in float64. The logits carry an
+        absolute rounding error of order ``2^-24`` times the energy scale
+        ``a_t |x| |mu| + b_t |mu|^2`` (:meth:`float32_logit_error`), which is what the
+        posterior weights inherit (relative); see the README section "float32".
 
     Notes
     -----
@@ -257,26 +279,42 @@ class FiniteMixture(Denoiser):
     #: ``exp(-745.13)``): a row of a chunk with all its logits below it contributes nothing.
     _SKIP_BELOW = -746.0
 
-    def __init__(self, means, sigma2, chunk_size: int | None = None):
+    #: float32 mode: the shift is moved when a chunk's logits exceed it by more than this
+    #: (``e^{32}`` times ``chunk_size`` times ``|mu|^2`` stays far below the float32 maximum
+    #: ``3.4e38``).
+    _SHIFT_SLACK32 = 32.0
+    #: float32 mode: shifted logits below this have float32 ``exp`` exactly 0 (the smallest
+    #: float32 subnormal is ``exp(-103.28)``): a row of a chunk with all its logits below it is
+    #: skipped. Terms between ``exp(-103)`` and ``exp(-87.3)`` are float32 subnormals; they are
+    #: kept (clipping them cost 13% of the step and measured no subnormal penalty in the
+    #: products on this machine's OpenBLAS, ``benchmarks/bench_scores.py``), and next to a
+    #: largest term ``>= 1`` they are below the float32 rounding anyway.
+    _SKIP_BELOW32 = -104.0
+
+    def __init__(self, means, sigma2, chunk_size: int | None = None, precision: str = "float64"):
+        precision = check_choice("precision", precision, PRECISIONS)
         means = np.asarray(means, dtype=np.float64)
         if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
             raise ValueError(f"means must be a (K, d) array with K, d >= 1, got shape {means.shape}")
         if not np.all(np.isfinite(means)):
             raise ValueError("means contains NaN or infinite entries")
         K, d = means.shape
-        aug = np.empty((K, d + 2))
+        aug = np.empty((K, d + 2), dtype=np.dtype(precision))
         aug[:, :d] = means
         self._init_storage(aug, sigma2, chunk_size)
 
     @classmethod
-    def from_prior(cls, K: int, d: int, prior: str, sigma2, rng=None, chunk_size: int | None = None, block: int = 1 << 16):
+    def from_prior(cls, K: int, d: int, prior: str, sigma2, rng=None, chunk_size: int | None = None,
+                   block: int = 1 << 16, precision: str = "float64"):
         """Mixture with means drawn from ``prior`` (see :func:`cfgmft.validation.mixture.draw_means`),
         written block by block straight into the storage, so that peak memory is the storage
-        itself (``K (d + 2) 8`` bytes) rather than twice the means. The means are bit-for-bit
-        those of ``FiniteMixture(draw_means(K, d, prior, rng), sigma2)`` (both fill the
-        generator's normal stream row after row)."""
+        itself (``K (d + 2) 8`` bytes, or ``K (d + 2) 4 + 8 K`` in float32) rather than twice
+        the means. The means are bit-for-bit those of
+        ``FiniteMixture(draw_means(K, d, prior, rng), sigma2, precision=precision)`` (both fill
+        the generator's normal stream row after row; in float32 both round the float64 draws)."""
         from .mixture import PRIORS, _positive_int, as_generator
 
+        precision = check_choice("precision", precision, PRECISIONS)
         K = _positive_int(K, "K")
         d = _positive_int(d, "d")
         if prior not in PRIORS:
@@ -284,7 +322,7 @@ class FiniteMixture(Denoiser):
         if prior == "sphere" and d < 2:
             raise ValueError(f"d must be >= 2 for the 'sphere' prior, got {d}")
         gen = as_generator(rng)
-        aug = np.empty((K, d + 2))
+        aug = np.empty((K, d + 2), dtype=np.dtype(precision))
         for start in range(0, K, block):
             stop = min(K, start + block)
             z = gen.standard_normal((stop - start, d))
@@ -305,18 +343,54 @@ class FiniteMixture(Denoiser):
         K, d2 = aug.shape
         d = d2 - 2
         self.K, self.d = K, d
-        # |mu_k|^2 once, block-wise (no K x d temporary)
-        for start in range(0, K, 1 << 16):
-            blk = aug[start : start + (1 << 16)]
-            np.einsum("kd,kd->k", blk[:, :d], blk[:, :d], out=blk[:, d])
+        self.precision = "float32" if aug.dtype == np.float32 else "float64"
+        if self.precision == "float64":
+            # |mu_k|^2 once, block-wise (no K x d temporary)
+            for start in range(0, K, 1 << 16):
+                blk = aug[start : start + (1 << 16)]
+                np.einsum("kd,kd->k", blk[:, :d], blk[:, :d], out=blk[:, d])
+            norms2 = aug[:, d]
+        else:
+            # |mu_k|^2 of the float32 means, computed in float64 (the float32 values are exact
+            # in float64) and kept in float64; the storage's column is their float32 rounding
+            norms2 = np.empty(K)
+            for start in range(0, K, 1 << 16):
+                blk = aug[start : start + (1 << 16), :d].astype(np.float64)
+                np.einsum("kd,kd->k", blk, blk, out=norms2[start : start + (1 << 16)])
+            aug[:, d] = norms2
+            norms2.setflags(write=False)
         aug[:, d + 1] = 1.0
         aug.setflags(write=False)
         self._aug = aug
         self.means = aug[:, :d]
-        self.norms2 = aug[:, d]
+        self.norms2 = norms2
+
+    def with_precision(self, precision: str) -> "FiniteMixture":
+        """This mixture in ``precision`` (``self`` if it is already; otherwise a copy of the
+        means in the new storage: float64 -> float32 rounds them)."""
+        precision = check_choice("precision", precision, PRECISIONS)
+        if precision == self.precision:
+            return self
+        return FiniteMixture(self.means, self.sigma2, chunk_size=self.chunk_size, precision=precision)
+
+    def float32_logit_error(self, t: float = 0.0, x_norm: float | None = None) -> float:
+        """Estimated absolute rounding error of the float32 logits at time ``t``:
+        ``2^-24 (2 a_t |x| max|mu| + 2 b_t max|mu|^2)``, the unit roundoff times the sizes of
+        the terms that the float32 product ``a_t x.mu_k - b_t |mu_k|^2 - shift`` adds (the
+        shift is of the size of the other two). ``|x|`` defaults to
+        ``sqrt(max|mu|^2 + d sigma2)``, the size of a sample of the largest class at ``t = 0``.
+        The error of the class posteriors is this, relative (``dw_k / w_k = dl_k - sum_j w_j dl_j``).
+        """
+        t = _check_t(t)
+        a, b = self._coefficients(t)
+        n2 = float(np.max(self.norms2))
+        if x_norm is None:
+            x_norm = math.sqrt(n2 + self.d * self.sigma2)
+        return 2.0**-24 * (2.0 * a * x_norm * math.sqrt(n2) + 2.0 * b * n2)
 
     def __repr__(self):
-        return f"FiniteMixture(K={self.K}, d={self.d}, sigma2={self.sigma2}, chunk_size={self.chunk_size})"
+        prec = "" if self.precision == "float64" else f", precision={self.precision!r}"
+        return f"FiniteMixture(K={self.K}, d={self.d}, sigma2={self.sigma2}, chunk_size={self.chunk_size}{prec})"
 
     # -- internals
     def _coefficients(self, t: float):
@@ -343,10 +417,11 @@ class FiniteMixture(Denoiser):
         shift = np.empty(N)
         rb = self.ROW_BLOCK
         C = min(self.chunk_size, self.K)
-        L = np.empty((min(N, rb), C))
+        L = np.empty((min(N, rb), C), dtype=self._aug.dtype)
+        rows = self._stream_rows if self.precision == "float64" else self._stream_rows32
         for r0 in range(0, N, rb):
             r1 = min(N, r0 + rb)
-            self._stream_rows(x[r0:r1], a, b, acc[r0:r1], shift[r0:r1], L)
+            rows(x[r0:r1], a, b, acc[r0:r1], shift[r0:r1], L)
         S = acc[:, d + 1]
         lse = shift + np.log(S)
         E = acc[:, :d] / S[:, None] if (want_mean or want_spread) else None
@@ -400,6 +475,68 @@ class FiniteMixture(Denoiser):
             # rows whose shifted logits are all below -746 in this chunk: exp gives exactly 0
             # there (exp(x) rounds to 0 for x < -745.14): their terms are exactly zero, skipped
             active = cmax > self._SKIP_BELOW
+            nact = int(np.count_nonzero(active))
+            if nact == n:
+                np.exp(L, out=L)
+                np.matmul(L, B, out=part)
+                acc += part
+            elif nact:
+                idx = np.flatnonzero(active)
+                if Lbuf2 is None:
+                    Lbuf2 = np.empty_like(Lbuf)
+                La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
+                np.exp(La, out=La)
+                np.matmul(La, B, out=part[:nact])
+                acc[idx] += part[:nact]
+
+    def _stream_rows32(self, x, a, b, acc, shift, Lbuf):
+        """float32 version of :meth:`_stream_rows` (same outputs, float64 ``acc`` and ``shift``).
+
+        Per chunk: one float32 GEMM ``[a x, -b, -shift] @ [mu, |mu|^2, 1]^T`` into the float32
+        buffer, row maxima, an in-place float32 ``exp``, and one float32
+        GEMM of the result with the chunk, whose ``(n, d + 2)`` result is added into the
+        float64 accumulators. The shift is a float32 number (held exactly in the float64
+        ``shift``), so that the one subtracted inside the product is exactly the one added back
+        in ``lse = shift + log(sum w)``. When a chunk's logits exceed it by more than
+        ``_SHIFT_SLACK32`` the shift is moved to a float32 value near the new maximum, the
+        accumulators are rescaled by ``exp(old - new)`` in float64, and the chunk's product is
+        redone against the new shift (rare after the first chunk).
+        """
+        n, d = x.shape
+        aug = self._aug
+        f32 = np.float32
+        xs = np.empty((n, d + 2), dtype=f32)
+        np.multiply(x, a, out=xs[:, :d], casting="same_kind")
+        xs[:, d] = -b
+        xs[:, d + 1] = 0.0
+        acc[:] = 0.0
+        part = np.empty((n, d + 2), dtype=f32)
+        Lbuf2 = None
+        slack = self._SHIFT_SLACK32
+        skip = self._SKIP_BELOW32
+        first = True
+        for start, stop in self._chunks():
+            C = stop - start
+            L = Lbuf[:n, :C]
+            B = aug[start:stop]
+            np.matmul(xs, B.T, out=L)
+            cmax = L.max(axis=1)
+            if first:
+                L -= cmax[:, None]
+                xs[:, d + 1] = -cmax
+                shift[:] = cmax
+                cmax[:] = 0.0
+                first = False
+            elif (cmax > slack).any():
+                move = cmax > slack
+                new = shift.copy()
+                new[move] = (shift[move] + cmax[move]).astype(f32)
+                acc *= np.exp(shift - new)[:, None]
+                shift[:] = new
+                xs[:, d + 1] = -new
+                np.matmul(xs, B.T, out=L)
+                cmax = L.max(axis=1)
+            active = cmax > skip
             nact = int(np.count_nonzero(active))
             if nact == n:
                 np.exp(L, out=L)
@@ -550,6 +687,21 @@ class FiniteMixture(Denoiser):
             margin = (self._logit_of(x, t, self.means[c]) - comp_val) / self.d
             margin = _restore(margin, was_1d)
         return _restore(best_idx, was_1d), margin
+
+
+def as_precision(denoiser, precision, argument: str = "precision"):
+    """``denoiser`` in ``precision`` (``None``: as it is). A :class:`FiniteMixture` is converted
+    by :meth:`FiniteMixture.with_precision`; the continuum denoisers are float64 only, and
+    asking them for float32 raises :class:`~cfgmft.errors.ParameterError` naming ``argument``."""
+    if precision is None:
+        return denoiser
+    precision = check_choice(argument, precision, PRECISIONS)
+    if isinstance(denoiser, FiniteMixture):
+        return denoiser.with_precision(precision)
+    if precision != getattr(denoiser, "precision", "float64"):
+        raise ParameterError(argument, f"{precision} is available for finite mixtures only; "
+                                       f"{type(denoiser).__name__} (infinite classes) runs in float64")
+    return denoiser
 
 
 def _is_index(c) -> bool:
