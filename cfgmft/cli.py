@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("theory", help="the theory's prediction for one problem")
     _add_problem_args(p)
+    p.add_argument("--finite-d", action="store_true",
+                   help="also the finite-d prediction at --d (reduced stochastic model; needs --d, a finite K, "
+                        "gaussian or sphere prior; 5-20 s)")
+    p.add_argument("--finite-d-samples", type=_int(100), default=20000,
+                   help="samples of the reduced model of --finite-d (default: 20000; its standard errors are reported)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("simulate", help="exact-score Monte Carlo of the guided sampler")
@@ -137,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
                    help="run the dimensions on a dask.distributed cluster (an address, or local:N workers)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT without recomputing finished units")
+    p.add_argument("--no-finite-d", action="store_true",
+                   help="skip the finite-d prediction (reduced model, about 5-20 s per dimension)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
@@ -198,10 +205,21 @@ def cmd_theory(args) -> int:
 
     problem = _problem_from_args(args)
     result = predict(problem)
+    if args.finite_d:
+        from .api import predict_finite_d
+
+        fd = predict_finite_d(problem, samples=args.finite_d_samples)
+        result["finite_d"] = {k: fd[k] for k in ("method", "d", "K", "samples", "steps", "seed", "m_final", "mean_shift",
+                                                 "var_ratio", "var_ratio_parallel")}
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
         print(format_prediction(result))
+        if args.finite_d:
+            f = result["finite_d"]
+            print(f"  finite-d prediction at d = {f['d']}, K = {f['K']} ({f['method']}; {f['samples']} model samples):")
+            for k in ("m_final", "var_ratio", "var_ratio_parallel"):
+                print(f"    {k:<20} {f[k]['mean']:.5f} +- {f[k]['stderr']:.2g}")
     return 0
 
 
@@ -295,7 +313,8 @@ def cmd_validate(args) -> int:
 
     parse_scheduler(args.scheduler)  # a bad address fails before anything runs
     result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty(), out_dir=args.out, scheduler=args.scheduler, resume=args.resume)
+                      progress=sys.stderr.isatty(), out_dir=args.out, scheduler=args.scheduler, resume=args.resume,
+                      finite_d=not args.no_finite_d)
     out = write_outputs(result, args.out)
     if args.json:
         from .io import to_jsonable

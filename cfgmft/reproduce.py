@@ -77,7 +77,7 @@ class Settings:
     def make(cls, quick: bool, seed: int) -> "Settings":
         if quick:
             return cls(quick=True, seed=seed, n=4000, steps=200, n_random_schedules=100,
-                       K_finite=(100, 1000), n_finite=1000, c2_dims=(15, 20, 30), c2_samples=1000,
+                       K_finite=(100, 1000), n_finite=1000, c2_dims=(20, 25, 30), c2_samples=1000,
                        c2_disorder=2, fd_samples=8000, c3_dims=(8, 16, 32, 64), c3_samples=2000,
                        c6_dims=(20,), c6_samples=4000, c6_disorder=6)
         return cls(quick=False, seed=seed)
