@@ -113,14 +113,14 @@ def _predict(problem: Problem) -> dict:
 def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> dict:
     """Finite-``d`` prediction for ``problem`` (its mixture needs ``d`` and a finite ``K``;
     ``gaussian`` or ``sphere`` prior): the reduced stochastic model of
-    :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample fluctuations, quenched
+    :mod:`cfgmft.validation.finite_d` (smooth commitment, per-sample fluctuations, quenched
     finite-``K`` competitors, the gaussian prior's norm fluctuations). Returns the
     observables as ``{"mean", "stderr"}`` (the model's own sampling error) with the
     problem's parameters."""
     import numpy as np
 
     from .params import DEFAULT_MC_T
-    from .solvers.finite_d import predict_finite_d as _fd
+    from .validation.finite_d import predict_finite_d as _fd
 
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
     if mix.d is None:

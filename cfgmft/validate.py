@@ -18,7 +18,7 @@ Verdict per observable: *consistent* when the preferred fit's extrapolation is w
 its standard errors of the theory.
 
 Finite-``d`` prediction: at every ``d`` (finite ``K``, gaussian or sphere prior) the reduced
-stochastic model of :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample
+stochastic model of :mod:`cfgmft.validation.finite_d` (smooth commitment, per-sample
 fluctuations, quenched finite-``K`` competitors, the gaussian prior's norm fluctuations)
 predicts the Monte Carlo values themselves; the result lists, per ``d``, the prediction, its
 own sampling error and ``z = (MC - prediction)/sqrt(se_MC^2 + se_pred^2)``, and says whether
@@ -90,7 +90,7 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
                       "z": (mc["mean"] - fd["mean"]) / se if se > 0 else math.inf}
         rows.append(row)
     zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in FD_OBS}
-    return {"applies": True, "method": "reduced stochastic model (cfgmft.solvers.finite_d)", "samples": samples,
+    return {"applies": True, "method": "reduced stochastic model (cfgmft.validation.finite_d)", "samples": samples,
             "steps": steps, "seed": seed, "points": rows, "max_abs_z": zmax,
             "agreement": {k: ("within 3 SE at every d" if z <= Z_CONSISTENT else "not within 3 SE") for k, z in zmax.items()},
             "criterion": "|MC - prediction| <= 3 sqrt(se_MC^2 + se_prediction^2) at every d"}

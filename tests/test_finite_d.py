@@ -1,4 +1,4 @@
-"""The finite-d prediction (cfgmft.solvers.finite_d): its quenched free energy against brute
+"""The finite-d prediction (cfgmft.validation.finite_d): its quenched free energy against brute
 force, the exact conditional limit, step convergence, the approach to the d -> infinity
 theory, and agreement with exact-score Monte Carlo at finite d."""
 
@@ -12,10 +12,10 @@ from cfgmft.api import predict, predict_finite_d
 from cfgmft.errors import ParameterError
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
 from cfgmft.simulate import simulate
-from cfgmft.solvers.finite_d import (
+from cfgmft.validation.finite_d import (
     QuenchedCompetitors, expected_log_sum_exp, gaussian_energy_law, sphere_cosine_law,
 )
-from cfgmft.solvers.finite_d import predict_finite_d as fd_raw
+from cfgmft.validation.finite_d import predict_finite_d as fd_raw
 from cfgmft.validation.scores import log_vmf_partition
 
 

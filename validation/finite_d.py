@@ -65,6 +65,9 @@ from scipy import interpolate, special
 
 from cfgmft.errors import NumericalError, ParameterError
 
+from .samplers import _omega_on_grid, _with_breakpoints, time_grid
+from .scores import bessel_ratio, log_vmf_partition
+
 __all__ = ["expected_log_sum_exp", "sphere_cosine_law", "gaussian_energy_law", "QuenchedCompetitors",
            "predict_finite_d", "PRIORS"]
 
@@ -167,8 +170,6 @@ class QuenchedCompetitors:
         self.kappa_max = float(kappa_max)
         ks = self.kappa_max * np.linspace(0.0, 1.0, 41) ** 1.5
         if prior == "sphere":
-            from cfgmft.validation.scores import log_vmf_partition
-
             y, w = sphere_cosine_law(self.d)
             quenched = np.array([expected_log_sum_exp(k * y, w, self.n) for k in ks])
             annealed = math.log(self.n) + log_vmf_partition(self.d, ks)
@@ -196,8 +197,6 @@ class QuenchedCompetitors:
         if np.any(k > self.kappa_max):
             raise _OutOfTable(float(k.max()))
         if self.prior == "sphere":
-            from cfgmft.validation.scores import bessel_ratio, log_vmf_partition
-
             logZ = math.log(self.n) - b * self.d + log_vmf_partition(self.d, k) - self._gap(k)
             ybar = bessel_ratio(0.5 * self.d, k) - self._dgap(k)
         else:
@@ -231,8 +230,6 @@ def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: 
     dimension ``d``, guidance ``omega`` (a number or a schedule callable ``omega(t)``), sampler
     ``'sde'`` or ``'ode'``, from ``x_T ~ N(0, I)`` at ``T``. Returns ``{"m_final", "var_ratio",
     "var_ratio_parallel", "mean_shift"}`` as ``{"mean", "stderr"}`` plus the settings."""
-    from cfgmft.validation.samplers import _omega_on_grid, _with_breakpoints, time_grid
-
     if prior not in PRIORS:
         raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. competitors: one of {', '.join(PRIORS)}, got {prior!r}")
     if sampler not in ("sde", "ode"):
