@@ -303,7 +303,7 @@ def test_nonfinite_inputs_raise_clearly():
         FiniteMixture(np.array([[np.inf, 0.0]]), 0.1)
     with pytest.raises(ValueError, match="sigma2"):
         FiniteMixture(np.ones((2, 2)), 0.0)
-    with pytest.raises(ValueError, match="t must be"):
+    with pytest.raises(ValueError, match="t: must be"):
         mix.posterior_mean(np.zeros((1, 3)), -1.0)
     with pytest.raises(ValueError, match="dimension"):
         mix.posterior_mean(np.zeros((1, 4)), 0.1)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from cfgmft.errors import ParameterError, check_int
+
 from .scores import FiniteMixture, _check_mu, _check_sigma2
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
@@ -134,17 +136,17 @@ def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, 
     mu_c = _check_mu(mu_c, None)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != mu_c.shape[0]:
-        raise ValueError(f"x must have shape (N, {mu_c.shape[0]}), got {x.shape}")
+        raise ParameterError("x", f"must have shape (N, {mu_c.shape[0]}), got {x.shape}")
     n, d = x.shape
     if n < 2:
-        raise ValueError(f"need at least 2 samples for standard errors, got N = {n}")
+        raise ParameterError("x", f"needs N >= 2 samples for standard errors, got N = {n}")
     if d < 2:
-        raise ValueError(f"need d >= 2 for the orthogonal variance, got d = {d}")
+        raise ParameterError("x", f"needs dimension d >= 2 for the orthogonal variance, got d = {d}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or infinite entries")
+        raise ParameterError("x", "must be finite, got NaN or infinite entries")
     mu2 = float(mu_c @ mu_c)
     if mu2 == 0.0:
-        raise ValueError("mu_c must be non-zero")
+        raise ParameterError("mu_c", "must be non-zero")
     q = mu2 / d
 
     m = (x @ mu_c) / mu2
@@ -195,9 +197,11 @@ def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, 
         if c is None:
             c = mixture.class_index(mu_c)
             if c is None:
-                raise ValueError("mu_c is not one of the mixture's means; pass the target index c")
-        elif not np.array_equal(mixture.means[int(c)], mu_c):
-            raise ValueError(f"mu_c differs from the mean of class c = {c}")
+                raise ParameterError("mu_c", "is not one of the mixture's means; pass the target index c")
+        else:
+            c = check_int("c", c, lo=0, hi=mixture.K - 1)
+            if not np.array_equal(mixture.means[c], mu_c):
+                raise ParameterError("mu_c", f"must equal the mean of class c = {c}")
         pred, marg = mixture.bayes_classify(x, c=int(c), t=0.0)
         hit = (pred == int(c)).astype(np.float64)
         p = float(hit.mean())

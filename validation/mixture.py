@@ -17,6 +17,9 @@ import numbers
 
 import numpy as np
 
+from cfgmft.errors import ParameterError, check_choice, check_int
+from cfgmft.ranges import D_MAX
+
 __all__ = ["PRIORS", "as_generator", "as_seed_sequence", "draw_means", "antipodal_means"]
 
 #: Priors accepted by :func:`draw_means`.
@@ -34,9 +37,7 @@ def as_generator(rng) -> np.random.Generator:
     if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng: an integer seed must be >= 0, got {rng}")
-        return np.random.default_rng(int(rng))
+        return np.random.default_rng(check_int("rng", rng, lo=0))
     raise TypeError(
         "rng must be a numpy.random.Generator, a non-negative int seed, a SeedSequence or None; "
         f"got {type(rng).__name__}"
@@ -52,9 +53,7 @@ def as_seed_sequence(rng) -> np.random.SeedSequence:
     if isinstance(rng, np.random.SeedSequence):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng: an integer seed must be >= 0, got {rng}")
-        return np.random.SeedSequence(int(rng))
+        return np.random.SeedSequence(check_int("rng", rng, lo=0))
     gen = as_generator(rng)
     entropy = gen.integers(0, 2**63, size=4, dtype=np.int64)
     return np.random.SeedSequence([int(e) for e in entropy])
@@ -73,16 +72,11 @@ def draw_means(K: int, d: int, prior: str = "gaussian", rng=None) -> np.ndarray:
     rng : Generator, int, SeedSequence or None
         Source of randomness (see :func:`as_generator`).
     """
-    K = _positive_int(K, "K")
-    d = _positive_int(d, "d")
-    if prior not in PRIORS:
-        raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+    K, d = _check_prior_dims(K, d, prior)
     gen = as_generator(rng)
     z = gen.standard_normal((K, d))
     if prior == "gaussian":
         return z
-    if d < 2:
-        raise ValueError(f"d must be >= 2 for the 'sphere' prior, got {d}")
     norms = np.linalg.norm(z, axis=1, keepdims=True)
     return np.sqrt(d) * z / norms
 
@@ -96,7 +90,11 @@ def antipodal_means(d: int, rng=None) -> np.ndarray:
     return np.stack([m, -m])
 
 
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+def _check_prior_dims(K, d, prior) -> tuple[int, int]:
+    """``(K, d)`` checked for drawing ``K`` means in dimension ``d`` from ``prior``."""
+    K = check_int("K", K, lo=1)
+    prior = check_choice("prior", prior, PRIORS)
+    d = check_int("d", d, lo=1, hi=D_MAX)
+    if prior == "sphere" and d < 2:
+        raise ParameterError("d", f"must be an integer >= 2 for the 'sphere' prior, got {d}")
+    return K, d

@@ -78,6 +78,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cfgmft.errors import ParameterError, check_choice, check_int, check_real
+from cfgmft.ranges import TIME_MAX
+
 from .mixture import as_seed_sequence
 from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean, as_precision
 
@@ -175,11 +178,8 @@ def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho
     * ``'uniform'``: uniform in ``t`` (reference only; it wastes steps at large ``t`` and
       under-resolves ``t ~ sigma2``).
     """
-    T = float(T)
-    if not (math.isfinite(T) and T > 0):
-        raise ValueError(f"T must be finite and > 0, got {T}")
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    T = check_real("T", T, lo=0.0, hi=TIME_MAX, lo_open=True)
+    steps = _check_int(steps, "steps", 1)
     sigma2 = _check_sigma2(sigma2)
     i = np.arange(steps + 1, dtype=np.float64) / steps
     if grid == "logsnr":
@@ -188,8 +188,7 @@ def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho
         lam = lam_T + i * (log_s2 - lam_T)
         t = 0.5 * np.log1p(sigma2 * np.expm1(lam - log_s2))
     elif grid == "edm":
-        if not (math.isfinite(rho) and rho > 0):
-            raise ValueError(f"rho must be finite and > 0, got {rho}")
+        rho = check_real("rho", rho, lo=0.0, lo_open=True)
         s_T = math.sqrt(sigma2 + math.expm1(2.0 * T)) ** (1.0 / rho)
         s_0 = math.sqrt(sigma2) ** (1.0 / rho)
         s = (s_T + i * (s_0 - s_T)) ** rho
@@ -197,20 +196,21 @@ def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho
     elif grid == "uniform":
         t = T * (1.0 - i)
     else:
-        raise ValueError(f"grid must be one of {GRIDS} or an array of times, got {grid!r}")
+        raise ParameterError("grid", f"must be one of {', '.join(map(repr, GRIDS))} or an array of times, got {grid!r}")
     t[0] = T
     t[-1] = 0.0
     if np.any(np.diff(t) >= 0):
-        raise ValueError("time grid is not strictly decreasing; use fewer steps or another grid")
+        raise ParameterError("steps", f"the {grid!r} grid from T = {T:g} in {steps} steps is not strictly decreasing; "
+                                      "use fewer steps or another grid")
     return t
 
 
 def _check_grid_array(grid) -> np.ndarray:
     t = np.array(grid, dtype=np.float64)
     if t.ndim != 1 or t.size < 2:
-        raise ValueError("an explicit grid must be a 1-d array of at least two times")
+        raise ParameterError("grid", f"an explicit grid must be a 1-d array of at least two times, got shape {t.shape}")
     if not np.all(np.isfinite(t)) or t[-1] != 0.0 or np.any(np.diff(t) >= 0):
-        raise ValueError("an explicit grid must be finite, strictly decreasing and end at exactly 0")
+        raise ParameterError("grid", "an explicit grid must be finite, strictly decreasing and end at exactly 0")
     return t
 
 
@@ -240,7 +240,7 @@ def step_coefficients(t1, t0, sigma2: float, sampler: str):
         q = -np.expm1(l1p - 2.0 * h)
         Phi = np.exp(-h) * (1.0 + delta)
         return Phi, np.exp(-t0) * q, np.sqrt(G0 * q)
-    raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    check_choice("sampler", sampler, SAMPLERS)
 
 
 def _lambda(t, sigma2):
@@ -363,7 +363,7 @@ def _omega_on_grid(omega, t_start: np.ndarray) -> np.ndarray:
     else:
         raise TypeError(f"omega must be a real number or a callable omega(t), got {type(omega).__name__}")
     if not np.all(np.isfinite(vals)):
-        raise ValueError("omega(t) must be finite on the time grid")
+        raise ParameterError("omega", "omega(t) must be finite on the time grid")
     return vals
 
 
@@ -406,9 +406,10 @@ class _BlockNoise:
 
 
 def _check_int(value, name, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    # integers only (not 3.0 or "3", which check_int alone would take)
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise ParameterError(name, f"must be an integer >= {minimum}, got {value!r}")
+    return check_int(name, value, lo=minimum)
 
 
 def sample(
@@ -484,18 +485,15 @@ def sample(
     -------
     SampleResult
     """
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    check_choice("sampler", sampler, SAMPLERS)
+    check_choice("scheme", scheme, SCHEMES)
+    check_choice("order", order, (1, 2))
     denoiser = as_precision(denoiser, precision)
     if sigma2 is None:
         sigma2 = denoiser.sigma2
     sigma2 = _check_sigma2(sigma2)
     if sigma2 != denoiser.sigma2:
-        raise ValueError(f"sigma2 = {sigma2} differs from the denoiser's sigma2 = {denoiser.sigma2}")
+        raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
     mu_c = _check_mu(mu_c, getattr(denoiser, "d", None))
     d = mu_c.shape[0]
     if isinstance(grid, str):
@@ -508,9 +506,9 @@ def sample(
     if x_T is not None:
         x_T = np.asarray(x_T, dtype=np.float64)
         if x_T.ndim != 2 or x_T.shape[1] != d:
-            raise ValueError(f"x_T must have shape (n, {d}), got {x_T.shape}")
+            raise ParameterError("x_T", f"must have shape (n, {d}), got {x_T.shape}")
         if not np.all(np.isfinite(x_T)):
-            raise ValueError("x_T contains NaN or infinite entries")
+            raise ParameterError("x_T", "must be finite, got NaN or infinite entries")
         n = x_T.shape[0]
     n = _check_int(n, "n", 1)
     if record is None:
@@ -520,10 +518,10 @@ def sample(
     record = tuple(record)
     for name in record:
         if name not in RECORDS:
-            raise ValueError(f"record entries must be among {RECORDS}, got {name!r}")
+            check_choice("record", name, RECORDS)
     want_lse = "w_c" in record
     if want_lse and not hasattr(denoiser, "_logit_of"):
-        raise ValueError(f"record 'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
+        raise ParameterError("record", f"'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
     # omega at the step's midpoint: second order in the step for a smooth omega(t), and never
     # across a jump of the schedule, whose breakpoints are grid points

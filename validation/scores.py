@@ -35,7 +35,8 @@ import numbers
 import numpy as np
 from scipy import special
 
-from cfgmft.errors import ParameterError, check_choice
+from cfgmft.errors import ParameterError, check_choice, check_int, check_real
+from cfgmft.ranges import OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 
 __all__ = [
     "PRECISIONS",
@@ -72,25 +73,21 @@ def Gamma(t, sigma2):
 # ----------------------------------------------------------------------------- validation
 
 
+# Bad values raise cfgmft.errors.ParameterError (a ValueError) naming the argument and its
+# allowed range (cfgmft.ranges); non-finite points and means raise NonFiniteError.
+
+
 def _check_sigma2(sigma2) -> float:
-    if not isinstance(sigma2, numbers.Real) or isinstance(sigma2, bool):
-        raise TypeError(f"sigma2 must be a real number, got {type(sigma2).__name__}")
-    sigma2 = float(sigma2)
-    if not (math.isfinite(sigma2) and sigma2 > 0.0):
-        raise ValueError(f"sigma2 must be finite and > 0, got {sigma2}")
-    return sigma2
+    return check_real("sigma2", sigma2, lo=SIGMA2_MIN, hi=SIGMA2_MAX)
 
 
 def _check_t(t) -> float:
     if not isinstance(t, numbers.Real) or isinstance(t, bool):
         arr = np.asarray(t)
         if arr.ndim != 0:
-            raise ValueError(f"t must be a scalar time, got an array of shape {arr.shape}")
+            raise ParameterError("t", f"must be a scalar time in [0, {TIME_MAX:g}], got an array of shape {arr.shape}")
         t = arr.item()
-    t = float(t)
-    if not (math.isfinite(t) and t >= 0.0):
-        raise ValueError(f"t must be finite and >= 0, got {t}")
-    return t
+    return check_real("t", t, lo=0.0, hi=TIME_MAX)
 
 
 def _check_x(x, d):
@@ -100,9 +97,9 @@ def _check_x(x, d):
     if was_1d:
         x = x[None, :]
     if x.ndim != 2:
-        raise ValueError(f"x must have shape (N, d) or (d,), got shape {x.shape}")
+        raise ParameterError("x", f"must have shape (N, d) or (d,), got shape {x.shape}")
     if d is not None and x.shape[1] != d:
-        raise ValueError(f"x has dimension {x.shape[1]} but the denoiser has d = {d}")
+        raise ParameterError("x", f"must have dimension d = {d} (the denoiser's), got {x.shape[1]}")
     if not np.all(np.isfinite(x)):
         raise NonFiniteError("x contains NaN or infinite entries")
     return x, was_1d
@@ -111,9 +108,9 @@ def _check_x(x, d):
 def _check_mu(mu_c, d):
     mu_c = np.asarray(mu_c, dtype=np.float64)
     if mu_c.ndim != 1:
-        raise ValueError(f"mu_c must be a 1-d array of shape (d,), got shape {mu_c.shape}")
+        raise ParameterError("mu_c", f"must be a 1-d array of shape (d,), got shape {mu_c.shape}")
     if d is not None and mu_c.shape[0] != d:
-        raise ValueError(f"mu_c has dimension {mu_c.shape[0]} but the problem has d = {d}")
+        raise ParameterError("mu_c", f"must have dimension d = {d} (the problem's), got {mu_c.shape[0]}")
     if not np.all(np.isfinite(mu_c)):
         raise NonFiniteError("mu_c contains NaN or infinite entries")
     return mu_c
@@ -123,12 +120,10 @@ def _check_omega(omega) -> float:
     if not isinstance(omega, numbers.Real) or isinstance(omega, bool):
         arr = np.asarray(omega)
         if arr.ndim != 0:
-            raise ValueError("omega must be a scalar here (use the sampler for schedules omega(t))")
+            raise ParameterError("omega", f"must be a scalar in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] here "
+                                          "(use the sampler for schedules omega(t))")
         omega = arr.item()
-    omega = float(omega)
-    if not math.isfinite(omega):
-        raise ValueError(f"omega must be finite, got {omega}")
-    return omega
+    return check_real("omega", omega, lo=OMEGA_MIN, hi=OMEGA_MAX)
 
 
 def _ensure_finite(arr, what: str, t: float):
@@ -295,9 +290,9 @@ class FiniteMixture(Denoiser):
         precision = check_choice("precision", precision, PRECISIONS)
         means = np.asarray(means, dtype=np.float64)
         if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
-            raise ValueError(f"means must be a (K, d) array with K, d >= 1, got shape {means.shape}")
+            raise ParameterError("means", f"must be a (K, d) array with K, d >= 1, got shape {means.shape}")
         if not np.all(np.isfinite(means)):
-            raise ValueError("means contains NaN or infinite entries")
+            raise ParameterError("means", "must be finite, got NaN or infinite entries")
         K, d = means.shape
         aug = np.empty((K, d + 2), dtype=np.dtype(precision))
         aug[:, :d] = means
@@ -312,15 +307,10 @@ class FiniteMixture(Denoiser):
         the means. The means are bit-for-bit those of
         ``FiniteMixture(draw_means(K, d, prior, rng), sigma2, precision=precision)`` (both fill
         the generator's normal stream row after row; in float32 both round the float64 draws)."""
-        from .mixture import PRIORS, _positive_int, as_generator
+        from .mixture import _check_prior_dims, as_generator
 
         precision = check_choice("precision", precision, PRECISIONS)
-        K = _positive_int(K, "K")
-        d = _positive_int(d, "d")
-        if prior not in PRIORS:
-            raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
-        if prior == "sphere" and d < 2:
-            raise ValueError(f"d must be >= 2 for the 'sphere' prior, got {d}")
+        K, d = _check_prior_dims(K, d, prior)
         gen = as_generator(rng)
         aug = np.empty((K, d + 2), dtype=np.dtype(precision))
         for start in range(0, K, block):
@@ -336,8 +326,7 @@ class FiniteMixture(Denoiser):
     def _init_storage(self, aug, sigma2, chunk_size):
         if chunk_size is None:
             chunk_size = self.DEFAULT_CHUNK_SIZE
-        if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+        chunk_size = check_int("chunk_size", chunk_size, lo=1)
         self.sigma2 = _check_sigma2(sigma2)
         self.chunk_size = int(chunk_size)
         K, d2 = aug.shape
@@ -640,10 +629,7 @@ class FiniteMixture(Denoiser):
         return int(hits[0]) if hits.size else None
 
     def _index(self, c) -> int:
-        c = int(c)
-        if not 0 <= c < self.K:
-            raise ValueError(f"class index c must be in [0, {self.K - 1}], got {c}")
-        return c
+        return check_int("c", c, lo=0, hi=self.K - 1)
 
     def cond_score(self, x, t, c):
         """``grad log P_t(x|c) = -(x - e^{-t} mu_c) / Gamma_t`` for class index ``c``."""
@@ -726,8 +712,8 @@ class ContinuumGaussian(Denoiser):
 
     def __init__(self, sigma2, d: int | None = None):
         self.sigma2 = _check_sigma2(sigma2)
-        if d is not None and (not isinstance(d, numbers.Integral) or d < 1):
-            raise ValueError(f"d must be None or an integer >= 1, got {d!r}")
+        if d is not None:
+            d = check_int("d", d, lo=1)
         self.d = None if d is None else int(d)
 
     def __repr__(self):
@@ -839,8 +825,7 @@ class ContinuumSphere(Denoiser):
     """
 
     def __init__(self, d: int, sigma2):
-        if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 2:
-            raise ValueError(f"d must be an integer >= 2 for the sphere prior, got {d!r}")
+        d = check_int("d", d, lo=2)
         self.d = int(d)
         self.sigma2 = _check_sigma2(sigma2)
 
@@ -927,7 +912,7 @@ def guided_score(denoiser, x, t, mu_c, sigma2, omega):
         sigma2 = denoiser.sigma2
     sigma2 = _check_sigma2(sigma2)
     if sigma2 != denoiser.sigma2:
-        raise ValueError(f"sigma2 = {sigma2} differs from the denoiser's sigma2 = {denoiser.sigma2}")
+        raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
     mu_c = _check_mu(mu_c, denoiser.d)
     x, was_1d = _check_x(x, mu_c.shape[0])
     t = _check_t(t)
