@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finite-d", action="store_true",
                    help="also the finite-d prediction at --d (reduced stochastic model; needs --d, a finite K, "
                         "gaussian or sphere prior; 5-20 s)")
-    p.add_argument("--finite-d-samples", type=_int(100), default=20000,
+    p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000; its standard errors are reported)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

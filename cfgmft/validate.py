@@ -67,10 +67,15 @@ def _theory(base: Problem) -> dict:
 
 
 def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, steps: int = 1000, seed: int = 0,
-                        progress: bool = False) -> dict:
+                        disorder: int = 2, progress: bool = False) -> dict:
     """The finite-``d`` prediction at each point's ``d`` against its Monte Carlo values
-    (``points``: dicts with ``d`` and ``{"mean", "stderr"}`` per observable); ``None`` values
-    with a reason where the model does not apply (continuum, antipodal or given means)."""
+    (``points``: dicts with ``d`` and ``{"mean", "stderr"}`` per observable); ``applies: False``
+    with a reason where the model does not apply (continuum, antipodal or given means).
+
+    The prediction is an average over mixtures (draws of the means). With ``disorder = 1``
+    the Monte Carlo standard error is that of one mixture and leaves out the spread between
+    mixtures (large with the gaussian prior, whose target norm varies): the predictions and
+    ``z`` are reported, but no agreement is claimed."""
     from tqdm.auto import tqdm
 
     from .api import predict_finite_d
@@ -90,10 +95,15 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
                       "z": (mc["mean"] - fd["mean"]) / se if se > 0 else math.inf}
         rows.append(row)
     zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in FD_OBS}
+    if disorder >= 2:
+        agreement = {k: ("within 3 SE at every d" if z <= Z_CONSISTENT else "not within 3 SE") for k, z in zmax.items()}
+    else:
+        agreement = {k: "not assessed: one mixture per d (use --disorder >= 2; the prediction averages over mixtures)"
+                     for k in FD_OBS}
     return {"applies": True, "method": "reduced stochastic model (cfgmft.validation.finite_d)", "samples": samples,
-            "steps": steps, "seed": seed, "points": rows, "max_abs_z": zmax,
-            "agreement": {k: ("within 3 SE at every d" if z <= Z_CONSISTENT else "not within 3 SE") for k, z in zmax.items()},
-            "criterion": "|MC - prediction| <= 3 sqrt(se_MC^2 + se_prediction^2) at every d"}
+            "steps": steps, "seed": seed, "points": rows, "max_abs_z": zmax, "assessed": disorder >= 2,
+            "agreement": agreement,
+            "criterion": "|MC - prediction| <= 3 sqrt(se_MC^2 + se_prediction^2) at every d, with >= 2 mixtures per d"}
 
 
 def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
@@ -148,7 +158,7 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
             "variance_defect": power_law(d_arr, *series("var_ratio", lambda v: 1 - v)),
             "parallel_variance_defect": power_law(d_arr, *series("var_ratio_parallel", lambda v: 1 - v)),
         }
-    fd = finite_d_comparison(base, points, samples=finite_d_samples, progress=progress) if finite_d else {"applies": False, "reason": "not requested"}
+    fd = finite_d_comparison(base, points, samples=finite_d_samples, disorder=disorder, progress=progress) if finite_d else {"applies": False, "reason": "not requested"}
     out = base.to_dict()
     out.pop("d", None)
     out.update(dims=list(dims), samples=samples, disorder=disorder, seed=seed, version=__version__,

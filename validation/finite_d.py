@@ -98,7 +98,8 @@ def expected_log_sum_exp(levels, weights, n: float, dsig: float = _DSIG) -> floa
     theta = float(lv[order][min(j, lv.size - 1)])
     hi = max(-theta + 6.0, 4.0)  # and exp(-e^sig) < e^{-54} beyond
     log_mean = float(special.logsumexp(lv + np.log(w)))
-    lo = -(math.log(n) + log_mean) - 40.0
+    # below lo the integrand is s (n E e^eps - 1) with |.| < e^{-40}, whatever the sign of log(n E e^eps)
+    lo = -max(0.0, math.log(n) + log_mean) - 40.0
     sig = np.arange(lo, hi + dsig, dsig)
     sel = lv > -hi - 40.0
     lv, w = lv[sel], w[sel]
@@ -109,7 +110,7 @@ def expected_log_sum_exp(levels, weights, n: float, dsig: float = _DSIG) -> floa
         one_minus_phi = (-np.expm1(-np.exp(arg))) @ w
         with np.errstate(divide="ignore"):
             log_phi = np.log1p(-np.minimum(one_minus_phi, 1.0))
-        integrand = np.exp(-np.exp(sg)) - np.exp(n * log_phi)
+        integrand = np.exp(-np.exp(np.minimum(sg, 700.0))) - np.exp(n * log_phi)
         total += float(integrand.sum())
     # trapezoid: end points carry half weight; both ends are below e^{-40}
     return total * dsig
@@ -168,7 +169,9 @@ class QuenchedCompetitors:
         self.prior, self.d, self.K, self.sigma2 = prior, int(d), int(K), float(sigma2)
         self.n = float(K - 1)
         self.kappa_max = float(kappa_max)
-        ks = self.kappa_max * np.linspace(0.0, 1.0, 41) ** 1.5
+        # nodes crowd towards small kappa, where the trajectories commit when kappa_max is set
+        # by a large a_t = 1/sigma2 near t = 0 (small sigma2)
+        ks = self.kappa_max * np.linspace(0.0, 1.0, 81 if prior == "sphere" else 49) ** 2
         if prior == "sphere":
             y, w = sphere_cosine_law(self.d)
             quenched = np.array([expected_log_sum_exp(k * y, w, self.n) for k in ks])
@@ -238,6 +241,8 @@ def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: 
         raise ParameterError("--d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
     if not isinstance(K, int) or K < 2:
         raise ParameterError("--classes", f"needs K >= 2 classes, got {K!r}")
+    if not isinstance(samples, int) or samples < 200:
+        raise ParameterError("--finite-d-samples", f"must be an integer >= 200, got {samples!r}")
     t_grid = _with_breakpoints(time_grid(T, steps, sigma2), omega)
     om = _omega_on_grid(omega, 0.5 * (t_grid[:-1] + t_grid[1:]))
     kappa_max = _kappa_bound(prior, d, sigma2, float(np.max(np.abs(om))))
@@ -310,6 +315,8 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed) -> dict:
     v = s * d / (d - 1) / sigma2
     # parallel variance as in the Monte Carlo: Var(m) |mu_c|^2 / sigma2 within a mixture (group), averaged
     par = u.reshape(groups, -1).var(axis=1, ddof=1) * d * group_nc / sigma2
+    # standard errors from the spread of the group means: the samples of a group share n_c
+    gu, gv = u.reshape(groups, -1).mean(axis=1), v.reshape(groups, -1).mean(axis=1)
 
     def est(mean, se):
         return {"mean": float(mean), "stderr": float(se)}
@@ -319,8 +326,8 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed) -> dict:
         "prior": prior, "sigma2": float(sigma2), "K": int(K), "d": int(d), "sampler": sampler,
         "steps": int(t_grid.size - 1), "samples": int(N), "seed": int(seed), "T": float(t_grid[0]),
         "precision": "float64",
-        "m_final": est(u.mean(), u.std(ddof=1) / math.sqrt(N)),
-        "mean_shift": est(u.mean() - 1.0, u.std(ddof=1) / math.sqrt(N)),
-        "var_ratio": est(v.mean(), v.std(ddof=1) / math.sqrt(N)),
+        "m_final": est(u.mean(), gu.std(ddof=1) / math.sqrt(groups)),
+        "mean_shift": est(u.mean() - 1.0, gu.std(ddof=1) / math.sqrt(groups)),
+        "var_ratio": est(v.mean(), gv.std(ddof=1) / math.sqrt(groups)),
         "var_ratio_parallel": est(par.mean(), par.std(ddof=1) / math.sqrt(groups)),
     }
