@@ -2,7 +2,8 @@
 
     python notebooks/finite_d_vs_monte_carlo.py [--out results/finite_d] [--points sphere:0.1:20,...]
 
-Each point is ``prior:alpha:d[:samples:disorder]``: the Monte Carlo is ``cfgmft simulate
+Each point is ``prior:alpha:d[:samples:disorder]`` (``--extra``: the settings of
+``EXTRA_POINTS``, with sigma2 != 1, the ODE and a schedule): the Monte Carlo is ``cfgmft simulate
 --prior P --alpha A --d D --omega 2 --samples N --disorder R --seed 7 --json`` (SDE, 800 steps),
 the prediction ``cfgmft.api.predict_finite_d`` with 20000 model samples; both are saved in
 ``OUT/`` as JSON with their parameters (a point already there is not recomputed, so the script
@@ -30,6 +31,16 @@ DEFAULT_POINTS = ("sphere:0.1:20:1024:4,sphere:0.1:40:1024:4,sphere:0.1:60:1024:
                   "sphere:0.2:40:1024:4,sphere:0.2:50:512:4,sphere:0.2:70:128:2,gaussian:0.2:20:1024:4,"
                   "gaussian:0.2:40:1024:4")
 QUICK_POINTS = "sphere:0.2:12:256:2,gaussian:0.2:12:128:4"
+#: other settings (``--extra``): sigma2 != 1, the ODE, a negative-window schedule; Monte Carlo seed 3
+EXTRA_POINTS = (
+    dict(prior="sphere", sigma2=0.5, alpha=0.2, d=20, sampler="ode"),
+    dict(prior="sphere", sigma2=0.5, alpha=0.2, d=30, sampler="ode"),
+    dict(prior="sphere", sigma2=0.5, alpha=0.2, d=40, sampler="ode"),
+    dict(prior="sphere", sigma2=0.5, alpha=0.2, d=20, sampler="sde"),
+    dict(prior="gaussian", sigma2=2.0, alpha=0.2, d=20, sampler="ode", omega=1.0, disorder=16),
+    dict(prior="sphere", sigma2=1.0, alpha=0.3, d=20, sampler="sde", schedule="negwin:2:-0.3:0.4:1:2"),
+    dict(prior="sphere", sigma2=1.0, alpha=0.3, d=30, sampler="sde", schedule="negwin:2:-0.3:0.4:1:2"),
+)
 OBS = ("m_final", "var_ratio")
 
 
@@ -37,31 +48,52 @@ def _parse(text):
     pts = []
     for item in text.split(","):
         f = item.split(":")
-        prior, alpha, d = f[0], float(f[1]), int(f[2])
-        n, r = (int(f[3]), int(f[4])) if len(f) == 5 else (1024, 4)
-        pts.append((prior, alpha, d, n, r))
+        pt = dict(prior=f[0], alpha=float(f[1]), d=int(f[2]))
+        if len(f) == 5:
+            pt.update(samples=int(f[3]), disorder=int(f[4]))
+        pts.append(pt)
     return pts
+
+
+def _full(pt: dict) -> dict:
+    """A point with every setting filled in (defaults: sigma2 1, omega 2, SDE, 1024 x 4, seed 7)."""
+    out = dict(sigma2=1.0, sampler="sde", samples=1024, disorder=4, seed=7, omega=None, schedule=None) | pt
+    if out["omega"] is None and out["schedule"] is None:
+        out["omega"] = 2.0
+    return out
+
+
+def _name(pt: dict) -> str:
+    name = f"{pt['prior']}_a{pt['alpha']:g}_d{pt['d']}"
+    if (pt["sigma2"], pt["sampler"], pt["omega"], pt["schedule"], pt["seed"]) != (1.0, "sde", 2.0, None, 7):
+        g = f"w{pt['omega']:g}" if pt["schedule"] is None else pt["schedule"].replace(":", "_")
+        name += f"_s{pt['sigma2']:g}_{pt['sampler']}_{g}_seed{pt['seed']}"
+    return name
 
 
 def run(points, out: Path, fd_samples: int = 20000) -> list:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for prior, alpha, d, n, r in points:
-        prob = Problem(Mixture(prior=prior, sigma2=1.0, alpha=alpha, d=d), Guidance(omega=2.0), Sampler("sde", steps=800))
-        name = f"{prior}_a{alpha:g}_d{d}"
+    for pt in map(_full, points):
+        prior, alpha, d = pt["prior"], pt["alpha"], pt["d"]
+        guid = Guidance(omega=pt["omega"]) if pt["schedule"] is None else Guidance(schedule=pt["schedule"])
+        mix = Mixture(prior=prior, sigma2=pt["sigma2"], alpha=alpha, d=d)
+        prob = Problem(mix, guid, Sampler(pt["sampler"], steps=800))
+        name = _name(pt)
         mc_file, fd_file = out / f"mc_{name}.json", out / f"fd_{name}.json"
         if mc_file.exists():
             mc = json.loads(mc_file.read_text())
         else:
-            mc = simulate(prob, samples=n, disorder=r, seed=7, progress=True)
+            mc = simulate(prob, samples=pt["samples"], disorder=pt["disorder"], seed=pt["seed"], progress=True)
             save_json(mc_file, mc)
         if fd_file.exists():
             fd = json.loads(fd_file.read_text())
         else:
             fd = predict_finite_d(prob, samples=fd_samples)
             save_json(fd_file, fd)
-        th = predict(Problem(Mixture(prior=prior, sigma2=1.0, alpha=alpha), Guidance(omega=2.0), Sampler("sde")))
-        row = {"prior": prior, "alpha": alpha, "d": d, "K": mc["K"], "samples": mc["samples"], "disorder": mc["disorder"]}
+        th = predict(Problem(Mixture(prior=prior, sigma2=pt["sigma2"], alpha=alpha), guid, Sampler(pt["sampler"])))
+        row = {"prior": prior, "alpha": alpha, "d": d, "K": mc["K"], "samples": mc["samples"], "disorder": mc["disorder"],
+               "sigma2": pt["sigma2"], "sampler": pt["sampler"], "guidance": guid.schedule.spec}
         for k in OBS:
             se = math.hypot(mc[k]["stderr"], fd[k]["stderr"])
             row[k] = {"mc": mc[k], "prediction": fd[k], "theory_inf": th[k], "z": (mc[k]["mean"] - fd[k]["mean"]) / se}
@@ -70,12 +102,14 @@ def run(points, out: Path, fd_samples: int = 20000) -> list:
 
 
 def table(rows) -> str:
-    lines = ["| prior | alpha | d | K | MC E[m] | prediction | z | MC v_perp/sigma2 | prediction | z |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| prior | sigma2 | sampler, guidance | alpha | d | K | samples x mixtures | MC E[m] | prediction | z "
+             "| MC v_perp/sigma2 | prediction | z |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cells = [f"{r[k]['mc']['mean']:.4f} ± {r[k]['mc']['stderr']:.4f} | {r[k]['prediction']['mean']:.4f} ± "
                  f"{r[k]['prediction']['stderr']:.4f} | {r[k]['z']:+.2f}" for k in OBS]
-        lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['d']} | {r['K']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['prior']} | {r['sigma2']:g} | {r['sampler']}, `{r['guidance']}` | {r['alpha']:g} | {r['d']} | "
+                     f"{r['K']} | {r['samples']} x {r['disorder']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -84,8 +118,10 @@ def main(argv=None):
     p.add_argument("--out", default="results/finite_d")
     p.add_argument("--points", default=QUICK_POINTS if os.environ.get("CFGMFT_QUICK") else DEFAULT_POINTS)
     p.add_argument("--fd-samples", type=int, default=20000)
+    p.add_argument("--extra", action="store_true", help="the other settings of EXTRA_POINTS instead of --points")
     a = p.parse_args(argv)
-    rows = run(_parse(a.points), Path(a.out), a.fd_samples)
+    points = [{"samples": 1024, "seed": 3} | pt for pt in EXTRA_POINTS] if a.extra else _parse(a.points)
+    rows = run(points, Path(a.out), a.fd_samples)
     save_json(Path(a.out) / "table.json", {"points": rows, "omega": 2.0, "sampler": "sde", "sigma2": 1.0})
     print(table(rows))
     zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in OBS}
