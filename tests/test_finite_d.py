@@ -164,7 +164,7 @@ def test_refuses_non_iid_means():
     # the probability-flow ODE at sigma2 != 1 (time-dependent Gamma_t)
     ("sphere", 0.2, 30, 1024, 2, 0.5, "ode"),
     # the gaussian prior's target norm moves E[m] from one mixture to the next: many mixtures
-    # (at d = 20, K = 55, 128 x 32 samples put the prediction 3.2 standard errors above: README)
+    # (at d = 20, K = 55, 128 x 32 samples put the prediction 2.9 standard errors above: README)
     ("gaussian", 0.2, 30, 128, 32, 1.0, "sde"),
     ("sphere", 0.1, 60, 768, 2, 1.0, "sde"),
 ])
