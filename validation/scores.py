@@ -463,20 +463,28 @@ class FiniteMixture(Denoiser):
                 cmax -= delta
             # rows whose shifted logits are all below -746 in this chunk: exp gives exactly 0
             # there (exp(x) rounds to 0 for x < -745.14): their terms are exactly zero, skipped
-            active = cmax > self._SKIP_BELOW
-            nact = int(np.count_nonzero(active))
-            if nact == n:
-                np.exp(L, out=L)
-                np.matmul(L, B, out=part)
-                acc += part
-            elif nact:
-                idx = np.flatnonzero(active)
-                if Lbuf2 is None:
-                    Lbuf2 = np.empty_like(Lbuf)
-                La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
-                np.exp(La, out=La)
-                np.matmul(La, B, out=part[:nact])
-                acc[idx] += part[:nact]
+            Lbuf2 = self._add_exp_rows(L, B, cmax > self._SKIP_BELOW, acc, part, Lbuf, Lbuf2)
+
+    @staticmethod
+    def _add_exp_rows(L, B, active, acc, part, Lbuf, Lbuf2):
+        """``acc += exp(L) @ B`` over the rows marked ``active`` (the others are exactly zero),
+        ``exp`` in place; rows are gathered into ``Lbuf2`` (allocated like ``Lbuf`` on first
+        need, and returned) when only some are active. Shared by both precisions."""
+        n, C = L.shape
+        nact = int(np.count_nonzero(active))
+        if nact == n:
+            np.exp(L, out=L)
+            np.matmul(L, B, out=part)
+            acc += part
+        elif nact:
+            idx = np.flatnonzero(active)
+            if Lbuf2 is None:
+                Lbuf2 = np.empty_like(Lbuf)
+            La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
+            np.exp(La, out=La)
+            np.matmul(La, B, out=part[:nact])
+            acc[idx] += part[:nact]
+        return Lbuf2
 
     def _stream_rows32(self, x, a, b, acc, shift, Lbuf):
         """float32 version of :meth:`_stream_rows` (same outputs, float64 ``acc`` and ``shift``).
@@ -525,20 +533,7 @@ class FiniteMixture(Denoiser):
                 xs[:, d + 1] = -new
                 np.matmul(xs, B.T, out=L)
                 cmax = L.max(axis=1)
-            active = cmax > skip
-            nact = int(np.count_nonzero(active))
-            if nact == n:
-                np.exp(L, out=L)
-                np.matmul(L, B, out=part)
-                acc += part
-            elif nact:
-                idx = np.flatnonzero(active)
-                if Lbuf2 is None:
-                    Lbuf2 = np.empty_like(Lbuf)
-                La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
-                np.exp(La, out=La)
-                np.matmul(La, B, out=part[:nact])
-                acc[idx] += part[:nact]
+            Lbuf2 = self._add_exp_rows(L, B, cmax > skip, acc, part, Lbuf, Lbuf2)
 
     def _posterior_mean(self, x, t):
         E, _, _ = self._stream(x, t)
