@@ -152,6 +152,13 @@ def gaussian_energy_law(d: int, kappa: float, b: float, bins: int = 800):
     return levels, out
 
 
+def _check_prior_and_K(prior, K) -> None:
+    if prior not in PRIORS:
+        raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. competitors: one of {', '.join(PRIORS)}, got {prior!r}")
+    if not isinstance(K, int) or K < 2:
+        raise ParameterError("--classes", f"needs an integer K >= 2 classes, got {K!r}")
+
+
 class QuenchedCompetitors:
     """``E log Z`` of ``K - 1`` i.i.d. competitors and its ``kappa``-derivative at dimension ``d``.
 
@@ -162,10 +169,7 @@ class QuenchedCompetitors:
     """
 
     def __init__(self, prior: str, d: int, K: int, sigma2: float, kappa_max: float):
-        if prior not in PRIORS:
-            raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. competitors: one of {PRIORS}, got {prior!r}")
-        if K < 2:
-            raise ParameterError("--classes", f"needs K >= 2 classes, got {K}")
+        _check_prior_and_K(prior, K)
         self.prior, self.d, self.K, self.sigma2 = prior, int(d), int(K), float(sigma2)
         self.n = float(K - 1)
         self.kappa_max = float(kappa_max)
@@ -233,14 +237,11 @@ def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: 
     dimension ``d``, guidance ``omega`` (a number or a schedule callable ``omega(t)``), sampler
     ``'sde'`` or ``'ode'``, from ``x_T ~ N(0, I)`` at ``T``. Returns ``{"m_final", "var_ratio",
     "var_ratio_parallel", "mean_shift"}`` as ``{"mean", "stderr"}`` plus the settings."""
-    if prior not in PRIORS:
-        raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. competitors: one of {', '.join(PRIORS)}, got {prior!r}")
+    _check_prior_and_K(prior, K)
     if sampler not in ("sde", "ode"):
         raise ParameterError("--sampler", f"must be sde or ode, got {sampler!r}")
     if not isinstance(d, int) or d < 3:
         raise ParameterError("--d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
-    if not isinstance(K, int) or K < 2:
-        raise ParameterError("--classes", f"needs K >= 2 classes, got {K!r}")
     if not isinstance(samples, int) or samples < 200:
         raise ParameterError("--finite-d-samples", f"must be an integer >= 200, got {samples!r}")
     t_grid = _with_breakpoints(time_grid(T, steps, sigma2), omega)
