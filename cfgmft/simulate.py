@@ -28,8 +28,9 @@ import time
 import numpy as np
 
 from . import CONVENTION, __version__
-from .errors import NumericalError, ParameterError
+from .errors import ParameterError
 from .params import Problem
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, over_draws
 
 OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin")
 #: the CLI's names for the estimators' fields
@@ -129,24 +130,12 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
                version=__version__,
-               stderr_convention=("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), sampling and disorder together"
-                                  if disorder > 1 else "sampling error of one mixture (disorder not sampled: use --disorder R >= 2)"))
+               stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION)
     for k in OBSERVABLES:
-        vals = np.asarray(per_draw[k], dtype=np.float64)
-        if vals.size == 0:
+        if not per_draw[k]:
             out[KEYS[k]] = None
             continue
-        if not np.all(np.isfinite(vals)):
-            raise NumericalError(f"{KEYS[k]} is not finite in a Monte Carlo draw")
-        if disorder > 1:
-            # the spread over draws contains the sampling noise, whose size is known well
-            # from each draw: with few draws the spread is itself noisy, so it is floored there
-            between = float(vals.var(ddof=1))
-            sampling = float(np.mean(np.square(within[k])))
-            stderr = math.sqrt(max(between, sampling) / vals.size)
-        else:
-            stderr = float(within[k][0])
-        out[KEYS[k]] = {"mean": float(vals.mean()), "stderr": stderr}
+        out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
     return out

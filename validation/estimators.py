@@ -34,25 +34,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from cfgmft.errors import ParameterError, check_int
+from cfgmft.results import Estimate
 
 from .scores import FiniteMixture, _check_mu, _check_sigma2
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its standard error."""
-
-    value: float
-    stderr: float
-
-    def __iter__(self):
-        yield self.value
-        yield self.stderr
-
-    def __repr__(self):
-        return f"{self.value:.6g} ± {self.stderr:.2g}"
 
 
 @dataclass

@@ -1,0 +1,73 @@
+"""The result types every layer returns.
+
+* :class:`Estimate` is a Monte Carlo number: a value with its standard error. Its JSON form is
+  ``{"mean": value, "stderr": stderr}`` (the value is always an estimate of a mean over samples
+  or over disorder draws).
+* :func:`over_draws` is the one rule that combines the estimates of independent disorder draws
+  (independent mixtures) into one estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import NumericalError
+
+__all__ = ["Estimate", "over_draws", "OVER_DRAWS_CONVENTION", "ONE_DRAW_CONVENTION"]
+
+#: what the standard error of :func:`over_draws` means, for the result files
+OVER_DRAWS_CONVENTION = ("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), "
+                         "sampling and disorder together")
+#: ... and with a single draw
+ONE_DRAW_CONVENTION = "sampling error of one mixture (disorder not sampled: use --disorder R >= 2)"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its standard error (``stderr``)."""
+
+    value: float
+    stderr: float
+
+    def __iter__(self):
+        yield self.value
+        yield self.stderr
+
+    def __repr__(self):
+        return f"{self.value:.6g} ± {self.stderr:.2g}"
+
+    def to_dict(self) -> dict:
+        """The JSON form ``{"mean": value, "stderr": stderr}``."""
+        return {"mean": float(self.value), "stderr": float(self.stderr)}
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> "Estimate":
+        """Inverse of :meth:`to_dict`."""
+        return cls(float(obj["mean"]), float(obj["stderr"]))
+
+
+def over_draws(values, stderrs, what: str = "estimate") -> Estimate:
+    """Combine the estimates ``values[i] ± stderrs[i]`` of ``R`` independent disorder draws.
+
+    The value is the mean over draws. With ``R >= 2`` the standard error is
+    ``sqrt(max(Var_draws, mean(stderrs^2)) / R)``: the spread over draws already contains the
+    sampling noise, whose size each draw knows well, so with few draws the (noisy) spread is
+    floored by it; sampling and disorder are covered together. With ``R = 1`` it is that draw's
+    sampling error. A non-finite value is a :class:`NumericalError` naming ``what``.
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    errs = np.asarray(stderrs, dtype=np.float64)
+    if vals.size == 0 or vals.shape != errs.shape:
+        raise ValueError(f"{what}: need one standard error per draw, got {vals.size} values and {errs.size} errors")
+    if not np.all(np.isfinite(vals)):
+        raise NumericalError(f"{what} is not finite in a Monte Carlo draw")
+    if vals.size > 1:
+        between = float(vals.var(ddof=1))
+        sampling = float(np.mean(np.square(errs)))
+        stderr = math.sqrt(max(between, sampling) / vals.size)
+    else:
+        stderr = float(errs[0])
+    return Estimate(float(vals.mean()), stderr)
