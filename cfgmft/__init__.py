@@ -8,5 +8,4 @@ All numbers are float64.
 
 __version__ = "0.1.0"
 
-#: The guidance convention every output states.
-CONVENTION = "s = (1+omega) s_c - omega s_u"
+from .conventions import CONVENTION  # noqa: E402,F401  (the guidance convention every output states)

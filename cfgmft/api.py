@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 
-from . import CONVENTION, __version__
+from . import __version__
+from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError
 from .params import Problem
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
 NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
 
-KL_CONVENTION = "KL(generated || target) per dimension, Gaussian fit, |mu_c|^2 = d"
 
 
 def predict(problem: Problem) -> dict:

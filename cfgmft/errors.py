@@ -48,10 +48,12 @@ def check_real(name: str, value, *, lo: float | None = None, hi: float | None = 
     return x
 
 
-def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None) -> int:
-    """Return ``value`` as an int within ``[lo, hi]``, or raise :class:`ParameterError`."""
+def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None, strict: bool = False) -> int:
+    """Return ``value`` as an int within ``[lo, hi]``, or raise :class:`ParameterError`.
+
+    ``strict``: integers only (not ``3.0`` or ``"3"``, which are taken otherwise)."""
     rng = _range_text(lo, hi, False, False)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (strict and not isinstance(value, Integral)):
         raise ParameterError(name, f"must be an integer{rng}, got {value!r}")
     if isinstance(value, Integral):
         n = int(value)
@@ -69,9 +71,13 @@ def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None)
     return n
 
 
-def check_choice(name: str, value, choices) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise :class:`ParameterError`."""
-    if value not in choices:
+def check_choice(name: str, value, choices, *, fold_case: bool = False) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`ParameterError`.
+
+    ``fold_case``: a text is compared (and returned) in lower case."""
+    if fold_case and isinstance(value, str):
+        value = value.lower()
+    if fold_case and not isinstance(value, str) or value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise ParameterError(name, f"must be one of {allowed}, got {value!r}")
     return value

@@ -39,12 +39,29 @@ text form                                   omega(t)
                                             for ``t <= T_SW`` (slope/intercept form of the
                                             negative window; it must dip below 0)
 ==========================================  ==================================================
+
+Lowering: every schedule is, for the integrators, one :class:`Pieces` table (its
+:attr:`Schedule.pieces`). The breakpoints ``b_1 < ... < b_n`` cut ``t >= 0`` into the pieces
+``[0, b_1), (b_1, b_2), ..., (b_n, inf)``; on piece ``j``
+
+    omega(t) = c0 + c1 t + c2 cos(c3 t)          (:func:`piece_value`)
+
+with the row ``coef[j] = (c0, c1, c2, c3)``, and ``omega(b_i) = at[i]`` at a breakpoint. The
+vectorised evaluation (``schedule(t)``), the numba kernels of the mean-field solvers (which
+read the row of the piece they integrate, so a jump never falls inside a step), the
+quadratures of the infinite-class solver and the Monte Carlo time grid (which gains the
+breakpoints) all read this one table. Each piece's formula is monotone on the piece, so the
+extremes of ``omega(t)`` are at the pieces' ends. A new kind is one class with a ``_lower``
+method.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import MISSING, dataclass, fields
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -55,7 +72,7 @@ from .ranges import OMEGA_MAX, OMEGA_MIN, TIME_MAX
 __all__ = [
     "Schedule", "Constant", "Interval", "LinearRamp", "CosineRamp", "LowHighLow",
     "NegativeWindow", "NegativeRamp", "parse_schedule", "schedule_from_json", "as_schedule",
-    "SCHEDULE_KINDS", "OMEGA_MIN",
+    "SCHEDULE_KINDS", "OMEGA_MIN", "Pieces", "piece_value", "piece_index", "omega_function", "OmegaFunction",
 ]
 
 
@@ -66,9 +83,70 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
+
+def piece_value(c0, c1, c2, c3, t):
+    """``omega(t) = c0 + c1 t + c2 cos(c3 t)`` on one piece (scalars or arrays; numba compiles
+    it as it is)."""
+    return c0 + c1 * t + c2 * np.cos(c3 * t)
+
+
+def piece_index(breaks, t):
+    """Index of the piece that holds ``t`` (``t`` strictly inside it; at a breakpoint ``b_i``
+    the piece below): the number of breakpoints ``< t`` (scalars or arrays; numba compiles
+    it as it is)."""
+    return np.searchsorted(breaks, t)
+
+
+@dataclass(frozen=True, eq=False)
+class Pieces:
+    """``omega(t)`` as a piecewise function (module docstring): ``breaks`` ``(n,)`` strictly
+    increasing in ``[0, TIME_MAX]``, ``coef`` ``(n + 1, 4)`` rows ``(c0, c1, c2, c3)`` of
+    :func:`piece_value`, ``at`` ``(n,)`` the values at the breakpoints; float64, read-only."""
+
+    breaks: np.ndarray
+    coef: np.ndarray
+    at: np.ndarray
+
+    @classmethod
+    def make(cls, rows, breaks=(), at=()) -> "Pieces":
+        """From piece rows (each ``(c0,)``, ``(c0, c1)`` or ``(c0, c1, c2, c3)``), the breakpoints
+        between them and the values there."""
+        coef = np.zeros((len(rows), 4))
+        for j, row in enumerate(rows):
+            coef[j, :len(row)] = row
+        arrs = [np.array(breaks, dtype=np.float64), coef, np.array(at, dtype=np.float64)]
+        if not (arrs[0].shape == arrs[2].shape == (len(rows) - 1,) and np.all(np.diff(arrs[0]) > 0)):
+            raise ValueError(f"pieces: need {len(rows) - 1} increasing breakpoints and values, got {breaks}, {at}")
+        for a in arrs:
+            a.setflags(write=False)
+        return cls(*arrs)
+
+    def __call__(self, t):
+        """``omega(t)`` for an array of times ``t >= 0`` (float64 array of its shape)."""
+        t = np.asarray(t, dtype=np.float64)
+        j = piece_index(self.breaks, t)
+        c = self.coef[j]
+        out = np.asarray(piece_value(c[..., 0], c[..., 1], c[..., 2], c[..., 3], t), dtype=np.float64)
+        if self.breaks.size:
+            jb = np.minimum(j, self.breaks.size - 1)
+            on = self.breaks[jb] == t
+            out = np.where(on, self.at[jb], out)
+        return out
+
+    def extremes(self, t_max: float = TIME_MAX) -> tuple[float, float]:
+        """``(min, max)`` of ``omega(t)`` over ``0 <= t <= t_max`` (the pieces' ends and the
+        breakpoint values: each piece is monotone)."""
+        edges = [0.0, *self.breaks.tolist(), max(t_max, float(self.breaks[-1]) if self.breaks.size else 0.0)]
+        vals = list(self.at)
+        for j in range(self.coef.shape[0]):
+            lo, hi = edges[j], edges[j + 1]
+            vals += [float(piece_value(*self.coef[j], lo)), float(piece_value(*self.coef[j], hi))]
+        return float(min(vals)), float(max(vals))
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """Base class. Subclasses define ``kind``, their fields and ``_eval``."""
+    """Base class. Subclasses define ``kind``, their fields and ``_lower`` (their :class:`Pieces`)."""
 
     kind: ClassVar[str] = ""
     #: fields that are times (non-negative); the others are guidance values
@@ -97,36 +175,33 @@ class Schedule:
     def _validate(self) -> None:  # pragma: no cover - default: nothing more to check
         pass
 
-    def _eval(self, t: np.ndarray) -> np.ndarray:
+    def _lower(self) -> Pieces:
+        """The schedule as a :class:`Pieces` table."""
         raise NotImplementedError
+
+    # -- shared behaviour --------------------------------------------------------------
+    @cached_property
+    def pieces(self) -> Pieces:
+        """The :class:`Pieces` table every evaluator reads."""
+        return self._lower()
 
     @property
     def breakpoints(self) -> tuple[float, ...]:
         """Times where ``omega(t)`` or its derivative jumps (integrators stop there)."""
-        return ()
+        return tuple(self.pieces.breaks.tolist())
 
-    # -- shared behaviour --------------------------------------------------------------
     def __call__(self, t):
         """``omega(t)``, vectorised: float64 array of the shape of ``t`` (a float for a scalar)."""
-        arr = np.asarray(t, dtype=np.float64)
-        out = np.asarray(self._eval(arr), dtype=np.float64)
+        out = self.pieces(t)
         return float(out) if np.ndim(t) == 0 else out
 
-    def _probe_grid(self) -> np.ndarray:
-        pts = [0.0, *self.breakpoints]
-        eps = [max(1e-12, 1e-12 * p) for p in pts]
-        grid = pts + [p + e for p, e in zip(pts, eps)] + [max(p - e, 0.0) for p, e in zip(pts, eps)]
-        grid.append(1e3)
-        return np.array(sorted(set(grid)))
-
     def min_value(self) -> float:
-        """Smallest value of ``omega(t)`` over ``t >= 0`` (exact: schedules are piecewise
-        monotone between breakpoints)."""
-        return float(np.min(self(self._probe_grid())))
+        """Smallest value of ``omega(t)`` over ``0 <= t <= TIME_MAX`` (exact)."""
+        return self.pieces.extremes()[0]
 
     def max_value(self) -> float:
-        """Largest value of ``omega(t)`` over ``t >= 0``."""
-        return float(np.max(self(self._probe_grid())))
+        """Largest value of ``omega(t)`` over ``0 <= t <= TIME_MAX`` (exact)."""
+        return self.pieces.extremes()[1]
 
     def is_nonnegative(self) -> bool:
         """True when ``omega(t) >= 0`` for every ``t`` (the hypothesis of claim C5)."""
@@ -159,8 +234,8 @@ class Constant(Schedule):
     omega: float
     kind: ClassVar[str] = "constant"
 
-    def _eval(self, t):
-        return np.full_like(t, self.omega)
+    def _lower(self):
+        return Pieces.make([(self.omega,)])
 
 
 @dataclass(frozen=True)
@@ -177,12 +252,8 @@ class Interval(Schedule):
         if not self.t_lo < self.t_hi:
             raise ParameterError("schedule interval", f"needs T_LO < T_HI, got T_LO={self.t_lo:g} >= T_HI={self.t_hi:g}")
 
-    def _eval(self, t):
-        return np.where((t >= self.t_lo) & (t <= self.t_hi), self.omega, 0.0)
-
-    @property
-    def breakpoints(self):
-        return (self.t_lo, self.t_hi)
+    def _lower(self):
+        return Pieces.make([(0.0,), (self.omega,), (0.0,)], (self.t_lo, self.t_hi), (self.omega, self.omega))
 
 
 class _Ramp(Schedule):
@@ -197,9 +268,10 @@ class _Ramp(Schedule):
         if self.direction not in ("up", "down"):
             raise ParameterError(f"schedule {self.kind} direction", f"must be 'up' or 'down', got {self.direction!r}")
 
-    @property
-    def breakpoints(self):
-        return (self.t_ramp,)
+    def _lower(self):
+        # the ramp on [0, t_ramp] (closed), then 0
+        ramp, at_end = self._ramp()
+        return Pieces.make([ramp, (0.0,)], (self.t_ramp,), (at_end,))
 
 
 @dataclass(frozen=True)
@@ -215,10 +287,11 @@ class LinearRamp(_Ramp):
     direction: str = "up"
     kind: ClassVar[str] = "linear"
 
-    def _eval(self, t):
-        s = np.clip(t / self.t_ramp, 0.0, None)
-        shape = (1.0 - s) if self.direction == "up" else s
-        return np.where(t <= self.t_ramp, 2.0 * self.mean * shape, 0.0)
+    def _ramp(self):
+        slope = 2.0 * self.mean / self.t_ramp
+        if self.direction == "up":
+            return (2.0 * self.mean, -slope), 0.0
+        return (0.0, slope), 2.0 * self.mean
 
 
 @dataclass(frozen=True)
@@ -233,10 +306,9 @@ class CosineRamp(_Ramp):
     direction: str = "up"
     kind: ClassVar[str] = "cosine"
 
-    def _eval(self, t):
-        c = np.cos(np.pi * np.clip(t / self.t_ramp, 0.0, 1.0))
-        shape = (1.0 + c) if self.direction == "up" else (1.0 - c)
-        return np.where(t <= self.t_ramp, self.mean * shape, 0.0)
+    def _ramp(self):
+        sign = 1.0 if self.direction == "up" else -1.0
+        return (self.mean, 0.0, sign * self.mean, math.pi / self.t_ramp), self.mean * (1.0 - sign)
 
 
 @dataclass(frozen=True)
@@ -254,12 +326,9 @@ class LowHighLow(Schedule):
         if not self.t_lo < self.t_hi:
             raise ParameterError("schedule lhl", f"needs T_LO < T_HI, got T_LO={self.t_lo:g} >= T_HI={self.t_hi:g}")
 
-    def _eval(self, t):
-        return np.where((t >= self.t_lo) & (t <= self.t_hi), self.omega_high, self.omega_low)
-
-    @property
-    def breakpoints(self):
-        return (self.t_lo, self.t_hi)
+    def _lower(self):
+        return Pieces.make([(self.omega_low,), (self.omega_high,), (self.omega_low,)], (self.t_lo, self.t_hi),
+                           (self.omega_high, self.omega_high))
 
 
 @dataclass(frozen=True)
@@ -284,13 +353,9 @@ class NegativeWindow(Schedule):
         if not self.omega_neg < 0:
             raise ParameterError("schedule negwin W_NEG", f"must be < 0 (the window's depth), got {self.omega_neg:g}")
 
-    def _eval(self, t):
-        return np.where(t > self.t_hi, self.omega_pos,
-                        np.where(t >= self.t_lo, self.omega_neg, self.omega_late))
-
-    @property
-    def breakpoints(self):
-        return (self.t_lo, self.t_hi)
+    def _lower(self):
+        return Pieces.make([(self.omega_late,), (self.omega_neg,), (self.omega_pos,)], (self.t_lo, self.t_hi),
+                           (self.omega_neg, self.omega_neg))
 
 
 @dataclass(frozen=True)
@@ -312,12 +377,9 @@ class NegativeRamp(Schedule):
         if not low < 0:
             raise ParameterError("schedule negramp", f"the line A + B t must dip below 0 on [0, T_SW], its minimum is {low:g}")
 
-    def _eval(self, t):
-        return np.where(t > self.t_switch, self.omega_pos, self.intercept + self.slope * t)
-
-    @property
-    def breakpoints(self):
-        return (self.t_switch,)
+    def _lower(self):
+        return Pieces.make([(self.intercept, self.slope), (self.omega_pos,)], (self.t_switch,),
+                           (self.intercept + self.slope * self.t_switch,))
 
 
 SCHEDULE_KINDS: dict[str, type[Schedule]] = {
@@ -394,3 +456,89 @@ def as_schedule(omega) -> Schedule:
     return Constant(check_real("omega", omega, lo=OMEGA_MIN, hi=OMEGA_MAX))
 
 
+
+
+class OmegaFunction:
+    """``omega(t)`` as the integrators and samplers read it, from any of the forms users pass.
+
+    ``omega`` may be a real number (constant guidance; :attr:`constant` holds it), a
+    :class:`Schedule` or its text or JSON form (:attr:`schedule` holds it), or any callable
+    ``omega(t)`` vectorised over float64 arrays of forward times, optionally with a
+    ``breakpoints`` attribute listing the times where it jumps (a user's schedule). Calling the
+    object returns float64 values of the shape of ``t``; every value must be finite and
+    ``>= -1`` (else :class:`ParameterError` naming ``name``). :attr:`breakpoints` are sorted,
+    finite and ``>= 0``.
+    """
+
+    def __init__(self, omega, name: str = "omega"):
+        self.name = name
+        self.constant: float | None = None
+        self.schedule: Schedule | None = None
+        if isinstance(omega, (Schedule, str, dict)):
+            self.schedule = as_schedule(omega)
+            self._fn = self.schedule
+            self.breakpoints = self.schedule.breakpoints
+            self.label = f"schedule: {self.schedule}"
+        elif callable(omega):
+            self._fn = omega
+            self.breakpoints = self._user_breakpoints(omega)
+            self.label = f"schedule: {omega}"
+        elif isinstance(omega, np.ndarray) and omega.ndim > 0:
+            raise ParameterError(name, f"must be a finite real number >= -1 or a callable omega(t), got an array "
+                                       f"of shape {omega.shape}")
+        elif isinstance(omega, (numbers.Real, np.ndarray)) and not isinstance(omega, bool):
+            self.constant = check_real(name, omega, lo=OMEGA_MIN)
+            self._fn = None
+            self.breakpoints = ()
+            self.label = self.constant
+        else:
+            raise ParameterError(name, f"must be a real number, a schedule or a callable omega(t), "
+                                       f"got {type(omega).__name__}")
+
+    def _user_breakpoints(self, fn) -> tuple[float, ...]:
+        bps = getattr(fn, "breakpoints", None)
+        if bps is None:
+            return ()
+        try:
+            vals = tuple(float(b) for b in bps)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{self.name}.breakpoints", f"must be a sequence of times t >= 0, got {bps!r}") from None
+        if not all(b >= 0 for b in vals):  # also rejects NaN
+            raise ParameterError(f"{self.name}.breakpoints", f"must be times t >= 0, got {vals!r}")
+        return tuple(sorted(set(b for b in vals if math.isfinite(b))))  # t = inf is never reached
+
+    def __call__(self, t):
+        """``omega(t)``: a float for a scalar ``t``, else a float64 array of the shape of ``t``."""
+        arr = np.asarray(t, dtype=np.float64)
+        if self._fn is None:
+            w = np.full(arr.shape, self.constant)
+        elif self.schedule is not None:
+            w = self.schedule.pieces(arr)
+        else:
+            w = np.asarray(self._fn(arr.copy()), dtype=np.float64)
+            if w.shape != arr.shape:
+                try:
+                    w = np.broadcast_to(w, arr.shape).copy()
+                except ValueError:
+                    raise ParameterError(self.name, f"omega(t) must return an array of the shape of t, got shape "
+                                                    f"{w.shape} for t of shape {arr.shape}") from None
+            bad = ~(np.isfinite(w) & (w >= OMEGA_MIN))
+            if bad.any():
+                i = int(np.flatnonzero(bad.ravel())[0])
+                raise ParameterError(self.name, f"omega(t) must be finite and >= -1, got omega({float(arr.ravel()[i])!r}) "
+                                                f"= {float(w.ravel()[i])!r}")
+        return float(w) if np.ndim(t) == 0 else w
+
+    def check_on(self, t_end: float) -> None:
+        """Check a user's callable on ``[0, t_end]`` (2001 points and its breakpoints)."""
+        if self.schedule is None and self._fn is not None:
+            grid = np.concatenate([np.linspace(0.0, t_end, 2001), np.asarray(self.breakpoints, dtype=np.float64)])
+            self(grid[grid <= t_end])
+
+    def __repr__(self):
+        return f"OmegaFunction({self.label!r})"
+
+
+def omega_function(omega, name: str = "omega") -> OmegaFunction:
+    """``omega`` as an :class:`OmegaFunction` (returned as it is if it already is one)."""
+    return omega if isinstance(omega, OmegaFunction) else OmegaFunction(omega, name)

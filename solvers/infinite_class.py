@@ -42,15 +42,16 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from cfgmft.errors import NumericalError, ParameterError, check_real
+from cfgmft.conventions import CONVENTION_LONG, SAMPLERS
+from cfgmft.conventions import IID_PRIORS as PRIORS
+from cfgmft.errors import NumericalError, check_choice, check_real
+from cfgmft.schedules import omega_function
 
 from ._generated import infinite_class as gen
 
 __all__ = ["InfiniteClassPrediction", "predict_infinite_class", "PRIORS", "SAMPLERS",
            "T_MAX_DEFAULT", "TAIL_RTOL"]
 
-PRIORS = ("gaussian", "sphere")
-SAMPLERS = ("sde", "ode")
 #: where the T -> infinity integrations start (extended if the tails are not negligible)
 T_MAX_DEFAULT = 40.0
 #: bound on the neglected tail, relative, for T -> infinity
@@ -62,7 +63,6 @@ _RTOL = 1e-12
 #: where L stays at 0, its rate is pure rounding noise that a tinier atol would chase).
 _ATOL_SMALL = 1e-30
 _ATOL_L = 1e-14
-_CONVENTION = "s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega)"
 
 OmegaLike = Union[float, Callable[[np.ndarray], np.ndarray]]
 
@@ -102,7 +102,7 @@ class InfiniteClassPrediction:
     kl_per_dim: float
     method: str
     notes: tuple[str, ...] = ()
-    convention: str = _CONVENTION
+    convention: str = CONVENTION_LONG
 
     def to_dict(self) -> dict:
         """JSON-serialisable dict (``T = inf`` is written as ``None``)."""
@@ -114,12 +114,6 @@ class InfiniteClassPrediction:
 
 # --------------------------------------------------------------------------------------------------
 # validation (ParameterError is a ValueError whose message starts with the argument's name)
-def _check_choice(name: str, value, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
-    return value.lower()
-
-
 def _check_sigma2(sigma2) -> float:
     return check_real("sigma2", sigma2, lo=0.0, lo_open=True)
 
@@ -128,57 +122,6 @@ def _check_T(T) -> float:
     if T is None or (isinstance(T, numbers.Real) and not isinstance(T, bool) and float(T) == math.inf):
         return math.inf
     return check_real("T", T, lo=0.0, lo_open=True)
-
-
-def _check_omega_value(value) -> float:
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        raise ParameterError("omega", f"must be a finite real number >= -1 or a callable omega(t), got an array "
-                                      f"of shape {value.shape}")
-    return check_real("omega", value, lo=-1.0)
-
-
-def _breakpoints(schedule) -> tuple[float, ...]:
-    bps = getattr(schedule, "breakpoints", None)
-    if bps is None:
-        return ()
-    try:
-        vals = tuple(float(b) for b in bps)
-    except (TypeError, ValueError):
-        raise ParameterError("omega.breakpoints", f"must be a sequence of times t >= 0, got {bps!r}") from None
-    if not all(b >= 0 for b in vals):  # also rejects NaN
-        raise ParameterError("omega.breakpoints", f"must be times t >= 0, got {vals!r}")
-    return tuple(sorted(set(b for b in vals if math.isfinite(b))))  # t = inf is never reached
-
-
-class _Schedule:
-    """Scalar access to a vectorised schedule, with range checks."""
-
-    def __init__(self, fn, breakpoints: tuple[float, ...]):
-        self.fn = fn
-        self.breakpoints = breakpoints
-
-    def array(self, t: np.ndarray) -> np.ndarray:
-        t = np.asarray(t, dtype=np.float64)
-        w = np.asarray(self.fn(t), dtype=np.float64)
-        if w.shape != t.shape:
-            try:
-                w = np.broadcast_to(w, t.shape)
-            except ValueError:
-                raise ParameterError("omega", f"omega(t) must return an array of the shape of t, got shape "
-                                              f"{w.shape} for t of shape {t.shape}") from None
-        bad = ~(np.isfinite(w) & (w >= -1.0))
-        if bad.any():
-            i = int(np.flatnonzero(bad.ravel())[0])
-            raise ParameterError("omega", f"omega(t) must be finite and >= -1, got omega({float(t.ravel()[i])!r}) "
-                                          f"= {float(w.ravel()[i])!r}")
-        return w
-
-    def __call__(self, t: float) -> float:
-        return float(self.array(np.asarray(t, dtype=np.float64)))
-
-    def check_on(self, t_end: float) -> None:
-        grid = np.concatenate([np.linspace(0.0, t_end, 2001), np.asarray(self.breakpoints, dtype=np.float64)])
-        self.array(grid[grid <= t_end])
 
 
 def _segments(t0: float, t1: float, breakpoints: Sequence[float]) -> list[tuple[float, float]]:
@@ -331,27 +274,25 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
     cfgmft.errors.NumericalError
         if a result is NaN or infinite, or an integration fails.
     """
-    prior = _check_choice("prior", prior, PRIORS)
-    sampler = _check_choice("sampler", sampler, SAMPLERS)
+    prior = check_choice("prior", prior, PRIORS, fold_case=True)
+    sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
     sigma2 = _check_sigma2(sigma2)
     T = _check_T(T)
     rtol = check_real("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
 
-    notes = [f"guidance convention: {_CONVENTION}",
+    notes = [f"guidance convention: {CONVENTION_LONG}",
              "initial condition N(0, I) at t = T" + (" (T -> infinity)" if math.isinf(T) else "")]
-    if callable(omega):
-        breakpoints = _breakpoints(omega)
-        schedule = _Schedule(omega, breakpoints)
-        t_check = T if math.isfinite(T) else T_MAX_DEFAULT
-        schedule.check_on(t_check)
-        omega_at = schedule
-        omega_label: Union[float, str] = f"schedule: {omega}"
-        constant = None
+    omega_fn = omega_function(omega)
+    breakpoints = omega_fn.breakpoints
+    omega_label: Union[float, str] = omega_fn.label
+    # a number takes the closed forms where they exist; a schedule object (even a constant
+    # one) is integrated
+    constant = omega_fn.constant
+    if constant is None:
+        omega_fn.check_on(T if math.isfinite(T) else T_MAX_DEFAULT)
+        omega_at = omega_fn
     else:
-        constant = _check_omega_value(omega)
-        breakpoints = ()
         omega_at = lambda t, _w=constant: _w  # noqa: E731
-        omega_label = constant
 
     if prior == "gaussian":
         notes.append("gaussian prior: the generated law N(M mu_c, S I) is exact at every dimension d")

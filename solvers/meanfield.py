@@ -67,25 +67,22 @@ from typing import Union
 import numba
 import numpy as np
 
-from cfgmft.errors import NumericalError, ParameterError, check_real
-from cfgmft.schedules import (
-    Constant, CosineRamp, Interval, LinearRamp, LowHighLow, NegativeRamp, NegativeWindow, Schedule, as_schedule,
-)
+from cfgmft.conventions import CONVENTION_LONG, SAMPLERS
+from cfgmft.conventions import IID_PRIORS as PRIORS
+from cfgmft.errors import NumericalError, check_choice, check_real
+from cfgmft import schedules
+from cfgmft.schedules import Constant, Schedule, as_schedule
 
 from ._generated import exponential as gen
 
 __all__ = [
-    "ExponentialPrediction", "predict_exponential", "prepare", "schedule_code", "omega_at", "integrate",
-    "PRIORS", "SAMPLERS", "STATUSES", "SCHEDULE_CODES", "T_DEFAULT", "RTOL", "ATOL",
+    "ExponentialPrediction", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
+    "integrate", "status_code", "PRIORS", "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
 ]
 
-PRIORS = ("gaussian", "sphere")
-SAMPLERS = ("sde", "ode")
 #: status codes (index) and strings
 STATUSES = ("committed", "never committed", "condensed before commitment", "alpha = 0", "alpha = inf")
 ST_COMMITTED, ST_NEVER, ST_CONDENSED, ST_ALPHA0, ST_ALPHAINF = range(5)
-#: schedule kind codes passed to the kernels
-SCHEDULE_CODES = {"constant": 0, "interval": 1, "linear": 2, "cosine": 3, "lhl": 4, "negwin": 5, "negramp": 6}
 #: start of the integration for T -> infinity (see the module docstring)
 T_DEFAULT = 40.0
 #: tolerances of the Dormand-Prince pair (final moments reach ~1e-9 relative, see the tests)
@@ -95,7 +92,6 @@ ATOL = 1e-13
 #: (at omega = 0 both happen exactly at the collapse time t_C: a Nishimori identity)
 SIMULTANEOUS = 1e-9
 _MAX_STEPS = 200_000
-_CONVENTION = "s = (1+omega) s_c - omega s_u (guidance scale w = 1 + omega)"
 
 #: leaf kernels: cached; numpy error model (x/0 gives inf/nan, checked at the public boundary)
 _jit = numba.njit(cache=True, error_model="numpy")
@@ -124,53 +120,16 @@ g_sp_rho = _jit_formula(gen.rem_sphere_rho_family)
 g_sp_lambda_alpha = _jit_formula(gen.rem_sphere_lambda_alpha)
 
 
-# --- schedules --------------------------------------------------------------------------------------
-@_jit
-def omega_at(kind, p, t):
-    """``omega(t)`` of the schedule ``(kind, params)`` (see :func:`schedule_code`)."""
-    if kind == 0:
-        return p[0]
-    if kind == 1:
-        return p[0] if (t >= p[1] and t <= p[2]) else 0.0
-    if kind == 2 or kind == 3:
-        if t > p[1]:
-            return 0.0
-        s = max(t / p[1], 0.0)
-        if kind == 2:
-            shape = (1.0 - s) if p[2] > 0 else s
-            return 2.0 * p[0] * shape
-        c = math.cos(math.pi * min(s, 1.0))
-        shape = (1.0 + c) if p[2] > 0 else (1.0 - c)
-        return p[0] * shape
-    if kind == 4:
-        return p[1] if (t >= p[2] and t <= p[3]) else p[0]
-    if kind == 5:
-        if t > p[3]:
-            return p[0]
-        return p[1] if t >= p[2] else p[4]
-    # kind == 6
-    return p[0] if t > p[3] else p[1] + p[2] * t
+# --- schedules ----------------------------------------------------------------------------------------
+piece_value = _jit(schedules.piece_value)
+piece_index = _jit(schedules.piece_index)
 
 
-def schedule_code(schedule) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(kind, params, breakpoints)`` of a :class:`cfgmft.schedules.Schedule` (or a number)."""
-    sch = as_schedule(schedule)
-    if isinstance(sch, Constant):
-        p = [sch.omega]
-    elif isinstance(sch, Interval):
-        p = [sch.omega, sch.t_lo, sch.t_hi]
-    elif isinstance(sch, (LinearRamp, CosineRamp)):
-        p = [sch.mean, sch.t_ramp, 1.0 if sch.direction == "up" else -1.0]
-    elif isinstance(sch, LowHighLow):
-        p = [sch.omega_low, sch.omega_high, sch.t_lo, sch.t_hi]
-    elif isinstance(sch, NegativeWindow):
-        p = [sch.omega_pos, sch.omega_neg, sch.t_lo, sch.t_hi, sch.omega_late]
-    elif isinstance(sch, NegativeRamp):
-        p = [sch.omega_pos, sch.intercept, sch.slope, sch.t_switch]
-    else:
-        raise ParameterError("omega", f"unsupported schedule kind {getattr(sch, 'kind', sch)!r}")
-    bps = np.array(sorted(set(float(b) for b in sch.breakpoints)), dtype=np.float64)
-    return SCHEDULE_CODES[sch.kind], np.array(p, dtype=np.float64), bps
+def schedule_arrays(schedule) -> tuple[np.ndarray, np.ndarray]:
+    """``(breaks, coef)`` of the :class:`cfgmft.schedules.Pieces` table of a schedule (or a
+    number): what the kernels read."""
+    pieces = as_schedule(schedule).pieces
+    return pieces.breaks, pieces.coef
 
 
 # --- random energy model of the competitors -------------------------------------------------------------
@@ -244,11 +203,12 @@ def best_competitor_energy(prior, r, alpha, sigma2):
 
 # --- right-hand side in forward time ---------------------------------------------------------------------
 @_jit
-def _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S):
+def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S):
     """``(dM/dt, dS/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``.
 
-    ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. The schedule is
-    read at ``t`` clamped strictly inside the piece ``[lo, hi]``.
+    ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. ``cp`` is the
+    schedule's row ``(c0, c1, c2, c3)`` of the piece being integrated: its formula is read
+    even at the piece's ends (the one-sided limit), so a jump never enters a step.
     """
     if mode == 0:
         if sampler == 0:
@@ -256,9 +216,7 @@ def _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S):
         else:
             dM, dS = g_rhs_committed_ode(t, M, S, sigma2)
         return -dM, -dS
-    eps = 1e-12 * (hi - lo)
-    tw = min(max(t, lo + eps), hi - eps)
-    w = omega_at(kind, sp_, tw)
+    w = piece_value(cp[0], cp[1], cp[2], cp[3], t)
     r = M * M + S
     _, rho = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
     if sampler == 0:
@@ -292,7 +250,7 @@ _DP_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 /
 
 
 @_jit
-def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, rtol, atol):
+def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, rtol, atol):
     """One Dormand-Prince 5(4) step of size ``h`` from ``(t, M, S)``.
 
     ``k`` is a ``(2, 7)`` work array whose column 0 holds the slope at ``(t, M, S)`` (FSAL);
@@ -307,7 +265,7 @@ def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k,
         for j in range(i):
             yM += h * _DP_A[i, j] * k[0, j]
             yS += h * _DP_A[i, j] * k[1, j]
-        dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t + _DP_C[i] * h, yM, yS)
+        dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, cp, t + _DP_C[i] * h, yM, yS)
         k[0, i] = dM
         k[1, i] = dS
         if i == 6:  # stage 7 is evaluated at the 5th-order solution
@@ -325,7 +283,7 @@ def _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k,
 
 
 @_jit
-def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, g0, g1, Mh, Sh,
+def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, g0, g1, Mh, Sh,
             rtol, atol):
     """Illinois root of event ``which`` (0 switching, 1 condensation) on the step ``[t, t + h]``.
 
@@ -344,7 +302,7 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
         s = (sa * fb - sb * fa) / (fb - fa)
         if not (min(sa, sb) < s < max(sa, sb)):
             s = 0.5 * (sa + sb)
-        M1, S1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, s, rtol, atol)
+        M1, S1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, s, rtol, atol)
         gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, S1)
         f = gs if which == 0 else gk
         if (f > 0) == (fb > 0):
@@ -362,8 +320,9 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
 
 
 @_jit
-def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
-    """Integrate the mean-field equations from ``t = T`` (``M = 0``, ``S = 1``) to ``t = 0``.
+def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
+    """Integrate the mean-field equations from ``t = T`` (``M = 0``, ``S = 1``) to ``t = 0``
+    under the schedule ``(bps, coef)`` (:func:`schedule_arrays`), piece by piece.
 
     Returns ``(M0, S0, t_commit, t_condense, n_steps, ok)``; event times are NaN if absent,
     ``t_condense`` is the first entry into the condensed phase before commitment.
@@ -402,13 +361,14 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
     for piece in range(n_b + 1):
         hi = edges[piece]
         lo = edges[piece + 1]
+        cp = coef[piece_index(bps, 0.5 * (lo + hi))]
         fresh = True  # slope at (t, M, S) must be (re)computed: new piece or new branch
         while t > lo:
             if n_steps > _MAX_STEPS:
                 ok = False
                 break
             if fresh:
-                dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S)
+                dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S)
                 k[0, 0] = dM
                 k[1, 0] = dS
                 fresh = False
@@ -416,7 +376,7 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
             if t + h <= lo + 1e-14 * (1.0 + lo):
                 h = lo - t
                 last = True
-            M1, S1, err = _dp_step(mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M, S, k, h, rtol, atol)
+            M1, S1, err = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, rtol, atol)
             n_steps += 1
             if not (err == err):  # NaN: shrink hard
                 h *= 0.1
@@ -438,7 +398,7 @@ def integrate(prior, sampler, alpha, sigma2, kind, sp_, bps, T, rtol, atol):
                     S_best = S1
                     for which in range(2):
                         if (hit_s if which == 0 else hit_k):
-                            s_, M_, S_ = _locate(which, mode, prior, sampler, alpha, sigma2, kind, sp_, lo, hi, t, M,
+                            s_, M_, S_ = _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M,
                                                  S, k, h, gs0 if which == 0 else gk0, gs1 if which == 0 else gk1,
                                                  M1, S1, rtol, atol)
                             if abs(s_) < abs(s_best):
@@ -475,6 +435,17 @@ def observables(prior, alpha, sigma2, M, S):
     kl = g_kl_per_dim(M, vr, sigma2)
     e_best = best_competitor_energy(prior, M * M + S, alpha, sigma2)
     return vr, kl, g_margin(M, e_best, sigma2)
+
+
+@_jit
+def status_code(t_commit, t_condense):
+    """The status of a run from its event times (NaN: absent): condensed before commitment
+    (by more than :data:`SIMULTANEOUS`), else committed, else never committed."""
+    if t_condense == t_condense and (t_commit != t_commit or t_condense > t_commit + SIMULTANEOUS):
+        return ST_CONDENSED
+    if t_commit == t_commit:
+        return ST_COMMITTED
+    return ST_NEVER
 
 
 @_jit
@@ -519,7 +490,7 @@ class ExponentialPrediction:
     status_code: int = 0
     condensed_before_commit: bool = False
     n_steps: int = 0
-    convention: str = _CONVENTION
+    convention: str = CONVENTION_LONG
 
     def to_dict(self) -> dict:
         """JSON-serialisable dict (``inf`` written as ``None``)."""
@@ -528,12 +499,6 @@ class ExponentialPrediction:
             if isinstance(out[k], float) and math.isinf(out[k]):
                 out[k] = None
         return out
-
-
-def _check_choice(name, value, allowed):
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
-    return value.lower()
 
 
 def _check_alpha(alpha) -> float:
@@ -550,10 +515,9 @@ def prepare() -> None:
     """Compile (or load from numba's cache) every kernel, for both priors and samplers."""
     for prior in (0, 1):
         for smp in (0, 1):
-            integrate(prior, smp, 0.3, 1.0, 0, np.array([1.0]), np.empty(0), 5.0, RTOL, ATOL)
+            integrate(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL)
         observables(prior, 0.3, 1.0, 1.0, 1.0)
     t_collapse_kernel(0.3, 1.0)
-    omega_at(0, np.array([1.0]), 0.5)
 
 
 def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedule, sampler: str,
@@ -575,8 +539,8 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     Raises ``ParameterError`` naming the argument; ``NumericalError`` on a non-finite result or
     if the step limit is hit.
     """
-    prior = _check_choice("prior", prior, PRIORS)
-    sampler = _check_choice("sampler", sampler, SAMPLERS)
+    prior = check_choice("prior", prior, PRIORS, fold_case=True)
+    sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
     sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     alpha = _check_alpha(alpha)
     if isinstance(omega_or_schedule, Schedule) or isinstance(omega_or_schedule, (str, dict)):
@@ -600,15 +564,15 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
             status=STATUSES[ST_ALPHAINF], status_code=ST_ALPHAINF,
             message=f"alpha = inf: infinite-class limit, never committed ({ic.method}); margin = +inf "
                     "(no competitor at finite distance)")
-    kind, params, bps = schedule_code(sch)
+    bps, coef = schedule_arrays(sch)
     if alpha == 0.0:
         # phi -> -b: any positive overlap commits; exact conditional dynamics from the start
         M, S = 1.0, sigma2
         if T is not None:
             # finite T: the exact conditional dynamics from (0, 1) at t = T; at omega = 0 every
             # branch has A = 1/Gamma, B = a_t, so the branch bookkeeping of the kernel is irrelevant
-            M, S, _, _, _, _ = integrate(prior, 0 if sampler == "sde" else 1, 1.0, sigma2, 0, np.array([0.0]),
-                                         np.empty(0), T_val, RTOL, ATOL)
+            M, S, _, _, _, _ = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), 1.0, sigma2,
+                                         *schedule_arrays(0.0), T_val, RTOL, ATOL)
         vr = S / sigma2
         kl = g_kl_per_dim(M, vr, sigma2)
         # alpha -> 0: lambda_alpha -> inf, the best competitor is a typical one, E_best = -b_0
@@ -618,8 +582,8 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
             t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0], status_code=ST_ALPHA0,
             message="alpha = 0: sub-exponential limit, commitment at the start (t_commit = T), exact "
                     "conditional sampling (no distortion); margin against a typical competitor, E_best = -1/(2 sigma2)")
-    M, S, t_c, t_k, n_steps, ok = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, kind,
-                                            params, bps, T_val, RTOL, ATOL)
+    M, S, t_c, t_k, n_steps, ok = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, bps,
+                                            coef, T_val, RTOL, ATOL)
     if not ok:
         raise NumericalError(f"step limit reached (prior={prior}, sampler={sampler}, alpha={alpha}, "
                              f"sigma2={sigma2}, omega={omega_label})")
@@ -628,20 +592,18 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     if not all(math.isfinite(v) for v in vals):
         raise NumericalError(f"non-finite result {vals} (prior={prior}, sampler={sampler}, alpha={alpha}, "
                              f"sigma2={sigma2}, omega={omega_label})")
-    cond = (t_k == t_k) and (t_c != t_c or t_k > t_c + SIMULTANEOUS)
+    status = status_code(t_c, t_k)
+    cond = status == ST_CONDENSED
     if cond:
-        status = ST_CONDENSED
         msg = (f"competitors condensed at t = {t_k:.10g} before commitment; the condensed branch drops the "
                "random orthogonal part of the dominant competitors' mean (approximation)")
         if t_c == t_c:
             msg += f"; committed at t = {t_c:.10g}"
         else:
             msg += "; never committed"
-    elif t_c == t_c:
-        status = ST_COMMITTED
+    elif status == ST_COMMITTED:
         msg = f"committed at t = {t_c:.10g}; guidance inert afterwards"
     else:
-        status = ST_NEVER
         msg = "never committed before t = 0: guidance acts on the whole trajectory"
     return ExponentialPrediction(
         **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,

@@ -28,12 +28,9 @@ from typing import Callable, Optional
 import numba
 import numpy as np
 
-from cfgmft.errors import NumericalError, ParameterError, check_real
+from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 
-from .meanfield import (
-    ATOL, PRIORS, RTOL, SAMPLERS, SIMULTANEOUS, ST_COMMITTED, ST_CONDENSED, ST_NEVER, T_DEFAULT, integrate,
-    observables,
-)
+from .meanfield import ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables, status_code
 
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 
@@ -44,7 +41,7 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
     ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
     n_b = seconds.shape[0]
     no_bps = np.empty(0)
-    par = np.empty(1)
+    coef = np.zeros((1, 4))
     for k in idx:
         i = k // n_b
         j = k - i * n_b
@@ -55,8 +52,8 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
         else:
             w = fixed
             s2 = seconds[j]
-        par[0] = w
-        M, S, tc, tk, _, ok = integrate(prior, sampler, al, s2, 0, par, no_bps, T, rtol, atol)
+        coef[0, 0] = w
+        M, S, tc, tk, _, ok = integrate(prior, sampler, al, s2, no_bps, coef, T, rtol, atol)
         vr, kl, mg = observables(prior, al, s2, M, S)
         out[i, j, 0] = tc
         out[i, j, 1] = tk
@@ -67,13 +64,7 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
         out[i, j, 6] = M
         out[i, j, 7] = S
         out[i, j, 8] = 1.0 if ok else 0.0
-        cond = (tk == tk) and (tc != tc or tk > tc + SIMULTANEOUS)
-        if cond:
-            status[i, j] = ST_CONDENSED
-        elif tc == tc:
-            status[i, j] = ST_COMMITTED
-        else:
-            status[i, j] = ST_NEVER
+        status[i, j] = status_code(tc, tk)
 
 
 def _n_threads(threads) -> int:
@@ -106,9 +97,9 @@ def _run_lanes(fn, n_items: int, threads: int, progress=None) -> None:
 
 @numba.njit(cache=True, error_model="numpy")
 def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
-    par = np.empty(1)
-    par[0] = omega
-    _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, 0, par, np.empty(0), T, rtol, atol)
+    coef = np.zeros((1, 4))
+    coef[0, 0] = omega
+    _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, np.empty(0), coef, T, rtol, atol)
     return tc == tc
 
 
@@ -181,12 +172,6 @@ def _grid(name, values, lo, lo_open):
     return np.ascontiguousarray(arr)
 
 
-def _choice(name, v, allowed):
-    if not isinstance(v, str) or v.lower() not in allowed:
-        raise ParameterError(name, f"must be one of {', '.join(repr(a) for a in allowed)}, got {v!r}")
-    return allowed.index(v.lower())
-
-
 def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: float = 1.0, omega: float | None = None,
                   sampler: str = "sde", prior: str = "sphere", T: float | None = None,
                   progress: Optional[Callable[[int, int], None]] = None, threads: int | None = None) -> PhaseDiagram:
@@ -196,8 +181,8 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
     ``progress(done, total)`` is called as lanes of points complete; ``threads`` defaults to
     ``numba.get_num_threads()``. ``alpha > 0`` finite on the grid.
     """
-    pr = _choice("prior", prior, PRIORS)
-    smp = _choice("sampler", sampler, SAMPLERS)
+    pr = PRIORS.index(check_choice("prior", prior, PRIORS, fold_case=True))
+    smp = SAMPLERS.index(check_choice("sampler", sampler, SAMPLERS, fold_case=True))
     alphas = _grid("alpha_grid", alpha_grid, 0.0, True)
     if (omega_grid is None) == (sigma2_grid is None):
         raise ParameterError("omega_grid", "give exactly one of omega_grid and sigma2_grid")
@@ -241,8 +226,8 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
     (threaded over its entries); returns a float or an array. ``0`` if even ``alpha = 1e-6``
     never commits, NaN if commitment persists beyond ``alpha = 1e3``.
     """
-    pr = _choice("prior", prior, PRIORS)
-    smp = _choice("sampler", sampler, SAMPLERS)
+    pr = PRIORS.index(check_choice("prior", prior, PRIORS, fold_case=True))
+    smp = SAMPLERS.index(check_choice("sampler", sampler, SAMPLERS, fold_case=True))
     s2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     xt = check_real("xtol", xtol, lo=0.0, lo_open=True)
     T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)

@@ -117,3 +117,36 @@ def test_round_trip_property(kind, data):
     assert parse_schedule(s.spec) == s
     assert schedule_from_json(s.to_json()) == s
     assert s.min_value() >= -1.0
+
+
+# --- one representation: the Pieces table ---------------------------------------------------------------
+@pytest.mark.parametrize("text", EXAMPLES)
+def test_pieces_table_is_the_schedule(text):
+    """The vectorised form, a scalar call, the Monte Carlo grid and the kernels' piece rows read
+    one table: they agree exactly, and the grid has the breakpoints as grid points."""
+    from cfgmft.grids import omega_at_midpoints, time_grid, with_breakpoints
+    from cfgmft.schedules import omega_function, piece_index, piece_value
+
+    s = parse_schedule(text)
+    p = s.pieces
+    assert s.breakpoints == tuple(p.breaks.tolist())
+    rng = np.random.default_rng(0)
+    t = np.concatenate([rng.uniform(0.0, 4.0, 300), p.breaks, [0.0, 999.0]])
+    vec = s(t)
+    assert all(vec[i] == s(float(ti)) for i, ti in enumerate(t))
+    inside = ~np.isin(t, p.breaks)
+    rows = p.coef[piece_index(p.breaks, t[inside])]
+    np.testing.assert_array_equal(piece_value(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], t[inside]), vec[inside])
+    np.testing.assert_array_equal(vec[~inside][:p.breaks.size], p.at)
+    f = omega_function(s)
+    grid = with_breakpoints(time_grid(4.0, 40, 0.3), f.breakpoints)
+    for b in p.breaks:  # no step straddles a breakpoint (a grid point within 1e-12 stands for it)
+        assert not np.any((grid[:-1] > b + 1e-12) & (grid[1:] < b - 1e-12)), b
+    np.testing.assert_array_equal(omega_at_midpoints(f, grid), s(0.5 * (grid[:-1] + grid[1:])))
+
+
+def test_extremes_are_exact():
+    assert NegativeWindow(3, -0.5, 0.1, 0.6, 1.0).min_value() == -0.5
+    assert NegativeRamp(3, -0.5, 1.0, 1.0).min_value() == -0.5
+    assert CosineRamp(1.0, 2.0, "down").max_value() == 2.0
+    assert LinearRamp(1.5, 2.0).max_value() == 3.0

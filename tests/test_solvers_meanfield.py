@@ -67,12 +67,15 @@ SCHEDULES = [
 
 
 @pytest.mark.parametrize("sch", SCHEDULES, ids=lambda s: s.spec)
-def test_omega_at_equals_schedule(sch):
-    kind, params, bps = mf.schedule_code(sch)
+def test_kernel_schedule_equals_schedule(sch):
+    # the kernels read the row of the piece they integrate; away from the breakpoints that is
+    # the schedule's value, exactly
+    bps, coef = mf.schedule_arrays(sch)
     rng = np.random.default_rng(2)
-    ts = np.concatenate([rng.uniform(0, 4, 200), bps, [0.0, 1e3]])
-    for t in ts:
-        assert mf.omega_at(kind, params, float(t)) == sch(float(t)), (sch.spec, t)
+    ts = np.concatenate([rng.uniform(0, 4, 200), [0.0, 1e3]])
+    for t in ts[~np.isin(ts, bps)]:
+        c = coef[mf.piece_index(bps, float(t))]
+        assert mf.piece_value(c[0], c[1], c[2], c[3], float(t)) == sch(float(t)), (sch.spec, t)
 
 
 # --- against solve_ivp --------------------------------------------------------------------------------------
@@ -150,10 +153,10 @@ def test_start_time_T_40_is_T_infinity():
 
 def test_tolerance_convergence():
     # the kernel at its default tolerance against itself at a 100x tighter one
-    kind, params, bps = mf.schedule_code(NegativeWindow(3.0, -0.5, 0.2, 0.8))
+    bps, coef = mf.schedule_arrays(NegativeWindow(3.0, -0.5, 0.2, 0.8))
     for prior in (0, 1):
-        a = mf.integrate(prior, 0, 0.3, 1.0, kind, params, bps, 40.0, mf.RTOL, mf.ATOL)
-        b = mf.integrate(prior, 0, 0.3, 1.0, kind, params, bps, 40.0, mf.RTOL / 100, mf.ATOL / 100)
+        a = mf.integrate(prior, 0, 0.3, 1.0, bps, coef, 40.0, mf.RTOL, mf.ATOL)
+        b = mf.integrate(prior, 0, 0.3, 1.0, bps, coef, 40.0, mf.RTOL / 100, mf.ATOL / 100)
         assert a[0] == pytest.approx(b[0], rel=1e-9) and a[1] == pytest.approx(b[1], rel=1e-9)
         assert abs(a[2] - b[2]) < 1e-10
 

@@ -63,15 +63,16 @@ import math
 import numpy as np
 from scipy import interpolate, special
 
+from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import NumericalError, ParameterError
+from cfgmft.grids import omega_at_midpoints, time_grid, with_breakpoints
+from cfgmft.schedules import omega_function
 
-from .samplers import _omega_on_grid, _with_breakpoints, time_grid
 from .scores import bessel_ratio, log_vmf_partition
 
 __all__ = ["expected_log_sum_exp", "sphere_cosine_law", "gaussian_energy_law", "QuenchedCompetitors",
            "predict_finite_d", "PRIORS"]
 
-PRIORS = ("sphere", "gaussian")
 #: integration variable step for log s (trapezoid; exponentially accurate, see module doc)
 _DSIG = 0.25
 
@@ -244,8 +245,9 @@ def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: 
         raise ParameterError("--d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
     if not isinstance(samples, int) or samples < 200:
         raise ParameterError("--finite-d-samples", f"must be an integer >= 200, got {samples!r}")
-    t_grid = _with_breakpoints(time_grid(T, steps, sigma2), omega)
-    om = _omega_on_grid(omega, 0.5 * (t_grid[:-1] + t_grid[1:]))
+    omega = omega_function(omega)
+    t_grid = with_breakpoints(time_grid(T, steps, sigma2), omega.breakpoints)
+    om = omega_at_midpoints(omega, t_grid)
     kappa_max = _kappa_bound(prior, d, sigma2, float(np.max(np.abs(om))))
     for _ in range(6):
         try:

@@ -17,13 +17,13 @@ import numbers
 
 import numpy as np
 
+from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import ParameterError, check_choice, check_int
 from cfgmft.ranges import D_MAX
 
 __all__ = ["PRIORS", "as_generator", "as_seed_sequence", "draw_means", "antipodal_means"]
 
 #: Priors accepted by :func:`draw_means`.
-PRIORS = ("gaussian", "sphere")
 
 
 def as_generator(rng) -> np.random.Generator:

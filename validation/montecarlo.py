@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cfgmft.conventions import CONVENTION
+
 from .estimators import SampleEstimates, estimate_observables
 from .samplers import DEFAULT_GRID, DEFAULT_ORDER, DEFAULT_SCHEME, DEFAULT_STEPS, sample
 from .scores import FiniteMixture, as_precision
 
 __all__ = ["MonteCarloResult", "run_monte_carlo"]
 
-CONVENTION = "s = (1+omega) s_c - omega s_u"
 
 
 @dataclass

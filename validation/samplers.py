@@ -72,14 +72,15 @@ of the matrix products, ~1e-16 relative) nor on the chunking of the classes, and
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from cfgmft.errors import ParameterError, check_choice, check_int, check_real
-from cfgmft.ranges import TIME_MAX
+from cfgmft.conventions import SAMPLERS
+from cfgmft.errors import ParameterError, check_choice, check_int
+from cfgmft.grids import DEFAULT_GRID, GRIDS, check_grid_array, omega_at_midpoints, time_grid, with_breakpoints
+from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
 from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean, as_precision
@@ -99,13 +100,11 @@ __all__ = [
     "sample",
 ]
 
-SAMPLERS = ("sde", "ode")
 SCHEMES = ("local_gaussian", "frozen")
 #: Default integration scheme.
 DEFAULT_SCHEME = "local_gaussian"
 #: Default order (2: multistep correction of the frozen model).
 DEFAULT_ORDER = 2
-GRIDS = ("logsnr", "edm", "uniform")
 RECORDS = ("w_c", "m", "r")
 
 #: Default number of steps. With the default grid, scheme and order the discretisation error is
@@ -115,8 +114,6 @@ RECORDS = ("w_c", "m", "r")
 #: errors of a 4000-sample run; at 800 steps it is four times smaller (<= 0.2 standard errors).
 #: The Gaussian continuum is integrated exactly at any number of steps.
 DEFAULT_STEPS = 800
-#: Default time grid.
-DEFAULT_GRID = "logsnr"
 
 
 @dataclass
@@ -154,64 +151,6 @@ class SampleResult:
 
 
 # ----------------------------------------------------------------------------- grids
-
-
-def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho: float = 7.0) -> np.ndarray:
-    """Times ``t_0 = T > t_1 > ... > t_steps = 0`` for the backward integration.
-
-    ``grid``:
-
-    * ``'logsnr'`` (default): uniform in ``lambda(t) = log(e^{2t} Gamma_t) = log(sigma2 + e^{2t} - 1)``,
-      minus the log signal-to-noise ratio of the noised *class* ``N(e^{-t} mu_k, Gamma_t I)``.
-      Because the class variance ``sigma2`` is included, ``lambda`` stays finite at ``t = 0``
-      (``log sigma2``), so the grid ends exactly at ``t = 0`` without a cut-off. The drift
-      varies on the scale of ``lambda``: near ``t = 0`` the steps are ``~ (sigma2 + 2t)``
-      (they resolve the ``t ~ sigma2`` layer where ``Gamma_t`` goes from ``sigma2`` to ``2t``),
-      and for ``t >~ 1`` they become uniform in ``t`` (``lambda ~ 2t``), where the class
-      posteriors and ``E[mu|x,t]`` still evolve on ``O(1)`` time scales.
-      The local-Gaussian step coefficients are integrated on the same variable. On
-      exponential-regime mixtures this grid gives a ~4x smaller error than ``'edm'`` at equal
-      steps (the commitment of the class posterior happens at ``t = O(1)``, which EDM
-      spacing under-resolves).
-    * ``'edm'``: EDM spacing (Karras et al. 2022) with exponent ``rho`` of the effective noise
-      level ``sqrt(sigma2 + e^{2t} - 1)`` between its values at ``T`` and ``0``.
-    * ``'uniform'``: uniform in ``t`` (reference only; it wastes steps at large ``t`` and
-      under-resolves ``t ~ sigma2``).
-    """
-    T = check_real("T", T, lo=0.0, hi=TIME_MAX, lo_open=True)
-    steps = _check_int(steps, "steps", 1)
-    sigma2 = _check_sigma2(sigma2)
-    i = np.arange(steps + 1, dtype=np.float64) / steps
-    if grid == "logsnr":
-        log_s2 = math.log(sigma2)
-        lam_T = math.log(sigma2 + math.expm1(2.0 * T))
-        lam = lam_T + i * (log_s2 - lam_T)
-        t = 0.5 * np.log1p(sigma2 * np.expm1(lam - log_s2))
-    elif grid == "edm":
-        rho = check_real("rho", rho, lo=0.0, lo_open=True)
-        s_T = math.sqrt(sigma2 + math.expm1(2.0 * T)) ** (1.0 / rho)
-        s_0 = math.sqrt(sigma2) ** (1.0 / rho)
-        s = (s_T + i * (s_0 - s_T)) ** rho
-        t = 0.5 * np.log1p(np.maximum(s * s - sigma2, 0.0))
-    elif grid == "uniform":
-        t = T * (1.0 - i)
-    else:
-        raise ParameterError("grid", f"must be one of {', '.join(map(repr, GRIDS))} or an array of times, got {grid!r}")
-    t[0] = T
-    t[-1] = 0.0
-    if np.any(np.diff(t) >= 0):
-        raise ParameterError("steps", f"the {grid!r} grid from T = {T:g} in {steps} steps is not strictly decreasing; "
-                                      "use fewer steps or another grid")
-    return t
-
-
-def _check_grid_array(grid) -> np.ndarray:
-    t = np.array(grid, dtype=np.float64)
-    if t.ndim != 1 or t.size < 2:
-        raise ParameterError("grid", f"an explicit grid must be a 1-d array of at least two times, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or t[-1] != 0.0 or np.any(np.diff(t) >= 0):
-        raise ParameterError("grid", "an explicit grid must be finite, strictly decreasing and end at exactly 0")
-    return t
 
 
 def step_coefficients(t1, t0, sigma2: float, sampler: str):
@@ -354,30 +293,6 @@ def _guided_step(x1, mu_c, m0, v, slope, omega, t1, t0, sigma2, sampler, xi):
 # ----------------------------------------------------------------------------- sampling
 
 
-def _omega_on_grid(omega, t_start: np.ndarray) -> np.ndarray:
-    if callable(omega):
-        vals = omega(t_start.copy())
-        vals = np.broadcast_to(np.asarray(vals, dtype=np.float64), t_start.shape).copy()
-    elif isinstance(omega, numbers.Real) and not isinstance(omega, bool):
-        vals = np.full(t_start.shape, float(omega))
-    else:
-        raise TypeError(f"omega must be a real number or a callable omega(t), got {type(omega).__name__}")
-    if not np.all(np.isfinite(vals)):
-        raise ParameterError("omega", "omega(t) must be finite on the time grid")
-    return vals
-
-
-def _with_breakpoints(t_grid: np.ndarray, omega) -> np.ndarray:
-    """``t_grid`` with the schedule's breakpoints (times where ``omega(t)`` jumps or kinks)
-    inserted, so that no step straddles a jump; each adds one step."""
-    bps = [float(b) for b in getattr(omega, "breakpoints", ()) if np.isfinite(b) and 0.0 < b < t_grid[0]]
-    if not bps:
-        return t_grid
-    merged = np.unique(np.concatenate([t_grid, bps]))[::-1]
-    keep = np.concatenate([[True], np.diff(merged) < -1e-12 * max(1.0, float(t_grid[0]))])
-    return merged[keep]
-
-
 def _block_generator(ss: np.random.SeedSequence, j: int) -> np.random.Generator:
     child = np.random.SeedSequence(entropy=ss.entropy, spawn_key=tuple(ss.spawn_key) + (j,), pool_size=ss.pool_size)
     return np.random.Generator(np.random.PCG64(child))
@@ -403,13 +318,6 @@ class _BlockNoise:
         for gen, in_block, in_batch in self.parts:
             out[in_batch] = gen.standard_normal((self.block_size, self.d))[in_block]
         return out
-
-
-def _check_int(value, name, minimum):
-    # integers only (not 3.0 or "3", which check_int alone would take)
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise ParameterError(name, f"must be an integer >= {minimum}, got {value!r}")
-    return check_int(name, value, lo=minimum)
 
 
 def sample(
@@ -496,13 +404,14 @@ def sample(
         raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
     mu_c = _check_mu(mu_c, getattr(denoiser, "d", None))
     d = mu_c.shape[0]
+    omega = omega_function(omega)
     if isinstance(grid, str):
-        t_grid = _with_breakpoints(time_grid(T, steps, sigma2, grid), omega)
+        t_grid = with_breakpoints(time_grid(T, steps, sigma2, grid), omega.breakpoints)
     else:
-        t_grid = _check_grid_array(grid)
+        t_grid = check_grid_array(grid)
     steps = t_grid.size - 1
-    batch_size = _check_int(batch_size, "batch_size", 1)
-    block_size = _check_int(block_size, "block_size", 1)
+    batch_size = check_int("batch_size", batch_size, lo=1, strict=True)
+    block_size = check_int("block_size", block_size, lo=1, strict=True)
     if x_T is not None:
         x_T = np.asarray(x_T, dtype=np.float64)
         if x_T.ndim != 2 or x_T.shape[1] != d:
@@ -510,7 +419,7 @@ def sample(
         if not np.all(np.isfinite(x_T)):
             raise ParameterError("x_T", "must be finite, got NaN or infinite entries")
         n = x_T.shape[0]
-    n = _check_int(n, "n", 1)
+    n = check_int("n", n, lo=1, strict=True)
     if record is None:
         record = ()
     elif isinstance(record, str):
@@ -523,9 +432,7 @@ def sample(
     if want_lse and not hasattr(denoiser, "_logit_of"):
         raise ParameterError("record", f"'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
-    # omega at the step's midpoint: second order in the step for a smooth omega(t), and never
-    # across a jump of the schedule, whose breakpoints are grid points
-    omega_grid = _omega_on_grid(omega, 0.5 * (t_grid[:-1] + t_grid[1:]))
+    omega_grid = omega_at_midpoints(omega, t_grid)
     lam_grid = _lambda(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
