@@ -27,7 +27,7 @@ import numpy as np
 _CHILD = r"""
 import json, time
 t0 = time.perf_counter()
-from cfgmft.solvers import meanfield, phase
+from cfgmft.solvers import exponential as meanfield, phase
 t1 = time.perf_counter()
 phase.phase_diagram([0.3], [1.0], sigma2=1.0, sampler="sde", prior="sphere")  # every kernel the diagram needs
 t2 = time.perf_counter()
@@ -72,9 +72,9 @@ def main(argv=None) -> int:
 
     import numba
 
-    from cfgmft.solvers import meanfield as mf
+    from cfgmft.solvers import exponential as mf
     from cfgmft.solvers import phase
-    from cfgmft.solvers.meanfield_reference import integrate_reference
+    from cfgmft.solvers.exponential_reference import integrate_reference
 
     mf.prepare()
     phase.prepare()

@@ -1,18 +1,49 @@
-"""Python API mirroring the CLI: ``predict`` is ``cfgmft theory``.
+"""The Python face of cfgmft, mirroring the CLI.
 
-Every function takes the problem objects of :mod:`cfgmft.params` and returns plain
-dictionaries whose keys are the CLI's JSON keys, in the convention
-``s = (1+omega) s_c - omega s_u`` and in float64.
+* :func:`predict` is ``cfgmft theory`` (the regime is read from the problem);
+  :func:`predict_finite_d` is ``cfgmft theory --finite-d``;
+* :func:`simulate` is ``cfgmft simulate``: exact-score Monte Carlo of one problem (the
+  lower levels are :func:`cfgmft.validation.montecarlo.run_monte_carlo`, sampling plus
+  estimators for one mixture, and :func:`cfgmft.validation.samplers.sample`, one integration);
+* :func:`run_simulations` is a sweep of :func:`simulate` units (``cfgmft validate`` runs one).
+
+Every function takes the problem objects of :mod:`cfgmft.params` and returns dictionaries
+whose keys are the CLI's JSON keys, in the convention ``s = (1+omega) s_c - omega s_u`` and in
+float64. Errors name the Python arguments; the CLI maps them to its flags.
+
+Monte Carlo (:func:`simulate`). The class means are quenched disorder: ``disorder = R`` draws ``R`` independent mixtures
+(each with its own target class ``c = 0``), each sampled with ``samples`` points. With
+``R >= 2`` the reported standard error is that of the mean over draws,
+``sqrt(Var_draws / R)``, which contains both the sampling noise and the disorder (floored
+at the mean squared sampling error of one draw over ``R``, since with few draws the spread
+over draws is itself a noisy estimate); with
+``R = 1`` it is the sampling error of that one mixture only (the output says which).
+
+Seeds: ``SeedSequence(seed)`` spawns one child per draw, which spawns the means' and the
+sampler's streams; a result depends only on ``seed`` (not on batch sizes or class chunks).
+
+Precision: float64 by default. ``precision='float32'`` (finite ``K`` only) stores the class
+means in float32 and does the streamed sums over classes (the two ``N x K x d`` matrix
+products, the shift and the ``exp``) in float32, with float64 accumulators; the sampler state,
+the noise, the integrator and the estimators stay float64 (README, "float32"). It is refused
+for the continuum (``classes = inf``, nothing to gain) and where the estimated float32
+rounding of the logits, :data:`FLOAT32_MAX_LOGIT_ERROR`, would be exceeded.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import time
+
+import numpy as np
 
 from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
-from .errors import NumericalError, ParameterError
-from .params import Problem
+from .errors import NumericalError, ParameterError, check_choice, check_int
+from .params import DEFAULT_MC_T, Problem
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, over_draws
+from .sweep import canonical_unit
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
 NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
@@ -23,8 +54,6 @@ def predict(problem: Problem) -> dict:
     """The theory's prediction for ``problem`` (see :func:`_predict`); a floating-point
     overflow or invalid operation anywhere inside is a :class:`NumericalError`, never a
     silent inf or NaN."""
-    import numpy as np
-
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _predict(problem)
@@ -43,7 +72,7 @@ def _predict(problem: Problem) -> dict:
 
     Exponential regime (``alpha``, or a finite ``K`` at dimension ``d`` read as
     ``alpha = log(K)/d``): the ``d -> infinity`` random-energy mean field
-    (:func:`cfgmft.solvers.meanfield.predict_exponential`), with the commitment, condensation
+    (:func:`cfgmft.solvers.exponential.predict_exponential`), with the commitment, condensation
     and collapse times and the margin filled in; ``alpha = 0`` is the sub-exponential limit.
     """
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
@@ -59,13 +88,13 @@ def _predict(problem: Problem) -> dict:
         extra.update(status="infinite_class", message="no commitment: CFG against the continuum at all times")
         notes = list(pred.notes)
     else:
-        from .solvers.meanfield import T_DEFAULT, predict_exponential
+        from .solvers.exponential import T_DEFAULT, predict_exponential
 
         if mix.prior in ("given", "antipodal"):
-            raise ParameterError("--prior", f"{mix.prior!r} has no d -> infinity theory here beyond its sub-exponential "
+            raise ParameterError("prior", f"{mix.prior!r} has no d -> infinity theory here beyond its sub-exponential "
                                             "limit (exact sampling); use 'gaussian' or 'sphere', or cfgmft simulate/validate")
         if mix.alpha is None and mix.d is None:
-            raise ParameterError("--d", f"is needed to read --classes {mix.classes} as alpha = log(K)/d")
+            raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
         alpha = mix.alpha_effective
         # a start at T >= T_DEFAULT is the T -> infinity limit to float64 (the neglected terms are
         # O(sigma2 e^{-2T}) < 1e-26 within the allowed sigma2): integrate from T_DEFAULT
@@ -113,22 +142,19 @@ def _predict(problem: Problem) -> dict:
 def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> dict:
     """Finite-``d`` prediction for ``problem`` (its mixture needs ``d`` and a finite ``K``;
     ``gaussian`` or ``sphere`` prior): the reduced stochastic model of
-    :mod:`cfgmft.validation.finite_d` (smooth commitment, per-sample fluctuations, quenched
+    :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample fluctuations, quenched
     finite-``K`` competitors, the gaussian prior's norm fluctuations). Returns the
     observables as ``{"mean", "stderr"}`` (the model's own sampling error) with the
     problem's parameters."""
-    import numpy as np
-
-    from .params import DEFAULT_MC_T
-    from .validation.finite_d import predict_finite_d as _fd
+    from .solvers.finite_d import predict_finite_d as _fd
 
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
     if mix.d is None:
-        raise ParameterError("--d", "the finite-d prediction needs the dimension d")
+        raise ParameterError("d", "the finite-d prediction needs the dimension d")
     if mix.regime == "infinite":
-        raise ParameterError("--classes", "the finite-d prediction needs a finite number of classes (or --alpha)")
+        raise ParameterError("classes", "the finite-d prediction needs a finite number of classes (or alpha)")
     if mix.prior not in ("gaussian", "sphere"):
-        raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. class means (gaussian or sphere), got {mix.prior!r}")
+        raise ParameterError("prior", f"the finite-d prediction needs i.i.d. class means (gaussian or sphere), got {mix.prior!r}")
     omega = guid.omega if guid.is_constant else guid.schedule
     T = DEFAULT_MC_T if samp.T is None else samp.T
     try:
@@ -140,3 +166,190 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
     out = problem.to_dict()
     out.update(version=__version__, convention=CONVENTION, theory="finite-d reduced model", **res)
     return out
+
+
+# -- Monte Carlo ------------------------------------------------------------------------------
+
+OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin")
+#: the CLI's names for the estimators' fields
+KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
+        "var_ratio_parallel": "var_ratio_parallel", "var_m": "var_m",
+        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8.0 * 2**30
+
+
+#: float32 is refused when the estimated absolute rounding error of the float32 logits at
+#: ``t = 0`` (``FiniteMixture.float32_logit_error``, ``2^-24`` times the energy scale
+#: ``~ 4 d / sigma2`` for means of norm ``sqrt(d)``) exceeds this: the class posteriors then
+#: carry relative errors above 1e-3. The float32 validation (tests/test_float32.py) runs at
+#: errors ~1e-5.
+FLOAT32_MAX_LOGIT_ERROR = 1e-3
+
+
+def _denoiser(problem: Problem, d: int, rng, precision: str = "float64"):
+    from .validation.mixture import antipodal_means, draw_means
+    from .validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
+
+    mix = problem.mixture
+    if mix.regime == "infinite":
+        mu_c = draw_means(1, d, mix.prior, rng=rng)[0]
+        den = ContinuumGaussian(mix.sigma2) if mix.prior == "gaussian" else ContinuumSphere(d, mix.sigma2)
+        return den, mu_c, None
+    if mix.prior == "given":
+        means = mix.means
+    elif mix.prior == "antipodal":
+        means = antipodal_means(d, rng=rng)
+    else:  # drawn straight into the mixture's storage: peak memory ~1.1x the means
+        den = FiniteMixture.from_prior(mix.K, d, mix.prior, mix.sigma2, rng=rng, precision=precision)
+        return den, den.means[mix.target].astype(np.float64), mix.target
+    den = FiniteMixture(means, mix.sigma2, precision=precision)
+    return den, den.means[mix.target].astype(np.float64), mix.target
+
+
+def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
+             precision: str = "float64", progress: bool = False) -> dict:
+    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
+    ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
+    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone)."""
+    from tqdm.auto import tqdm
+
+    from .validation.montecarlo import run_monte_carlo
+
+    mix, samp = problem.mixture, problem.sampler
+    if precision not in ("float64", "float32"):
+        raise ParameterError("precision", f"must be 'float64' or 'float32', got {precision!r}")
+    if precision == "float32" and mix.regime == "infinite":
+        raise ParameterError("precision", "float32 is for finite K only; the continuum (classes = inf) runs in float64")
+    if mix.d is None:
+        raise ParameterError("d", "Monte Carlo needs the dimension d >= 2")
+    if not isinstance(samples, int) or samples < 2:
+        raise ParameterError("samples", f"must be an integer >= 2, got {samples!r}")
+    if not isinstance(disorder, int) or disorder < 1:
+        raise ParameterError("disorder", f"must be an integer >= 1, got {disorder!r}")
+    d = mix.d
+    K = mix.K
+    if K != math.inf:
+        need = (8.0 if precision == "float64" else 4.0) * K * d
+        if need > 0.6 * _memory_bytes():
+            arg = "alpha" if mix.alpha is not None else "classes"
+            raise ParameterError(arg, f"K = {K} classes at d = {d} need {need / 2**30:.1f} GiB for the class means, "
+                                      f"more than this machine can hold ({_memory_bytes() / 2**30:.0f} GiB)")
+    omega = problem.guidance.omega if problem.guidance.is_constant else problem.guidance.schedule
+    T = DEFAULT_MC_T if samp.T is None else samp.T
+    children = np.random.SeedSequence(seed).spawn(disorder)
+    per_draw = {k: [] for k in OBSERVABLES}
+    within = {k: [] for k in OBSERVABLES}
+    seconds = 0.0
+    t0 = time.perf_counter()
+    for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
+        means_ss, sampler_ss = child.spawn(2)
+        den, mu_c, c = _denoiser(problem, d, means_ss, precision)
+        if precision == "float32":
+            err = den.float32_logit_error(0.0)
+            if err > FLOAT32_MAX_LOGIT_ERROR:
+                raise ParameterError("precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
+                                                    f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
+        res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
+                              rng=sampler_ss, c=c, precision=precision)
+        seconds += res.seconds_sampling
+        for k in OBSERVABLES:
+            est = getattr(res.estimates, k)
+            if est is not None:
+                per_draw[k].append(est.value)
+                within[k].append(est.stderr)
+    out = problem.to_dict()
+    out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
+               samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
+               version=__version__,
+               stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION)
+    for k in OBSERVABLES:
+        if not per_draw[k]:
+            out[KEYS[k]] = None
+            continue
+        out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
+    out["seconds_sampling"] = seconds
+    out["seconds_total"] = time.perf_counter() - t0
+    return out
+
+
+# -- sweeps of simulations -------------------------------------------------------------------
+
+#: The keys of a :func:`simulate_unit` unit and their defaults (those of ``cfgmft simulate``).
+#: ``d`` is required; exactly one of ``omega`` and ``schedule`` (a schedule's text form), and at
+#: most one of ``classes`` and ``alpha``.
+SIMULATION_DEFAULTS = {
+    "prior": "gaussian", "sigma2": 1.0, "classes": "inf", "alpha": None, "d": None, "target": 0,
+    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": 800,
+    "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64",
+}
+
+
+# -- the default unit: one `cfgmft simulate` -------------------------------------------------
+
+def problem_unit(problem: Problem) -> dict:
+    """The keys of a simulation unit that describe ``problem`` (the inverse of
+    :meth:`cfgmft.params.Problem.from_dict` on them); a constant schedule is written as
+    ``omega``."""
+    m, g, smp = problem.mixture.to_dict(), problem.guidance, problem.sampler
+    return {"prior": m["prior"], "sigma2": m["sigma2"], "classes": None if m["alpha"] is not None else m["classes"],
+            "alpha": m["alpha"], "d": m["d"], "target": m["target"], "omega": g.omega,
+            "schedule": None if g.is_constant else g.schedule.spec, "sampler": smp.kind, "T": smp.T,
+            "steps": smp.steps}
+
+
+def simulation_unit(unit: dict | None = None, **params) -> dict:
+    """A canonical :func:`simulate_unit` unit: ``unit`` updated with ``params``, validated
+    (the errors of :class:`~cfgmft.params.Problem` and of :func:`simulate`), the defaults of
+    :data:`SIMULATION_DEFAULTS` filled in, numbers in one type, a constant schedule written
+    as ``omega``."""
+    raw = {**(unit or {}), **params}
+    unknown = sorted(set(raw) - set(SIMULATION_DEFAULTS))
+    if unknown:
+        raise ParameterError("units", f"unknown key {unknown[0]!r} in a simulation unit; allowed: "
+                                      + ", ".join(SIMULATION_DEFAULTS))
+    u = {**SIMULATION_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+    if u["d"] is None:
+        raise ParameterError("d", "a simulation unit needs the dimension d >= 2")
+    if (u["omega"] is None) == (u["schedule"] is None):
+        raise ParameterError("omega", "give exactly one of omega (a number) or schedule (e.g. 'interval:2:0.3:1.5')")
+    classes = raw.get("classes", "inf" if u["alpha"] is None else None)
+    if isinstance(classes, str) and classes != "inf":
+        raise ParameterError("classes", f"must be an integer >= 2 or 'inf', got {classes!r}")
+    problem = Problem.from_dict({**u, "classes": classes})
+    return canonical_unit({
+        **problem_unit(problem),
+        "samples": check_int("samples", u["samples"], lo=2), "disorder": check_int("disorder", u["disorder"], lo=1),
+        "seed": check_int("seed", u["seed"], lo=0),
+        "precision": check_choice("precision", u["precision"], ("float64", "float32")),
+    })
+
+
+def problem_from_unit(unit: dict):
+    """``(problem, kwargs)`` for :func:`simulate` ``(problem, **kwargs)``."""
+    u = simulation_unit(unit)
+    kwargs = {"samples": u["samples"], "disorder": u["disorder"], "seed": u["seed"], "precision": u["precision"]}
+    return Problem.from_dict(u), kwargs
+
+
+def simulate_unit(unit: dict) -> dict:
+    """The ``fn`` of :func:`run_simulations`: :func:`simulate` (``cfgmft simulate``) for one unit."""
+    problem, kwargs = problem_from_unit(unit)
+    return simulate(problem, progress=False, **kwargs)
+
+
+
+
+def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[dict]:
+    """A sweep of :func:`simulate` runs: :func:`cfgmft.sweep.run_sweep` with
+    ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
+    and defaults of :data:`SIMULATION_DEFAULTS`)."""
+    from .sweep import run_sweep  # noqa: I001
+
+    return run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
+                     normalise=simulation_unit)

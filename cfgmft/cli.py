@@ -166,19 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- commands -------------------------------------------------------------------------------
 
-def _problem_from_args(args):
+def _problem_from_args(args, d=None):
+    """The problem of the command line (at dimension ``d`` instead of ``--d`` when given)."""
     from .params import Guidance, Mixture, Problem, Sampler
 
     mixture = Mixture(sigma2=args.sigma2, prior=args.prior,
                       classes=None if args.alpha is not None else args.classes,
-                      alpha=args.alpha, d=args.d)
+                      alpha=args.alpha, d=args.d if d is None else d)
     guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
     sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": args.steps} if hasattr(args, "steps") else {}))
     return Problem(mixture, guidance, sampler)
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import simulate
+    from .api import simulate
 
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
@@ -302,14 +303,18 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .validate import format_table, parse_dims, validate, write_outputs
+    from .commands.validate import format_table, parse_dims, validate, write_outputs
 
     if args.d is not None:
         raise ParameterError("--d", "validate takes its dimensions from --dims")
     dims = parse_dims(args.dims)
-    args.d = dims[0]  # the problem objects validate the rest at this d
-    problem = _problem_from_args(args)
-    from .validation.sweep import parse_scheduler
+    for d in dims:  # every dimension is checked before anything runs
+        try:
+            problem = _problem_from_args(args, d=d)
+        except ParameterError as e:
+            raise ParameterError(e.argument, f"{str(e)[len(e.argument) + 2:]} (at d = {d} of --dims)") from None
+    problem = _problem_from_args(args, d=dims[0])
+    from .sweep import parse_scheduler
 
     parse_scheduler(args.scheduler)  # a bad address fails before anything runs
     result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
@@ -327,7 +332,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_phase_diagram(args) -> int:
-    from .phase_report import run_phase_diagram
+    from .commands.phase_diagram import run_phase_diagram
 
     T = None if args.T is None or math.isinf(args.T) else args.T
     out = run_phase_diagram(args.alpha, args.omega, args.sigma2, prior=args.prior, sampler=args.sampler,
@@ -341,13 +346,35 @@ COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate
             "reproduce": cmd_reproduce}
 
 
+#: Python argument names that a command spells as another flag
+FLAG_ALIASES = {"theory": {"samples": "--finite-d-samples"}, "validate": {"d": "--dims"},
+                "*": {"out_dir": "--out", "out": "--out"}}
+
+
+def _as_flag(e: ParameterError, parser: argparse.ArgumentParser, command: str) -> str:
+    """The error's message with its Python argument name written as the command's flag
+    (``d`` -> ``--d``): the library names Python arguments, the CLI speaks of flags."""
+    name, msg = e.argument, str(e)
+    if name.startswith("-"):
+        return msg
+    flag = FLAG_ALIASES.get(command, {}).get(name) or FLAG_ALIASES["*"].get(name)
+    if flag is None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+        candidate = "--" + name.replace("_", "-")
+        if any(candidate in a.option_strings for a in sub._actions):
+            flag = candidate
+    if flag is None or not msg.startswith(f"{name}: "):
+        return msg
+    return f"{flag}: {msg[len(name) + 2:]}"
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except ParameterError as e:
-        sys.stderr.write(f"cfgmft {args.command}: error: {e}\n")
+        sys.stderr.write(f"cfgmft {args.command}: error: {_as_flag(e, parser, args.command)}\n")
         return EXIT_BAD_INPUT
     except (NumericalError, FloatingPointError, OverflowError) as e:
         sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")

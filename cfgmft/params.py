@@ -220,8 +220,33 @@ class Problem:
     sampler: Sampler
 
     def to_dict(self) -> dict:
+        """The flat JSON form: the mixture's, the guidance's and the sampler's keys
+        (:meth:`from_dict` is its inverse)."""
         out = {}
         out.update(self.mixture.to_dict())
         out.update(self.guidance.to_dict())
         out.update(self.sampler.to_dict())
         return out
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> "Problem":
+        """The problem of a :meth:`to_dict` form (extra keys are ignored; the missing ones take
+        their defaults). The guidance is ``omega`` (a number) or else ``schedule`` (a schedule's
+        JSON or text form). Given means (``prior='given'``) are not in the dict and are refused."""
+        if not isinstance(obj, dict):
+            raise ParameterError("problem", f"must be a dict, got {type(obj).__name__}")
+        if obj.get("prior") == "given":
+            raise ParameterError("prior", "a problem with given means cannot be rebuilt from its dict (the means are not in it)")
+        classes = obj.get("classes", math.inf)
+        if classes in ("inf", None):
+            classes = math.inf
+        mix = Mixture(sigma2=obj.get("sigma2", 1.0), prior=obj.get("prior", "gaussian"), classes=classes,
+                      alpha=obj.get("alpha"), d=obj.get("d"), target=obj.get("target", 0))
+        if obj.get("omega") is not None:
+            guidance = Guidance(omega=obj["omega"])
+        else:
+            guidance = Guidance(schedule=obj.get("schedule"))
+        T = obj.get("T")
+        sampler = Sampler(kind=obj.get("sampler", "sde"), T=None if T in (None, "inf") else T,
+                          steps=obj.get("steps", Sampler.steps))
+        return cls(mix, guidance, sampler)

@@ -112,12 +112,12 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     from tqdm.auto import tqdm
 
     if not isinstance(seed, int) or seed < 0:
-        raise ParameterError("--seed", f"must be an integer >= 0, got {seed!r}")
+        raise ParameterError("seed", f"must be an integer >= 0, got {seed!r}")
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ParameterError("--out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+        raise ParameterError("out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
     s = Settings.make(quick, seed)
     t0 = time.perf_counter()
     steps = [("C1", _claim_c1), ("C2", _claim_c2), ("C3", _claim_c3), ("C4", _claim_c4), ("C5", _claim_c5),
@@ -220,7 +220,7 @@ def _c23_curves(s: Settings):
 @functools.lru_cache(maxsize=4)
 def _c23_curves_at(sigma2: float):
     """Mean-field distortion against alpha for a few omega, both priors, SDE (shared by C2, C3)."""
-    from .solvers.meanfield import predict_exponential
+    from .solvers.exponential import predict_exponential
     from .solvers.phase import alpha_c
 
     curves = {}
@@ -327,7 +327,7 @@ def _claim_c2(s: Settings, out: Path):
 def _fss(s: Settings, out: Path, name: str, **kw):
     """Finite-size scaling through :func:`cfgmft.validate.validate` (omega = 2, SDE)."""
     from .params import Guidance, Mixture, Problem, Sampler
-    from .validate import validate, write_outputs
+    from .commands.validate import validate, write_outputs
 
     prior, alpha = kw["prior"], kw.get("alpha")
     mix = Mixture(sigma2=s.sigma2, prior=prior, alpha=alpha, classes=kw.get("classes", None if alpha is not None else 2),
@@ -649,8 +649,8 @@ def _claim_c6(s: Settings, out: Path):
 
     from .params import Guidance, Mixture, Problem, Sampler
     from .schedules import Constant, NegativeWindow
-    from .simulate import simulate
-    from .solvers.meanfield import predict_exponential
+    from .api import simulate
+    from .solvers.exponential import predict_exponential
 
     a, prior, smp, w = s.c6_alpha, "sphere", "sde", 2.0
     base = predict_exponential(prior, s.sigma2, a, w, smp)

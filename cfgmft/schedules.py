@@ -396,15 +396,15 @@ def _usage(cls: type[Schedule]) -> str:
 def parse_schedule(text: str) -> Schedule:
     """Parse the text form ``KIND:V1:V2:...`` (see the module docstring for the grammar)."""
     if not isinstance(text, str) or not text.strip():
-        raise ParameterError("--schedule", "must be a text such as 'constant:2' or 'interval:2:0.3:1.5'")
+        raise ParameterError("schedule", "must be a text such as 'constant:2' or 'interval:2:0.3:1.5'")
     kind, *raw = [p.strip() for p in text.strip().split(":")]
     cls = SCHEDULE_KINDS.get(kind)
     if cls is None:
-        raise ParameterError("--schedule", f"unknown kind {kind!r}; allowed: {', '.join(SCHEDULE_KINDS)}")
+        raise ParameterError("schedule", f"unknown kind {kind!r}; allowed: {', '.join(SCHEDULE_KINDS)}")
     flds = fields(cls)
     n_req = sum(1 for f in flds if f.default is MISSING)
     if not n_req <= len(raw) <= len(flds):
-        raise ParameterError("--schedule", f"{kind} takes the form {_usage(cls)}, got {text!r}")
+        raise ParameterError("schedule", f"{kind} takes the form {_usage(cls)}, got {text!r}")
     kwargs = {}
     for f, v in zip(flds, raw):
         if f.name in cls._word_fields:
@@ -413,11 +413,11 @@ def parse_schedule(text: str) -> Schedule:
         try:
             kwargs[f.name] = float(v)
         except ValueError:
-            raise ParameterError("--schedule", f"{kind} {f.name.upper()} must be a number, got {v!r}") from None
+            raise ParameterError("schedule", f"{kind} {f.name.upper()} must be a number, got {v!r}") from None
     try:
         return cls(**kwargs)
     except ParameterError as e:
-        raise ParameterError("--schedule", str(e)) from None
+        raise ParameterError("schedule", str(e)) from None
 
 
 def schedule_from_json(obj) -> Schedule:

@@ -24,7 +24,7 @@ from pathlib import Path
 from cfgmft.api import predict, predict_finite_d
 from cfgmft.io import save_json
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
-from cfgmft.simulate import simulate
+from cfgmft.api import simulate
 
 DEFAULT_POINTS = ("sphere:0.1:20:1024:4,sphere:0.1:40:1024:4,sphere:0.1:60:1024:4,sphere:0.1:80:1024:4,"
                   "sphere:0.1:100:512:4,sphere:0.1:120:256:4,sphere:0.2:20:1024:4,sphere:0.2:30:1024:4,"

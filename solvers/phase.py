@@ -1,6 +1,6 @@
 """Phase diagrams of CFG with ``K - 1 = exp(alpha d)`` classes (``d -> infinity``).
 
-:func:`phase_diagram` evaluates the mean-field prediction of :mod:`cfgmft.solvers.meanfield`
+:func:`phase_diagram` evaluates the mean-field prediction of :mod:`cfgmft.solvers.exponential`
 on a grid ``alpha x omega`` (constant guidance, fixed ``sigma2``) or ``alpha x sigma2``
 (fixed constant ``omega``). The points are computed by a cached numba kernel that releases
 the GIL (``nogil=True``), run on ``threads`` Python threads over interleaved lanes of the
@@ -15,7 +15,7 @@ Arrays are NaN-free: where a value does not apply it is stored as ``0.0`` and ma
 (``numpy.ma.MaskedArray``): ``t_commit`` is masked where the trajectory never commits,
 ``t_condense`` where the competitors do not condense before commitment. ``mean_shift``,
 ``var_ratio``, ``kl_per_dim`` and ``margin`` apply at every point. ``status`` holds the codes
-of :data:`cfgmft.solvers.meanfield.STATUSES`.
+of :data:`cfgmft.solvers.exponential.STATUSES`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 
-from .meanfield import ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables, status_code
+from .exponential import ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables, status_code
 
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 

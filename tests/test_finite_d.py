@@ -1,4 +1,4 @@
-"""The finite-d prediction (cfgmft.validation.finite_d): its quenched free energy against brute
+"""The finite-d prediction (cfgmft.solvers.finite_d): its quenched free energy against brute
 force, the exact conditional limit, step convergence, the approach to the d -> infinity
 theory, and agreement with exact-score Monte Carlo at finite d."""
 
@@ -11,11 +11,11 @@ from scipy.special import logsumexp
 from cfgmft.api import predict, predict_finite_d
 from cfgmft.errors import ParameterError
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
-from cfgmft.simulate import simulate
-from cfgmft.validation.finite_d import (
+from cfgmft.api import simulate
+from cfgmft.solvers.finite_d import (
     QuenchedCompetitors, expected_log_sum_exp, gaussian_energy_law, sphere_cosine_law,
 )
-from cfgmft.validation.finite_d import predict_finite_d as fd_raw
+from cfgmft.solvers.finite_d import predict_finite_d as fd_raw
 from cfgmft.validation.scores import log_vmf_partition
 
 
@@ -145,14 +145,14 @@ def test_small_sigma2_and_few_classes_run():
     prob = Problem(Mixture(prior="sphere", sigma2=0.1, alpha=0.2, d=20), Guidance(omega=2.0), Sampler())
     r = predict_finite_d(prob, samples=1000, steps=300)
     assert math.isfinite(r["m_final"]["mean"]) and r["m_final"]["mean"] > 1
-    with pytest.raises(ParameterError, match="--finite-d-samples"):
+    with pytest.raises(ParameterError, match="^samples: "):
         predict_finite_d(prob, samples=10)
 
 
 def test_refuses_non_iid_means():
-    with pytest.raises(ParameterError, match="--prior"):
+    with pytest.raises(ParameterError, match="^prior: "):
         fd_raw("antipodal", 1.0, 2, 20, 2.0)
-    with pytest.raises(ParameterError, match="--d"):
+    with pytest.raises(ParameterError, match="^d: "):
         predict_finite_d(Problem(Mixture(prior="sphere", sigma2=1.0, alpha=0.2), Guidance(omega=2.0), Sampler()))
 
 
@@ -186,7 +186,7 @@ def test_matches_monte_carlo(prior, alpha, d, samples, disorder, sigma2, sampler
 
 
 def test_validate_reports_the_finite_d_comparison(tmp_path):
-    from cfgmft.validate import format_table, validate, write_outputs
+    from cfgmft.commands.validate import format_table, validate, write_outputs
 
     prob = Problem(Mixture(prior="sphere", sigma2=1.0, alpha=0.2, d=12), Guidance(omega=2.0), Sampler(steps=200))
     r = validate(prob, [12, 16], samples=400, seed=1, finite_d_samples=3000)

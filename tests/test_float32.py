@@ -10,7 +10,7 @@ import pytest
 
 from cfgmft.errors import ParameterError
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
-from cfgmft.simulate import simulate
+from cfgmft.api import simulate
 from cfgmft.validation.montecarlo import run_monte_carlo
 from cfgmft.validation.samplers import sample
 from cfgmft.validation.scores import ContinuumGaussian, FiniteMixture, as_precision
@@ -153,13 +153,13 @@ def test_simulate_float32_against_float64():
 
 
 def test_simulate_float32_refusals():
-    with pytest.raises(ParameterError, match="--precision.*continuum"):
+    with pytest.raises(ParameterError, match="^precision: .*continuum"):
         simulate(_problem(d=8, classes=math.inf), samples=10, precision="float32")
     # energy scale d / sigma2 too large for float32 logits
     p = Problem(Mixture(sigma2=1e-4, prior="sphere", classes=50, d=64), Guidance(omega=1.0), Sampler(kind="sde", steps=5))
-    with pytest.raises(ParameterError, match="--precision.*float32 rounds the logits"):
+    with pytest.raises(ParameterError, match="^precision: .*float32 rounds the logits"):
         simulate(p, samples=10, precision="float32")
-    with pytest.raises(ParameterError, match="--precision"):
+    with pytest.raises(ParameterError, match="^precision"):
         simulate(_problem(d=8, classes=10), samples=10, precision="float16")
 
 

@@ -73,7 +73,7 @@ def test_sign_queries():
 def test_bad_specs_raise_parameter_error(bad):
     with pytest.raises(ParameterError) as e:
         parse_schedule(bad)
-    assert str(e.value).startswith("--schedule")
+    assert str(e.value).startswith("schedule")
 
 
 def test_json_errors():

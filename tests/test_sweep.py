@@ -16,9 +16,8 @@ import pytest
 
 from cfgmft.errors import ParameterError
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
-from cfgmft.simulate import simulate
-from cfgmft.validation.sweep import (UnitFailed, grid, load_sweep, parse_scheduler, run_sweep, simulation_unit,
-                                     unit_id, without_timing)
+from cfgmft.api import run_simulations, simulate, simulation_unit
+from cfgmft.sweep import UnitFailed, grid, load_sweep, parse_scheduler, run_sweep, unit_id, without_timing
 
 TINY = {"d": 4, "steps": 10, "samples": 64}
 
@@ -74,7 +73,7 @@ def test_simulation_units_are_canonical():
 ])
 def test_bad_simulation_units(unit, argument, tmp_path):
     with pytest.raises(ParameterError) as e:
-        run_sweep([simulation_unit(d=4, omega=1), unit], out_dir=tmp_path / "s", progress=False)
+        run_simulations([simulation_unit(d=4, omega=1), unit], out_dir=tmp_path / "s", progress=False)
     assert e.value.argument == argument
     assert "unit 1" in str(e.value)
     assert not (tmp_path / "s").exists()
@@ -98,9 +97,9 @@ def test_repeated_unit_is_an_error():
 def test_bad_scheduler(bad, tmp_path):
     with pytest.raises(ParameterError) as e:
         parse_scheduler(bad)
-    assert e.value.argument == "--scheduler" and str(e.value).startswith("--scheduler: ")
+    assert e.value.argument == "scheduler" and str(e.value).startswith("scheduler: ")
     assert "\n" not in str(e.value)
-    with pytest.raises(ParameterError, match="^--scheduler: "):
+    with pytest.raises(ParameterError, match="^scheduler: "):
         run_sweep([{"d": 4, "seed": 0}], noise_stat, tmp_path / "s", scheduler=bad, progress=False)
     assert not (tmp_path / "s").exists()
 
@@ -170,10 +169,10 @@ def test_manifest_mismatch_names_out(tmp_path):
     other = grid({"d": 3}, seed=range(2, 5))
     with pytest.raises(ParameterError) as e:
         run_sweep(other, noise_stat, out, progress=False)
-    assert e.value.argument == "--out" and str(out) in str(e.value) and "\n" not in str(e.value)
+    assert e.value.argument == "out_dir" and str(out) in str(e.value) and "\n" not in str(e.value)
     assert unit_files(out) == before  # nothing computed
     for resume in (False, True):
-        with pytest.raises(ParameterError, match="^--out: .*holds a sweep of .*noise_stat, not of .*simulate_like"):
+        with pytest.raises(ParameterError, match="^out_dir: .*holds a sweep of .*noise_stat, not of .*simulate_like"):
             run_sweep(grid({"d": 3}, seed=range(3)), simulate_like, out, resume=resume, progress=False)
     # with resume the manifest becomes the new sweep and the common unit (seed 2) is reused
     fn, calls = counting(noise_stat)
@@ -200,9 +199,9 @@ def test_failing_unit_keeps_finished_ones(tmp_path):
     assert unit_files(out) == sorted(f"{unit_id(u)}.json" for u in units[:2])
 
 
-def test_default_fn_is_cfgmft_simulate(tmp_path):
+def test_simulation_sweep_is_cfgmft_simulate(tmp_path):
     unit = simulation_unit(classes=10, omega=2, seed=3, **TINY)
-    [res] = run_sweep([unit], out_dir=tmp_path / "s", progress=False)
+    [res] = run_simulations([unit], out_dir=tmp_path / "s", progress=False)
     problem = Problem(Mixture(classes=10, d=4), Guidance(omega=2.0), Sampler(steps=10))
     direct = json.loads(json.dumps(without_timing(simulate(problem, samples=64, seed=3))))
     assert without_timing(res) == direct
@@ -213,7 +212,7 @@ def test_default_fn_is_cfgmft_simulate(tmp_path):
 KILL_SCRIPT = """
 import json, os, sys, time
 import numpy as np
-from cfgmft.validation.sweep import grid, run_sweep
+from cfgmft.sweep import grid, run_sweep
 
 SLEEP = float(os.environ.get("SWEEP_SLEEP", "0.2"))
 
@@ -277,12 +276,12 @@ def test_resume_after_kill_9(tmp_path):
 
 def test_second_writer_is_refused(tmp_path):
     pytest.importorskip("fcntl")
-    from cfgmft.validation.sweep import _FolderLock
+    from cfgmft.sweep import _FolderLock
 
     out = tmp_path / "s"
     out.mkdir()
     with _FolderLock(out):
-        with pytest.raises(ParameterError, match="^--out: .*another running sweep"):
+        with pytest.raises(ParameterError, match="^out_dir: .*another running sweep"):
             run_sweep([{"d": 3, "seed": 0}], noise_stat, out, progress=False)
     run_sweep([{"d": 3, "seed": 0}], noise_stat, out, progress=False)
 

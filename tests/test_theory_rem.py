@@ -65,7 +65,7 @@ def _log_z_scalar(t, r, alpha, s2, prior, d, rng, chunk=1 << 20):
 
 def _exact_mean_log_z(t, r, alpha, s2, prior, d):
     """``E (1/d) log Z`` over the competitors, exactly for i.i.d. energies (no sampling)."""
-    from cfgmft.validation.finite_d import expected_log_sum_exp, gaussian_energy_law, sphere_cosine_law
+    from cfgmft.solvers.finite_d import expected_log_sum_exp, gaussian_energy_law, sphere_cosine_law
 
     a, b = _ab(t, s2)
     n = float(int(round(math.exp(alpha * d))))
@@ -172,7 +172,7 @@ def test_phi_against_direct_sum(prior, phase):
       in energy) and exponentially small in the uncondensed one; the test allows
       ``lambda log(d)/d + 1/d``;
     * the exact finite-d expectation ``E log Z / d`` of i.i.d. energies
-      (:func:`cfgmft.validation.finite_d.expected_log_sum_exp` on the same one-dimensional law)
+      (:func:`cfgmft.solvers.finite_d.expected_log_sum_exp` on the same one-dimensional law)
       must agree with the direct value within 4 standard errors;
     * the asymptotic finite-d prediction (:func:`_finite_d_prediction`, O(1/d) terms included)
       must be at least twice closer to the direct value than ``phi`` in the condensed phase.

@@ -8,7 +8,7 @@ import sys
 CODE = """
 import json
 from cfgmft.params import Guidance, Mixture, Problem, Sampler
-from cfgmft.simulate import simulate
+from cfgmft.api import simulate
 p = Problem(Mixture(sigma2=0.5, prior="sphere", classes=3000, d=24), Guidance(omega=2.0), Sampler("sde", steps=40))
 r = simulate(p, samples=300, seed=11)
 print(json.dumps([r["m_final"]["mean"], r["var_ratio"]["mean"], r["accuracy"]["mean"]]))

@@ -39,7 +39,8 @@ variable with noise ``2 dtau/(d n_c)`` (SDE), ``|x_perp|^2`` a non-central chi-s
 ``d - 1`` dimensions. Each step is the exact solution of the linear dynamics with the
 coefficients averaged between the two ends of the step (a predictor-corrector with the same
 noise; the schedule is read at the midpoint of each step and its breakpoints are grid
-points, as in :mod:`cfgmft.validation.samplers`).
+points, as in :mod:`cfgmft.validation.samplers`, through :mod:`cfgmft.grids`); ``Gamma_t``, ``a_t`` and
+``b_t`` come from the generated module :mod:`cfgmft.solvers._generated.exponential`.
 
 What it leaves out (and where it can fail): the fluctuations of ``log Z`` about its mean
 (order one near condensation), the random part of the competitors' mean orthogonal to ``x``
@@ -68,7 +69,9 @@ from cfgmft.errors import NumericalError, ParameterError
 from cfgmft.grids import omega_at_midpoints, time_grid, with_breakpoints
 from cfgmft.schedules import omega_function
 
-from .scores import bessel_ratio, log_vmf_partition
+from cfgmft.special import bessel_ratio, log_vmf_partition
+
+from ._generated import exponential as gen
 
 __all__ = ["expected_log_sum_exp", "sphere_cosine_law", "gaussian_energy_law", "QuenchedCompetitors",
            "predict_finite_d", "PRIORS"]
@@ -155,9 +158,9 @@ def gaussian_energy_law(d: int, kappa: float, b: float, bins: int = 800):
 
 def _check_prior_and_K(prior, K) -> None:
     if prior not in PRIORS:
-        raise ParameterError("--prior", f"the finite-d prediction needs i.i.d. competitors: one of {', '.join(PRIORS)}, got {prior!r}")
+        raise ParameterError("prior", f"the finite-d prediction needs i.i.d. competitors: one of {', '.join(PRIORS)}, got {prior!r}")
     if not isinstance(K, int) or K < 2:
-        raise ParameterError("--classes", f"needs an integer K >= 2 classes, got {K!r}")
+        raise ParameterError("classes", f"needs an integer K >= 2 classes, got {K!r}")
 
 
 class QuenchedCompetitors:
@@ -199,8 +202,7 @@ class QuenchedCompetitors:
         """``(E log Z, ybar)`` at time ``t`` for an array ``kappa``; ``ybar = d E log Z/d kappa``
         (sphere: the competitors' mean cosine with ``xhat``; gaussian: their mean ``mu.xhat``).
         The energies include ``-b |mu_k|^2``."""
-        G = self.sigma2 * math.exp(-2.0 * t) - math.expm1(-2.0 * t)
-        b = math.exp(-2.0 * t) / (2.0 * G)
+        b = gen.b_t(t, self.sigma2)
         k = np.asarray(kappa, dtype=np.float64)
         if np.any(k > self.kappa_max):
             raise _OutOfTable(float(k.max()))
@@ -240,11 +242,11 @@ def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: 
     "var_ratio_parallel", "mean_shift"}`` as ``{"mean", "stderr"}`` plus the settings."""
     _check_prior_and_K(prior, K)
     if sampler not in ("sde", "ode"):
-        raise ParameterError("--sampler", f"must be sde or ode, got {sampler!r}")
+        raise ParameterError("sampler", f"must be sde or ode, got {sampler!r}")
     if not isinstance(d, int) or d < 3:
-        raise ParameterError("--d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
+        raise ParameterError("d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
     if not isinstance(samples, int) or samples < 200:
-        raise ParameterError("--finite-d-samples", f"must be an integer >= 200, got {samples!r}")
+        raise ParameterError("samples", f"must be an integer >= 200, got {samples!r}")
     omega = omega_function(omega)
     t_grid = with_breakpoints(time_grid(T, steps, sigma2), omega.breakpoints)
     om = omega_at_midpoints(omega, t_grid)
@@ -270,9 +272,9 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed) -> dict:
     noise_scale = 2.0 if sampler == "sde" else 1.0
 
     def coef(t, u, s, omega):
-        G = sigma2 * math.exp(-2.0 * t) - math.expm1(-2.0 * t)
-        a = math.exp(-t) / G
-        b = math.exp(-2.0 * t) / (2.0 * G)
+        G = gen.Gamma_t(t, sigma2)
+        a = gen.a_t(t, sigma2)
+        b = gen.b_t(t, sigma2)
         r = u * u * n_c + s
         norm_x = np.sqrt(d * r)
         kappa = a * norm_x * (math.sqrt(d) if prior == "sphere" else 1.0)

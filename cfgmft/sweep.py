@@ -35,10 +35,11 @@ addressed by content, so a grown or shrunk sweep reuses what it can). A folder h
 of another function (by its qualified name) is refused with or without ``resume``. One sweep at a time
 writes to a folder (a lock file, released by the system when the process ends).
 
-The default ``fn`` is :func:`simulate_unit`: the unit holds the arguments of
-``cfgmft simulate`` (see :data:`SIMULATION_DEFAULTS`) and the result is the JSON object of
-``cfgmft simulate --json``. Units for it are normalised by :func:`simulation_unit` (defaults
-filled in, numbers in one canonical type), so ``d=40`` and ``d=40.0`` are the same unit.
+The sweep of simulations (the unit holds the arguments of ``cfgmft simulate``, the result is
+its JSON object) is :func:`cfgmft.api.run_simulations`, which passes ``fn =``
+:func:`cfgmft.api.simulate_unit` and normalises its units with
+:func:`cfgmft.api.simulation_unit` (defaults filled in, numbers in one canonical type, so
+``d=40`` and ``d=40.0`` are the same unit). This module knows nothing of what a unit means.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import re
 import socket
@@ -55,26 +55,17 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cfgmft import CONVENTION, __version__
-from cfgmft.errors import ParameterError
-from cfgmft.io import to_jsonable
+from . import __version__
+from .conventions import CONVENTION
+from .errors import ParameterError
+from .io import to_jsonable
 
 __all__ = [
-    "SIMULATION_DEFAULTS", "UnitFailed", "canonical_unit", "unit_id", "grid", "simulation_unit",
-    "problem_from_unit", "simulate_unit", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
+    "UnitFailed", "canonical_unit", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
 ]
 
 MANIFEST_FORMAT = "cfgmft-sweep/1"
 UNIT_FORMAT = "cfgmft-sweep-unit/1"
-
-#: The keys of a :func:`simulate_unit` unit and their defaults (those of ``cfgmft simulate``).
-#: ``d`` is required; exactly one of ``omega`` and ``schedule`` (a schedule's text form), and at
-#: most one of ``classes`` and ``alpha``.
-SIMULATION_DEFAULTS = {
-    "prior": "gaussian", "sigma2": 1.0, "classes": "inf", "alpha": None, "d": None, "target": 0,
-    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": 800,
-    "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64",
-}
 
 _URL_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 _TMP_PREFIX = ".partial-"
@@ -129,75 +120,19 @@ def grid(base: dict | None = None, **axes) -> list[dict]:
     return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*values)]
 
 
-# -- the default unit: one `cfgmft simulate` -------------------------------------------------
-
 def _reraise(e: ParameterError, where: str):
     msg = str(e)
     prefix = f"{e.argument}: "
     raise ParameterError(e.argument, f"{msg[len(prefix):] if msg.startswith(prefix) else msg} ({where})") from None
 
 
-def simulation_unit(unit: dict | None = None, **params) -> dict:
-    """A canonical :func:`simulate_unit` unit: ``unit`` updated with ``params``, validated
-    (the errors of :class:`~cfgmft.params.Problem` and of ``simulate``), the defaults of
-    :data:`SIMULATION_DEFAULTS` filled in, numbers in one type, a constant schedule written
-    as ``omega``."""
-    from cfgmft.errors import check_choice, check_int
-    from cfgmft.params import Guidance, Mixture, Sampler
-
-    raw = {**(unit or {}), **params}
-    unknown = sorted(set(raw) - set(SIMULATION_DEFAULTS))
-    if unknown:
-        raise ParameterError("units", f"unknown key {unknown[0]!r} in a simulation unit; allowed: "
-                                      + ", ".join(SIMULATION_DEFAULTS))
-    u = {**SIMULATION_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-    if u["d"] is None:
-        raise ParameterError("d", "a simulation unit needs the dimension d >= 2")
-    classes = raw.get("classes", "inf" if u["alpha"] is None else None)
-    if isinstance(classes, str):
-        if classes != "inf":
-            raise ParameterError("classes", f"must be an integer >= 2 or 'inf', got {classes!r}")
-        classes = math.inf
-    mix = Mixture(sigma2=u["sigma2"], prior=u["prior"], classes=classes, alpha=u["alpha"], d=u["d"],
-                  target=u["target"])
-    if (u["omega"] is None) == (u["schedule"] is None):
-        raise ParameterError("omega", "give exactly one of omega (a number) or schedule (e.g. 'interval:2:0.3:1.5')")
-    guidance = Guidance(omega=u["omega"]) if u["omega"] is not None else Guidance(schedule=u["schedule"])
-    sampler = Sampler(kind=u["sampler"], T=math.inf if u["T"] in (None, "inf") else u["T"], steps=u["steps"])
-    m = mix.to_dict()
-    out = {
-        "prior": m["prior"], "sigma2": m["sigma2"], "classes": m["classes"], "alpha": m["alpha"], "d": m["d"],
-        "target": m["target"],
-        "omega": guidance.omega, "schedule": None if guidance.is_constant else guidance.schedule.spec,
-        "sampler": sampler.kind, "T": sampler.T, "steps": sampler.steps,
-        "samples": check_int("samples", u["samples"], lo=2), "disorder": check_int("disorder", u["disorder"], lo=1),
-        "seed": check_int("seed", u["seed"], lo=0),
-        "precision": check_choice("precision", u["precision"], ("float64", "float32")),
-    }
-    if out["alpha"] is not None:
-        out["classes"] = None
-    return canonical_unit(out)
-
-
-def problem_from_unit(unit: dict):
-    """``(problem, kwargs)`` for ``cfgmft.simulate.simulate(problem, **kwargs)``."""
-    from cfgmft.params import Guidance, Mixture, Problem, Sampler
-
-    u = simulation_unit(unit)
-    classes = math.inf if u["classes"] == "inf" else u["classes"]
-    mix = Mixture(sigma2=u["sigma2"], prior=u["prior"], classes=classes, alpha=u["alpha"], d=u["d"], target=u["target"])
-    guidance = Guidance(omega=u["omega"]) if u["omega"] is not None else Guidance(schedule=u["schedule"])
-    sampler = Sampler(kind=u["sampler"], T=u["T"], steps=u["steps"])
-    kwargs = {"samples": u["samples"], "disorder": u["disorder"], "seed": u["seed"], "precision": u["precision"]}
-    return Problem(mix, guidance, sampler), kwargs
-
-
-def simulate_unit(unit: dict) -> dict:
-    """The default ``fn`` of :func:`run_sweep`: ``cfgmft simulate`` for one unit."""
-    from cfgmft.simulate import simulate
-
-    problem, kwargs = problem_from_unit(unit)
-    return simulate(problem, progress=False, **kwargs)
+def _normalised(normalise, u, i):
+    if not isinstance(u, dict):
+        raise ParameterError("units", f"each unit must be a dict of parameters, got {type(u).__name__} (unit {i})")
+    try:
+        return normalise(u)
+    except ParameterError as e:
+        _reraise(e, f"in sweep unit {i}")
 
 
 def without_timing(result):
@@ -218,25 +153,25 @@ def parse_scheduler(scheduler) -> tuple[str, object]:
     if scheduler is None or (isinstance(scheduler, str) and scheduler.strip().lower() in ("", "none", "inprocess")):
         return "inprocess", None
     if not isinstance(scheduler, str):
-        raise ParameterError("--scheduler", f"must be an address like tcp://host:8786 or local:N, got {scheduler!r}")
+        raise ParameterError("scheduler", f"must be an address like tcp://host:8786 or local:N, got {scheduler!r}")
     text = scheduler.strip()
     if text.lower().startswith("local:"):
         n = text.split(":", 1)[1]
         if not re.fullmatch(r"[0-9]+", n) or int(n) < 1:
-            raise ParameterError("--scheduler", f"local:N needs a number of workers N >= 1, got {scheduler!r}")
+            raise ParameterError("scheduler", f"local:N needs a number of workers N >= 1, got {scheduler!r}")
         return "local", int(n)
     m = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", text)
     if m is None:
-        raise ParameterError("--scheduler", f"must be an address like tcp://host:8786 or local:N (N >= 1 workers), got {scheduler!r}")
+        raise ParameterError("scheduler", f"must be an address like tcp://host:8786 or local:N (N >= 1 workers), got {scheduler!r}")
     scheme, rest = m.group(1).lower(), m.group(2)
     if scheme not in _URL_SCHEMES:
-        raise ParameterError("--scheduler", f"unknown protocol {scheme!r} in {scheduler!r}; use one of "
+        raise ParameterError("scheduler", f"unknown protocol {scheme!r} in {scheduler!r}; use one of "
                                             + ", ".join(s + "://" for s in _URL_SCHEMES) + " or local:N")
     if not rest or rest.startswith(":") or rest.startswith("/"):
-        raise ParameterError("--scheduler", f"needs a host after {scheme}://, got {scheduler!r}")
+        raise ParameterError("scheduler", f"needs a host after {scheme}://, got {scheduler!r}")
     port = re.search(r":([^:\]]*)$", rest)
     if port and scheme != "inproc" and not re.fullmatch(r"[0-9]{1,5}", port.group(1)):
-        raise ParameterError("--scheduler", f"bad port in {scheduler!r}")
+        raise ParameterError("scheduler", f"bad port in {scheduler!r}")
     return "address", f"{scheme}://{rest}"
 
 
@@ -244,7 +179,7 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise ParameterError("--scheduler", "running on a cluster needs dask.distributed: "
+        raise ParameterError("scheduler", "running on a cluster needs dask.distributed: "
                                             "pip install 'cfgmft[cluster]' (or 'dask[distributed]')") from None
     return distributed
 
@@ -316,7 +251,7 @@ class _FolderLock:
         except OSError:
             os.close(self.fd)
             self.fd = None
-            raise ParameterError("--out", f"{self.path.parent} is being written by another running sweep") from None
+            raise ParameterError("out_dir", f"{self.path.parent} is being written by another running sweep") from None
         return self
 
     def __exit__(self, *exc):
@@ -332,7 +267,7 @@ def _fn_name(fn) -> str:
 def _prepare_folder(out_dir) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ParameterError("--out", f"{out} exists and is not a folder")
+        raise ParameterError("out_dir", f"{out} exists and is not a folder")
     (out / "units").mkdir(parents=True, exist_ok=True)
     return out
 
@@ -348,14 +283,14 @@ def _check_manifest(out: Path, ids, units, fn_name, resume) -> None:
         if same:
             return
         if isinstance(old, dict) and old.get("format") == MANIFEST_FORMAT and old.get("fn") != fn_name:
-            raise ParameterError("--out", f"{out} holds a sweep of {old.get('fn')}, not of {fn_name}; "
+            raise ParameterError("out_dir", f"{out} holds a sweep of {old.get('fn')}, not of {fn_name}; "
                                           "choose another folder or delete it")
         if not resume:
             if not isinstance(old, dict) or old.get("format") != MANIFEST_FORMAT:
                 why = "its manifest.json is unreadable"
             else:
                 why = f"its manifest.json lists a different sweep ({len(old.get('units', []))} units, not these {len(ids)})"
-            raise ParameterError("--out", f"{out} already holds another sweep: {why}; choose another folder, "
+            raise ParameterError("out_dir", f"{out} already holds another sweep: {why}; choose another folder, "
                                           "delete it, or pass --resume to replace its manifest and reuse matching units")
     _atomic_write_json(path, new)
 
@@ -390,18 +325,19 @@ def _record(uid, unit, fn_name, out) -> dict:
             "convention": CONVENTION, "timing": out["timing"]}
 
 
-def run_sweep(units, fn=None, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[dict]:
+def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True, *,
+              normalise=None) -> list[dict]:
     """Evaluate ``fn(unit)`` for every unit; return the results in the order of ``units``.
 
     Parameters
     ----------
     units : list of dict
         The sweep (e.g. from :func:`grid`). Every unit is used in its canonical JSON form
-        (:func:`canonical_unit`; for the default ``fn``, :func:`simulation_unit`), which is
-        what ``fn`` receives. Two equal units are an error (a seed axis was probably forgotten).
-    fn : callable ``dict -> dict``, optional
-        Default :func:`simulate_unit`. On a cluster it must be importable or picklable by
-        cloudpickle on the workers; its result must be JSON-able (no NaN).
+        (``normalise(unit)``, default :func:`canonical_unit`), which is what ``fn`` receives.
+        Two equal units are an error (a seed axis was probably forgotten).
+    fn : callable ``dict -> dict``
+        On a cluster it must be importable or picklable by cloudpickle on the workers; its
+        result must be JSON-able (no NaN).
     out_dir : path, optional
         Folder of ``manifest.json`` and ``units/<id>.json`` (see the module docstring).
         ``None``: nothing is written (and ``resume`` is not possible).
@@ -412,6 +348,9 @@ def run_sweep(units, fn=None, out_dir=None, scheduler=None, resume: bool = False
         Reuse the finished unit files of ``out_dir`` instead of recomputing them.
     progress : bool
         A progress bar on standard error when it is a terminal.
+    normalise : callable ``dict -> dict``, optional
+        Validates a unit and returns its canonical form (default :func:`canonical_unit`); a
+        :class:`ParameterError` it raises is reported with the unit's index.
 
     Raises
     ------
@@ -423,13 +362,12 @@ def run_sweep(units, fn=None, out_dir=None, scheduler=None, resume: bool = False
     from tqdm.auto import tqdm
 
     kind, target = parse_scheduler(scheduler)
-    if fn is None:
-        fn = simulate_unit
-        units = [_normalised_simulation_unit(u, i) for i, u in enumerate(units)]
-    else:
-        if not callable(fn):
-            raise ParameterError("fn", f"must be a callable unit -> dict, got {fn!r}")
+    if not callable(fn):
+        raise ParameterError("fn", f"must be a callable unit -> dict, got {fn!r}")
+    if normalise is None:
         units = [canonical_unit(u) for u in units]
+    else:
+        units = [_normalised(normalise, u, i) for i, u in enumerate(units)]
     fn_name = _fn_name(fn)
     ids = [unit_id(u) for u in units]
     seen = {}
@@ -439,7 +377,7 @@ def run_sweep(units, fn=None, out_dir=None, scheduler=None, resume: bool = False
                                           f"{json.dumps(units[i], sort_keys=True)}")
         seen[uid] = i
     if resume and out_dir is None:
-        raise ParameterError("--resume", "needs an output folder (--out) to resume from")
+        raise ParameterError("resume", "needs an output folder (out_dir) to resume from")
     if kind != "inprocess":
         _import_distributed()
 
@@ -467,15 +405,6 @@ def run_sweep(units, fn=None, out_dir=None, scheduler=None, resume: bool = False
         with bar:
             _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, bar)
     return results
-
-
-def _normalised_simulation_unit(u, i):
-    if not isinstance(u, dict):
-        raise ParameterError("units", f"each unit must be a dict of parameters, got {type(u).__name__} (unit {i})")
-    try:
-        return simulation_unit(u)
-    except ParameterError as e:
-        _reraise(e, f"in sweep unit {i}")
 
 
 def _finish(i, out, units, ids, results, units_dir, fn_name, bar):
@@ -515,7 +444,7 @@ def _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, ba
     try:
         client = distributed.Client(target, timeout="20s")
     except (OSError, TimeoutError) as e:
-        raise ParameterError("--scheduler", f"cannot connect to {target}: {e}") from None
+        raise ParameterError("scheduler", f"cannot connect to {target}: {e}") from None
     with client:
         _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar)
 
@@ -530,11 +459,11 @@ def _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir
     try:
         versions = client.run(_worker_version)
     except Exception as e:
-        raise ParameterError("--scheduler", f"the workers cannot import cfgmft ({type(e).__name__}: {e}); "
+        raise ParameterError("scheduler", f"the workers cannot import cfgmft ({type(e).__name__}: {e}); "
                                             f"install cfgmft {__version__} on every worker") from None
     other = sorted({v for v in versions.values() if v != __version__})
     if other:
-        raise ParameterError("--scheduler", f"the workers run cfgmft {', '.join(other)}, this is {__version__}; "
+        raise ParameterError("scheduler", f"the workers run cfgmft {', '.join(other)}, this is {__version__}; "
                                             "install the same version everywhere")
     token = os.urandom(4).hex()
     futures = {}
@@ -562,7 +491,7 @@ def load_sweep(out_dir) -> tuple[list[dict], list]:
     out = Path(out_dir)
     man = _read_json(out / "manifest.json")
     if not isinstance(man, dict) or man.get("format") != MANIFEST_FORMAT:
-        raise ParameterError("--out", f"{out} holds no readable sweep manifest (manifest.json)")
+        raise ParameterError("out_dir", f"{out} holds no readable sweep manifest (manifest.json)")
     units, results = [], []
     for entry in man["units"]:
         rec = _read_unit_file(out / "units" / f"{entry['id']}.json", entry["id"], entry["unit"], man["fn"])

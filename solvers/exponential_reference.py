@@ -1,6 +1,6 @@
 """Reference integration of the exponential-class mean-field equations with scipy.
 
-Independent of the numba kernels of :mod:`cfgmft.solvers.meanfield` except for the
+Independent of the numba kernels of :mod:`cfgmft.solvers.exponential` except for the
 formulas (the plain-Python generated module :mod:`cfgmft.solvers._generated.exponential`):
 ``scipy.integrate.solve_ivp`` (DOP853) with terminal events (commitment, condensation,
 uncondensation) refined by solve_ivp's own root finder, ``lambda_alpha`` of the gaussian

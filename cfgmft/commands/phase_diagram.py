@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ParameterError
-from .io import save_json
-from .ranges import ALPHA_MAX, ALPHA_MIN_POSITIVE, GRID_NUM_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN
+from ..errors import ParameterError
+from ..io import save_json
+from ..ranges import ALPHA_MAX, ALPHA_MIN_POSITIVE, GRID_NUM_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN
 
 MAPS = {
     "t_commit": "commitment time t_commit (blank: never commits)",
@@ -57,23 +57,23 @@ def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sample
     write everything to ``out`` and return the folder."""
     from tqdm.auto import tqdm
 
-    from . import __version__
-    from .solvers.phase import alpha_c, phase_diagram
+    from .. import __version__
+    from ..solvers.phase import alpha_c, phase_diagram
 
     alphas = parse_grid("--alpha", alpha, ALPHA_MIN_POSITIVE, ALPHA_MAX)
     omegas = parse_grid("--omega", omega, OMEGA_MIN, OMEGA_MAX)
     sigma2s = parse_grid("--sigma2", sigma2, SIGMA2_MIN, SIGMA2_MAX)
     if alphas.size * max(omegas.size, sigma2s.size) > 100 * GRID_NUM_MAX:
-        raise ParameterError("--alpha", f"the grid has more than {100 * GRID_NUM_MAX} points")
+        raise ParameterError("alpha", f"the grid has more than {100 * GRID_NUM_MAX} points")
     if alphas.size < 2:
-        raise ParameterError("--alpha", "must be a grid START:STOP:NUM with NUM >= 2 (alpha is one axis of the diagram)")
+        raise ParameterError("alpha", "must be a grid START:STOP:NUM with NUM >= 2 (alpha is one axis of the diagram)")
     if (omegas.size > 1) == (sigma2s.size > 1):
-        raise ParameterError("--omega", "exactly one of --omega and --sigma2 must be a grid START:STOP:NUM (NUM >= 2), the other a number")
+        raise ParameterError("omega", "exactly one of omega and sigma2 must be a grid START:STOP:NUM (NUM >= 2), the other a number")
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ParameterError("--out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+        raise ParameterError("out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
     t0 = time.perf_counter()
     total = alphas.size * max(omegas.size, sigma2s.size)
     with tqdm(total=total, desc="phase diagram", unit="pt", disable=not progress) as bar:

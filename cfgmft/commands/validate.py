@@ -2,7 +2,7 @@
 
 For one parameter point and a list of dimensions (exponential regime ``K = round(e^{alpha
 d})``; sub-exponential: a fixed ``K``; or the infinite-class continuum), run
-:func:`cfgmft.simulate.simulate` at each ``d``, fit the approach to ``d -> infinity`` in
+:func:`cfgmft.api.simulate` at each ``d``, fit the approach to ``d -> infinity`` in
 ``1/d`` and in ``1/sqrt(d)`` (:mod:`cfgmft.validation.scaling`), and compare the
 extrapolated value with the theory:
 
@@ -18,7 +18,7 @@ Verdict per observable: *consistent* when the preferred fit's extrapolation is w
 its standard errors of the theory.
 
 Finite-``d`` prediction: at every ``d`` (finite ``K``, gaussian or sphere prior) the reduced
-stochastic model of :mod:`cfgmft.validation.finite_d` (smooth commitment, per-sample
+stochastic model of :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample
 fluctuations, quenched finite-``K`` competitors, the gaussian prior's norm fluctuations)
 predicts the Monte Carlo values themselves; the result lists, per ``d``, the prediction, its
 own sampling error and ``z = (MC - prediction)/sqrt(se_MC^2 + se_pred^2)``, and says whether
@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import CONVENTION, __version__
-from .errors import ParameterError
-from .io import save_json
-from .params import Problem
+from .. import CONVENTION, __version__
+from ..errors import ParameterError
+from ..io import save_json
+from ..params import Problem
 
 OBS = ("m_final", "var_ratio")
 FD_OBS = ("m_final", "var_ratio", "var_ratio_parallel")
@@ -55,7 +55,7 @@ def parse_dims(text: str) -> list[int]:
 
 
 def _theory(base: Problem) -> dict:
-    from .api import predict
+    from ..api import predict
 
     mix = base.mixture
     if mix.regime == "finite":  # fixed K: log K / d -> 0
@@ -78,7 +78,7 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
     ``z`` are reported, but no agreement is claimed."""
     from tqdm.auto import tqdm
 
-    from .api import predict_finite_d
+    from ..api import predict_finite_d
 
     mix = base.mixture
     if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
@@ -100,7 +100,7 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
     else:
         agreement = {k: "not assessed: one mixture per d (use --disorder >= 2; the prediction averages over mixtures)"
                      for k in FD_OBS}
-    return {"applies": True, "method": "reduced stochastic model (cfgmft.validation.finite_d)", "samples": samples,
+    return {"applies": True, "method": "reduced stochastic model (cfgmft.solvers.finite_d)", "samples": samples,
             "steps": steps, "seed": seed, "points": rows, "max_abs_z": zmax, "assessed": disorder >= 2,
             "agreement": agreement,
             "criterion": "|MC - prediction| <= 3 sqrt(se_MC^2 + se_prediction^2) at every d, with >= 2 mixtures per d"}
@@ -111,29 +111,22 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
              finite_d: bool = True, finite_d_samples: int = 20000) -> dict:
     """Run the validation (see the module docstring) and return a JSON-able dict.
 
-    Each dimension is one unit of :func:`cfgmft.validation.sweep.run_sweep`: in-process by
+    Each dimension is one unit of :func:`cfgmft.api.run_simulations`: in-process by
     default, on a dask cluster with ``scheduler`` (an address or ``local:N``); with
     ``out_dir`` every finished unit is written to ``out_dir`` as it completes and ``resume``
     continues an interrupted run without recomputing them. The results do not depend on
     where they ran.
     """
-    from .validation.scaling import compare_forms, power_law
-    from .validation.sweep import run_sweep, simulation_unit
+    from ..validation.scaling import compare_forms, power_law
+    from ..api import problem_unit, run_simulations
 
     if base.mixture.prior == "given":
-        raise ParameterError("--prior", "validation across d needs a prior of the means, not given means")
+        raise ParameterError("prior", "validation across d needs a prior of the means, not given means")
     theory = _theory(base)
-    spec = base.to_dict()
-    units = []
-    for d in dims:
-        # one independent seed per dimension, derived from (seed, d)
-        sd = int(np.random.SeedSequence([seed, d]).generate_state(1)[0])
-        units.append(simulation_unit(
-            prior=spec["prior"], sigma2=spec["sigma2"], alpha=spec["alpha"],
-            classes=None if spec["alpha"] is not None else spec["classes"], d=d, omega=spec["omega"],
-            schedule=None if spec["omega"] is not None else spec["schedule_spec"], sampler=spec["sampler"],
-            T=spec["T"], steps=spec["steps"], samples=samples, disorder=disorder, seed=sd))
-    results = run_sweep(units, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress)
+    base_unit = {**problem_unit(base), "samples": samples, "disorder": disorder}
+    # one independent seed per dimension, derived from (seed, d)
+    units = [{**base_unit, "d": d, "seed": int(np.random.SeedSequence([seed, d]).generate_state(1)[0])} for d in dims]
+    results = run_simulations(units, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress)
     points = [{"d": d, "K": r["K"], "seed": u["seed"],
                **{k: r[k] for k in (*OBS, "mean_shift", "var_ratio_parallel", "accuracy")},
                "seconds_sampling": r["seconds_sampling"]} for d, u, r in zip(dims, units, results)]
@@ -176,13 +169,13 @@ def write_outputs(result: dict, out) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .validation.scaling import FORMS
+    from ..validation.scaling import FORMS
 
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ParameterError("--out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+        raise ParameterError("out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
     save_json(out / "validate.json", result)
     dims = np.array(result["dims"], dtype=float)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))

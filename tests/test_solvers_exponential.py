@@ -1,7 +1,7 @@
-"""Numba mean-field kernels of the exponential-class regime (cfgmft.solvers.meanfield, .phase).
+"""Numba mean-field kernels of the exponential-class regime (cfgmft.solvers.exponential, .phase).
 
 Reference: scipy.integrate.solve_ivp (DOP853, rtol 1e-12) with terminal events
-(cfgmft.solvers.meanfield_reference), the theory's own LSODA integrator, the infinite-class
+(cfgmft.solvers.exponential_reference), the theory's own LSODA integrator, the infinite-class
 solver, and the exact-sampling identities at omega = 0.
 """
 
@@ -17,11 +17,11 @@ from cfgmft.errors import ParameterError
 from cfgmft.schedules import (
     Constant, CosineRamp, Interval, LinearRamp, LowHighLow, NegativeRamp, NegativeWindow,
 )
-from cfgmft.solvers import meanfield as mf
+from cfgmft.solvers import exponential as mf
 from cfgmft.solvers import phase
 from cfgmft.solvers._generated import exponential as gen
 from cfgmft.solvers.infinite_class import predict_infinite_class
-from cfgmft.solvers.meanfield_reference import integrate_reference
+from cfgmft.solvers.exponential_reference import integrate_reference
 
 
 @pytest.fixture(scope="module", autouse=True)
