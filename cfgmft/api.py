@@ -42,7 +42,7 @@ from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int
 from .params import DEFAULT_MC_T, Problem
-from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, over_draws
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
 from .sweep import canonical_unit
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
@@ -50,7 +50,7 @@ NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
 
 
 
-def predict(problem: Problem) -> dict:
+def predict(problem: Problem) -> Prediction:
     """The theory's prediction for ``problem`` (see :func:`_predict`); a floating-point
     overflow or invalid operation anywhere inside is a :class:`NumericalError`, never a
     silent inf or NaN."""
@@ -85,7 +85,7 @@ def _predict(problem: Problem) -> dict:
         pred = predict_infinite_class(mix.prior, mix.sigma2, omega, samp.kind, T=samp.T)
         theory = "infinite-class limit" + (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)")
         extra = {k: None for k in NULL_KEYS}
-        extra.update(status="infinite_class", message="no commitment: CFG against the continuum at all times")
+        extra.update(status=pred.status, message=pred.message)
         notes = list(pred.notes)
     else:
         from .solvers.exponential import T_DEFAULT, predict_exponential
@@ -136,10 +136,10 @@ def _predict(problem: Problem) -> dict:
         **values,
         **extra,
     )
-    return out
+    return Prediction(**out)
 
 
-def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> dict:
+def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> Prediction:
     """Finite-``d`` prediction for ``problem`` (its mixture needs ``d`` and a finite ``K``;
     ``gaussian`` or ``sphere`` prior): the reduced stochastic model of
     :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample fluctuations, quenched
@@ -165,7 +165,8 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
         raise NumericalError(f"floating-point failure ({e}) in the finite-d prediction at d = {mix.d}") from None
     out = problem.to_dict()
     out.update(version=__version__, convention=CONVENTION, theory="finite-d reduced model", **res)
-    return out
+    return Prediction(status="finite_d", message=f"reduced stochastic model at d = {mix.d}, K = {mix.K}: {samples} model "
+                                                 "samples; numbers are {mean, stderr} over them", **out)
 
 
 # -- Monte Carlo ------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 * :class:`Estimate` is a Monte Carlo number: a value with its standard error. Its JSON form is
   ``{"mean": value, "stderr": stderr}`` (the value is always an estimate of a mean over samples
   or over disorder draws).
+* :class:`Prediction` is what every theory returns (the infinite-class solver, the
+  exponential-regime mean field, :func:`cfgmft.api.predict`): a read-only dict of its numbers
+  and settings with attribute access, like scipy's ``OptimizeResult``, that always holds a
+  ``status`` and a ``message`` saying what happened.
 * :func:`over_draws` is the one rule that combines the estimates of independent disorder draws
   (independent mixtures) into one estimate.
 """
@@ -10,13 +14,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 
 import numpy as np
 
 from .errors import NumericalError
 
-__all__ = ["Estimate", "over_draws", "OVER_DRAWS_CONVENTION", "ONE_DRAW_CONVENTION"]
+__all__ = ["Estimate", "Prediction", "over_draws", "OVER_DRAWS_CONVENTION", "ONE_DRAW_CONVENTION"]
 
 #: what the standard error of :func:`over_draws` means, for the result files
 OVER_DRAWS_CONVENTION = ("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), "
@@ -47,6 +51,47 @@ class Estimate:
     def from_dict(cls, obj: dict) -> "Estimate":
         """Inverse of :meth:`to_dict`."""
         return cls(float(obj["mean"]), float(obj["stderr"]))
+
+
+class Prediction(dict):
+    """A theory's prediction: a read-only mapping of names to values, also readable as
+    attributes (``p.var_ratio`` is ``p["var_ratio"]``).
+
+    Always present: ``status`` (a short word or phrase; the solvers document theirs) and
+    ``message`` (what happened, in words). The other keys are the observables (``m_final``,
+    ``mean_shift``, ``var_ratio``, ``kl_per_dim``, ...), the event times and the inputs, as each
+    solver documents. :meth:`to_dict` is the JSON form (``inf`` in ``T`` and ``alpha`` written
+    as ``None``, tuples as lists).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *, status: str, message: str, **fields):
+        super().__init__(status=status, message=message, **fields)
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"this prediction has no {name!r}; it has {', '.join(self)}") from None
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}: a Prediction is read-only")
+
+    def __dir__(self):
+        return [*super().__dir__(), *self.keys()]
+
+    def __repr__(self):
+        return "Prediction(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
+
+    def to_dict(self) -> dict:
+        """The JSON-serialisable form."""
+        out = {}
+        for k, v in self.items():
+            if k in ("T", "alpha") and isinstance(v, float) and math.isinf(v):
+                v = None
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out
 
 
 def over_draws(values, stderrs, what: str = "estimate") -> Estimate:

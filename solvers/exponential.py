@@ -39,7 +39,7 @@ far below the 1e-8 target (a test compares ``T = 40`` with ``T = 60``). The swit
 function at ``t = 40`` is ``-alpha + O(e^{-40})``: uncommitted and uncondensed, as for
 ``T -> infinity`` (``alpha > 0``).
 
-Outputs (``ExponentialPrediction``): ``m_final = M(0)``, ``mean_shift = M(0) - 1``,
+Outputs (a :class:`cfgmft.results.Prediction`, keys :data:`PREDICTION_KEYS`): ``m_final = M(0)``, ``mean_shift = M(0) - 1``,
 ``var_ratio = S(0)/sigma2``, ``kl_per_dim = (rho - 1 - log rho + (M - 1)^2/sigma2)/2`` with
 ``rho = var_ratio``, the event times and the **margin**, derived as follows. At ``t = 0``,
 ``(1/d) log P_0(x|k) = -r/(2 sigma2) - log(2 pi sigma2)/2 + E_k`` with ``E_k = a_0 q_k - b_0
@@ -61,8 +61,6 @@ track dependencies across files: after regenerating the generated module, delete
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Union
 
 import numba
 import numpy as np
@@ -70,13 +68,14 @@ import numpy as np
 from cfgmft.conventions import CONVENTION_LONG, SAMPLERS
 from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import NumericalError, check_choice, check_real
+from cfgmft.results import Prediction
 from cfgmft import schedules
 from cfgmft.schedules import Constant, Schedule, as_schedule
 
 from ._generated import exponential as gen
 
 __all__ = [
-    "ExponentialPrediction", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
+    "PREDICTION_KEYS", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
     "integrate", "status_code", "PRIORS", "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
 ]
 
@@ -457,48 +456,25 @@ def t_collapse_kernel(alpha, sigma2):
 
 
 # --- public API ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExponentialPrediction:
-    """Mean-field prediction of CFG with ``K - 1 = exp(alpha d)`` classes (``d -> infinity``).
+#: The keys of every prediction of :func:`predict_exponential` (a :class:`cfgmft.results.Prediction`):
+#: ``m_final = M(0)``; ``mean_shift = m_final - 1``; ``var_ratio = S(0)/sigma2``;
+#: ``kl_per_dim = (var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``margin`` the
+#: per-dimension log-likelihood margin of the target over the best competitor at ``t = 0``
+#: (module docstring); ``t_commit`` (None: never committed; ``T`` for ``alpha = 0``: at the
+#: start), ``t_condense`` (first condensation before commitment, None if none),
+#: ``t_collapse`` (closed form; None: no collapse); ``status`` one of :data:`STATUSES`,
+#: ``status_code`` its index, ``condensed_before_commit`` flags use of the condensed-branch
+#: approximation; ``message`` says what happened in words; ``n_steps``, ``convention`` and the
+#: inputs ``prior``, ``sampler``, ``alpha``, ``sigma2``, ``omega``, ``T``.
+PREDICTION_KEYS = ("prior", "sampler", "alpha", "sigma2", "omega", "T", "m_final", "mean_shift", "var_ratio",
+                   "kl_per_dim", "margin", "t_commit", "t_condense", "t_collapse", "status", "message", "status_code",
+                   "condensed_before_commit", "n_steps", "convention")
 
-    ``m_final = M(0)``; ``mean_shift = m_final - 1``; ``var_ratio = S(0)/sigma2``;
-    ``kl_per_dim = (var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``margin`` the
-    per-dimension log-likelihood margin of the target over the best competitor at ``t = 0``
-    (module docstring); ``t_commit`` (None: never committed; ``T`` for ``alpha = 0``: at the
-    start), ``t_condense`` (first condensation before commitment, None if none),
-    ``t_collapse`` (closed form; None: no collapse); ``status`` one of :data:`STATUSES`,
-    ``status_code`` its index, ``condensed_before_commit`` flags use of the condensed-branch
-    approximation; ``message`` says what happened in words.
-    """
 
-    prior: str
-    sampler: str
-    alpha: float
-    sigma2: float
-    omega: Union[float, str]
-    T: float
-    m_final: float
-    mean_shift: float
-    var_ratio: float
-    kl_per_dim: float
-    margin: float
-    t_commit: Union[float, None]
-    t_condense: Union[float, None]
-    t_collapse: Union[float, None]
-    status: str
-    message: str
-    status_code: int = 0
-    condensed_before_commit: bool = False
-    n_steps: int = 0
-    convention: str = CONVENTION_LONG
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable dict (``inf`` written as ``None``)."""
-        out = asdict(self)
-        for k in ("alpha", "T"):
-            if isinstance(out[k], float) and math.isinf(out[k]):
-                out[k] = None
-        return out
+def _prediction(**fields) -> Prediction:
+    fields = {"status_code": 0, "condensed_before_commit": False, "n_steps": 0, "convention": CONVENTION_LONG,
+              **fields}
+    return Prediction(**{k: fields[k] for k in PREDICTION_KEYS})
 
 
 def _check_alpha(alpha) -> float:
@@ -521,7 +497,7 @@ def prepare() -> None:
 
 
 def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedule, sampler: str,
-                        T: float | None = None) -> ExponentialPrediction:
+                        T: float | None = None) -> Prediction:
     """Final moments, events and distortion of CFG with ``K - 1 = exp(alpha d)`` classes.
 
     Parameters
@@ -558,7 +534,7 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
         from .infinite_class import predict_infinite_class
 
         ic = predict_infinite_class(prior, sigma2, sch.omega if isinstance(sch, Constant) else sch, sampler, T)
-        return ExponentialPrediction(
+        return _prediction(
             **common, m_final=ic.m_final, mean_shift=ic.mean_shift, var_ratio=ic.var_ratio,
             kl_per_dim=ic.kl_per_dim, margin=math.inf, t_commit=None, t_condense=None, t_collapse=None,
             status=STATUSES[ST_ALPHAINF], status_code=ST_ALPHAINF,
@@ -577,7 +553,7 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
         kl = g_kl_per_dim(M, vr, sigma2)
         # alpha -> 0: lambda_alpha -> inf, the best competitor is a typical one, E_best = -b_0
         mg = g_margin(M, -0.5 / sigma2, sigma2)
-        return ExponentialPrediction(
+        return _prediction(
             **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
             t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0], status_code=ST_ALPHA0,
             message="alpha = 0: sub-exponential limit, commitment at the start (t_commit = T), exact "
@@ -605,7 +581,7 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
         msg = f"committed at t = {t_c:.10g}; guidance inert afterwards"
     else:
         msg = "never committed before t = 0: guidance acts on the whole trajectory"
-    return ExponentialPrediction(
+    return _prediction(
         **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
         t_commit=_opt(t_c), t_condense=_opt(t_k) if cond else None, t_collapse=t_col,
         status=STATUSES[status], message=msg, status_code=status, condensed_before_commit=bool(cond),

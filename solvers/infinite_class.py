@@ -6,7 +6,16 @@ generated law is exactly ``N(M mu_c, S I)`` at every dimension; for the ``sphere
 same holds only as ``d -> infinity``, with ``A`` depending on ``r = M^2 + S`` (mean-field).
 Sampling starts at ``t = T`` from ``N(0, I)`` (``M = 0``, ``S = 1``).
 
-Methods (``InfiniteClassPrediction.method``):
+Result: a :class:`cfgmft.results.Prediction` of the generated law ``N(m_final mu_c, var_ratio
+sigma2 I)``: ``m_final = M(0)`` (mean overlap ``E[x.mu_c]/|mu_c|^2``; exact sampling: 1),
+``mean_shift = m_final - 1``, ``var_ratio = S(0)/sigma2`` (exact: 1), ``kl_per_dim`` =
+``KL(generated || N(mu_c, sigma2 I))/d`` with ``|mu_c|^2 = d``,
+``(var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``method``; ``notes`` (what was
+assumed and how it was computed); the inputs ``prior``, ``sampler``, ``sigma2``, ``omega`` (the
+constant or ``'schedule: <spec>'``), ``T`` (``inf`` for the limit); ``convention``;
+``status = 'infinite_class'`` and a ``message``.
+
+Methods (``method``):
 
 ``closed_form``
     gaussian prior, constant ``omega``, ``T -> infinity``: the closed forms derived in
@@ -37,7 +46,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass
 from typing import Callable, Sequence, Union
 
 import numpy as np
@@ -45,11 +53,12 @@ import numpy as np
 from cfgmft.conventions import CONVENTION_LONG, SAMPLERS
 from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import NumericalError, check_choice, check_real
+from cfgmft.results import Prediction
 from cfgmft.schedules import omega_function
 
 from ._generated import infinite_class as gen
 
-__all__ = ["InfiniteClassPrediction", "predict_infinite_class", "PRIORS", "SAMPLERS",
+__all__ = ["predict_infinite_class", "PRIORS", "SAMPLERS",
            "T_MAX_DEFAULT", "TAIL_RTOL"]
 
 #: where the T -> infinity integrations start (extended if the tails are not negligible)
@@ -65,51 +74,6 @@ _ATOL_SMALL = 1e-30
 _ATOL_L = 1e-14
 
 OmegaLike = Union[float, Callable[[np.ndarray], np.ndarray]]
-
-
-@dataclass(frozen=True)
-class InfiniteClassPrediction:
-    """Generated law ``N(m_final mu_c, var_ratio sigma2 I)`` of the infinite-class theory.
-
-    Attributes
-    ----------
-    m_final:
-        ``M(0)``, mean overlap ``E[x.mu_c]/|mu_c|^2`` (exact sampling: 1).
-    mean_shift:
-        ``m_final - 1``.
-    var_ratio:
-        ``S(0)/sigma2``, per-dimension variance over the class variance (exact: 1).
-    kl_per_dim:
-        ``KL(generated || N(mu_c, sigma2 I))/d`` with ``|mu_c|^2 = d``:
-        ``(var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``.
-    method:
-        ``'closed_form'``, ``'quadrature'`` or ``'mean_field_ode'``.
-    notes:
-        what was assumed and how it was computed.
-    prior, sampler, sigma2, omega, T:
-        the inputs; ``omega`` is the constant or ``'schedule: <repr>'``; ``T`` is ``inf`` for
-        the limit.
-    """
-
-    prior: str
-    sampler: str
-    sigma2: float
-    omega: Union[float, str]
-    T: float
-    m_final: float
-    mean_shift: float
-    var_ratio: float
-    kl_per_dim: float
-    method: str
-    notes: tuple[str, ...] = ()
-    convention: str = CONVENTION_LONG
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable dict (``T = inf`` is written as ``None``)."""
-        out = asdict(self)
-        out["notes"] = list(self.notes)
-        out["T"] = None if math.isinf(self.T) else self.T
-        return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -242,7 +206,7 @@ def _sphere_mean_field(sampler: str, sigma2: float, omega_at, breakpoints, T: fl
 
 # --------------------------------------------------------------------------------------------------
 def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler: str,
-                           T: float | None = None, *, rtol: float = _RTOL) -> InfiniteClassPrediction:
+                           T: float | None = None, *, rtol: float = _RTOL) -> Prediction:
     """Mean overlap, variance ratio and KL of CFG in the infinite-class limit.
 
     Parameters
@@ -320,8 +284,9 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
     if bad:
         raise NumericalError(f"non-finite result {bad} for prior={prior!r}, sampler={sampler!r}, "
                                  f"sigma2={sigma2!r}, omega={omega_label!r}, T={T!r}")
-    return InfiniteClassPrediction(
+    return Prediction(
+        status="infinite_class", message=f"no commitment: CFG against the continuum at all times ({method})",
         prior=prior, sampler=sampler, sigma2=sigma2, omega=omega_label, T=T,
         m_final=m_final, mean_shift=m_final - 1.0, var_ratio=var_ratio, kl_per_dim=kl,
-        method=method, notes=tuple(notes),
+        method=method, notes=tuple(notes), convention=CONVENTION_LONG,
     )

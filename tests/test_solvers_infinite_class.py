@@ -20,7 +20,8 @@ from scipy.integrate import solve_ivp
 
 from cfgmft.errors import NumericalError, ParameterError
 from cfgmft.solvers import infinite_class as ic
-from cfgmft.solvers.infinite_class import InfiniteClassPrediction, predict_infinite_class
+from cfgmft.results import Prediction
+from cfgmft.solvers.infinite_class import predict_infinite_class
 
 
 # --- independent reference ------------------------------------------------------------------------------
@@ -305,7 +306,7 @@ def test_non_finite_results_raise(monkeypatch):
 
 def test_prediction_object():
     p = predict_infinite_class("gaussian", 2.0, 1.0, "sde", T=np.inf)
-    assert isinstance(p, InfiniteClassPrediction) and p.T == math.inf and p.method == "closed_form"
+    assert isinstance(p, Prediction) and p.T == math.inf and p.method == "closed_form"
     assert p.mean_shift == p.m_final - 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.m_final = 0.0  # type: ignore[misc]
