@@ -99,7 +99,7 @@ def _predict(problem: Problem) -> dict:
         # a start at T >= T_DEFAULT is the T -> infinity limit to float64 (the neglected terms are
         # O(sigma2 e^{-2T}) < 1e-26 within the allowed sigma2): integrate from T_DEFAULT
         T = None if samp.T is None or samp.T >= T_DEFAULT else samp.T
-        pred = predict_exponential(mix.prior, mix.sigma2, alpha, omega, samp.kind, T=T)
+        pred = predict_exponential(mix.prior, mix.sigma2, omega, samp.kind, alpha=alpha, T=T)
         theory = "exponential-class regime, random-energy mean field (d -> infinity)"
         t_commit = pred.t_commit
         if T is None and t_commit is not None and t_commit >= T_DEFAULT:
@@ -159,8 +159,7 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
     T = DEFAULT_MC_T if samp.T is None else samp.T
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            res = _fd(mix.prior, mix.sigma2, int(mix.K), int(mix.d), omega, samp.kind, T=T, steps=steps,
-                      samples=samples, seed=seed)
+            res = _fd(mix.prior, mix.sigma2, omega, samp.kind, K=int(mix.K), d=int(mix.d), T=T, steps=steps, samples=samples, seed=seed)
     except (FloatingPointError, OverflowError) as e:
         raise NumericalError(f"floating-point failure ({e}) in the finite-d prediction at d = {mix.d}") from None
     out = problem.to_dict()

@@ -496,7 +496,7 @@ def prepare() -> None:
     t_collapse_kernel(0.3, 1.0)
 
 
-def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedule, sampler: str,
+def predict_exponential(prior: str, sigma2: float, omega, sampler: str, *, alpha: float,
                         T: float | None = None) -> Prediction:
     """Final moments, events and distortion of CFG with ``K - 1 = exp(alpha d)`` classes.
 
@@ -507,7 +507,7 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     alpha: ``log(K - 1)/d``, ``>= 0``; ``0`` is the sub-exponential limit (commitment at the
         start, exact conditional sampling), ``math.inf`` the infinite-class limit (delegated to
         :func:`cfgmft.solvers.infinite_class.predict_infinite_class`).
-    omega_or_schedule: constant ``omega >= -1`` or a :class:`cfgmft.schedules.Schedule` (text
+    omega: constant ``omega >= -1`` or a :class:`cfgmft.schedules.Schedule` (text
         or JSON forms accepted).
     sampler: ``'sde'`` or ``'ode'``.
     T: start time, ``> 0``; ``None`` for ``T -> infinity`` (:data:`T_DEFAULT`).
@@ -519,10 +519,10 @@ def predict_exponential(prior: str, sigma2: float, alpha: float, omega_or_schedu
     sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
     sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     alpha = _check_alpha(alpha)
-    if isinstance(omega_or_schedule, Schedule) or isinstance(omega_or_schedule, (str, dict)):
-        sch = as_schedule(omega_or_schedule)
+    if isinstance(omega, Schedule) or isinstance(omega, (str, dict)):
+        sch = as_schedule(omega)
     else:
-        sch = Constant(check_real("omega_or_schedule", omega_or_schedule, lo=-1.0))
+        sch = Constant(check_real("omega", omega, lo=-1.0))
     T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
     if T is not None and math.isinf(T_val):  # pragma: no cover - check_real rejects inf
         T_val = T_DEFAULT

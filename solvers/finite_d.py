@@ -67,6 +67,7 @@ from scipy import interpolate, special
 from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import NumericalError, ParameterError
 from cfgmft.grids import omega_at_midpoints, time_grid, with_breakpoints
+from cfgmft.params import DEFAULT_MC_T
 from cfgmft.schedules import omega_function
 
 from cfgmft.special import bessel_ratio, log_vmf_partition
@@ -234,8 +235,8 @@ def _kappa_bound(prior, d, sigma2, omega_max):
     return a_max * math.sqrt(r_max) * (d if prior == "sphere" else math.sqrt(d))
 
 
-def predict_finite_d(prior: str, sigma2: float, K: int, d: int, omega, sampler: str = "sde", *,
-                     T: float = 12.0, steps: int = 1000, samples: int = 20000, seed: int = 0) -> dict:
+def predict_finite_d(prior: str, sigma2: float, omega, sampler: str = "sde", *, K: int, d: int,
+                     T: float = DEFAULT_MC_T, steps: int = 1000, samples: int = 20000, seed: int = 0) -> dict:
     """The reduced model of the module docstring for ``K`` classes (``K - 1`` competitors) at
     dimension ``d``, guidance ``omega`` (a number or a schedule callable ``omega(t)``), sampler
     ``'sde'`` or ``'ode'``, from ``x_T ~ N(0, I)`` at ``T``. Returns ``{"m_final", "var_ratio",

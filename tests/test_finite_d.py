@@ -114,14 +114,14 @@ def test_quenched_table_against_direct_evaluation(prior):
 @pytest.mark.parametrize("sampler", ["sde", "ode"])
 def test_unguided_is_exact_conditional(prior, sampler):
     # sigma2 != 1: time-dependent coefficients (at sigma2 = 1, Gamma_t = 1 and the step is trivially exact)
-    r = fd_raw(prior, 0.3, 55, 20, 0.0, sampler, steps=400, samples=8000, seed=1)
+    r = fd_raw(prior, 0.3, 0.0, sampler, K=55, d=20, steps=400, samples=8000, seed=1)
     for k in ("m_final", "var_ratio", "var_ratio_parallel"):
         assert abs(r[k]["mean"] - 1.0) < 4 * r[k]["stderr"] + 2e-3, (k, r[k])
 
 
 def test_step_convergence():
-    a = fd_raw("sphere", 1.0, 55, 20, 2.0, "sde", steps=500, samples=6000, seed=2)
-    b = fd_raw("sphere", 1.0, 55, 20, 2.0, "sde", steps=1000, samples=6000, seed=2)
+    a = fd_raw("sphere", 1.0, 2.0, "sde", K=55, d=20, steps=500, samples=6000, seed=2)
+    b = fd_raw("sphere", 1.0, 2.0, "sde", K=55, d=20, steps=1000, samples=6000, seed=2)
     # different step counts draw different noise: compare within the combined sampling error
     for k in ("m_final", "var_ratio"):
         assert abs(a[k]["mean"] - b[k]["mean"]) < 4 * math.hypot(a[k]["stderr"], b[k]["stderr"])
@@ -133,7 +133,7 @@ def test_approaches_the_infinite_d_theory():
     excess = []
     for d in (40, 160, 640):
         K = int(round(math.exp(0.2 * d)))
-        r = fd_raw("sphere", 1.0, K, d, 2.0, "sde", steps=600, samples=6000, seed=5)
+        r = fd_raw("sphere", 1.0, 2.0, "sde", K=K, d=d, steps=600, samples=6000, seed=5)
         excess.append((r["m_final"]["mean"] - theory, r["m_final"]["stderr"]))
     vals = [e for e, _ in excess]
     assert vals[0] > vals[1] > vals[2] > -3 * excess[2][1], excess
@@ -151,7 +151,7 @@ def test_small_sigma2_and_few_classes_run():
 
 def test_refuses_non_iid_means():
     with pytest.raises(ParameterError, match="^prior: "):
-        fd_raw("antipodal", 1.0, 2, 20, 2.0)
+        fd_raw("antipodal", 1.0, 2.0, "sde", K=2, d=20)
     with pytest.raises(ParameterError, match="^d: "):
         predict_finite_d(Problem(Mixture(prior="sphere", sigma2=1.0, alpha=0.2), Guidance(omega=2.0), Sampler()))
 

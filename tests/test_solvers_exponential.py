@@ -103,7 +103,7 @@ def _same_time(a, b, tol):
 
 @pytest.mark.parametrize("prior,sampler,alpha,omega,sigma2,status", POINTS)
 def test_against_solve_ivp(prior, sampler, alpha, omega, sigma2, status):
-    p = mf.predict_exponential(prior, sigma2, alpha, omega, sampler)
+    p = mf.predict_exponential(prior, sigma2, omega, sampler, alpha=alpha)
     assert p.status == status
     M, S, tc, tk, _ = integrate_reference(prior, sampler, alpha, sigma2, omega, rtol=1e-12, atol=1e-14)
     assert p.m_final == pytest.approx(M, rel=1e-8)
@@ -118,7 +118,7 @@ def test_against_theory_reference_integrator():
     from cfgmft.theory.exponential import integrate_mean_field
 
     res = integrate_mean_field(2.0, 0.3, 1.0, "gaussian", "sde", T=40.0, rtol=1e-11, atol=1e-13)
-    p = mf.predict_exponential("gaussian", 1.0, 0.3, 2.0, "sde")
+    p = mf.predict_exponential("gaussian", 1.0, 2.0, "sde", alpha=0.3)
     assert p.m_final == pytest.approx(res.M0, rel=1e-8)
     assert p.var_ratio == pytest.approx(res.S0, rel=1e-8)
     assert p.t_commit == pytest.approx(res.t_commit, abs=1e-8)
@@ -140,12 +140,12 @@ def test_generated_branch_coefficients_consistent():
 
 def test_start_time_T_40_is_T_infinity():
     for prior, w in (("gaussian", 4.0), ("sphere", NegativeWindow(3.0, -0.5, 0.2, 0.8))):
-        a = mf.predict_exponential(prior, 1.0, 0.3, w, "ode")
-        b = mf.predict_exponential(prior, 1.0, 0.3, w, "ode", T=60.0)
+        a = mf.predict_exponential(prior, 1.0, w, "ode", alpha=0.3)
+        b = mf.predict_exponential(prior, 1.0, w, "ode", alpha=0.3, T=60.0)
         assert a.m_final == pytest.approx(b.m_final, rel=1e-10) and a.var_ratio == pytest.approx(b.var_ratio, rel=1e-10)
         assert a.t_commit == pytest.approx(b.t_commit, abs=1e-10)
     # finite T against the reference
-    p = mf.predict_exponential("sphere", 1.0, 0.3, 2.0, "sde", T=1.5)
+    p = mf.predict_exponential("sphere", 1.0, 2.0, "sde", alpha=0.3, T=1.5)
     M, S, tc, _, _ = integrate_reference("sphere", "sde", 0.3, 1.0, 2.0, T=1.5)
     assert p.m_final == pytest.approx(M, rel=1e-8) and p.var_ratio == pytest.approx(S, rel=1e-8)
     assert _same_time(p.t_commit, tc, 1e-8)
@@ -166,10 +166,10 @@ def test_tolerance_convergence():
 @pytest.mark.parametrize("sampler", ["sde", "ode"])
 def test_alpha_infinity_is_infinite_class(prior, sampler):
     ic = predict_infinite_class(prior, 0.7, 2.0, sampler)
-    p_inf = mf.predict_exponential(prior, 0.7, math.inf, 2.0, sampler)
+    p_inf = mf.predict_exponential(prior, 0.7, 2.0, sampler, alpha=math.inf)
     assert p_inf.status == "alpha = inf" and p_inf.t_commit is None
     assert (p_inf.m_final, p_inf.var_ratio) == (ic.m_final, ic.var_ratio)
-    p = mf.predict_exponential(prior, 0.7, 30.0, 2.0, sampler)  # the kernels, alpha large
+    p = mf.predict_exponential(prior, 0.7, 2.0, sampler, alpha=30.0)  # the kernels, alpha large
     assert p.status == "never committed"
     assert p.m_final == pytest.approx(ic.m_final, rel=1e-9)
     assert p.var_ratio == pytest.approx(ic.var_ratio, rel=1e-9)
@@ -178,13 +178,13 @@ def test_alpha_infinity_is_infinite_class(prior, sampler):
 
 @pytest.mark.parametrize("prior", ["gaussian", "sphere"])
 def test_alpha_zero_no_distortion(prior):
-    p = mf.predict_exponential(prior, 0.5, 0.0, 3.0, "ode")
+    p = mf.predict_exponential(prior, 0.5, 3.0, "ode", alpha=0.0)
     assert p.status == "alpha = 0"
     assert (p.m_final, p.var_ratio, p.kl_per_dim) == (1.0, 1.0, 0.0)
     # continuity: alpha -> 0 commits ever earlier (t* -> T) and the distortion vanishes
     # (the ODE's mean shift vanishes like sqrt(alpha), the SDE's like alpha)
     for sampler in ("ode", "sde"):
-        small = [mf.predict_exponential(prior, 0.5, a, 3.0, sampler) for a in (1e-4, 1e-6, 1e-10)]
+        small = [mf.predict_exponential(prior, 0.5, 3.0, sampler, alpha=a) for a in (1e-4, 1e-6, 1e-10)]
         assert small[0].t_commit < small[1].t_commit < small[2].t_commit
         shifts = [abs(p_.mean_shift) for p_ in small]
         assert shifts[0] > shifts[1] > shifts[2] and shifts[2] < 2e-5
@@ -195,7 +195,7 @@ def test_alpha_zero_no_distortion(prior):
 @pytest.mark.parametrize("sampler", ["sde", "ode"])
 @pytest.mark.parametrize("alpha", [0.05, 0.3, 1.0])
 def test_omega_zero_exact_sampling(prior, sampler, alpha):
-    p = mf.predict_exponential(prior, 1.0, alpha, 0.0, sampler)
+    p = mf.predict_exponential(prior, 1.0, 0.0, sampler, alpha=alpha)
     assert p.m_final == pytest.approx(1.0, abs=1e-9)
     assert p.var_ratio == pytest.approx(1.0, abs=1e-9)
     assert p.kl_per_dim < 1e-15
@@ -208,7 +208,7 @@ def test_omega_zero_exact_sampling(prior, sampler, alpha):
 
 def test_margin_exact_sampling_gaussian():
     # exact sampling, t = 0: e_c = 1/(2 sigma2); uncondensed-at-collapse REM maximum below it
-    p = mf.predict_exponential("gaussian", 1.0, 0.3, 0.0, "sde")
+    p = mf.predict_exponential("gaussian", 1.0, 0.0, "sde", alpha=0.3)
     lam = mf.lambda_alpha_gaussian(0.0, 2.0, 0.3, 1.0)
     e_best = gen.rem_gaussian_energy_family(0.0, 2.0, 1.0, lam)
     assert p.margin == pytest.approx(0.5 - e_best, rel=1e-10)
@@ -218,10 +218,10 @@ def test_margin_exact_sampling_gaussian():
 # --- validation ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs,arg", [
     (dict(prior="cube"), "prior"), (dict(sampler="euler"), "sampler"), (dict(sigma2=0.0), "sigma2"),
-    (dict(alpha=-1.0), "alpha"), (dict(omega_or_schedule=-2.0), "omega_or_schedule"), (dict(T=-1.0), "T"),
+    (dict(alpha=-1.0), "alpha"), (dict(omega=-2.0), "omega"), (dict(T=-1.0), "T"),
 ])
 def test_validation(kwargs, arg):
-    base = dict(prior="gaussian", sigma2=1.0, alpha=0.3, omega_or_schedule=1.0, sampler="sde", T=None)
+    base = dict(prior="gaussian", sigma2=1.0, alpha=0.3, omega=1.0, sampler="sde", T=None)
     base.update(kwargs)
     with pytest.raises(ParameterError) as e:
         mf.predict_exponential(**base)
@@ -229,7 +229,7 @@ def test_validation(kwargs, arg):
 
 
 def test_to_dict_roundtrip():
-    p = mf.predict_exponential("sphere", 1.0, 1.0, 4.0, "sde")
+    p = mf.predict_exponential("sphere", 1.0, 4.0, "sde", alpha=1.0)
     d = p.to_dict()
     assert d["status"] == p.status and d["T"] is None and d["t_commit"] is None
     assert mf.STATUSES[d["status_code"]] == p.status
@@ -245,7 +245,7 @@ def test_phase_slice_equals_pointwise_and_thread_independent():
     assert calls[-1] == (12, 12)
     for i, a in enumerate(alphas):
         for j, w in enumerate(omegas):
-            p = mf.predict_exponential("sphere", 1.0, a, w, "sde")
+            p = mf.predict_exponential("sphere", 1.0, w, "sde", alpha=a)
             assert pd1.mean_shift[i, j] == p.mean_shift and pd1.var_ratio[i, j] == p.var_ratio
             assert pd1.kl_per_dim[i, j] == p.kl_per_dim and pd1.margin[i, j] == p.margin
             assert mf.STATUSES[pd1.status[i, j]] == p.status
@@ -259,15 +259,15 @@ def test_phase_slice_equals_pointwise_and_thread_independent():
     np.testing.assert_array_equal(pd1.t_commit.data, pd2.t_commit.data)
     # sigma2 grid at fixed omega
     pd3 = phase.phase_diagram(alphas[:2], sigma2_grid=[0.5, 2.0], omega=2.0, prior="gaussian", sampler="ode")
-    p = mf.predict_exponential("gaussian", 2.0, alphas[1], 2.0, "ode")
+    p = mf.predict_exponential("gaussian", 2.0, 2.0, "ode", alpha=alphas[1])
     assert pd3.var_ratio[1, 1] == p.var_ratio
 
 
 def test_alpha_c_reproduces_transition():
     for w in (0.5, 4.0):
         ac = phase.alpha_c(w, sigma2=1.0, sampler="sde", prior="sphere")
-        below = mf.predict_exponential("sphere", 1.0, ac - 2e-8, w, "sde")
-        above = mf.predict_exponential("sphere", 1.0, ac + 2e-8, w, "sde")
+        below = mf.predict_exponential("sphere", 1.0, w, "sde", alpha=ac - 2e-8)
+        above = mf.predict_exponential("sphere", 1.0, w, "sde", alpha=ac + 2e-8)
         assert below.t_commit is not None and below.t_commit < 1e-4
         assert above.t_commit is None
     arr = phase.alpha_c(np.array([0.5, 4.0]), sigma2=1.0, sampler="sde", prior="sphere")
