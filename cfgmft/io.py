@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import CONVENTION, __version__
-from .errors import NumericalError
+from .errors import NumericalError, ParameterError
 
 
 def to_jsonable(obj, _path="result"):
@@ -52,3 +54,23 @@ def save_json(path, payload: dict) -> Path:
     data = {"version": __version__, "convention": CONVENTION, **payload}
     path.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
     return path
+
+
+def output_folder(path, argument: str = "out") -> Path:
+    """The output folder ``path``, created with its parents and checked writable (a file is
+    created there and removed) before anything is computed; anything unusable (an empty
+    name, a parent that is a file, no permission, a name too long) is a
+    :class:`ParameterError` naming ``argument``."""
+    if path is None or not str(path).strip():
+        raise ParameterError(argument, f"must be a folder path, got {path!r}")
+    out = Path(path)
+    try:
+        if out.exists() and not out.is_dir():
+            raise ParameterError(argument, f"{str(out)!r} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cfgmft-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ParameterError(argument, f"cannot write to folder {str(out)!r} ({e.strerror or e})") from None
+    return out

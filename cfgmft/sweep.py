@@ -58,7 +58,7 @@ from pathlib import Path
 from . import __version__
 from .conventions import CONVENTION
 from .errors import ParameterError
-from .io import to_jsonable
+from .io import output_folder, to_jsonable
 
 __all__ = [
     "UnitFailed", "canonical_unit", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
@@ -265,10 +265,11 @@ def _fn_name(fn) -> str:
 
 
 def _prepare_folder(out_dir) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError("out_dir", f"{out} exists and is not a folder")
-    (out / "units").mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir, "out_dir")
+    units = out / "units"
+    if units.exists() and not units.is_dir():
+        raise ParameterError("out_dir", f"{units} exists and is not a folder; remove it or choose another folder")
+    units.mkdir(exist_ok=True)
     return out
 
 

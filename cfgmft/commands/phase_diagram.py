@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
-from ..io import save_json
+from ..io import output_folder, save_json
 from ..ranges import ALPHA_MAX, ALPHA_MIN_POSITIVE, GRID_NUM_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN
 
 MAPS = {
@@ -69,11 +69,7 @@ def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sample
         raise ParameterError("alpha", "must be a grid START:STOP:NUM with NUM >= 2 (alpha is one axis of the diagram)")
     if (omegas.size > 1) == (sigma2s.size > 1):
         raise ParameterError("omega", "exactly one of omega and sigma2 must be a grid START:STOP:NUM (NUM >= 2), the other a number")
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ParameterError("out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+    out = output_folder(out)
     t0 = time.perf_counter()
     total = alphas.size * max(omegas.size, sigma2s.size)
     with tqdm(total=total, desc="phase diagram", unit="pt", disable=not progress) as bar:

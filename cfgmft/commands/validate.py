@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import CONVENTION, __version__
 from ..errors import ParameterError
-from ..io import save_json
+from ..io import output_folder, save_json
 from ..params import Problem
 
 OBS = ("m_final", "var_ratio")
@@ -171,11 +171,7 @@ def write_outputs(result: dict, out) -> Path:
 
     from ..validation.scaling import FORMS
 
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ParameterError("out", f"cannot create folder {str(out)!r} ({e.strerror})") from None
+    out = output_folder(out)
     save_json(out / "validate.json", result)
     dims = np.array(result["dims"], dtype=float)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
