@@ -77,7 +77,7 @@ __all__ = [
     "a_expr", "b_expr", "explicit_ab",
     "RandomEnergyModel", "RandomEnergyGaussian", "RandomEnergySphere", "rem_derivation",
     "REMState", "rem_state", "phi", "condensed", "competitor_rho", "condensation_radius",
-    "rem_numerics", "bridge_functions",
+    "rem_numerics",
 ]
 
 PRIORS = ("gaussian", "sphere")
@@ -659,33 +659,3 @@ def condensation_radius(t, alpha, sigma2, prior: str = "gaussian"):
     val = np.asarray(rem_numerics(prior).condensation_radius(t_, al, s2), dtype=np.float64)
     return val[()] if val.ndim == 0 else val
 
-
-def bridge_functions():
-    """The evaluators as :class:`cfgmft.theory.bridge.GeneratedFunction` records (for code generation)."""
-    from .bridge import GeneratedFunction
-
-    lam_arg = sp.Symbol("lam", positive=True)  # ``lambda`` is a Python keyword
-    fns = []
-    for prior in PRIORS:
-        der = rem_derivation(prior)
-        fam_args = (t, r, sigma2, lam_arg)
-        items = [
-            ("y_family", fam_args, der.family[y_ov], "overlap y(lambda) of the maximisers of E - lambda I"),
-            ("energy_family", fam_args, der.energy_family, "E(lambda); the condensed phi is E(lambda_alpha)"),
-            ("rate_family", fam_args, der.rate_family, "I(lambda)"),
-            ("rho_family", fam_args, der.rho_family, "competitors' mean E[mu|x,not c] = rho x"),
-        ]
-        for name, args, expr, doc in items:
-            fns.append(GeneratedFunction(f"rem_{prior}_{name}", args, explicit_ab(expr).subs(lam, lam_arg),
-                                         f"{prior} prior: {doc}.", f"RandomEnergy{prior.capitalize()}"))
-        fns.append(GeneratedFunction(f"rem_{prior}_phi_annealed", (t, r, alpha, sigma2),
-                                     explicit_ab(der.phi_annealed), f"{prior} prior: uncondensed phi.",
-                                     f"RandomEnergy{prior.capitalize()}.phi_annealed"))
-        fns.append(GeneratedFunction(f"rem_{prior}_rate_saddle", (t, r, sigma2), explicit_ab(der.rate_saddle),
-                                     f"{prior} prior: I at the annealed saddle (condensed iff > alpha).",
-                                     f"RandomEnergy{prior.capitalize()}.condensation_condition"))
-        fns.append(GeneratedFunction(f"rem_{prior}_condensation_radius", (t, alpha, sigma2),
-                                     explicit_ab(der.condensation_radius),
-                                     f"{prior} prior: r_c(t), condensed iff r > r_c.",
-                                     f"RandomEnergy{prior.capitalize()}.condensation_radius"))
-    return fns
