@@ -33,6 +33,7 @@ from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import symbols as sy
+from .checks import require_zero
 from .functions import log1p
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
 
@@ -389,7 +390,7 @@ def exponential_functions() -> list[GeneratedFunction]:
             y_u = sp.cancel(der.family[rm.y_ov].subs(rm.lam, 1 / u))
             v_u = 2 * rm.b_t * u / (1 + 2 * rm.b_t * u)
             Iu = X(y_u ** 2 / 2 + (-v_u + log1p(2 * rm.b_t * u)) / 2)
-            rm._require_zero(Iu - X(der.rate_family_u), "stable I(u) equals rate_family_u", symbolic=False)
+            require_zero(Iu - X(der.rate_family_u), "stable I(u) equals rate_family_u", symbolic=False)
             fns += [
                 GeneratedFunction("rem_gaussian_rate_u", (t, rr, s2, u), Iu,
                                   "gaussian prior: I(u), u = 1/lambda; increasing in u > 0 (lambda_alpha: "
