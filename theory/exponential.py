@@ -47,38 +47,27 @@ Results (derived and checked by :class:`ExponentialClassMeanField`)
   exact conditional dynamics. ``alpha -> infinity``: never condensed, never committed; the
   drift is the infinite-class one.
 
-The numerical evaluators (:func:`V_omega`, :func:`switching_function`,
-:func:`guided_coefficients`, :func:`mean_field_rhs`, :func:`t_collapse`, ...) are
-``sympy.lambdify`` of the derivation's expressions; :func:`integrate_mean_field` is a scipy
-reference integrator of the mean-field equations with the commitment event.
+The results are attributes of :class:`ExponentialClassMeanField` (sympy expressions);
+numerical code is generated from them by :mod:`cfgmft.theory.bridge` and integrated by
+:mod:`cfgmft.solvers.meanfield`.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
 import sympy as sp
-
-from cfgmft.errors import ParameterError
 
 from .checks import check_prior, require, require_zero
 from .derivation import Derivation
 from .functions import to_elementary
-from .rem import (
-    RandomEnergyModel, _lambdify, a_expr, a_t, alpha, b_t, condensation_radius, explicit_ab, lam, phi_s, q,
-    rem_derivation, rem_state, u_lam,
-)
+from .rem import RandomEnergyModel, a_expr, a_t, alpha, b_t, explicit_ab, lam, phi_s, q, rem_derivation, u_lam
 from .symbols import (G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, moment_equations, mu, omega, omega_f, r,
                       sigma2, t, tau, x)
 
 __all__ = [
     "SAMPLERS", "BRANCHES", "e_c", "n_c", "rho_s", "phi_f",
     "ExponentialClassMeanField", "exponential_derivation",
-    "target_energy", "switching_function", "branch", "V_omega", "guided_coefficients", "mean_field_rhs",
-    "t_collapse", "t_collapse_closed", "MeanFieldResult", "integrate_mean_field",
 ]
 
 SAMPLERS = ("sde", "ode")
@@ -455,234 +444,3 @@ class ExponentialClassMeanField(Derivation):
 def exponential_derivation(prior: str = "gaussian") -> ExponentialClassMeanField:
     """The (cached) formed :class:`ExponentialClassMeanField` of ``prior``."""
     return ExponentialClassMeanField(check_prior(prior))
-
-
-# --- numerical evaluators -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Numerics:
-    target_energy: Callable            # (t, q, sigma2)
-    V_committed: Callable              # (t, q, r, omega, alpha, sigma2)
-    V_uncommitted: Callable            # (t, q, r, omega, alpha, sigma2, phi)
-    A_uncommitted: Callable            # (t, omega, sigma2, rho)
-    B_uncommitted: Callable            # (t, omega, sigma2)
-    A_committed: Callable              # (t, sigma2)
-    B_committed: Callable              # (t, sigma2)
-    rhs_uncommitted: dict              # sampler -> (t, M, S, omega, sigma2, rho)
-    rhs_committed: dict                # sampler -> (t, M, S, sigma2)
-    t_collapse: Callable               # (alpha, sigma2)
-
-
-@functools.lru_cache(maxsize=None)
-def _numerics(prior: str) -> _Numerics:
-    der = exponential_derivation(prior)
-    A_unc, B_unc = der.AB_direct["uncommitted"]
-    A_com, B_com = der.AB_direct["committed"]
-    return _Numerics(
-        target_energy=_lambdify((t, q, sigma2), der.target_energy),
-        V_committed=_lambdify((t, q, r, omega, alpha, sigma2), der.V_branch["committed"]),
-        V_uncommitted=_lambdify((t, q, r, omega, alpha, sigma2, phi_s), der.V_branch["uncommitted"]),
-        A_uncommitted=_lambdify((t, omega, sigma2, rho_s), A_unc),
-        B_uncommitted=_lambdify((t, omega, sigma2), B_unc),
-        A_committed=_lambdify((t, sigma2), A_com.subs(omega, 0)),
-        B_committed=_lambdify((t, sigma2), B_com.subs(omega, 0)),
-        rhs_uncommitted={smp: _lambdify((t, M, S, omega, sigma2, rho_s), der.mean_field_rhs_rho[smp])
-                         for smp in SAMPLERS},
-        rhs_committed={smp: _lambdify((t, M, S, sigma2), der.mean_field_rhs[("committed", smp)])
-                       for smp in SAMPLERS},
-        t_collapse=_lambdify((alpha, sigma2), der.t_collapse_expr),
-    )
-
-
-def _f64(*vals):
-    return np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in vals))
-
-
-def _scalar(v):
-    v = np.asarray(v, dtype=np.float64)
-    return v[()] if v.ndim == 0 else v
-
-
-def _check_sampler(sampler) -> str:
-    if sampler not in SAMPLERS:
-        raise ParameterError("sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-    return sampler
-
-
-def target_energy(t, q, sigma2):
-    """``e_c = a_t q - b_t``: the target class's energy per dimension (``n_c = 1``)."""
-    f = _numerics("gaussian")
-    return _scalar(f.target_energy(*_f64(t, q, sigma2)))
-
-
-def switching_function(t, q, r, alpha, sigma2, prior: str = "gaussian"):
-    """``e_c - phi(t, r)``: positive where the target dominates (committed branch)."""
-    t_, q2, r2, al, s2 = _f64(t, q, r, alpha, sigma2)
-    return _scalar(target_energy(t_, q2, s2) - rem_state(t_, r2, al, s2, prior).phi)
-
-
-def branch(t, q, r, alpha, sigma2, prior: str = "gaussian"):
-    """Branch code (index into :data:`BRANCHES`): 0 committed, 1 uncondensed, 2 condensed."""
-    t_, q2, r2, al, s2 = _f64(t, q, r, alpha, sigma2)
-    st = rem_state(t_, r2, al, s2, prior)
-    com = target_energy(t_, q2, s2) > st.phi
-    return np.where(com, 0, np.where(st.condensed, 2, 1))
-
-
-def V_omega(t, q, r, omega, alpha, sigma2, prior: str = "gaussian"):
-    """``V_omega(q, r) = r/(2 Gamma) + log(2 pi Gamma)/2 - (1+omega) e_c + omega (max(e_c, phi) - alpha)``."""
-    f = _numerics(check_prior(prior))
-    t_, q2, r2, w, al, s2 = _f64(t, q, r, omega, alpha, sigma2)
-    ph = rem_state(t_, r2, al, s2, prior).phi
-    ec = f.target_energy(t_, q2, s2)
-    return _scalar(np.where(ec > ph, f.V_committed(t_, q2, r2, w, al, s2),
-                            f.V_uncommitted(t_, q2, r2, w, al, s2, ph)))
-
-
-def guided_coefficients(t, q, r, omega, alpha, sigma2, prior: str = "gaussian"):
-    """``(A, B)`` of the guided score ``s = -A x + B mu_c`` on the branch of ``(t, q, r)``.
-
-    Committed: ``A = 1/Gamma``, ``B = exp(-t)/Gamma``. Uncommitted: ``A = (1+omega)/Gamma -
-    omega (1 - exp(-t) rho)/Gamma``, ``B = (1+omega) exp(-t)/Gamma`` with ``rho`` from
-    :func:`cfgmft.theory.rem.competitor_rho` (self-averaging part when condensed).
-    """
-    f = _numerics(check_prior(prior))
-    t_, q2, r2, w, al, s2 = _f64(t, q, r, omega, alpha, sigma2)
-    st = rem_state(t_, r2, al, s2, prior)
-    com = f.target_energy(t_, q2, s2) > st.phi
-    A_ = np.where(com, f.A_committed(t_, s2), f.A_uncommitted(t_, w, s2, st.rho))
-    B_ = np.where(com, f.B_committed(t_, s2), f.B_uncommitted(t_, w, s2))
-    return _scalar(A_), _scalar(B_)
-
-
-def mean_field_rhs(t, M, S, omega, alpha, sigma2, prior: str = "gaussian", sampler: str = "sde",
-                   committed=None):
-    """``(dM/dtau, dS/dtau)`` at forward time ``t`` (backward time ``tau = T - t``).
-
-    ``omega`` is the schedule's value ``omega(t)``. The branch is read off ``(M, M^2 + S)``
-    unless ``committed`` (bool or array) forces it.
-    """
-    smp = _check_sampler(sampler)
-    f = _numerics(check_prior(prior))
-    t_, M2, S2, w, al, s2 = _f64(t, M, S, omega, alpha, sigma2)
-    st = rem_state(t_, M2 ** 2 + S2, al, s2, prior)
-    com = (f.target_energy(t_, M2, s2) > st.phi) if committed is None else np.asarray(committed, dtype=bool)
-    unc = f.rhs_uncommitted[smp](t_, M2, S2, w, s2, st.rho)
-    cm = f.rhs_committed[smp](t_, M2, S2, s2)
-    return tuple(_scalar(np.where(com, c_, u_)) for c_, u_ in zip(cm, unc))
-
-
-def t_collapse_closed(alpha, sigma2):
-    """``t_C = log(1 + 1/(exp(2 alpha) - 1) - sigma2)/2``.
-
-    NaN where ``sigma2 (exp(2 alpha) - 1) >= 1``: no collapse.
-    """
-    al, s2 = _f64(alpha, sigma2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        val = _numerics("gaussian").t_collapse(al, s2)
-    val = np.where(s2 * np.expm1(2 * al) < 1, val, np.nan)
-    return _scalar(val)
-
-
-def t_collapse(alpha, sigma2, prior: str = "gaussian", *, t_max: float = 50.0, xtol: float = 1e-15):
-    """Collapse time by root finding: own energy ``b_t`` equals ``phi(t, G_t)`` (brentq).
-
-    Uses the full ``phi`` of :mod:`.rem` (both phases) at the typical radius ``r = G_t`` of
-    the unconditional process; NaN if the own energy never exceeds ``phi`` on ``(0, t_max]``.
-    """
-    from scipy.optimize import brentq
-
-    prior = check_prior(prior)
-    al = float(alpha)
-    s2 = float(sigma2)
-
-    def gap(tt):
-        Gt = 1 + s2 * np.exp(-2 * tt)
-        return float(target_energy(tt, np.exp(-tt), s2) - rem_state(tt, Gt, al, s2, prior).phi)
-
-    lo = 1e-12
-    if gap(lo) <= 0:
-        return float("nan")
-    return brentq(gap, lo, t_max, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=500)
-
-
-# --- reference integrator ------------------------------------------------------------------------------
-@dataclass
-class MeanFieldResult:
-    """Mean-field trajectory. ``t`` decreasing from ``T`` to ``t_end``; ``M``, ``S`` on it.
-
-    ``t_commit`` the commitment time (NaN if none), ``t_condense`` the first time the
-    competitors condense before commitment (NaN if never), ``M0``, ``S0`` the final values,
-    ``recrossed`` whether the switching function became negative again after commitment
-    (the committed branch is kept, so this flags an inconsistency), ``status``/``message``.
-    """
-
-    t: np.ndarray
-    M: np.ndarray
-    S: np.ndarray
-    t_commit: float
-    t_condense: float
-    M0: float
-    S0: float
-    recrossed: bool
-    status: int
-    message: str
-
-
-def integrate_mean_field(omega, alpha, sigma2, prior: str = "gaussian", sampler: str = "sde", *,
-                         T: float = 10.0, t_end: float = 0.0, M_T: float = 0.0, S_T: float = 1.0,
-                         rtol: float = 1e-10, atol: float = 1e-12) -> MeanFieldResult:
-    """Reference (scipy) integration of the mean-field equations with the commitment event.
-
-    ``omega`` a constant or a callable ``omega(t)``. Integrates forward time ``t`` from ``T``
-    down to ``t_end`` (``dM/dt = -dM/dtau``) on the uncommitted branch until the switching
-    function ``a M - b - phi(t, M^2 + S)`` crosses zero (event refined by the root finder of
-    ``solve_ivp``), then on the committed branch. Default start ``x_T ~ N(0, I)``
-    (``M_T = 0``, ``S_T = 1``).
-    """
-    from scipy.integrate import solve_ivp
-
-    prior = check_prior(prior)
-    smp = _check_sampler(sampler)
-    al, s2 = float(alpha), float(sigma2)
-    wfn = omega if callable(omega) else (lambda tt, _w=float(omega): _w)
-
-    def rhs(tt, y, com):
-        dM, dS = mean_field_rhs(tt, y[0], y[1], wfn(tt), al, s2, prior, smp, committed=com)
-        return [-float(dM), -float(dS)]
-
-    def ev_commit(tt, y):
-        return float(switching_function(tt, y[0], y[0] ** 2 + y[1], al, s2, prior))
-    ev_commit.terminal = True
-    ev_commit.direction = 1.0  # from uncommitted (< 0) to committed (> 0) as t decreases
-
-    def ev_cond(tt, y):
-        return float(y[0] ** 2 + y[1] - condensation_radius(tt, al, s2, prior))
-    ev_cond.terminal = False
-    ev_cond.direction = 1.0  # entering the condensed phase
-
-    sol1 = solve_ivp(lambda tt, y: rhs(tt, y, False), (T, t_end), [M_T, S_T], method="LSODA", rtol=rtol, atol=atol,
-                     events=[ev_commit, ev_cond], dense_output=True)
-    ts, Ms, Ss = [sol1.t], [sol1.y[0]], [sol1.y[1]]
-    t_commit = float(sol1.t_events[0][0]) if len(sol1.t_events[0]) else float("nan")
-    t_condense = float(sol1.t_events[1][0]) if len(sol1.t_events[1]) else float("nan")
-    if ev_cond(T, [M_T, S_T]) > 0:
-        t_condense = T
-    recrossed = False
-    status, message = sol1.status, sol1.message
-    if np.isfinite(t_commit) and t_commit > t_end:
-        y0 = sol1.y_events[0][0]
-        sol2 = solve_ivp(lambda tt, y: rhs(tt, y, True), (t_commit, t_end), list(y0), method="LSODA", rtol=rtol,
-                         atol=atol, dense_output=True)
-        ts.append(sol2.t[1:])
-        Ms.append(sol2.y[0][1:])
-        Ss.append(sol2.y[1][1:])
-        grid = np.linspace(t_commit, t_end, 400)[1:]
-        yy = sol2.sol(grid)
-        sw = switching_function(grid, yy[0], yy[0] ** 2 + yy[1], al, s2, prior)
-        recrossed = bool(np.any(np.asarray(sw) < -1e-9))
-        status, message = sol2.status, sol2.message
-    tt = np.concatenate(ts)
-    MM = np.concatenate(Ms)
-    SS = np.concatenate(Ss)
-    return MeanFieldResult(t=tt, M=MM, S=SS, t_commit=t_commit, t_condense=t_condense, M0=float(MM[-1]),
-                           S0=float(SS[-1]), recrossed=recrossed, status=int(status), message=str(message))

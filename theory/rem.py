@@ -51,33 +51,25 @@ also contribute a random part orthogonal to ``x``, of squared norm per coordinat
 
 Every derivation checks its identities when formed (symbolically, or where simplification
 is slow at random points to 25 digits) and raises ``RuntimeError`` if one fails. The
-numerical evaluators (:func:`phi`, :func:`condensed`, :func:`competitor_rho`,
-:func:`rem_state`, :func:`condensation_radius`) are ``sympy.lambdify`` of the derivations'
-expressions; they are vectorised (numpy broadcasting) and float64.
+results are attributes of the derivation objects (sympy expressions); numerical code is
+generated from them by :mod:`cfgmft.theory.bridge`.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Callable, NamedTuple
 
-import numpy as np
 import sympy as sp
-
-from cfgmft.errors import ParameterError
 
 from .checks import PRIORS, check_prior, require, require_zero
 from .derivation import Derivation
 from .functions import log1p, to_elementary
-from .symbols import G, G_t, Gamma, Gamma_t, d, explicit, r, sigma2, t
+from .symbols import G, G_t, Gamma, Gamma_t, d, explicit, r, sigma2, t  # noqa: F401 - sigma2 re-exported
 
 __all__ = [
     "PRIORS", "alpha", "lam", "u_lam", "a_t", "b_t", "y_ov", "n_perp", "q", "n", "phi_s",
     "a_expr", "b_expr", "explicit_ab",
     "RandomEnergyModel", "RandomEnergyGaussian", "RandomEnergySphere", "rem_derivation",
-    "REMState", "rem_state", "phi", "condensed", "competitor_rho", "condensation_radius",
-    "rem_numerics",
 ]
 
 # --- symbols of the random energy model ---------------------------------------------------
@@ -137,6 +129,8 @@ class RandomEnergyModel(Derivation):
         ``alpha - I + E`` at the saddle point (in ``a_t``, ``b_t``, ``r``, ``alpha``).
     ``family``
         ``{y_ov: y(lambda), n_perp: n_perp(lambda)}``: maximisers of ``E - lambda I``.
+    ``n_perp_family``
+        ``n_perp(lambda)`` along the family (sphere: ``1 - y(lambda)^2``).
     ``rate_family``, ``energy_family``
         ``I`` and ``E`` along the family (``rate_family`` in a cancellation-free form).
     ``rate_saddle``
@@ -237,7 +231,7 @@ class RandomEnergyModel(Derivation):
                       sp.Eq(_rho, rho_fam))
         m_pd = 1 / lam
         self.perp_variance = self._perp_variance_display
-        require_zero(self._n_perp_of_family * (1 - m_pd) - self.perp_variance, "neglected orthogonal variance",
+        require_zero(self.n_perp_family * (1 - m_pd) - self.perp_variance, "neglected orthogonal variance",
                      symbolic=False)
         self.add_step("condensed_weights",
                       "condensed: weights of the top classes ~ Poisson-Dirichlet(m = 1/lambda), "
@@ -320,7 +314,7 @@ class RandomEnergyGaussian(RandomEnergyModel):
         self.add_step("lagrange_family",
                       "grad E = lambda grad I: maximisers of E on the level sets of I (lambda = 1: the saddle)",
                       (sp.Eq(y_ov, fam[y_ov]), sp.Eq(n_perp, fam[n_perp])))
-        self._n_perp_of_family = fam[n_perp]
+        self.n_perp_family = fam[n_perp]
         v = 2 * b_t / (lam + 2 * b_t)  # = 1 - n_perp(lambda)
         self.rate_family = fam[y_ov] ** 2 / 2 + (-v - log1p(-v)) / 2
         self._perp_variance_display = (lam - 1) / (lam + 2 * b_t)
@@ -391,8 +385,8 @@ class RandomEnergySphere(RandomEnergyModel):
         require_zero(pos[0] - y_l, "rationalised family", symbolic=False)
         fam = {y_ov: y_l}
         self.family = fam
-        self._n_perp_of_family = 1 - y_l ** 2
-        require_zero(self._n_perp_of_family - lam * y_l / c, "1 - y^2 = lambda y/c on the family", symbolic=False)
+        self.n_perp_family = 1 - y_l ** 2
+        require_zero(self.n_perp_family - lam * y_l / c, "1 - y^2 = lambda y/c on the family", symbolic=False)
         saddle = {y_ov: (sp.sqrt(1 + 4 * c ** 2) - 1) / (2 * c)}
         require_zero(saddle[y_ov] - y_l.subs(lam, 1), "saddle = family at lambda = 1", symbolic=False)
         require_zero(sp.diff(E - I, y_ov).subs(saddle), "stationarity of E - I", symbolic=False)
@@ -440,171 +434,3 @@ def rem_derivation(prior: str = "gaussian") -> RandomEnergyModel:
     """The (cached) formed derivation of ``prior``."""
     prior = check_prior(prior)
     return RandomEnergyGaussian() if prior == "gaussian" else RandomEnergySphere()
-
-
-# --- numerical evaluators -----------------------------------------------------------------------
-def _lambdify(args, expr) -> Callable:
-    expr = explicit_ab(expr)
-    free = expr.free_symbols - set(args)
-    if free:
-        raise ValueError(f"free symbols {free} are not arguments")
-    return sp.lambdify(args, expr, modules=["scipy", "numpy"], cse=True)
-
-
-@dataclass(frozen=True)
-class REMNumerics:
-    """Vectorised evaluators of one prior's derivation (all float64, numpy broadcasting).
-
-    Arguments are ``(t, r, sigma2, lam)``, plus ``alpha`` where it enters.
-    """
-
-    prior: str
-    y: Callable
-    n_perp: Callable
-    rate: Callable
-    energy: Callable
-    rho: Callable
-    dphi_dr: Callable
-    perp_variance: Callable
-    phi_annealed: Callable
-    rate_saddle: Callable
-    condensation_radius: Callable
-    rate_u: Callable | None
-    lambda_alpha: Callable | None
-
-
-@functools.lru_cache(maxsize=None)
-def rem_numerics(prior: str = "gaussian") -> REMNumerics:
-    """Build (once) the numerical evaluators of ``prior`` from its derivation by ``sympy.lambdify``."""
-    der = rem_derivation(prior)
-    fam_args = (t, r, sigma2, lam)
-    return REMNumerics(
-        prior=prior,
-        y=_lambdify(fam_args, der.family[y_ov]),
-        n_perp=_lambdify(fam_args, der._n_perp_of_family),
-        rate=_lambdify(fam_args, der.rate_family),
-        energy=_lambdify(fam_args, der.energy_family),
-        rho=_lambdify(fam_args, der.rho_family),
-        dphi_dr=_lambdify(fam_args, der.dphi_dr),
-        perp_variance=_lambdify(fam_args, der.perp_variance),
-        phi_annealed=_lambdify((t, r, alpha, sigma2), der.phi_annealed),
-        rate_saddle=_lambdify((t, r, sigma2), der.rate_saddle),
-        condensation_radius=_lambdify((t, alpha, sigma2), der.condensation_radius),
-        rate_u=(_lambdify((t, r, sigma2, u_lam), der.rate_family_u) if prior == "gaussian" else None),
-        lambda_alpha=(_lambdify((t, r, alpha, sigma2), der.lambda_alpha) if der.lambda_alpha is not None else None),
-    )
-
-
-class REMState(NamedTuple):
-    """State of the competitors at ``(t, r)``; every field is an array of the broadcast shape.
-
-    ``lam`` Lagrange multiplier (1 uncondensed), ``condensed`` bool, ``y`` overlap of the
-    dominant competitors with ``xhat`` (per ``sqrt(d)``), ``n_perp`` their orthogonal squared
-    norm per dimension, ``phi`` the free energy per dimension, ``dphi_dr`` its ``r``-derivative,
-    ``rho`` the self-averaging competitors' mean ``E[mu|x, not c] = rho x``, ``perp_variance``
-    the average squared norm per coordinate of the part of that mean ``rho`` leaves out.
-    """
-
-    lam: np.ndarray
-    condensed: np.ndarray
-    y: np.ndarray
-    n_perp: np.ndarray
-    phi: np.ndarray
-    dphi_dr: np.ndarray
-    rho: np.ndarray
-    perp_variance: np.ndarray
-
-
-def _as_arrays(t_, r_, alpha_, sigma2_):
-    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t_, r_, alpha_, sigma2_)))
-    names = ("t", "r", "alpha", "sigma2")
-    for name, arr, lo_open in zip(names, arrs, (False, False, True, True)):
-        if not np.all(np.isfinite(arr)):
-            raise ParameterError(name, "must be finite")
-        if np.any(arr < 0) or (lo_open and np.any(arr == 0)):
-            raise ParameterError(name, "must be " + ("> 0" if lo_open else ">= 0"))
-    return tuple(np.array(a_, dtype=np.float64) for a_ in arrs)
-
-
-def _bisect_u(fn, target, n_iter: int = 64):
-    """Vectorised bisection of ``fn(u) = target`` on ``u in [0, 1]`` (``fn`` increasing)."""
-    lo = np.zeros_like(target)
-    hi = np.ones_like(target)
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        above = fn(mid) > target
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def rem_state(t, r, alpha, sigma2, prior: str = "gaussian") -> REMState:
-    """Phase and saddle point of the competitors' random energy model at ``(t, r)``.
-
-    ``lambda = max(1, lambda_alpha)`` with ``I(lambda_alpha) = alpha``: for the gaussian prior
-    ``lambda_alpha`` is found by a vectorised bisection in ``u = 1/lambda in (0, 1]`` (64
-    halvings: ``u`` to machine precision; ``I(u)`` is increasing), for the sphere prior it is
-    the closed form ``a sqrt(r) exp(-2 alpha)/sqrt(1 - exp(-2 alpha))``. Uncondensed points
-    use the closed form ``phi_ann`` of the derivation.
-    """
-    prior = check_prior(prior)
-    t_, r_, al, s2 = _as_arrays(t, r, alpha, sigma2)
-    f = rem_numerics(prior)
-    I1 = np.asarray(f.rate_saddle(t_, r_, s2), dtype=np.float64)
-    cond = I1 > al
-    lam_v = np.ones_like(t_)
-    if np.any(cond):
-        tc, rc, ac, sc = t_[cond], r_[cond], al[cond], s2[cond]
-        if prior == "gaussian":
-            u = _bisect_u(lambda uu: f.rate_u(tc, rc, sc, uu), ac)
-            lam_v[cond] = 1.0 / u
-        else:
-            lam_v[cond] = f.lambda_alpha(tc, rc, ac, sc)
-    lam_v = np.maximum(lam_v, 1.0)
-    phi_v = np.where(cond, f.energy(t_, r_, s2, lam_v), f.phi_annealed(t_, r_, al, s2))
-    out = REMState(
-        lam=lam_v, condensed=cond,
-        y=np.broadcast_to(f.y(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        n_perp=np.broadcast_to(f.n_perp(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        phi=np.asarray(phi_v, dtype=np.float64),
-        dphi_dr=np.broadcast_to(f.dphi_dr(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        rho=np.broadcast_to(f.rho(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        perp_variance=np.broadcast_to(f.perp_variance(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-    )
-    if t_.ndim == 0:
-        out = REMState(*(v[()] for v in out))
-    return out
-
-
-def phi(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``phi(t, r) = lim (1/d) log sum_{k != c} exp(d [a_t q_k - b_t n_k])``, ``K - 1 = exp(alpha d)``.
-
-    Both phases: ``alpha + a^2 r/(2(1+2b)) - log(1+2b)/2`` (gaussian, uncondensed),
-    ``alpha - b + c y* + log(1 - y*^2)/2`` (sphere, uncondensed), ``E(lambda_alpha)``
-    (condensed). Vectorised over all arguments.
-    """
-    return rem_state(t, r, alpha, sigma2, prior).phi
-
-
-def condensed(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``True`` where the competitors are condensed: the annealed saddle has ``I > alpha``."""
-    return rem_state(t, r, alpha, sigma2, prior).condensed
-
-
-def competitor_rho(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``rho`` with ``E[mu | x, not c] -> rho x`` (self-averaging part; ``rho = 2 phi'(r)/a_t``).
-
-    Uncondensed: ``exp(-t)/G_t`` (gaussian), ``2 a/(1 + sqrt(1 + 4 a^2 r))`` (sphere).
-    Condensed: ``y(lambda_alpha)/sqrt(r)``; the random orthogonal part of the few dominant
-    classes (see :attr:`REMState.perp_variance`) is not included.
-    """
-    return rem_state(t, r, alpha, sigma2, prior).rho
-
-
-def condensation_radius(t, alpha, sigma2, prior: str = "gaussian"):
-    """``r_c(t)``: the competitors are condensed iff ``r > r_c`` (``r_c <= 0``: at every ``r``)."""
-    prior = check_prior(prior)
-    t_, _, al, s2 = _as_arrays(t, 0.0, alpha, sigma2)
-    val = np.asarray(rem_numerics(prior).condensation_radius(t_, al, s2), dtype=np.float64)
-    return val[()] if val.ndim == 0 else val
-
