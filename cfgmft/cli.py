@@ -103,10 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    from .theory import DERIVATIONS  # the topics only: sympy is imported by the factories
+
     p = sub.add_parser("derive", help="print the derived equations and closed forms")
     p.add_argument("--format", choices=("text", "latex", "json"), default="text",
                    help="text (default), a standalone LaTeX document, or one JSON object")
-    p.add_argument("--only", choices=tuple(DERIVATION_TOPICS), default=None,
+    p.add_argument("--only", choices=tuple(DERIVATIONS), default=None,
                    help="print one topic only (default: all)")
 
     p = sub.add_parser("theory", help="the theory's prediction for one problem")
@@ -255,31 +257,9 @@ def format_prediction(r: dict) -> str:
     return "\n".join(lines)
 
 
-#: topic -> (module, factory names); the factories build the sympy derivation objects
-DERIVATION_TOPICS = {
-    "infinite-class": ("cfgmft.theory.infinite_class", ("InfiniteClassGaussian", "InfiniteClassSphere")),
-    "random-energy": ("cfgmft.theory.rem", ("rem_derivation:gaussian", "rem_derivation:sphere")),
-    "exponential-class": ("cfgmft.theory.exponential", ("exponential_derivation:gaussian",
-                                                          "exponential_derivation:sphere")),
-}
-
-
-def derivations(only=None) -> list:
-    """The derivation objects of ``cfgmft derive`` (each forms and checks itself)."""
-    import importlib
-
-    out = []
-    for topic, (module, names) in DERIVATION_TOPICS.items():
-        if only is not None and topic != only:
-            continue
-        mod = importlib.import_module(module)
-        for name in names:
-            cls, _, arg = name.partition(":")
-            out.append(getattr(mod, cls)(arg) if arg else getattr(mod, cls)())
-    return out
-
-
 def cmd_derive(args) -> int:
+    from .theory import derivations
+
     ders = derivations(args.only)
     if args.format == "json":
         print(json.dumps({"version": __version__, "convention": CONVENTION,

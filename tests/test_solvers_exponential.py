@@ -1,8 +1,9 @@
 """Numba mean-field kernels of the exponential-class regime (cfgmft.solvers.exponential, .phase).
 
 Reference: scipy.integrate.solve_ivp (DOP853, rtol 1e-12) with terminal events
-(cfgmft.solvers.exponential_reference), the theory's own LSODA integrator, the infinite-class
-solver, and the exact-sampling identities at omega = 0.
+(cfgmft.solvers.exponential_reference), the LSODA integrator of the theory's lambdified
+expressions (tests/theory_numerics.py), the infinite-class solver, and the exact-sampling
+identities at omega = 0.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def test_lambda_root_and_newton_slope():
         h = 1e-6 * u
         fd = (gen.rem_gaussian_rate_u(t, r, s2, u + h) - gen.rem_gaussian_rate_u(t, r, s2, u - h)) / (2 * h)
         assert gen.rem_gaussian_rate_u_du(t, r, s2, u) == pytest.approx(fd, rel=1e-6)
-    # the theory's vectorised bisection agrees where condensed (u in (0, 1])
-    from cfgmft.theory.rem import rem_state
+    # the vectorised bisection on the theory's lambdified I(u) agrees where condensed (u in (0, 1])
+    from theory_numerics import rem_state
 
     st = rem_state(0.3, 4.0, 0.05, 1.0, "gaussian")
     assert st.condensed
@@ -115,7 +116,7 @@ def test_against_solve_ivp(prior, sampler, alpha, omega, sigma2, status):
 
 def test_against_theory_reference_integrator():
     # independent code path: sympy.lambdify + vectorised REM + LSODA
-    from cfgmft.theory.exponential import integrate_mean_field
+    from theory_numerics import integrate_mean_field
 
     res = integrate_mean_field(2.0, 0.3, 1.0, "gaussian", "sde", T=40.0, rtol=1e-11, atol=1e-13)
     p = mf.predict_exponential("gaussian", 1.0, 2.0, "sde", alpha=0.3)

@@ -17,6 +17,8 @@ from scipy import integrate, optimize, special, stats
 from cfgmft.theory import exponential as ex
 from cfgmft.theory import rem
 
+import theory_numerics as num  # tests/theory_numerics.py: lambdify evaluators and the LSODA integrator
+
 PRIORS = rem.PRIORS
 
 
@@ -123,7 +125,7 @@ def _finite_d_prediction(t, r, alpha, s2, prior, d):
     ``sum e^{X_k - X0} = (A Gamma(1-m)/m)^{1/m} S_m`` with ``S_m`` standard positive m-stable,
     ``E log S_m = gamma_E (1/m - 1)``. The leading effect is ``-lambda log(d)/(2d)``.
     """
-    st = rem.rem_state(t, r, alpha, s2, prior)
+    st = num.rem_state(t, r, alpha, s2, prior)
     K1 = round(math.exp(alpha * d))
     if not st.condensed:
         if prior == "gaussian":
@@ -183,7 +185,7 @@ def test_phi_against_direct_sum(prior, phase):
     uncondensed; the annealed value, 0.05 away at the condensed point, fails.
     """
     t, r, s2 = POINTS[phase]
-    st = rem.rem_state(t, r, ALPHA, s2, prior)
+    st = num.rem_state(t, r, ALPHA, s2, prior)
     assert bool(st.condensed) == (phase == "condensed")
     rng = np.random.default_rng(20260 + 7 * PRIORS.index(prior) + (phase == "condensed"))
     vals = np.array([_log_z_scalar(t, r, ALPHA, s2, prior, D, rng) for _ in range(N_DRAWS[phase])])
@@ -201,7 +203,7 @@ def test_phi_against_direct_sum(prior, phase):
         assert abs(mean - pred) < 0.5 * abs(mean - phi), (mean, pred, phi)
         assert abs(exact - pred) < 0.1 * abs(exact - phi), (exact, pred, phi)
     # the check discriminates: the annealed value (wrong when condensed) fails
-    ann = float(rem.rem_numerics(prior).phi_annealed(t, r, ALPHA, s2))
+    ann = float(num.rem_numerics(prior).phi_annealed(t, r, ALPHA, s2))
     if st.condensed:
         assert abs(mean - ann) > tol_inf
     print(f"{prior} {phase}: direct {mean:.5f} +- {se:.5f}, phi {phi:.5f}, finite-d {pred:.5f}, annealed {ann:.5f}")
@@ -211,7 +213,7 @@ def test_phi_against_direct_sum(prior, phase):
 def test_phi_full_vectors_condensed(prior):
     """Same check with explicit mean vectors (K - 1 = e^8, d = 400): validates the scalar reduction."""
     alpha, (t, r, s2) = 0.02, (1.0, 3.0, 1.0)
-    st = rem.rem_state(t, r, alpha, s2, prior)
+    st = num.rem_state(t, r, alpha, s2, prior)
     assert st.condensed
     rng = np.random.default_rng(99 + PRIORS.index(prior))
     vals = np.array([_log_z_vectors(t, r, alpha, s2, prior, D, rng) for _ in range(40)])
@@ -227,9 +229,9 @@ def test_phi_full_vectors_condensed(prior):
 @pytest.mark.parametrize("prior", PRIORS)
 @pytest.mark.parametrize("t, alpha, s2", [(1.0, 0.03, 1.0), (0.4, 0.3, 0.2), (2.0, 0.01, 0.5)])
 def test_phi_continuous_across_condensation(prior, t, alpha, s2):
-    r_c = float(rem.condensation_radius(t, alpha, s2, prior))
+    r_c = float(num.condensation_radius(t, alpha, s2, prior))
     assert r_c > 0
-    st = lambda rr: rem.rem_state(t, rr, alpha, s2, prior)  # noqa: E731
+    st = lambda rr: num.rem_state(t, rr, alpha, s2, prior)  # noqa: E731
     below, above = st(r_c * (1 - 1e-9)), st(r_c * (1 + 1e-9))
     assert not below.condensed and above.condensed
     # phi and phi' continuous: the jumps over a gap 2 eps vanish like eps (phi) and eps (phi')
@@ -260,8 +262,8 @@ def test_rem_state_consistency(prior):
     t = np.array([0.2, 0.5, 1.0, 2.0, 3.0])[:, None]
     r = np.array([0.05, 0.5, 1.0, 3.0, 10.0])[None, :]
     alpha, s2 = 0.1, 0.3
-    st = rem.rem_state(t, r, alpha, s2, prior)
-    f = rem.rem_numerics(prior)
+    st = num.rem_state(t, r, alpha, s2, prior)
+    f = num.rem_numerics(prior)
     I_val = f.rate(t, r, s2, st.lam)
     assert np.all(st.lam >= 1)
     assert np.any(st.condensed) and np.any(~st.condensed)
@@ -286,13 +288,13 @@ def test_parameter_errors():
     from cfgmft.errors import ParameterError
 
     with pytest.raises(ParameterError, match="prior"):
-        rem.phi(1.0, 1.0, 0.1, 0.5, prior="uniform")
+        num.phi(1.0, 1.0, 0.1, 0.5, prior="uniform")
     with pytest.raises(ParameterError, match="alpha"):
-        rem.phi(1.0, 1.0, 0.0, 0.5)
+        num.phi(1.0, 1.0, 0.0, 0.5)
     with pytest.raises(ParameterError, match="sigma2"):
-        rem.phi(1.0, 1.0, 0.1, -1.0)
+        num.phi(1.0, 1.0, 0.1, -1.0)
     with pytest.raises(ParameterError, match="sampler"):
-        ex.mean_field_rhs(1.0, 0.1, 1.0, 0.0, 0.1, 0.5, sampler="euler")
+        num.mean_field_rhs(1.0, 0.1, 1.0, 0.0, 0.1, 0.5, sampler="euler")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ def test_potential_gradient_is_guided_drift(prior, want, t, q_, r_, omega):
     (committed) or ``rho x`` (uncommitted, ``rho`` from the saddle point, not from ``V``).
     """
     alpha, s2, dim = 0.1, 0.3, 7
-    assert ex.BRANCHES[int(ex.branch(t, q_, r_, alpha, s2, prior))] == want
+    assert ex.BRANCHES[int(num.branch(t, q_, r_, alpha, s2, prior))] == want
     rng = np.random.default_rng(5)
     mu_c = rng.standard_normal(dim)
     mu_c *= math.sqrt(dim) / np.linalg.norm(mu_c)           # n_c = 1
@@ -322,19 +324,19 @@ def test_potential_gradient_is_guided_drift(prior, want, t, q_, r_, omega):
     x = q_ * mu_c + perp                                     # q(x) = q_, r(x) = r_
 
     def dV(xx):
-        return dim * ex.V_omega(t, xx @ mu_c / dim, xx @ xx / dim, omega, alpha, s2, prior)
+        return dim * num.V_omega(t, xx @ mu_c / dim, xx @ xx / dim, omega, alpha, s2, prior)
 
     h = 1e-5
     grad = np.array([(dV(x + h * e) - dV(x - h * e)) / (2 * h) for e in np.eye(dim)])
     G_ = _Gamma(t, s2)
-    rho = float(rem.competitor_rho(t, r_, alpha, s2, prior))
+    rho = float(num.competitor_rho(t, r_, alpha, s2, prior))
     m_u = mu_c if want == "committed" else rho * x
     s_direct = -x / G_ + math.exp(-t) / G_ * ((1 + omega) * mu_c - omega * m_u)
     np.testing.assert_allclose(-grad, s_direct, rtol=1e-6, atol=1e-8)
-    A, B = ex.guided_coefficients(t, q_, r_, omega, alpha, s2, prior)
+    A, B = num.guided_coefficients(t, q_, r_, omega, alpha, s2, prior)
     np.testing.assert_allclose(-A * x + B * mu_c, s_direct, rtol=1e-12, atol=1e-12)
     if want == "condensed":  # the annealed rho would not match: the check can fail
-        rho_ann = float(rem.rem_numerics(prior).rho(t, r_, s2, 1.0))
+        rho_ann = float(num.rem_numerics(prior).rho(t, r_, s2, 1.0))
         s_wrong = -x / G_ + math.exp(-t) / G_ * ((1 + omega) * mu_c - omega * rho_ann * x)
         assert np.max(np.abs(s_wrong + grad)) > 1e-3
 
@@ -375,18 +377,18 @@ def test_biroli_collapse_symbolic():
 def test_biroli_collapse_numerical(prior):
     """Root of own energy = phi(t, G_t) with the full phi (both phases), sigma2 -> 0."""
     for alpha in (0.05, 0.3, 1.0, 2.0):
-        t_num = ex.t_collapse(alpha, 1e-15, prior)
+        t_num = num.t_collapse(alpha, 1e-15, prior)
         biroli = 0.5 * math.log(1 + 1 / math.expm1(2 * alpha))
         assert t_num == pytest.approx(biroli, abs=1e-12, rel=1e-12)
     for alpha, s2 in ((0.3, 0.1), (1.0, 0.1)):
-        assert ex.t_collapse(alpha, s2, prior) == pytest.approx(float(ex.t_collapse_closed(alpha, s2)), abs=1e-12)
-    assert math.isnan(ex.t_collapse(2.0, 0.2, prior))  # sigma2 (e^{2 alpha} - 1) > 1: no collapse
+        assert num.t_collapse(alpha, s2, prior) == pytest.approx(float(num.t_collapse_closed(alpha, s2)), abs=1e-12)
+    assert math.isnan(num.t_collapse(2.0, 0.2, prior))  # sigma2 (e^{2 alpha} - 1) > 1: no collapse
     # the collapse is the competitors' condensation at r = G (Nishimori): condensed just before, not after
     alpha, s2 = 0.3, 0.1
-    tc = float(ex.t_collapse_closed(alpha, s2))
+    tc = float(num.t_collapse_closed(alpha, s2))
     for dt, cond in ((-1e-6, True), (1e-6, False)):
         tt = tc + dt
-        assert bool(rem.condensed(tt, 1 + s2 * math.exp(-2 * tt), alpha, s2, prior)) == cond
+        assert bool(num.condensed(tt, 1 + s2 * math.exp(-2 * tt), alpha, s2, prior)) == cond
 
 
 @pytest.mark.parametrize("prior", PRIORS)
@@ -394,8 +396,8 @@ def test_biroli_collapse_numerical(prior):
 def test_commitment_time_of_exact_sampling_is_collapse_time(prior, sampler):
     """omega = 0, started from P_T(x|c): the mean-field commitment event fires at t_C; final law exact."""
     alpha, s2, T = 0.3, 0.2, 6.0
-    res = ex.integrate_mean_field(0.0, alpha, s2, prior, sampler, T=T, M_T=math.exp(-T), S_T=_Gamma(T, s2))
-    assert res.t_commit == pytest.approx(float(ex.t_collapse_closed(alpha, s2)), abs=1e-7)
+    res = num.integrate_mean_field(0.0, alpha, s2, prior, sampler, T=T, M_T=math.exp(-T), S_T=_Gamma(T, s2))
+    assert res.t_commit == pytest.approx(float(num.t_collapse_closed(alpha, s2)), abs=1e-7)
     assert res.M0 == pytest.approx(1.0, abs=1e-7) and res.S0 == pytest.approx(s2, rel=1e-6)
     assert not res.recrossed
 
@@ -410,24 +412,24 @@ def test_alpha_to_zero(prior):
     b = 0.5 * a * np.exp(-t)
     errs = []
     for alpha in (1e-6, 1e-9):
-        st = rem.rem_state(t, r, alpha, s2, prior)
+        st = num.rem_state(t, r, alpha, s2, prior)
         assert np.all(st.condensed)
         lead = np.sqrt(2 * alpha * (a ** 2 * r + (2 * b ** 2 if prior == "gaussian" else 0)))
         errs.append(np.max(np.abs((st.phi + b) / lead - 1)))
         # the switch becomes q > 0
         q_eps = 1e-2
-        assert np.all(ex.switching_function(t, q_eps, r, alpha, s2, prior) > 0)
-        assert np.all(ex.switching_function(t, -q_eps, r, alpha, s2, prior) < 0)
+        assert np.all(num.switching_function(t, q_eps, r, alpha, s2, prior) > 0)
+        assert np.all(num.switching_function(t, -q_eps, r, alpha, s2, prior) < 0)
     # the next term of the expansion is O(alpha), a relative O(sqrt(alpha)): the error must
     # shrink like sqrt(alpha) (factor sqrt(1e-3) = 0.032 from 1e-6 to 1e-9), not merely be small
     assert errs[0] < 1e-2 and errs[1] < 0.1 * errs[0] + 1e-12, errs
     # commitment right after the start, then exact conditional dynamics: no distortion
     T = 8.0
     for smp in ex.SAMPLERS:
-        res = ex.integrate_mean_field(3.0, 1e-8, s2, prior, smp, T=T)
+        res = num.integrate_mean_field(3.0, 1e-8, s2, prior, smp, T=T)
         assert T - res.t_commit < 1.5
         assert res.M0 == pytest.approx(1.0, abs=5e-3) and res.S0 / s2 == pytest.approx(1.0, abs=5e-3)
-        strong = ex.integrate_mean_field(3.0, 0.5, s2, prior, smp, T=T)  # for contrast: alpha = 0.5 distorts
+        strong = num.integrate_mean_field(3.0, 0.5, s2, prior, smp, T=T)  # for contrast: alpha = 0.5 distorts
         assert abs(strong.M0 - 1) > 10 * abs(res.M0 - 1)
 
 
@@ -439,19 +441,19 @@ def test_alpha_to_infinity(prior):
     alpha, s2 = 60.0, 0.4
     t = np.array([0.05, 0.5, 1.5, 4.0])
     r = np.array([0.3, 1.0, 4.0, 20.0])
-    st = rem.rem_state(t, r, alpha, s2, prior)
+    st = num.rem_state(t, r, alpha, s2, prior)
     assert not np.any(st.condensed)
-    assert np.all(ex.switching_function(t, np.sqrt(r), r, alpha, s2, prior) < -alpha / 2)
+    assert np.all(num.switching_function(t, np.sqrt(r), r, alpha, s2, prior) < -alpha / 2)
     M, S, w = np.array([0.2, 0.8, 1.1, 0.0]), np.array([0.9, 0.5, 0.3, 1.0]), 2.5
     for smp in ex.SAMPLERS:
-        got = ex.mean_field_rhs(t, M, S, w, alpha, s2, prior, smp)
+        got = num.mean_field_rhs(t, M, S, w, alpha, s2, prior, smp)
         if prior == "gaussian":
             ref = getattr(ic, f"moment_rhs_{smp}")(M, S, ic.A_coef(t, w, s2), ic.B_coef(t, w, s2))
         else:
             ref = getattr(ic, f"mean_field_rhs_sphere_{smp}")(t, M, S, w, s2)
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
     if prior == "gaussian":
-        res = ex.integrate_mean_field(w, alpha, s2, prior, "sde", T=14.0)
+        res = num.integrate_mean_field(w, alpha, s2, prior, "sde", T=14.0)
         assert math.isnan(res.t_commit) and math.isnan(res.t_condense)
         assert res.M0 == pytest.approx(float(ic.m_final_sde_const(w, s2)), abs=1e-6)
         assert res.S0 / s2 == pytest.approx(float(ic.var_ratio_sde_const(w, s2)), abs=1e-6)

@@ -32,13 +32,16 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+from . import exponential as ex
+from . import rem as rm
 from . import symbols as sy
+from .checks import require_zero
 from .functions import log1p
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
 
 __all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
            "render_scalar_module", "exponential_functions", "render_exponential", "regenerate",
-           "regenerate_all", "generated_path", "exponential_generated_path", "main"]
+           "regenerate_all", "GENERATED_DIR", "generated_path", "exponential_generated_path", "main"]
 
 MODULE = "cfgmft.solvers._generated.infinite_class"
 MODULE_EXPONENTIAL = "cfgmft.solvers._generated.exponential"
@@ -346,9 +349,6 @@ def exponential_functions() -> list[GeneratedFunction]:
     mean-field right-hand sides of both samplers (committed; uncommitted in ``rho``), the
     collapse time, the per-dimension KL and the log-likelihood ``margin``.
     """
-    from . import exponential as ex
-    from . import rem as rm
-
     t, s2, al, w = sy.t, sy.sigma2, rm.alpha, sy.omega
     rr, qq, MM, SS = sy.r, rm.q, sy.M, sy.S
     lam_arg = sp.Symbol("lam", positive=True)  # ``lambda`` is a Python keyword
@@ -389,7 +389,7 @@ def exponential_functions() -> list[GeneratedFunction]:
             y_u = sp.cancel(der.family[rm.y_ov].subs(rm.lam, 1 / u))
             v_u = 2 * rm.b_t * u / (1 + 2 * rm.b_t * u)
             Iu = X(y_u ** 2 / 2 + (-v_u + log1p(2 * rm.b_t * u)) / 2)
-            rm._require_zero(Iu - X(der.rate_family_u), "stable I(u) equals rate_family_u", symbolic=False)
+            require_zero(Iu - X(der.rate_family_u), "stable I(u) equals rate_family_u", symbolic=False)
             fns += [
                 GeneratedFunction("rem_gaussian_rate_u", (t, rr, s2, u), Iu,
                                   "gaussian prior: I(u), u = 1/lambda; increasing in u > 0 (lambda_alpha: "
@@ -464,18 +464,20 @@ def render_exponential() -> str:
     )
 
 
-def generated_path() -> Path:
-    """Path of ``solvers/_generated/infinite_class.py`` (located through the package)."""
-    import cfgmft.solvers._generated as pkg
+#: ``solvers/_generated``, found from this file without importing the solvers (theory sits below
+#: them): ``theory/`` and ``solvers/`` are siblings in the source tree, as ``cfgmft/theory`` and
+#: ``cfgmft/solvers`` are in an installed package
+GENERATED_DIR = Path(__file__).resolve().parents[1] / "solvers" / "_generated"
 
-    return Path(pkg.__path__[0]) / "infinite_class.py"
+
+def generated_path() -> Path:
+    """Path of ``solvers/_generated/infinite_class.py`` (in :data:`GENERATED_DIR`)."""
+    return GENERATED_DIR / "infinite_class.py"
 
 
 def exponential_generated_path() -> Path:
-    """Path of ``solvers/_generated/exponential.py`` (located through the package)."""
-    import cfgmft.solvers._generated as pkg
-
-    return Path(pkg.__path__[0]) / "exponential.py"
+    """Path of ``solvers/_generated/exponential.py`` (in :data:`GENERATED_DIR`)."""
+    return GENERATED_DIR / "exponential.py"
 
 
 def regenerate(path: str | Path | None = None) -> Path:

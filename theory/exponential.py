@@ -47,37 +47,27 @@ Results (derived and checked by :class:`ExponentialClassMeanField`)
   exact conditional dynamics. ``alpha -> infinity``: never condensed, never committed; the
   drift is the infinite-class one.
 
-The numerical evaluators (:func:`V_omega`, :func:`switching_function`,
-:func:`guided_coefficients`, :func:`mean_field_rhs`, :func:`t_collapse`, ...) are
-``sympy.lambdify`` of the derivation's expressions; :func:`integrate_mean_field` is a scipy
-reference integrator of the mean-field equations with the commitment event.
+The results are attributes of :class:`ExponentialClassMeanField` (sympy expressions);
+numerical code is generated from them by :mod:`cfgmft.theory.bridge` and integrated by
+:mod:`cfgmft.solvers.meanfield`.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
 import sympy as sp
 
-from cfgmft.errors import ParameterError
-
+from .checks import check_prior, require, require_zero
 from .derivation import Derivation
-from .rem import (
-    RandomEnergyModel, _check_prior, _lambdify, _require, _require_zero, a_expr, a_t, alpha, b_t,
-    condensation_radius, explicit_ab, lam, phi_s, q, rem_derivation, rem_state, u_lam,
-)
 from .functions import to_elementary
+from .rem import RandomEnergyModel, a_expr, a_t, alpha, b_t, explicit_ab, lam, phi_s, q, rem_derivation, u_lam
 from .symbols import (G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, moment_equations, mu, omega, omega_f, r,
                       sigma2, t, tau, x)
 
 __all__ = [
     "SAMPLERS", "BRANCHES", "e_c", "n_c", "rho_s", "phi_f",
     "ExponentialClassMeanField", "exponential_derivation",
-    "target_energy", "switching_function", "branch", "V_omega", "guided_coefficients", "mean_field_rhs",
-    "t_collapse", "t_collapse_closed", "MeanFieldResult", "integrate_mean_field",
 ]
 
 SAMPLERS = ("sde", "ode")
@@ -126,7 +116,7 @@ class ExponentialClassMeanField(Derivation):
 
     def __init__(self, prior: str = "gaussian", *, rem_model: RandomEnergyModel | None = None,
                  form: bool = True):
-        self.prior = _check_prior(prior)
+        self.prior = check_prior(prior)
         self.rem = rem_model if rem_model is not None else rem_derivation(prior)
         self.title = f"Exponentially many classes (K - 1 = exp(alpha d)), {prior} prior, d -> infinity"
         super().__init__(form=form)
@@ -147,7 +137,7 @@ class ExponentialClassMeanField(Derivation):
         lc_raw = -quad - sp.log(2 * sp.pi * Gamma_t) / 2
         ec_general = a_t * q - b_t * n_c
         lc = -r / (2 * Gamma_t) - sp.log(2 * sp.pi * Gamma_t) / 2 + ec_general
-        _require_zero(explicit(lc_raw) - explicit_ab(lc), "log class density")
+        require_zero(explicit(lc_raw) - explicit_ab(lc), "log class density")
         self.add_step("log_class_density",
                       "(1/d) log N(x; exp(-t) mu_c, Gamma_t I), |x|^2 = d r, x.mu_c = d q, |mu_c|^2 = d n_c",
                       sp.Eq(sp.Symbol("l_c"), lc))
@@ -181,15 +171,15 @@ class ExponentialClassMeanField(Derivation):
         base = r / (2 * Gamma_t) + sp.log(2 * sp.pi * Gamma_t) / 2
         V_com = base - ec - omega * alpha
         V_unc = base - (1 + omega) * ec + omega * (phi_s - alpha)
-        _require_zero(V.subs(sp.Max(ec, phi_s), ec) - V_com, "committed branch")
-        _require_zero(V.subs(sp.Max(ec, phi_s), phi_s) - V_unc, "uncommitted branch")
+        require_zero(V.subs(sp.Max(ec, phi_s), ec) - V_com, "committed branch")
+        require_zero(V.subs(sp.Max(ec, phi_s), phi_s) - V_unc, "uncommitted branch")
         self.add_step("V_committed",
                       "committed (e_c > phi): V = -(1/d) log P_t(x|c) - omega alpha, guidance inert",
                       sp.Eq(_V, V_com))
         self.add_step("V_uncommitted", "uncommitted (e_c < phi)", sp.Eq(_V, V_unc))
         self.add_step("switching_condition", "the branches meet where the target energy equals phi",
                       sp.Eq(ec, phi_s))
-        _require_zero((V_unc - V_com).subs(phi_s, ec), "V continuous at the switch")
+        require_zero((V_unc - V_com).subs(phi_s, ec), "V continuous at the switch")
         jump = sp.diff(V_com, q) - sp.diff(V_unc, q)
         self.add_step("V_gradient_jump",
                       "V is continuous at the switch; dV/dq jumps (committed minus uncommitted side)",
@@ -231,18 +221,18 @@ class ExponentialClassMeanField(Derivation):
                       "s = (1+omega) s_c - omega s_u, s_u = -(x - exp(-t)[w_c mu_c + (1-w_c) rho x])/Gamma",
                       tuple(sp.Eq(sp.Symbol(f"{v}_{nm}"), e) for nm, ab in AB_dir.items() for v, e in zip("AB", ab)))
         A_u_disp = (1 - sp.exp(-t) * rho_s) / Gamma_t
-        _require_zero(AB_dir["uncommitted"][0] - ((1 + omega) / Gamma_t - omega * A_u_disp),
-                      "A = (1+w)/Gamma - w A_u")
+        require_zero(AB_dir["uncommitted"][0] - ((1 + omega) / Gamma_t - omega * A_u_disp),
+                     "A = (1+w)/Gamma - w A_u")
         self.add_step("A_uncommitted", "uncommitted: A = (1+omega)/Gamma - omega A_u, A_u = (1 - exp(-t) rho)/Gamma",
                       (sp.Eq(sp.Symbol("A"), (1 + omega) / Gamma_t - omega * _A_u), sp.Eq(_A_u, A_u_disp)))
         # agreement on every branch, rho = 2 phi'/a (rem envelope identity)
         for name in ("committed", "uncommitted"):
             for k_ in range(2):
                 diff = explicit_ab(AB_pot[name][k_]) - explicit_ab(AB_dir[name][k_]).subs(rho_s, 2 * dphi / a_expr)
-                _require_zero(diff, f"potential vs direct score ({name}, {'AB'[k_]})")
-        _require(sp.simplify(AB_pot["committed"][0] - 1 / Gamma_t) == 0
-                 and sp.simplify(explicit_ab(AB_pot["committed"][1]) - explicit(sp.exp(-t) / Gamma_t)) == 0,
-                 "committed: A = 1/Gamma, B = exp(-t)/Gamma")
+                require_zero(diff, f"potential vs direct score ({name}, {'AB'[k_]})")
+        require(sp.simplify(AB_pot["committed"][0] - 1 / Gamma_t) == 0
+                and sp.simplify(explicit_ab(AB_pot["committed"][1]) - explicit(sp.exp(-t) / Gamma_t)) == 0,
+                "committed: A = 1/Gamma, B = exp(-t)/Gamma")
         self.add_step("potential_equals_direct",
                       "the two agree on both branches with rho = 2 phi'(r)/a_t "
                       "(competitors' mean = gradient of phi); "
@@ -253,8 +243,8 @@ class ExponentialClassMeanField(Derivation):
         rho_l = self.rem.rho_family
         A_unc_disp = (1 + omega) / Gamma_t - omega * A_u_disp
         B_unc_disp = (1 + omega) * a_t
-        _require_zero(explicit_ab(A_unc_disp - AB_dir["uncommitted"][0]), "A display")
-        _require_zero(explicit_ab(B_unc_disp - AB_dir["uncommitted"][1]), "B display")
+        require_zero(explicit_ab(A_unc_disp - AB_dir["uncommitted"][0]), "A display")
+        require_zero(explicit_ab(B_unc_disp - AB_dir["uncommitted"][1]), "B display")
         AB = {"committed": (1 / Gamma_t, a_t)}
         for name, lam_val in (("uncondensed", 1), ("condensed", lam)):
             AB[name] = (A_unc_disp.subs(rho_s, rho_l.subs(lam, lam_val)), B_unc_disp)
@@ -270,8 +260,8 @@ class ExponentialClassMeanField(Derivation):
                        sp.Eq(sp.Symbol("rho_condensed"), rho_l), sp.Eq(self.rem.rate_family, alpha)))
         if self.prior == "gaussian":
             A_inf = (1 + omega) / Gamma_t - omega / G_t
-            _require_zero(self.AB_branch["uncondensed"][0] - explicit(A_inf),
-                          "gaussian uncondensed A = infinite-class A")
+            require_zero(self.AB_branch["uncondensed"][0] - explicit(A_inf),
+                         "gaussian uncondensed A = infinite-class A")
             self.add_step("A_uncondensed_gaussian",
                           "gaussian prior, uncondensed: rho = exp(-t)/G, the infinite-class drift "
                           "(CFG between two Gaussians)",
@@ -280,8 +270,8 @@ class ExponentialClassMeanField(Derivation):
         else:
             kap = sp.exp(-t) * sp.sqrt(r) / Gamma_t
             A_u_inf = (1 - sp.exp(-t) * 2 * kap / (sp.sqrt(r) * (1 + sp.sqrt(1 + 4 * kap ** 2)))) / Gamma_t
-            _require_zero(self.AB_branch["uncondensed"][0] - explicit((1 + omega) / Gamma_t - omega * A_u_inf),
-                          "sphere uncondensed A = infinite-class mean-field A", symbolic=False)
+            require_zero(self.AB_branch["uncondensed"][0] - explicit((1 + omega) / Gamma_t - omega * A_u_inf),
+                         "sphere uncondensed A = infinite-class mean-field A", symbolic=False)
             self.add_step("A_uncondensed_sphere",
                           "sphere prior, uncondensed: rho = Debye asymptote of the von Mises-Fisher mean, the "
                           "infinite-class mean-field drift",
@@ -342,14 +332,14 @@ class ExponentialClassMeanField(Derivation):
                 sub = {omega: 0, M: M_ex, S: S_ex}
                 # forward time: dM/dt = -dM/dtau
                 for lhs, rhs_ in ((sp.diff(M_ex, t), -dM.subs(sub)), (sp.diff(S_ex, t), -dS.subs(sub))):
-                    _require_zero(lhs - rhs_, f"omega = 0 exactness ({name}, {smp})", symbolic=False,
-                                  constraints={lam: lambda vals, rnd: 1 + sp.Rational(rnd.randint(0, 300), 100)})
+                    require_zero(lhs - rhs_, f"omega = 0 exactness ({name}, {smp})", symbolic=False,
+                                 constraints={lam: lambda vals, rnd: 1 + sp.Rational(rnd.randint(0, 300), 100)})
         self.add_step("omega0_exact",
                       "omega = 0: M = exp(-t), S = Gamma_t solve every branch (A = 1/Gamma, B = a); "
                       "r = G_t, q = exp(-t)",
                       (sp.Eq(M_f(t), sp.exp(-t)), sp.Eq(S_f(t), Gamma_t), sp.Eq(r, G_t)))
         own = explicit_ab(a_t * sp.exp(-t) - b_t)
-        _require_zero(own - explicit_ab(b_t), "own energy = b")
+        require_zero(own - explicit_ab(b_t), "own energy = b")
         self.add_step("own_energy",
                       "exact sampling: e_c = a exp(-t) - b = b = exp(-2t)/(2 Gamma) "
                       "(also the energy of the own class "
@@ -362,17 +352,17 @@ class ExponentialClassMeanField(Derivation):
         sub_u = {t: -sp.log(_u) / 2}
         I1 = explicit_ab(rem.rate_saddle).subs(r, G()).subs(sub_u)
         E1 = explicit_ab(rem.energy_family.subs(lam, 1)).subs(r, G()).subs(sub_u)
-        _require(t not in (I1 + E1).free_symbols, "time written in u = exp(-2t)")
+        require(t not in (I1 + E1).free_symbols, "time written in u = exp(-2t)")
         return I1, E1, sub_u
 
     def _form_collapse(self) -> None:
         I1, E1, sub_u = self._nishimori()
         G_over_Gamma = (G() / Gamma()).subs(sub_u)
         in_01 = {_u: lambda vals, rnd: sp.Rational(rnd.randint(1, 99), 100)}  # u = exp(-2t) in (0, 1)
-        _require_zero(I1 - sp.log(G_over_Gamma) / 2, "Nishimori: saddle rate at r = G is log(G/Gamma)/2",
-                      symbolic=False, constraints=in_01)
-        _require_zero(E1 - explicit_ab(b_t).subs(sub_u), "Nishimori: saddle energy at r = G is b", symbolic=False,
-                      constraints=in_01)
+        require_zero(I1 - sp.log(G_over_Gamma) / 2, "Nishimori: saddle rate at r = G is log(G/Gamma)/2",
+                     symbolic=False, constraints=in_01)
+        require_zero(E1 - explicit_ab(b_t).subs(sub_u), "Nishimori: saddle energy at r = G is b", symbolic=False,
+                     constraints=in_01)
         self.add_step("nishimori_identity",
                       "at r = G_t the competitors' annealed saddle has energy b (= the own energy) "
                       "and rate log(G/Gamma)/2",
@@ -384,18 +374,18 @@ class ExponentialClassMeanField(Derivation):
                       sp.StrictGreaterThan(G_t / Gamma_t, sp.exp(2 * alpha)))
         # solve G/Gamma = exp(2 alpha) for u = exp(-2t)
         sol = sp.solve(sp.Eq((1 + sigma2 * _u), sp.exp(2 * alpha) * (sigma2 * _u + 1 - _u)), _u)
-        _require(len(sol) == 1, "one collapse root")
+        require(len(sol) == 1, "one collapse root")
         t_C = -sp.log(sol[0]) / 2
         t_C_disp = sp.log(1 + 1 / (sp.exp(2 * alpha) - 1) - sigma2) / 2
-        _require_zero(sp.exp(-2 * t_C) - sp.exp(-2 * t_C_disp), "collapse time closed form", symbolic=False,
-                      constraints={sigma2: lambda vals, rnd: sp.Rational(rnd.randint(1, 90), 100)
-                                   / (sp.exp(2 * vals[alpha]) - 1).evalf(40)})
+        require_zero(sp.exp(-2 * t_C) - sp.exp(-2 * t_C_disp), "collapse time closed form", symbolic=False,
+                     constraints={sigma2: lambda vals, rnd: sp.Rational(rnd.randint(1, 90), 100)
+                                  / (sp.exp(2 * vals[alpha]) - 1).evalf(40)})
         self.t_collapse_expr = t_C_disp
         self.add_step("collapse_time",
                       "t_C: G_t/Gamma_t = exp(2 alpha); exists iff sigma2 (exp(2 alpha) - 1) < 1 (both priors)",
                       sp.Eq(sp.Symbol("t_C"), t_C_disp))
         biroli = sp.log(1 + 1 / (sp.exp(2 * alpha) - 1)) / 2
-        _require(sp.simplify(t_C_disp.subs(sigma2, 0) - biroli) == 0, "Biroli limit")
+        require(sp.simplify(t_C_disp.subs(sigma2, 0) - biroli) == 0, "Biroli limit")
         self.t_collapse_biroli = biroli
         self.add_step("collapse_time_biroli", "sigma2 -> 0: Biroli, Bonnaire, de Bortoli, Mezard (2024)",
                       sp.Eq(sp.Limit(sp.Symbol("t_C"), sigma2, 0), biroli))
@@ -416,12 +406,12 @@ class ExponentialClassMeanField(Derivation):
             ser_I = sp.series(to_elementary(I_u), u_lam, 0, 3).removeO()
             ser_E = sp.series(E_u, u_lam, 0, 2).removeO()
             cI = sp.simplify(ser_I.coeff(u_lam, 2))
-            _require(sp.simplify(ser_I.coeff(u_lam, 0)) == 0 and sp.simplify(ser_I.coeff(u_lam, 1)) == 0,
-                     "I = O(u^2)")
+            require(sp.simplify(ser_I.coeff(u_lam, 0)) == 0 and sp.simplify(ser_I.coeff(u_lam, 1)) == 0,
+                    "I = O(u^2)")
             u0 = sp.sqrt(alpha / cI)
             phi_small = sp.simplify(ser_E.subs(u_lam, u0))
             target = -b_t + sp.sqrt(2 * alpha * (a_t ** 2 * r + 2 * b_t ** 2))
-            _require_zero(phi_small - target, "alpha -> 0 expansion", symbolic=False)
+            require_zero(phi_small - target, "alpha -> 0 expansion", symbolic=False)
             self.add_step("alpha_to_zero",
                           "alpha -> 0: lambda ~ sqrt((a^2 r/2 + b^2)/alpha) -> oo (condensed everywhere), "
                           "phi = -b + sqrt(2 alpha (a^2 r + 2 b^2)) + O(alpha)",
@@ -429,7 +419,7 @@ class ExponentialClassMeanField(Derivation):
                            sp.Eq(phi_s, target + sp.O(alpha))))
         else:
             phi_c = rem["phi_condensed_closed"].expr[0].rhs
-            _require(sp.limit(phi_c, alpha, 0) == -b_t, "phi -> -b")
+            require(sp.limit(phi_c, alpha, 0) == -b_t, "phi -> -b")
             ser = sp.series(phi_c, alpha, 0, 2)
             self.add_step("alpha_to_zero",
                           "alpha -> 0: r_c -> 0 (condensed everywhere), phi = a sqrt(r (1 - exp(-2 alpha))) - b",
@@ -439,10 +429,10 @@ class ExponentialClassMeanField(Derivation):
                       "(t* -> T), then exact conditional dynamics (no distortion); t_C -> oo",
                       (sp.Eq(sp.Limit(phi_s, alpha, 0), -b_t),
                        sp.Eq(sp.Limit(self.t_collapse_expr, alpha, 0), sp.oo)))
-        _require(sp.limit(self.t_collapse_expr.subs(sigma2, sp.Rational(1, 2)), alpha, 0) == sp.oo, "t_C -> oo")
+        require(sp.limit(self.t_collapse_expr.subs(sigma2, sp.Rational(1, 2)), alpha, 0) == sp.oo, "t_C -> oo")
         # alpha -> oo: uncondensed everywhere, phi - e_c -> oo
         r_c = explicit_ab(rem.condensation_radius)
-        _require(sp.limit(r_c.subs({t: 1, sigma2: sp.Rational(1, 2)}), alpha, sp.oo) == sp.oo, "r_c -> oo")
+        require(sp.limit(r_c.subs({t: 1, sigma2: sp.Rational(1, 2)}), alpha, sp.oo) == sp.oo, "r_c -> oo")
         self.add_step("alpha_to_infinity",
                       "alpha -> oo: r_c -> oo (never condensed), phi - e_c -> oo (never committed): the uncommitted, "
                       "uncondensed drift at all times, i.e. the infinite-class limit; no collapse",
@@ -453,235 +443,4 @@ class ExponentialClassMeanField(Derivation):
 @functools.lru_cache(maxsize=None)
 def exponential_derivation(prior: str = "gaussian") -> ExponentialClassMeanField:
     """The (cached) formed :class:`ExponentialClassMeanField` of ``prior``."""
-    return ExponentialClassMeanField(_check_prior(prior))
-
-
-# --- numerical evaluators -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Numerics:
-    target_energy: Callable            # (t, q, sigma2)
-    V_committed: Callable              # (t, q, r, omega, alpha, sigma2)
-    V_uncommitted: Callable            # (t, q, r, omega, alpha, sigma2, phi)
-    A_uncommitted: Callable            # (t, omega, sigma2, rho)
-    B_uncommitted: Callable            # (t, omega, sigma2)
-    A_committed: Callable              # (t, sigma2)
-    B_committed: Callable              # (t, sigma2)
-    rhs_uncommitted: dict              # sampler -> (t, M, S, omega, sigma2, rho)
-    rhs_committed: dict                # sampler -> (t, M, S, sigma2)
-    t_collapse: Callable               # (alpha, sigma2)
-
-
-@functools.lru_cache(maxsize=None)
-def _numerics(prior: str) -> _Numerics:
-    der = exponential_derivation(prior)
-    A_unc, B_unc = der.AB_direct["uncommitted"]
-    A_com, B_com = der.AB_direct["committed"]
-    return _Numerics(
-        target_energy=_lambdify((t, q, sigma2), der.target_energy),
-        V_committed=_lambdify((t, q, r, omega, alpha, sigma2), der.V_branch["committed"]),
-        V_uncommitted=_lambdify((t, q, r, omega, alpha, sigma2, phi_s), der.V_branch["uncommitted"]),
-        A_uncommitted=_lambdify((t, omega, sigma2, rho_s), A_unc),
-        B_uncommitted=_lambdify((t, omega, sigma2), B_unc),
-        A_committed=_lambdify((t, sigma2), A_com.subs(omega, 0)),
-        B_committed=_lambdify((t, sigma2), B_com.subs(omega, 0)),
-        rhs_uncommitted={smp: _lambdify((t, M, S, omega, sigma2, rho_s), der.mean_field_rhs_rho[smp])
-                         for smp in SAMPLERS},
-        rhs_committed={smp: _lambdify((t, M, S, sigma2), der.mean_field_rhs[("committed", smp)])
-                       for smp in SAMPLERS},
-        t_collapse=_lambdify((alpha, sigma2), der.t_collapse_expr),
-    )
-
-
-def _f64(*vals):
-    return np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in vals))
-
-
-def _scalar(v):
-    v = np.asarray(v, dtype=np.float64)
-    return v[()] if v.ndim == 0 else v
-
-
-def _check_sampler(sampler) -> str:
-    if sampler not in SAMPLERS:
-        raise ParameterError("sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-    return sampler
-
-
-def target_energy(t, q, sigma2):
-    """``e_c = a_t q - b_t``: the target class's energy per dimension (``n_c = 1``)."""
-    f = _numerics("gaussian")
-    return _scalar(f.target_energy(*_f64(t, q, sigma2)))
-
-
-def switching_function(t, q, r, alpha, sigma2, prior: str = "gaussian"):
-    """``e_c - phi(t, r)``: positive where the target dominates (committed branch)."""
-    t_, q2, r2, al, s2 = _f64(t, q, r, alpha, sigma2)
-    return _scalar(target_energy(t_, q2, s2) - rem_state(t_, r2, al, s2, prior).phi)
-
-
-def branch(t, q, r, alpha, sigma2, prior: str = "gaussian"):
-    """Branch code (index into :data:`BRANCHES`): 0 committed, 1 uncondensed, 2 condensed."""
-    t_, q2, r2, al, s2 = _f64(t, q, r, alpha, sigma2)
-    st = rem_state(t_, r2, al, s2, prior)
-    com = target_energy(t_, q2, s2) > st.phi
-    return np.where(com, 0, np.where(st.condensed, 2, 1))
-
-
-def V_omega(t, q, r, omega, alpha, sigma2, prior: str = "gaussian"):
-    """``V_omega(q, r) = r/(2 Gamma) + log(2 pi Gamma)/2 - (1+omega) e_c + omega (max(e_c, phi) - alpha)``."""
-    f = _numerics(_check_prior(prior))
-    t_, q2, r2, w, al, s2 = _f64(t, q, r, omega, alpha, sigma2)
-    ph = rem_state(t_, r2, al, s2, prior).phi
-    ec = f.target_energy(t_, q2, s2)
-    return _scalar(np.where(ec > ph, f.V_committed(t_, q2, r2, w, al, s2),
-                            f.V_uncommitted(t_, q2, r2, w, al, s2, ph)))
-
-
-def guided_coefficients(t, q, r, omega, alpha, sigma2, prior: str = "gaussian"):
-    """``(A, B)`` of the guided score ``s = -A x + B mu_c`` on the branch of ``(t, q, r)``.
-
-    Committed: ``A = 1/Gamma``, ``B = exp(-t)/Gamma``. Uncommitted: ``A = (1+omega)/Gamma -
-    omega (1 - exp(-t) rho)/Gamma``, ``B = (1+omega) exp(-t)/Gamma`` with ``rho`` from
-    :func:`cfgmft.theory.rem.competitor_rho` (self-averaging part when condensed).
-    """
-    f = _numerics(_check_prior(prior))
-    t_, q2, r2, w, al, s2 = _f64(t, q, r, omega, alpha, sigma2)
-    st = rem_state(t_, r2, al, s2, prior)
-    com = f.target_energy(t_, q2, s2) > st.phi
-    A_ = np.where(com, f.A_committed(t_, s2), f.A_uncommitted(t_, w, s2, st.rho))
-    B_ = np.where(com, f.B_committed(t_, s2), f.B_uncommitted(t_, w, s2))
-    return _scalar(A_), _scalar(B_)
-
-
-def mean_field_rhs(t, M, S, omega, alpha, sigma2, prior: str = "gaussian", sampler: str = "sde",
-                   committed=None):
-    """``(dM/dtau, dS/dtau)`` at forward time ``t`` (backward time ``tau = T - t``).
-
-    ``omega`` is the schedule's value ``omega(t)``. The branch is read off ``(M, M^2 + S)``
-    unless ``committed`` (bool or array) forces it.
-    """
-    smp = _check_sampler(sampler)
-    f = _numerics(_check_prior(prior))
-    t_, M2, S2, w, al, s2 = _f64(t, M, S, omega, alpha, sigma2)
-    st = rem_state(t_, M2 ** 2 + S2, al, s2, prior)
-    com = (f.target_energy(t_, M2, s2) > st.phi) if committed is None else np.asarray(committed, dtype=bool)
-    unc = f.rhs_uncommitted[smp](t_, M2, S2, w, s2, st.rho)
-    cm = f.rhs_committed[smp](t_, M2, S2, s2)
-    return tuple(_scalar(np.where(com, c_, u_)) for c_, u_ in zip(cm, unc))
-
-
-def t_collapse_closed(alpha, sigma2):
-    """``t_C = log(1 + 1/(exp(2 alpha) - 1) - sigma2)/2``.
-
-    NaN where ``sigma2 (exp(2 alpha) - 1) >= 1``: no collapse.
-    """
-    al, s2 = _f64(alpha, sigma2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        val = _numerics("gaussian").t_collapse(al, s2)
-    val = np.where(s2 * np.expm1(2 * al) < 1, val, np.nan)
-    return _scalar(val)
-
-
-def t_collapse(alpha, sigma2, prior: str = "gaussian", *, t_max: float = 50.0, xtol: float = 1e-15):
-    """Collapse time by root finding: own energy ``b_t`` equals ``phi(t, G_t)`` (brentq).
-
-    Uses the full ``phi`` of :mod:`.rem` (both phases) at the typical radius ``r = G_t`` of
-    the unconditional process; NaN if the own energy never exceeds ``phi`` on ``(0, t_max]``.
-    """
-    from scipy.optimize import brentq
-
-    prior = _check_prior(prior)
-    al = float(alpha)
-    s2 = float(sigma2)
-
-    def gap(tt):
-        Gt = 1 + s2 * np.exp(-2 * tt)
-        return float(target_energy(tt, np.exp(-tt), s2) - rem_state(tt, Gt, al, s2, prior).phi)
-
-    lo = 1e-12
-    if gap(lo) <= 0:
-        return float("nan")
-    return brentq(gap, lo, t_max, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=500)
-
-
-# --- reference integrator ------------------------------------------------------------------------------
-@dataclass
-class MeanFieldResult:
-    """Mean-field trajectory. ``t`` decreasing from ``T`` to ``t_end``; ``M``, ``S`` on it.
-
-    ``t_commit`` the commitment time (NaN if none), ``t_condense`` the first time the
-    competitors condense before commitment (NaN if never), ``M0``, ``S0`` the final values,
-    ``recrossed`` whether the switching function became negative again after commitment
-    (the committed branch is kept, so this flags an inconsistency), ``status``/``message``.
-    """
-
-    t: np.ndarray
-    M: np.ndarray
-    S: np.ndarray
-    t_commit: float
-    t_condense: float
-    M0: float
-    S0: float
-    recrossed: bool
-    status: int
-    message: str
-
-
-def integrate_mean_field(omega, alpha, sigma2, prior: str = "gaussian", sampler: str = "sde", *,
-                         T: float = 10.0, t_end: float = 0.0, M_T: float = 0.0, S_T: float = 1.0,
-                         rtol: float = 1e-10, atol: float = 1e-12) -> MeanFieldResult:
-    """Reference (scipy) integration of the mean-field equations with the commitment event.
-
-    ``omega`` a constant or a callable ``omega(t)``. Integrates forward time ``t`` from ``T``
-    down to ``t_end`` (``dM/dt = -dM/dtau``) on the uncommitted branch until the switching
-    function ``a M - b - phi(t, M^2 + S)`` crosses zero (event refined by the root finder of
-    ``solve_ivp``), then on the committed branch. Default start ``x_T ~ N(0, I)``
-    (``M_T = 0``, ``S_T = 1``).
-    """
-    from scipy.integrate import solve_ivp
-
-    prior = _check_prior(prior)
-    smp = _check_sampler(sampler)
-    al, s2 = float(alpha), float(sigma2)
-    wfn = omega if callable(omega) else (lambda tt, _w=float(omega): _w)
-
-    def rhs(tt, y, com):
-        dM, dS = mean_field_rhs(tt, y[0], y[1], wfn(tt), al, s2, prior, smp, committed=com)
-        return [-float(dM), -float(dS)]
-
-    def ev_commit(tt, y):
-        return float(switching_function(tt, y[0], y[0] ** 2 + y[1], al, s2, prior))
-    ev_commit.terminal = True
-    ev_commit.direction = 1.0  # from uncommitted (< 0) to committed (> 0) as t decreases
-
-    def ev_cond(tt, y):
-        return float(y[0] ** 2 + y[1] - condensation_radius(tt, al, s2, prior))
-    ev_cond.terminal = False
-    ev_cond.direction = 1.0  # entering the condensed phase
-
-    sol1 = solve_ivp(lambda tt, y: rhs(tt, y, False), (T, t_end), [M_T, S_T], method="LSODA", rtol=rtol, atol=atol,
-                     events=[ev_commit, ev_cond], dense_output=True)
-    ts, Ms, Ss = [sol1.t], [sol1.y[0]], [sol1.y[1]]
-    t_commit = float(sol1.t_events[0][0]) if len(sol1.t_events[0]) else float("nan")
-    t_condense = float(sol1.t_events[1][0]) if len(sol1.t_events[1]) else float("nan")
-    if ev_cond(T, [M_T, S_T]) > 0:
-        t_condense = T
-    recrossed = False
-    status, message = sol1.status, sol1.message
-    if np.isfinite(t_commit) and t_commit > t_end:
-        y0 = sol1.y_events[0][0]
-        sol2 = solve_ivp(lambda tt, y: rhs(tt, y, True), (t_commit, t_end), list(y0), method="LSODA", rtol=rtol,
-                         atol=atol, dense_output=True)
-        ts.append(sol2.t[1:])
-        Ms.append(sol2.y[0][1:])
-        Ss.append(sol2.y[1][1:])
-        grid = np.linspace(t_commit, t_end, 400)[1:]
-        yy = sol2.sol(grid)
-        sw = switching_function(grid, yy[0], yy[0] ** 2 + yy[1], al, s2, prior)
-        recrossed = bool(np.any(np.asarray(sw) < -1e-9))
-        status, message = sol2.status, sol2.message
-    tt = np.concatenate(ts)
-    MM = np.concatenate(Ms)
-    SS = np.concatenate(Ss)
-    return MeanFieldResult(t=tt, M=MM, S=SS, t_commit=t_commit, t_condense=t_condense, M0=float(MM[-1]),
-                           S0=float(SS[-1]), recrossed=recrossed, status=int(status), message=str(message))
+    return ExponentialClassMeanField(check_prior(prior))

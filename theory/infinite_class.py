@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .checks import require
 from .derivation import Derivation
 from .functions import expm1, exprel, log1p, to_elementary
 from .symbols import (
@@ -68,11 +69,6 @@ SAMPLERS = ("sde", "ode")
 _c = sigma2 / (1 + sigma2)
 #: ``exp(-2t)`` as a positive symbol (for the sphere checks)
 _e2 = sp.Symbol("e2", positive=True)
-
-
-def _require(condition: bool, what: str) -> None:
-    if not condition:
-        raise RuntimeError(f"derivation check failed: {what}")
 
 
 def _is_zero(expr) -> bool:
@@ -176,10 +172,10 @@ class InfiniteClassGaussian(Derivation):
         self.add_step("Gamma", "noised class c: N(exp(-t) mu_c, Gamma_t I)",
                       sp.Eq(Gamma_t, sp.collect(sp.expand(Gamma()), sp.exp(-2 * t))))
         g_from_prior = sp.expand(sp.exp(-2 * t) * (1 + sigma2) + Delta_fn())
-        _require(sp.expand(g_from_prior - G()) == 0, "G_t = exp(-2t)(1+sigma2) + Delta_t")
+        require(sp.expand(g_from_prior - G()) == 0, "G_t = exp(-2t)(1+sigma2) + Delta_t")
         self.add_step("G", "continuum N(0,(1+sigma2) I) of the gaussian prior, noised: N(0, G_t I)",
                       sp.Eq(G_t, g_from_prior))
-        _require(sp.expand(G() - Gamma() - sp.exp(-2 * t)) == 0, "G - Gamma = exp(-2t)")
+        require(sp.expand(G() - Gamma() - sp.exp(-2 * t)) == 0, "G - Gamma = exp(-2t)")
 
         s_c_sym, s_u_sym, s_sym = sp.symbols("s_c s_u s")
         s_c = -(x - sp.exp(-t) * mu) / Gamma_t
@@ -190,17 +186,17 @@ class InfiniteClassGaussian(Derivation):
         self.add_step("guided_score", "s = (1+omega) s_c - omega s_u", sp.Eq(s_sym, guided))
 
         A_disp = (1 + omega) / Gamma_t - omega / G_t
-        _require(sp.expand(-sp.diff(guided, x) - A_disp) == 0, "A = -ds/dx")
+        require(sp.expand(-sp.diff(guided, x) - A_disp) == 0, "A = -ds/dx")
         B_disp = sp.factor(sp.diff(guided, mu))
-        _require(sp.simplify(B_disp - (1 + omega) * sp.exp(-t) / Gamma_t) == 0, "B = ds/dmu")
+        require(sp.simplify(B_disp - (1 + omega) * sp.exp(-t) / Gamma_t) == 0, "B = ds/dmu")
         self.add_step("A_coef", "A = -ds/dx", sp.Eq(A, A_disp))
         self.add_step("B_coef", "B = ds/dmu", sp.Eq(B, B_disp))
-        _require(sp.expand(guided - (-A_disp * x + B_disp * mu)) == 0, "s = -A x + B mu")
+        require(sp.expand(guided - (-A_disp * x + B_disp * mu)) == 0, "s = -A x + B mu")
         self.add_step("score_is_linear", "the guided score is linear in x: s = -A x + B mu",
                       sp.Eq(s_sym, -A * x + B * mu))
         excess = sp.simplify(explicit(A_disp - 1 / Gamma_t))
         excess_disp = omega * sp.exp(-2 * t) / (Gamma_t * G_t)
-        _require(_is_zero(excess - explicit(excess_disp)), "A - 1/Gamma = omega e^{-2t}/(Gamma G)")
+        require(_is_zero(excess - explicit(excess_disp)), "A - 1/Gamma = omega e^{-2t}/(Gamma G)")
         self.add_step("guidance_excess",
                       "A exceeds the exact-sampling value 1/Gamma_t iff omega > 0 (since G_t - Gamma_t = exp(-2t))",
                       sp.Eq(A - 1 / Gamma_t, excess_disp))
@@ -248,7 +244,7 @@ class InfiniteClassGaussian(Derivation):
     def _form_omega0(self) -> None:
         for smp in SAMPLERS:
             for res in self.omega0_residuals(smp):
-                _require(_is_zero(res), f"omega=0 exactness ({smp})")
+                require(_is_zero(res), f"omega=0 exactness ({smp})")
         self.add_step("omega0_exact",
                       "omega = 0: the exact-sampling moments solve both samplers' equations (residuals simplify to 0)",
                       (sp.Eq(M_f(t), sp.exp(-t)), sp.Eq(S_f(t), Gamma_t)))
@@ -293,10 +289,10 @@ class InfiniteClassGaussian(Derivation):
                       (sp.Eq(A, _at(self.A_disp, t, True)), sp.Eq(B, _at(self.B_disp, t, True))))
         for smp, res in self.quadrature_residuals().items():
             for rr in res:
-                _require(_is_zero(rr), f"quadrature solves the {smp} moment equations")
+                require(_is_zero(rr), f"quadrature solves the {smp} moment equations")
         for smp, (Mt, St) in self.quadrature_solutions().items():
-            _require(sp.simplify(_empty_integrals_to_zero(Mt.subs(t, T))) == 0, f"M(T) = 0 ({smp})")
-            _require(sp.simplify(_empty_integrals_to_zero(St.subs(t, T)) - S_T) == 0, f"S(T) = S_T ({smp})")
+            require(sp.simplify(_empty_integrals_to_zero(Mt.subs(t, T))) == 0, f"M(T) = 0 ({smp})")
+            require(sp.simplify(_empty_integrals_to_zero(St.subs(t, T)) - S_T) == 0, f"S(T) = S_T ({smp})")
 
         E1, E2, Fn = sp.Function("E_1"), sp.Function("E_2"), sp.Function("F")
         A_s, B_s = _at(self.A_disp, s, True), _at(self.B_disp, t, True)
@@ -339,7 +335,7 @@ class InfiniteClassGaussian(Derivation):
             (sp.diff(Js_sde, T), self.quadrature_rhs["sde"][2].subs(at_T).subs(L, L_sde)),
         ]
         for lhs, rhs in checks:
-            _require(_is_zero(lhs - rhs), "forward system integrands = d/dT of the quadratures")
+            require(_is_zero(lhs - rhs), "forward system integrands = d/dT of the quadratures")
         for smp in SAMPLERS:
             names = ("L", "J_M", "J_S")[: len(self.quadrature_rhs[smp])]
             eqs = [sp.Eq(sp.Derivative(sp.Function(n)(t), t), e) for n, e in zip(names, self.quadrature_rhs[smp])]
@@ -354,7 +350,7 @@ class InfiniteClassGaussian(Derivation):
     def _form_closed_forms(self) -> None:
         U = sp.Symbol("U", positive=True)
         Gam_u, G_u = _to_time_u(Gamma()), _to_time_u(G())
-        _require(sp.expand(Gam_u - (1 + (sigma2 - 1) * u)) == 0, "Gamma(u)")
+        require(sp.expand(Gam_u - (1 + (sigma2 - 1) * u)) == 0, "Gamma(u)")
         self.add_step("substitution_u", "constant omega, T -> infinity: substitute u = exp(-2t), dt = -du/(2u)",
                       (sp.Eq(u, sp.exp(-2 * t)), sp.Eq(Gamma_t, Gam_u), sp.Eq(G_t, G_u)))
 
@@ -365,17 +361,17 @@ class InfiniteClassGaussian(Derivation):
             val = sp.integrate(integrand, (u, U, 1))
             val = sp.simplify(sp.logcombine(sp.simplify(val), force=True))
             target = sp.log(val0 / var.subs(u, U)) / 2
-            _require(_is_zero(sp.expand_log(val - target, force=True)), f"log integral of 1/{name}")
+            require(_is_zero(sp.expand_log(val - target, force=True)), f"log integral of 1/{name}")
             logint[name] = sp.log(val0 / disp) / 2
             self.add_step(f"log_integral_{name}", f"sympy integrate in u of 1 - 1/{name}_t",
                           sp.Eq(sp.Integral(1 - 1 / explicit(disp, s), (s, 0, t)), logint[name]))
 
         # exponents: 1 - A = (1+omega)(1 - 1/Gamma) - omega(1 - 1/G)
-        _require(sp.expand((1 - self.A_disp) - ((1 + omega) * (1 - 1 / Gamma_t) - omega * (1 - 1 / G_t))) == 0,
-                 "1 - A decomposition")
+        require(sp.expand((1 - self.A_disp) - ((1 + omega) * (1 - 1 / Gamma_t) - omega * (1 - 1 / G_t))) == 0,
+                "1 - A decomposition")
         L1 = (1 + omega) * logint["Gamma"] - omega * logint["G"]
         L2 = -t + 2 * L1
-        _require(sp.expand((1 - 2 * self.A_disp) - (-1 + 2 * (1 - self.A_disp))) == 0, "1 - 2A = -1 + 2(1 - A)")
+        require(sp.expand((1 - 2 * self.A_disp) - (-1 + 2 * (1 - self.A_disp))) == 0, "1 - 2A = -1 + 2(1 - A)")
         self.add_step("exponent_ode", "log E_1 for constant omega",
                       sp.Eq(sp.Integral(1 - explicit(self.A_disp, s), (s, 0, t)), L1))
         self.add_step("exponent_sde", "log E_2 for constant omega",
@@ -387,15 +383,15 @@ class InfiniteClassGaussian(Derivation):
         S0_ode = (E1 ** 2).subs({Gamma_t: 1, G_t: 1})
         vr_ode = sp.powsimp(sp.simplify(S0_ode / sigma2), force=True)
         vr_ode_plain = _c ** omega
-        _require(_is_zero(sp.expand_power_base(vr_ode - vr_ode_plain, force=True)), "ODE var_ratio")
+        require(_is_zero(sp.expand_power_base(vr_ode - vr_ode_plain, force=True)), "ODE var_ratio")
         self.add_step("var_ratio_ode_const", "ODE: S(0) = exp(2 int_0^oo (1 - A)), divided by sigma2",
                       sp.Eq(var_ratio, vr_ode_plain))
 
         # k = u/Gamma: dk/du = 1/Gamma^2, G/Gamma = 1 + k; u in [0, 1] -> k in [0, 1/sigma2]
         k_of_u = u / Gam_u
-        _require(_is_zero(sp.diff(k_of_u, u) - 1 / Gam_u ** 2), "dk/du = 1/Gamma^2")
-        _require(_is_zero(G_u / Gam_u - 1 - k_of_u), "G/Gamma = 1 + k")
-        _require(sp.simplify(k_of_u.subs(u, 1) - 1 / sigma2) == 0, "k(u=1) = 1/sigma2")
+        require(_is_zero(sp.diff(k_of_u, u) - 1 / Gam_u ** 2), "dk/du = 1/Gamma^2")
+        require(_is_zero(G_u / Gam_u - 1 - k_of_u), "G/Gamma = 1 + k")
+        require(sp.simplify(k_of_u.subs(u, 1) - 1 / sigma2) == 0, "k(u=1) = 1/sigma2")
         self.add_step("substitution_k", "k = u/Gamma makes the exponents powers of 1 + k",
                       (sp.Eq(k, u / Gamma_t), sp.Eq(sp.Derivative(k, u), 1 / Gamma_t ** 2),
                        sp.Eq(G_t / Gamma_t, 1 + k)))
@@ -405,7 +401,7 @@ class InfiniteClassGaussian(Derivation):
             f = _to_time_u(integrand_dt) / (2 * u)
             f = f.subs({G_t: (1 + k) * Gamma_t}).subs(u, k * Gamma_t) * Gamma_t ** 2
             f = _clean_powers(sp.simplify(_clean_powers(f)))
-            _require(not f.has(Gamma_t), "Gamma cancels after k-substitution")
+            require(not f.has(Gamma_t), "Gamma cancels after k-substitution")
             return f
 
         # SDE mean: M(0) = int_0^oo 2 B E2 dt
@@ -414,24 +410,24 @@ class InfiniteClassGaussian(Derivation):
                       sp.Eq(m_final, sp.Integral(g_msde, (k, 0, 1 / sigma2))))
         m_sde = sp.integrate(g_msde, (k, 0, 1 / sigma2), conds="none")
         m_sde_plain = 1 + sigma2 - sigma2 * _c ** omega
-        _require(_same(m_sde, m_sde_plain), "SDE m_final")
+        require(_same(m_sde, m_sde_plain), "SDE m_final")
         self.add_step("m_final_sde_const", "SDE final mean (sympy integrate)", sp.Eq(m_final, m_sde_plain))
 
         # SDE variance: S(0) = lim S_T F(T) + 2 int_0^oo F dt, F = E2^2
         F = E2 ** 2
         FT = _to_time_u(F).subs({Gamma_t: Gam_u, G_t: G_u})
-        _require(sp.limit(FT, u, 0) == 0, "F(T) -> 0 as T -> infinity")
+        require(sp.limit(FT, u, 0) == 0, "F(T) -> 0 as T -> infinity")
         g_ssde = to_k(2 * F / sigma2)
         self.add_step("var_ratio_sde_integral", "SDE variance ratio: F(T) -> 0, then u = exp(-2t), k = u/Gamma",
                       sp.Eq(var_ratio, sp.Integral(g_ssde, (k, 0, 1 / sigma2))))
         v_sde = sp.integrate(g_ssde, (k, 0, 1 / sigma2), conds="none")
         v_sde_plain = (1 + sigma2 - sigma2 * _c ** (2 * omega)) / (2 * omega + 1)
-        _require(_same(v_sde, v_sde_plain), "SDE var_ratio")
+        require(_same(v_sde, v_sde_plain), "SDE var_ratio")
         self.add_step("var_ratio_sde_const", "SDE final variance ratio (sympy integrate; generic omega)",
                       sp.Eq(var_ratio, v_sde_plain))
         v_lim = sp.limit(v_sde_plain, omega, -sp.Rational(1, 2))
         v_lim_plain = (1 + sigma2) * sp.log(1 + 1 / sigma2)
-        _require(_is_zero(sp.expand_log(v_lim - v_lim_plain, force=True)), "omega=-1/2 limit")
+        require(_is_zero(sp.expand_log(v_lim - v_lim_plain, force=True)), "omega=-1/2 limit")
         self.add_step("var_ratio_sde_const_limit", "removable singularity at omega = -1/2 (sympy limit)",
                       sp.Eq(sp.Limit(var_ratio, omega, -sp.Rational(1, 2), dir="+-"), v_lim_plain))
 
@@ -445,15 +441,15 @@ class InfiniteClassGaussian(Derivation):
         euler_form = (1 + omega) / 2 * (1 - s) ** sp.Rational(-1, 2) * (1 - z * s) ** (omega / 2)
         ratio = sp.simplify(sp.powsimp(sp.expand_power_base(
             e_int / euler_form.subs(z, 1 / (1 + sigma2)), force=True), force=True))
-        _require(ratio == 1, f"Euler form of the ODE mean integrand (ratio {ratio})")
+        require(ratio == 1, f"Euler form of the ODE mean integrand (ratio {ratio})")
         self.add_step("m_final_ode_euler", "k = (1 - s)/sigma2, z = 1/(1+sigma2)",
                       sp.Eq(m_final, sp.Integral(euler_form, (s, 0, 1)).subs(z, 1 / (1 + sigma2))))
         a_ = sp.Symbol("a", real=True)
         n_ = sp.Symbol("n", integer=True, nonnegative=True)
         # Euler: int_0^1 (1-s)^{-1/2} (1 - z s)^{-a} ds = sum_n (a)_n z^n/n! B(n+1, 1/2); B(n+1,1/2) = 2 (1)_n/(3/2)_n
-        _require(sp.simplify(sp.gammasimp(sp.beta(n_ + 1, sp.S.Half).rewrite(sp.gamma)
-                                          - 2 * sp.rf(1, n_) / sp.rf(sp.Rational(3, 2), n_)).rewrite(sp.gamma)) == 0,
-                 "termwise Euler integral")
+        require(sp.simplify(sp.gammasimp(sp.beta(n_ + 1, sp.S.Half).rewrite(sp.gamma)
+                                         - 2 * sp.rf(1, n_) / sp.rf(sp.Rational(3, 2), n_)).rewrite(sp.gamma)) == 0,
+                "termwise Euler integral")
         self.add_step("euler_integral",
                       "Euler integral (|z| < 1; termwise: int_0^1 s^n (1-s)^(-1/2) ds = B(n+1,1/2) = 2 (1)_n/(3/2)_n)",
                       sp.Eq(sp.Integral((1 - s) ** sp.Rational(-1, 2) * (1 - z * s) ** (-a_), (s, 0, 1)),
@@ -470,7 +466,7 @@ class InfiniteClassGaussian(Derivation):
                       sp.Eq(m_final, m_alt))
         for w_, s2_ in ((2, 1), (sp.Rational(1, 2), sp.Rational(1, 10)), (7, 10), (-sp.Rational(3, 4), 3)):
             vals = [sp.N(e.subs({omega: w_, sigma2: s2_}), 30) for e in (m_ode_plain, m_alt)]
-            _require(abs(vals[0] - vals[1]) < 1e-25, f"Pfaff cross-check at omega={w_}, sigma2={s2_}")
+            require(abs(vals[0] - vals[1]) < 1e-25, f"Pfaff cross-check at omega={w_}, sigma2={s2_}")
 
         # numerically stable forms (no cancellation; exprel removes the 0/0 at omega = -1/2)
         ell = log1p(1 / sigma2)  # = -log(c)
@@ -484,12 +480,12 @@ class InfiniteClassGaussian(Derivation):
                  "m_final_sde": m_sde_plain, "var_ratio_sde": v_sde_plain}
         for name in stable:
             diff = to_elementary(stable[name]) - plain[name]
-            _require(_is_zero(sp.expand_power_base(sp.powsimp(sp.expand_log(sp.expand(diff), force=True),
-                                                              force=True), force=True))
-                     or _is_zero(sp.expand_log(sp.log(to_elementary(stable[name]) / plain[name]), force=True)),
-                     f"stable form of {name}")
-        _require(sp.simplify(to_elementary(stable["var_ratio_sde"].subs(omega, -sp.Rational(1, 2))) - v_lim_plain) == 0,
-                 "stable SDE var at omega = -1/2")
+            require(_is_zero(sp.expand_power_base(sp.powsimp(sp.expand_log(sp.expand(diff), force=True),
+                                                             force=True), force=True))
+                    or _is_zero(sp.expand_log(sp.log(to_elementary(stable[name]) / plain[name]), force=True)),
+                    f"stable form of {name}")
+        require(sp.simplify(to_elementary(stable["var_ratio_sde"].subs(omega, -sp.Rational(1, 2))) - v_lim_plain) == 0,
+                "stable SDE var at omega = -1/2")
         self.closed_forms = stable
         self.closed_forms_plain = plain
         self.add_step("closed_forms_stable",
@@ -511,7 +507,7 @@ class InfiniteClassGaussian(Derivation):
         per_dim = sp.expand(kl1.subs({a1: m_final * mu, b1: mu, v1: var_ratio * sigma2, v0: sigma2}))
         per_dim = sp.expand(per_dim.subs(mu ** 2, mu2)).subs(mu2, 1)
         kl = sp.Rational(1, 2) * (var_ratio - 1 - sp.log(var_ratio) + (m_final - 1) ** 2 / sigma2)
-        _require(_is_zero(sp.expand_log(per_dim - kl, force=True)), "KL per dimension")
+        require(_is_zero(sp.expand_log(per_dim - kl, force=True)), "KL per dimension")
         self.kl_expr = kl
         self.add_step("kl_per_dim",
                       "KL(N(M mu_c, S I) || N(mu_c, sigma2 I))/d with |mu_c|^2 = d, var_ratio = S/sigma2",
@@ -561,7 +557,7 @@ class InfiniteClassSphere(Derivation):
                       sp.Eq(kappa, kappa_expr))
         # E[cos theta] = d/dkappa log Z, Z ~ kappa^(1-nu) I_{nu-1}(kappa), nu = d/2
         logZ = sp.log(kappa ** (1 - nu) * sp.besseli(nu - 1, kappa))
-        _require(_is_zero(sp.diff(logZ, kappa).subs(recurrences) - Rb), "vMF mean resultant = I_nu/I_{nu-1}")
+        require(_is_zero(sp.diff(logZ, kappa).subs(recurrences) - Rb), "vMF mean resultant = I_nu/I_{nu-1}")
         A_nu = sp.Function("A_nu")
         self.add_step("posterior_mean_finite_d",
                       "E[mu|x] = sqrt(d) A_{d/2}(kappa) xhat, A_nu = I_nu/I_{nu-1} = d log(kappa^(1-nu) I_{nu-1})/dkappa",
@@ -573,17 +569,17 @@ class InfiniteClassSphere(Derivation):
         # Riccati equation of the ratio and its leading order as nu -> infinity at kappa = nu zeta
         Rs = sp.Symbol("R")
         ric = 1 - (2 * nu - 1) / kappa * Rs - Rs ** 2
-        _require(_is_zero(sp.diff(Rb, kappa).subs(recurrences) - ric.subs(Rs, Rb)), "Riccati equation")
+        require(_is_zero(sp.diff(Rb, kappa).subs(recurrences) - ric.subs(Rs, Rb)), "Riccati equation")
         self.add_step("bessel_riccati", "the Bessel ratio R = I_nu/I_{nu-1} obeys (verified with the recurrences)",
                       sp.Eq(sp.Derivative(sp.Function("R")(kappa), kappa), ric))
         zeta = sp.Symbol("zeta", positive=True)
         # kappa = nu zeta: dR/dkappa = (1/nu) dR/dzeta -> 0, (2nu-1)/kappa -> 2/zeta
         lead = sp.limit(ric.subs(kappa, nu * zeta), nu, sp.oo)
         roots = [rt for rt in sp.solve(sp.Eq(lead, 0), Rs) if sp.N(rt.subs(zeta, 1)) > 0]
-        _require(len(roots) == 1, "one positive root")
+        require(len(roots) == 1, "one positive root")
         R0 = sp.simplify(roots[0])
         debye = zeta / (1 + sp.sqrt(1 + zeta ** 2))
-        _require(_is_zero(sp.radsimp(R0 - debye)), "Debye asymptote")
+        require(_is_zero(sp.radsimp(R0 - debye)), "Debye asymptote")
         self.add_step("debye_asymptote",
                       "nu -> inf at kappa = nu zeta: leading order of the Riccati equation (uniform Debye asymptote)",
                       sp.Eq(sp.Limit(sp.Function("R")(nu * zeta), nu, sp.oo), debye))
@@ -593,12 +589,12 @@ class InfiniteClassSphere(Derivation):
 
         # mean-field: |x| = sqrt(d r), y = kappa/d = exp(-t) sqrt(r)/Gamma
         y_r = sp.exp(-t) * sp.sqrt(r) / Gamma_t
-        _require(sp.simplify(kappa_expr.subs(sp.Symbol("|x|", positive=True), sp.sqrt(d * r)) / d - y_r) == 0,
-                 "y = kappa/d")
+        require(sp.simplify(kappa_expr.subs(sp.Symbol("|x|", positive=True), sp.sqrt(d * r)) / d - y_r) == 0,
+                "y = kappa/d")
         # E[mu|x] = sqrt(d) a xhat = (a/sqrt(r)) x: rho = a/sqrt(r)
         rho_expr = sp.simplify(debye_y.subs(y, y_r) / sp.sqrt(r))
         rho_disp = 2 * sp.exp(-t) / (Gamma_t * (1 + sp.sqrt(1 + 4 * sp.exp(-2 * t) * r / Gamma_t ** 2)))
-        _require(_is_zero(sp.radsimp(rho_expr - rho_disp)), "rho")
+        require(_is_zero(sp.radsimp(rho_expr - rho_disp)), "rho")
         A_u_disp = (1 - sp.exp(-t) * rho) / Gamma_t
         A_u_f = sp.Function("A_u")
         self.add_step("order_parameter", "r = |x|^2/d concentrates as d -> inf; y = kappa/d", sp.Eq(y, y_r))
@@ -613,13 +609,13 @@ class InfiniteClassSphere(Derivation):
         check = A_u_full.subs({r: G_t}).subs(G_t, Gamma_t + _e2).subs({sp.exp(-2 * t): _e2, sp.exp(-t): sp.sqrt(_e2)})
         check = check.replace(lambda e: isinstance(e, sp.Pow) and e.exp == sp.S.Half,
                               lambda e: sp.sqrt(sp.factor(e.base)))
-        _require(_is_zero(check - 1 / (Gamma_t + _e2)), "A_u(t, G_t) = 1/G_t")
+        require(_is_zero(check - 1 / (Gamma_t + _e2)), "A_u(t, G_t) = 1/G_t")
         self.add_step("typical_radius", "at r = G_t (unconditional typical radius) A_u = 1/G_t, as for the gaussian prior",
                       sp.Eq(A_u_f(t, G_t), 1 / G_t))
 
         # C5 for the sphere: A_u Gamma = 1 - exp(-t) rho < 1, so A - 1/Gamma = omega (1/Gamma - A_u) >= 0 for omega >= 0
-        _require(sp.simplify((1 + omega) / Gamma_t - omega * A_u_disp - 1 / Gamma_t
-                             - omega * sp.exp(-t) * rho / Gamma_t) == 0, "sphere guidance excess")
+        require(sp.simplify((1 + omega) / Gamma_t - omega * A_u_disp - 1 / Gamma_t
+                            - omega * sp.exp(-t) * rho / Gamma_t) == 0, "sphere guidance excess")
         self.add_step("guidance_excess_sphere",
                       "rho > 0 gives A_u < 1/Gamma_t: omega >= 0 again means A >= 1/Gamma_t (variance can only shrink)",
                       sp.Eq(A - 1 / Gamma_t, omega * sp.exp(-t) * rho / Gamma_t))
@@ -640,7 +636,7 @@ class InfiniteClassSphere(Derivation):
             self.add_step(f"mean_field_eqs_{smp}",
                           f"{smp.upper()}: closed nonlinear moment equations (backward time), exact as d -> inf",
                           (sp.Eq(sp.Derivative(M_f(tau), tau), dM), sp.Eq(sp.Derivative(S_f(tau), tau), dS)))
-        _require(self.A_expr.subs(omega, 0) == gauss.A_expr.subs(omega, 0), "omega = 0: sphere = gaussian")
+        require(self.A_expr.subs(omega, 0) == gauss.A_expr.subs(omega, 0), "omega = 0: sphere = gaussian")
         self.add_step("omega0", "omega = 0: A does not involve A_u, the equations and results are the gaussian ones",
                       sp.Eq(A.subs(omega, 0), 1 / Gamma_t))
 
@@ -649,8 +645,8 @@ class InfiniteClassSphere(Derivation):
         for smp in SAMPLERS:
             dM, dS = gauss.moment_rhs_forward[smp]
             sub = {A: 1 / G(), B: 0, M: 0, S: G()}
-            _require(_is_zero(dM.subs(sub)), f"omega = -1 keeps M = 0 ({smp})")
-            _require(_is_zero(sp.diff(G(), t) - dS.subs(sub)), f"omega = -1 keeps S = G_t ({smp})")
+            require(_is_zero(dM.subs(sub)), f"omega = -1 keeps M = 0 ({smp})")
+            require(_is_zero(sp.diff(G(), t) - dS.subs(sub)), f"omega = -1 keeps S = G_t ({smp})")
         self.add_step("unconditional_consistency",
                       "omega = -1 (unconditional sampling): M = 0, S = G_t solve the mean-field equations (both samplers)",
                       (sp.Eq(M_f(t), 0), sp.Eq(S_f(t), G_t)))

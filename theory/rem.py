@@ -51,36 +51,26 @@ also contribute a random part orthogonal to ``x``, of squared norm per coordinat
 
 Every derivation checks its identities when formed (symbolically, or where simplification
 is slow at random points to 25 digits) and raises ``RuntimeError`` if one fails. The
-numerical evaluators (:func:`phi`, :func:`condensed`, :func:`competitor_rho`,
-:func:`rem_state`, :func:`condensation_radius`) are ``sympy.lambdify`` of the derivations'
-expressions; they are vectorised (numpy broadcasting) and float64.
+results are attributes of the derivation objects (sympy expressions); numerical code is
+generated from them by :mod:`cfgmft.theory.bridge`.
 """
 
 from __future__ import annotations
 
 import functools
-import random
-from dataclasses import dataclass
-from typing import Callable, NamedTuple
 
-import numpy as np
 import sympy as sp
 
-from cfgmft.errors import ParameterError
-
+from .checks import PRIORS, check_prior, require, require_zero
 from .derivation import Derivation
 from .functions import log1p, to_elementary
-from .symbols import G, G_t, Gamma, Gamma_t, d, explicit, r, sigma2, t
+from .symbols import G, G_t, Gamma, Gamma_t, d, explicit, r, sigma2, t  # noqa: F401 - sigma2 re-exported
 
 __all__ = [
     "PRIORS", "alpha", "lam", "u_lam", "a_t", "b_t", "y_ov", "n_perp", "q", "n", "phi_s",
     "a_expr", "b_expr", "explicit_ab",
     "RandomEnergyModel", "RandomEnergyGaussian", "RandomEnergySphere", "rem_derivation",
-    "REMState", "rem_state", "phi", "condensed", "competitor_rho", "condensation_radius",
-    "rem_numerics", "bridge_functions",
 ]
-
-PRIORS = ("gaussian", "sphere")
 
 # --- symbols of the random energy model ---------------------------------------------------
 #: exponential growth rate of the number of classes, ``K - 1 = exp(alpha d)``
@@ -116,54 +106,11 @@ def explicit_ab(expr):
     return explicit(sp.sympify(expr).subs({a_t: a_expr, b_t: b_expr}))
 
 
-# --- checking identities ---------------------------------------------------------------------
-def _require(condition: bool, what: str) -> None:
-    if not condition:
-        raise RuntimeError(f"derivation check failed: {what}")
-
-
-def _sample_value(sym, rnd: random.Random):
-    if sym.is_integer:
-        return sp.Integer(rnd.randint(3, 40))
-    if sym.is_positive or sym.is_nonnegative:
-        return sp.Rational(rnd.randint(11, 290), 100)
-    return sp.Rational(rnd.randint(-190, 190), 100)
-
-
-def _require_zero(expr, what: str, *, points: int = 4, constraints: dict | None = None,
-                  symbolic: bool = True) -> None:
-    """Check ``expr == 0``: cheap symbolic cancellation first, else at random points.
-
-    The numerical fallback evaluates ``expr`` to 30 digits at ``points`` random rational
-    points (respecting the symbols' sign assumptions; ``constraints`` maps a symbol to a
-    function of the other sampled values, e.g. ``lambda >= 1``) and requires
-    ``|expr| < 1e-25`` (relative to the size of its terms).
-    """
-    expr = sp.sympify(to_elementary(expr))
-    if symbolic:
-        try:
-            if sp.cancel(sp.expand(expr)) == 0:
-                return
-        except Exception:  # pragma: no cover - fall back to numbers
-            pass
-    rnd = random.Random(sum(map(ord, what)))
-    free = sorted(expr.free_symbols, key=lambda s_: s_.name)
-    terms = sp.Add.make_args(expr)
-    for _ in range(points):
-        vals = {s_: _sample_value(s_, rnd) for s_ in free}
-        for s_, fn in (constraints or {}).items():
-            if s_ in vals:
-                vals[s_] = fn(vals, rnd)
-        val = expr.evalf(30, subs=vals)
-        scale = 1 + sum(abs(term.evalf(30, subs=vals)) for term in terms)
-        _require(val.is_number and abs(val) < sp.Float("1e-25", 30) * scale, what)
-
-
 def _neg_log_density_rate(log_density, var):
     """``-(1/d) log p`` as ``d -> infinity``, shifted so that its minimum over ``var`` is 0."""
     rate = sp.limit(-log_density / d, d, sp.oo)
     crit = [c_ for c_ in sp.solve(sp.diff(rate, var), var)]
-    _require(len(crit) == 1, "rate function has one minimiser")
+    require(len(crit) == 1, "rate function has one minimiser")
     return sp.simplify(rate - rate.subs(var, crit[0]))
 
 
@@ -182,6 +129,8 @@ class RandomEnergyModel(Derivation):
         ``alpha - I + E`` at the saddle point (in ``a_t``, ``b_t``, ``r``, ``alpha``).
     ``family``
         ``{y_ov: y(lambda), n_perp: n_perp(lambda)}``: maximisers of ``E - lambda I``.
+    ``n_perp_family``
+        ``n_perp(lambda)`` along the family (sphere: ``1 - y(lambda)^2``).
     ``rate_family``, ``energy_family``
         ``I`` and ``E`` along the family (``rate_family`` in a cancellation-free form).
     ``rate_saddle``
@@ -213,50 +162,50 @@ class RandomEnergyModel(Derivation):
         self.add_step("energy_family", "E along the family of maximisers of E - lambda I",
                       sp.Eq(sp.Function("E")(lam), E_fam))
         I_fam = self.rate_family
-        _require_zero(I_fam - I.subs(fam), "stable form of I(lambda)", symbolic=False)
+        require_zero(I_fam - I.subs(fam), "stable form of I(lambda)", symbolic=False)
         self.add_step("rate_family", "I along the family (log1p form, no cancellation as lambda -> oo)",
                       sp.Eq(sp.Function("I")(lam), I_fam))
         dI = sp.diff(to_elementary(I_fam), lam)
         self.add_step("rate_family_decreasing",
                       "dI/dlambda < 0 for lambda > 0: I(lambda) = alpha has at most one root; I -> 0 as lambda -> oo",
                       sp.Eq(sp.Derivative(sp.Function("I")(lam), lam), self._dI_display))
-        _require_zero(dI - self._dI_display, "dI/dlambda")
+        require_zero(dI - self._dI_display, "dI/dlambda")
         I1 = self.rate_saddle
-        _require_zero(I1 - I.subs(self.saddle), "I at the saddle = I(lambda = 1)", symbolic=False)
+        require_zero(I1 - I.subs(self.saddle), "I at the saddle = I(lambda = 1)", symbolic=False)
         self.add_step("condensation_condition",
                       "condensed iff the annealed saddle (lambda = 1) violates I <= alpha",
                       sp.StrictGreaterThan(I1, alpha))
         self.add_step("condensation_radius",
                       "r_c(t): I(lambda=1; r_c) = alpha; the saddle rate grows with r, so condensed iff r > r_c",
                       sp.Eq(_r_c, self.condensation_radius))
-        _require_zero(I1.subs(r, self.condensation_radius) - alpha, "I(r_c) = alpha", symbolic=False,
-                      constraints=self._r_c_constraints)
+        require_zero(I1.subs(r, self.condensation_radius) - alpha, "I(r_c) = alpha", symbolic=False,
+                     constraints=self._r_c_constraints)
         self.phi_condensed = E_fam
         self.condensed_constraint = sp.Eq(I_fam, alpha)
         self.add_step("phi_condensed",
                       "condensed: phi = max of E on the boundary I = alpha (lambda = lambda_alpha > 1)",
                       (sp.Eq(phi_s, E_fam), sp.Eq(I_fam, alpha), sp.GreaterThan(lam, 1)))
         if self.lambda_alpha is not None:
-            _require_zero(to_elementary(I_fam).subs(lam, self.lambda_alpha) - alpha, "I(lambda_alpha) = alpha",
-                          symbolic=False, constraints=self._lambda_constraints)
+            require_zero(to_elementary(I_fam).subs(lam, self.lambda_alpha) - alpha, "I(lambda_alpha) = alpha",
+                         symbolic=False, constraints=self._lambda_constraints)
             self.add_step("lambda_alpha", "closed-form root of I(lambda) = alpha",
                           sp.Eq(sp.Symbol("lambda_alpha"), self.lambda_alpha))
         # --- continuity at the transition ----------------------------------------------------
-        _require_zero(phi_ann - (alpha - I_fam + E_fam).subs(lam, 1), "phi_ann = alpha - I + E at lambda = 1",
-                      symbolic=False)
+        require_zero(phi_ann - (alpha - I_fam + E_fam).subs(lam, 1), "phi_ann = alpha - I + E at lambda = 1",
+                     symbolic=False)
         self.add_step("continuity",
                       "at lambda = 1 the condensed phi E(1) equals phi_ann = alpha - I(1) + E(1) since I(1) = alpha",
                       sp.Eq(phi_ann.subs(alpha, I1), E_fam.subs(lam, 1), evaluate=False))
-        _require_zero(phi_ann.subs(alpha, I1) - E_fam.subs(lam, 1), "continuity of phi", symbolic=False)
+        require_zero(phi_ann.subs(alpha, I1) - E_fam.subs(lam, 1), "continuity of phi", symbolic=False)
         dphi = a_t * y_l / (2 * sp.sqrt(r))
         self.dphi_dr = dphi
         # uncondensed: direct differentiation
-        _require_zero(sp.diff(phi_ann, r) - dphi.subs(lam, 1), "dphi_ann/dr = a y*/(2 sqrt r)")
+        require_zero(sp.diff(phi_ann, r) - dphi.subs(lam, 1), "dphi_ann/dr = a y*/(2 sqrt r)")
         # condensed: implicit differentiation with lambda(r) from I(lambda, r) = alpha
         Ie = to_elementary(I_fam)
         dlam_dr = -sp.diff(Ie, r) / sp.diff(Ie, lam)
         dphi_cond = sp.diff(E_fam, r) + sp.diff(E_fam, lam) * dlam_dr
-        _require_zero(dphi_cond - dphi, "dphi_cond/dr = a y(lambda)/(2 sqrt r)", symbolic=False)
+        require_zero(dphi_cond - dphi, "dphi_cond/dr = a y(lambda)/(2 sqrt r)", symbolic=False)
         self.add_step("envelope_dphi_dr",
                       "dphi/dr in both phases (envelope theorem; condensed: lambda(r) from I = alpha); "
                       "continuous at lambda = 1",
@@ -270,9 +219,9 @@ class RandomEnergyModel(Derivation):
                       "d2phi/dr2 (condensed side) - d2phi/dr2 (uncondensed side) at lambda = 1: negative, "
                       "a continuous transition with a jump of the second derivative",
                       sp.Eq(sp.Symbol("jump_d2phi_dr2"), jump))
-        _require(all(sp.N(jump.subs({a_t: av, b_t: bv, r: rv})) < 0
-                     for av, bv, rv in ((0.3, 0.1, 1.0), (2.0, 0.7, 0.3), (1.1, 1.5, 4.0))),
-                 "second-derivative jump is negative")
+        require(all(sp.N(jump.subs({a_t: av, b_t: bv, r: rv})) < 0
+                    for av, bv, rv in ((0.3, 0.1, 1.0), (2.0, 0.7, 0.3), (1.1, 1.5, 4.0))),
+                "second-derivative jump is negative")
         # --- competitors' posterior mean ------------------------------------------------------------
         rho_fam = sp.simplify(2 * dphi / a_t)
         self.rho_family = rho_fam
@@ -282,8 +231,8 @@ class RandomEnergyModel(Derivation):
                       sp.Eq(_rho, rho_fam))
         m_pd = 1 / lam
         self.perp_variance = self._perp_variance_display
-        _require_zero(self._n_perp_of_family * (1 - m_pd) - self.perp_variance, "neglected orthogonal variance",
-                      symbolic=False)
+        require_zero(self.n_perp_family * (1 - m_pd) - self.perp_variance, "neglected orthogonal variance",
+                     symbolic=False)
         self.add_step("condensed_weights",
                       "condensed: weights of the top classes ~ Poisson-Dirichlet(m = 1/lambda), "
                       "E[sum w_k^2] = 1 - m; "
@@ -316,7 +265,7 @@ class RandomEnergyGaussian(RandomEnergyModel):
         I_y = _neg_log_density_rate(-d * y_ov ** 2 / 2, y_ov)
         I_n = _neg_log_density_rate(((d - 1) / 2 - 1) * sp.log(n_perp) - d * n_perp / 2, n_perp)
         I = I_y + I_n
-        _require_zero(I - (y_ov ** 2 / 2 + (n_perp - 1 - sp.log(n_perp)) / 2), "rate function")
+        require_zero(I - (y_ov ** 2 / 2 + (n_perp - 1 - sp.log(n_perp)) / 2), "rate function")
         self.rate = I
         self.add_step("rate_function",
                       "-(1/d) log density, d -> oo: y ~ N(0,1/d), d n_perp ~ chi2_{d-1}, independent",
@@ -327,13 +276,13 @@ class RandomEnergyGaussian(RandomEnergyModel):
         # annealed saddle point
         F = E - I
         sol = sp.solve([sp.diff(F, y_ov), sp.diff(F, n_perp)], [y_ov, n_perp], dict=True)
-        _require(len(sol) == 1, "one annealed saddle point")
+        require(len(sol) == 1, "one annealed saddle point")
         saddle = {k_: sp.simplify(v_) for k_, v_ in sol[0].items()}
         self.saddle = saddle
         self.add_step("annealed_saddle", "stationary point of E - I (unconstrained maximum, concave)",
                       (sp.Eq(y_ov, saddle[y_ov]), sp.Eq(n_perp, saddle[n_perp])))
         phi_ann = alpha + a_t ** 2 * r / (2 * (1 + 2 * b_t)) - log1p(2 * b_t) / 2
-        _require_zero(alpha + F.subs(saddle) - phi_ann, "phi_ann at the saddle", symbolic=False)
+        require_zero(alpha + F.subs(saddle) - phi_ann, "phi_ann at the saddle", symbolic=False)
         self.phi_annealed = phi_ann
         self.add_step("phi_annealed", "uncondensed: phi = alpha - I + E at the saddle point",
                       sp.Eq(phi_s, phi_ann))
@@ -341,31 +290,31 @@ class RandomEnergyGaussian(RandomEnergyModel):
         m_, x_i = sp.symbols("m x_i", real=True)
         k_ = 1 + 2 * b_t
         square = -k_ / 2 * (m_ - a_t * x_i / k_) ** 2 + a_t ** 2 * x_i ** 2 / (2 * k_)
-        _require_zero(square - (-m_ ** 2 / 2 + a_t * x_i * m_ - b_t * m_ ** 2), "completing the square")
+        require_zero(square - (-m_ ** 2 / 2 + a_t * x_i * m_ - b_t * m_ ** 2), "completing the square")
         norm = sp.integrate(sp.exp(-k_ * m_ ** 2 / 2), (m_, -sp.oo, sp.oo)) / sp.sqrt(2 * sp.pi)
-        _require(sp.simplify(norm - 1 / sp.sqrt(k_)) == 0, "Gaussian normalisation")
+        require(sp.simplify(norm - 1 / sp.sqrt(k_)) == 0, "Gaussian normalisation")
         per_coord = a_t ** 2 * x_i ** 2 / (2 * k_) + sp.log(norm)
         exact = sp.expand_log(per_coord.subs(x_i ** 2, r), force=True)  # sum_i x_i^2 / d = r
-        _require_zero(exact - (phi_ann - alpha), "annealed = exact (1/d) log E e^{dE}", symbolic=False)
+        require_zero(exact - (phi_ann - alpha), "annealed = exact (1/d) log E e^{dE}", symbolic=False)
         self.add_step("annealed_is_exact",
                       "per coordinate E exp(a x_i m - b m^2) = exp(a^2 x_i^2/(2(1+2b)))/sqrt(1+2b): "
                       "phi_ann - alpha = (1/d) log E exp(dE) at every d",
                       sp.Eq(sp.Symbol("(1/d) log E exp(dE)"), phi_ann - alpha))
-        _require_zero(explicit_ab(1 + 2 * b_t) - G() / Gamma(), "1 + 2b = G/Gamma")
+        require_zero(explicit_ab(1 + 2 * b_t) - G() / Gamma(), "1 + 2b = G/Gamma")
         phi_ann_G = alpha + sp.exp(-2 * t) * r / (2 * Gamma_t * G_t) - sp.log(G_t / Gamma_t) / 2
-        _require_zero(explicit_ab(phi_ann) - explicit(phi_ann_G), "phi_ann in G, Gamma", symbolic=False)
+        require_zero(explicit_ab(phi_ann) - explicit(phi_ann_G), "phi_ann in G, Gamma", symbolic=False)
         self.add_step("phi_annealed_G", "with 1 + 2b = G_t/Gamma_t", sp.Eq(phi_s, phi_ann_G))
         # family of maximisers of E - lambda I
         fam_sol = sp.solve([sp.diff(E, y_ov) - lam * sp.diff(I, y_ov), sp.diff(E, n_perp) - lam * sp.diff(I, n_perp)],
                            [y_ov, n_perp], dict=True)
-        _require(len(fam_sol) == 1, "one Lagrange point")
+        require(len(fam_sol) == 1, "one Lagrange point")
         fam = {k2: sp.simplify(v2) for k2, v2 in fam_sol[0].items()}
         self.family = fam
-        _require(all(sp.simplify(fam[k2].subs(lam, 1) - saddle[k2]) == 0 for k2 in fam), "lambda = 1 is the saddle")
+        require(all(sp.simplify(fam[k2].subs(lam, 1) - saddle[k2]) == 0 for k2 in fam), "lambda = 1 is the saddle")
         self.add_step("lagrange_family",
                       "grad E = lambda grad I: maximisers of E on the level sets of I (lambda = 1: the saddle)",
                       (sp.Eq(y_ov, fam[y_ov]), sp.Eq(n_perp, fam[n_perp])))
-        self._n_perp_of_family = fam[n_perp]
+        self.n_perp_family = fam[n_perp]
         v = 2 * b_t / (lam + 2 * b_t)  # = 1 - n_perp(lambda)
         self.rate_family = fam[y_ov] ** 2 / 2 + (-v - log1p(-v)) / 2
         self._perp_variance_display = (lam - 1) / (lam + 2 * b_t)
@@ -384,7 +333,7 @@ class RandomEnergyGaussian(RandomEnergyModel):
                       sp.LessThan(alpha, J))
         # uncondensed posterior mean = continuum
         rho1 = self.rho_family.subs(lam, 1)
-        _require_zero(explicit_ab(rho1) - sp.exp(-t) / G(), "rho = exp(-t)/G uncondensed")
+        require_zero(explicit_ab(rho1) - sp.exp(-t) / G(), "rho = exp(-t)/G uncondensed")
         self.add_step("competitor_mean_uncondensed",
                       "uncondensed: tilted law N(a x/(1+2b), I/(1+2b)): rho = a/(1+2b) = exp(-t)/G_t "
                       "(continuum value)",
@@ -393,7 +342,7 @@ class RandomEnergyGaussian(RandomEnergyModel):
         y_u = sp.cancel(fam[y_ov].subs(lam, 1 / u_lam))
         v_u = sp.cancel(v.subs(lam, 1 / u_lam))
         self.rate_family_u = y_u ** 2 / 2 + (-v_u - log1p(-v_u)) / 2
-        _require_zero(self.rate_family_u - self.rate_family.subs(lam, 1 / u_lam), "I in u = 1/lambda", symbolic=False)
+        require_zero(self.rate_family_u - self.rate_family.subs(lam, 1 / u_lam), "I in u = 1/lambda", symbolic=False)
         self.add_step("rate_family_u", "I in u = 1/lambda: increasing from 0 (u = 0) to the saddle rate (u = 1)",
                       sp.Eq(sp.Function("I")(1 / u_lam), self.rate_family_u))
 
@@ -419,7 +368,7 @@ class RandomEnergySphere(RandomEnergyModel):
         self.energy = E
         self.add_step("energy", "energy per dimension of one competitor, E = a_t q - b_t", sp.Eq(_E, E))
         I = _neg_log_density_rate((d - 3) / 2 * sp.log(1 - y_ov ** 2), y_ov)
-        _require_zero(I + sp.log(1 - y_ov ** 2) / 2, "rate function")
+        require_zero(I + sp.log(1 - y_ov ** 2) / 2, "rate function")
         I = -sp.log(1 - y_ov ** 2) / 2
         self.rate = I
         self.add_step("rate_function", "-(1/d) log density of y ~ (1 - y^2)^((d-3)/2), d -> oo", sp.Eq(_I, I))
@@ -428,19 +377,19 @@ class RandomEnergySphere(RandomEnergyModel):
                       sp.Eq(phi_s, alpha - _I + _E))
         # family: E' = lambda I'  <=>  c (1 - y^2) = lambda y
         roots = sp.solve(sp.Eq(c * (1 - y_ov ** 2), lam * y_ov), y_ov)
-        _require(all(sp.simplify(sp.diff(E, y_ov) - lam * sp.diff(I, y_ov)).subs(y_ov, rt).equals(0) in (True, None)
-                     for rt in roots), "family roots")
+        require(all(sp.simplify(sp.diff(E, y_ov) - lam * sp.diff(I, y_ov)).subs(y_ov, rt).equals(0) in (True, None)
+                    for rt in roots), "family roots")
         pos = [rt for rt in roots if sp.N(rt.subs({a_t: 1, r: 1, lam: 1})) > 0]
-        _require(len(pos) == 1, "one root in (0, 1)")
+        require(len(pos) == 1, "one root in (0, 1)")
         y_l = 2 * c / (lam + sp.sqrt(lam ** 2 + 4 * c ** 2))
-        _require_zero(pos[0] - y_l, "rationalised family", symbolic=False)
+        require_zero(pos[0] - y_l, "rationalised family", symbolic=False)
         fam = {y_ov: y_l}
         self.family = fam
-        self._n_perp_of_family = 1 - y_l ** 2
-        _require_zero(self._n_perp_of_family - lam * y_l / c, "1 - y^2 = lambda y/c on the family", symbolic=False)
+        self.n_perp_family = 1 - y_l ** 2
+        require_zero(self.n_perp_family - lam * y_l / c, "1 - y^2 = lambda y/c on the family", symbolic=False)
         saddle = {y_ov: (sp.sqrt(1 + 4 * c ** 2) - 1) / (2 * c)}
-        _require_zero(saddle[y_ov] - y_l.subs(lam, 1), "saddle = family at lambda = 1", symbolic=False)
-        _require_zero(sp.diff(E - I, y_ov).subs(saddle), "stationarity of E - I", symbolic=False)
+        require_zero(saddle[y_ov] - y_l.subs(lam, 1), "saddle = family at lambda = 1", symbolic=False)
+        require_zero(sp.diff(E - I, y_ov).subs(saddle), "stationarity of E - I", symbolic=False)
         self.saddle = saddle
         self.add_step("annealed_saddle", "stationary point of E - I: c (1 - y^2) = y, c = a sqrt(r)",
                       sp.Eq(y_ov, saddle[y_ov]))
@@ -464,16 +413,16 @@ class RandomEnergySphere(RandomEnergyModel):
         self._lambda_constraints = None
         self._common_tail(E, I, fam, phi_ann)
         phi_c = c * y_alpha - b_t
-        _require_zero(self.energy_family.subs(lam, self.lambda_alpha) - phi_c, "condensed phi closed form",
-                      symbolic=False)
+        require_zero(self.energy_family.subs(lam, self.lambda_alpha) - phi_c, "condensed phi closed form",
+                     symbolic=False)
         self.add_step("phi_condensed_closed",
                       "condensed: y = y_alpha = sqrt(1 - exp(-2 alpha)) (the boundary I = alpha)",
                       (sp.Eq(phi_s, phi_c), sp.Eq(sp.Symbol("y_alpha"), y_alpha)))
         # uncondensed posterior mean = Debye asymptote of the vMF mean (infinite-class limit)
         kap = sp.exp(-t) * sp.sqrt(r) / Gamma_t  # kappa/d
         debye = 2 * kap / (1 + sp.sqrt(1 + 4 * kap ** 2))
-        _require_zero(explicit_ab(self.rho_family.subs(lam, 1)) - explicit(debye / sp.sqrt(r)),
-                      "rho = Debye asymptote / sqrt(r)", symbolic=False)
+        require_zero(explicit_ab(self.rho_family.subs(lam, 1)) - explicit(debye / sp.sqrt(r)),
+                     "rho = Debye asymptote / sqrt(r)", symbolic=False)
         self.add_step("competitor_mean_uncondensed",
                       "uncondensed: rho = y*/sqrt(r), the uniform asymptote 2k/(1+sqrt(1+4k^2)), k = kappa/d, of the "
                       "von Mises-Fisher mean (infinite-class value)",
@@ -483,209 +432,5 @@ class RandomEnergySphere(RandomEnergyModel):
 @functools.lru_cache(maxsize=None)
 def rem_derivation(prior: str = "gaussian") -> RandomEnergyModel:
     """The (cached) formed derivation of ``prior``."""
-    prior = _check_prior(prior)
+    prior = check_prior(prior)
     return RandomEnergyGaussian() if prior == "gaussian" else RandomEnergySphere()
-
-
-# --- numerical evaluators -----------------------------------------------------------------------
-def _check_prior(prior) -> str:
-    if prior not in PRIORS:
-        raise ParameterError("prior", f"must be one of {', '.join(PRIORS)}, got {prior!r}")
-    return prior
-
-
-def _lambdify(args, expr) -> Callable:
-    expr = explicit_ab(expr)
-    free = expr.free_symbols - set(args)
-    if free:
-        raise ValueError(f"free symbols {free} are not arguments")
-    return sp.lambdify(args, expr, modules=["scipy", "numpy"], cse=True)
-
-
-@dataclass(frozen=True)
-class REMNumerics:
-    """Vectorised evaluators of one prior's derivation (all float64, numpy broadcasting).
-
-    Arguments are ``(t, r, sigma2, lam)``, plus ``alpha`` where it enters.
-    """
-
-    prior: str
-    y: Callable
-    n_perp: Callable
-    rate: Callable
-    energy: Callable
-    rho: Callable
-    dphi_dr: Callable
-    perp_variance: Callable
-    phi_annealed: Callable
-    rate_saddle: Callable
-    condensation_radius: Callable
-    rate_u: Callable | None
-    lambda_alpha: Callable | None
-
-
-@functools.lru_cache(maxsize=None)
-def rem_numerics(prior: str = "gaussian") -> REMNumerics:
-    """Build (once) the numerical evaluators of ``prior`` from its derivation by ``sympy.lambdify``."""
-    der = rem_derivation(prior)
-    fam_args = (t, r, sigma2, lam)
-    return REMNumerics(
-        prior=prior,
-        y=_lambdify(fam_args, der.family[y_ov]),
-        n_perp=_lambdify(fam_args, der._n_perp_of_family),
-        rate=_lambdify(fam_args, der.rate_family),
-        energy=_lambdify(fam_args, der.energy_family),
-        rho=_lambdify(fam_args, der.rho_family),
-        dphi_dr=_lambdify(fam_args, der.dphi_dr),
-        perp_variance=_lambdify(fam_args, der.perp_variance),
-        phi_annealed=_lambdify((t, r, alpha, sigma2), der.phi_annealed),
-        rate_saddle=_lambdify((t, r, sigma2), der.rate_saddle),
-        condensation_radius=_lambdify((t, alpha, sigma2), der.condensation_radius),
-        rate_u=(_lambdify((t, r, sigma2, u_lam), der.rate_family_u) if prior == "gaussian" else None),
-        lambda_alpha=(_lambdify((t, r, alpha, sigma2), der.lambda_alpha) if der.lambda_alpha is not None else None),
-    )
-
-
-class REMState(NamedTuple):
-    """State of the competitors at ``(t, r)``; every field is an array of the broadcast shape.
-
-    ``lam`` Lagrange multiplier (1 uncondensed), ``condensed`` bool, ``y`` overlap of the
-    dominant competitors with ``xhat`` (per ``sqrt(d)``), ``n_perp`` their orthogonal squared
-    norm per dimension, ``phi`` the free energy per dimension, ``dphi_dr`` its ``r``-derivative,
-    ``rho`` the self-averaging competitors' mean ``E[mu|x, not c] = rho x``, ``perp_variance``
-    the average squared norm per coordinate of the part of that mean ``rho`` leaves out.
-    """
-
-    lam: np.ndarray
-    condensed: np.ndarray
-    y: np.ndarray
-    n_perp: np.ndarray
-    phi: np.ndarray
-    dphi_dr: np.ndarray
-    rho: np.ndarray
-    perp_variance: np.ndarray
-
-
-def _as_arrays(t_, r_, alpha_, sigma2_):
-    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t_, r_, alpha_, sigma2_)))
-    names = ("t", "r", "alpha", "sigma2")
-    for name, arr, lo_open in zip(names, arrs, (False, False, True, True)):
-        if not np.all(np.isfinite(arr)):
-            raise ParameterError(name, "must be finite")
-        if np.any(arr < 0) or (lo_open and np.any(arr == 0)):
-            raise ParameterError(name, "must be " + ("> 0" if lo_open else ">= 0"))
-    return tuple(np.array(a_, dtype=np.float64) for a_ in arrs)
-
-
-def _bisect_u(fn, target, n_iter: int = 64):
-    """Vectorised bisection of ``fn(u) = target`` on ``u in [0, 1]`` (``fn`` increasing)."""
-    lo = np.zeros_like(target)
-    hi = np.ones_like(target)
-    for _ in range(n_iter):
-        mid = 0.5 * (lo + hi)
-        above = fn(mid) > target
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def rem_state(t, r, alpha, sigma2, prior: str = "gaussian") -> REMState:
-    """Phase and saddle point of the competitors' random energy model at ``(t, r)``.
-
-    ``lambda = max(1, lambda_alpha)`` with ``I(lambda_alpha) = alpha``: for the gaussian prior
-    ``lambda_alpha`` is found by a vectorised bisection in ``u = 1/lambda in (0, 1]`` (64
-    halvings: ``u`` to machine precision; ``I(u)`` is increasing), for the sphere prior it is
-    the closed form ``a sqrt(r) exp(-2 alpha)/sqrt(1 - exp(-2 alpha))``. Uncondensed points
-    use the closed form ``phi_ann`` of the derivation.
-    """
-    prior = _check_prior(prior)
-    t_, r_, al, s2 = _as_arrays(t, r, alpha, sigma2)
-    f = rem_numerics(prior)
-    I1 = np.asarray(f.rate_saddle(t_, r_, s2), dtype=np.float64)
-    cond = I1 > al
-    lam_v = np.ones_like(t_)
-    if np.any(cond):
-        tc, rc, ac, sc = t_[cond], r_[cond], al[cond], s2[cond]
-        if prior == "gaussian":
-            u = _bisect_u(lambda uu: f.rate_u(tc, rc, sc, uu), ac)
-            lam_v[cond] = 1.0 / u
-        else:
-            lam_v[cond] = f.lambda_alpha(tc, rc, ac, sc)
-    lam_v = np.maximum(lam_v, 1.0)
-    phi_v = np.where(cond, f.energy(t_, r_, s2, lam_v), f.phi_annealed(t_, r_, al, s2))
-    out = REMState(
-        lam=lam_v, condensed=cond,
-        y=np.broadcast_to(f.y(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        n_perp=np.broadcast_to(f.n_perp(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        phi=np.asarray(phi_v, dtype=np.float64),
-        dphi_dr=np.broadcast_to(f.dphi_dr(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        rho=np.broadcast_to(f.rho(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-        perp_variance=np.broadcast_to(f.perp_variance(t_, r_, s2, lam_v), t_.shape).astype(np.float64),
-    )
-    if t_.ndim == 0:
-        out = REMState(*(v[()] for v in out))
-    return out
-
-
-def phi(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``phi(t, r) = lim (1/d) log sum_{k != c} exp(d [a_t q_k - b_t n_k])``, ``K - 1 = exp(alpha d)``.
-
-    Both phases: ``alpha + a^2 r/(2(1+2b)) - log(1+2b)/2`` (gaussian, uncondensed),
-    ``alpha - b + c y* + log(1 - y*^2)/2`` (sphere, uncondensed), ``E(lambda_alpha)``
-    (condensed). Vectorised over all arguments.
-    """
-    return rem_state(t, r, alpha, sigma2, prior).phi
-
-
-def condensed(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``True`` where the competitors are condensed: the annealed saddle has ``I > alpha``."""
-    return rem_state(t, r, alpha, sigma2, prior).condensed
-
-
-def competitor_rho(t, r, alpha, sigma2, prior: str = "gaussian"):
-    """``rho`` with ``E[mu | x, not c] -> rho x`` (self-averaging part; ``rho = 2 phi'(r)/a_t``).
-
-    Uncondensed: ``exp(-t)/G_t`` (gaussian), ``2 a/(1 + sqrt(1 + 4 a^2 r))`` (sphere).
-    Condensed: ``y(lambda_alpha)/sqrt(r)``; the random orthogonal part of the few dominant
-    classes (see :attr:`REMState.perp_variance`) is not included.
-    """
-    return rem_state(t, r, alpha, sigma2, prior).rho
-
-
-def condensation_radius(t, alpha, sigma2, prior: str = "gaussian"):
-    """``r_c(t)``: the competitors are condensed iff ``r > r_c`` (``r_c <= 0``: at every ``r``)."""
-    prior = _check_prior(prior)
-    t_, _, al, s2 = _as_arrays(t, 0.0, alpha, sigma2)
-    val = np.asarray(rem_numerics(prior).condensation_radius(t_, al, s2), dtype=np.float64)
-    return val[()] if val.ndim == 0 else val
-
-
-def bridge_functions():
-    """The evaluators as :class:`cfgmft.theory.bridge.GeneratedFunction` records (for code generation)."""
-    from .bridge import GeneratedFunction
-
-    lam_arg = sp.Symbol("lam", positive=True)  # ``lambda`` is a Python keyword
-    fns = []
-    for prior in PRIORS:
-        der = rem_derivation(prior)
-        fam_args = (t, r, sigma2, lam_arg)
-        items = [
-            ("y_family", fam_args, der.family[y_ov], "overlap y(lambda) of the maximisers of E - lambda I"),
-            ("energy_family", fam_args, der.energy_family, "E(lambda); the condensed phi is E(lambda_alpha)"),
-            ("rate_family", fam_args, der.rate_family, "I(lambda)"),
-            ("rho_family", fam_args, der.rho_family, "competitors' mean E[mu|x,not c] = rho x"),
-        ]
-        for name, args, expr, doc in items:
-            fns.append(GeneratedFunction(f"rem_{prior}_{name}", args, explicit_ab(expr).subs(lam, lam_arg),
-                                         f"{prior} prior: {doc}.", f"RandomEnergy{prior.capitalize()}"))
-        fns.append(GeneratedFunction(f"rem_{prior}_phi_annealed", (t, r, alpha, sigma2),
-                                     explicit_ab(der.phi_annealed), f"{prior} prior: uncondensed phi.",
-                                     f"RandomEnergy{prior.capitalize()}.phi_annealed"))
-        fns.append(GeneratedFunction(f"rem_{prior}_rate_saddle", (t, r, sigma2), explicit_ab(der.rate_saddle),
-                                     f"{prior} prior: I at the annealed saddle (condensed iff > alpha).",
-                                     f"RandomEnergy{prior.capitalize()}.condensation_condition"))
-        fns.append(GeneratedFunction(f"rem_{prior}_condensation_radius", (t, alpha, sigma2),
-                                     explicit_ab(der.condensation_radius),
-                                     f"{prior} prior: r_c(t), condensed iff r > r_c.",
-                                     f"RandomEnergy{prior.capitalize()}.condensation_radius"))
-    return fns
