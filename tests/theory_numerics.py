@@ -6,7 +6,7 @@ numerics left to the caller. This module is such a caller. It evaluates the expr
 with ``sympy.lambdify`` (vectorised, numpy broadcasting, float64) and integrates the
 mean-field equations with scipy (LSODA with the commitment event). The tests use it to check
 the derivations numerically and as a code path independent of the generated numba kernels of
-:mod:`cfgmft.solvers.meanfield`.
+:mod:`cfgmft.solvers.exponential`.
 
 Random energy model: :func:`rem_state` (phase and saddle point of the competitors at
 ``(t, r)``; ``lambda_alpha`` by a vectorised bisection in ``u = 1/lambda``, gaussian prior,

@@ -12,14 +12,15 @@ import random
 
 import sympy as sp
 
+from cfgmft.conventions import IID_PRIORS as PRIORS
 from cfgmft.errors import ParameterError
 
 from .functions import to_elementary
 
 __all__ = ["PRIORS", "check_prior", "require", "require_zero"]
 
-#: the priors of the class means that the ``d -> infinity`` derivations treat
-PRIORS = ("gaussian", "sphere")
+#: the priors of the class means that the ``d -> infinity`` derivations treat: PRIORS (from
+#: :mod:`cfgmft.conventions`)
 
 
 def check_prior(prior) -> str:

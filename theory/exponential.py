@@ -49,7 +49,7 @@ Results (derived and checked by :class:`ExponentialClassMeanField`)
 
 The results are attributes of :class:`ExponentialClassMeanField` (sympy expressions);
 numerical code is generated from them by :mod:`cfgmft.theory.bridge` and integrated by
-:mod:`cfgmft.solvers.meanfield`.
+:mod:`cfgmft.solvers.exponential`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
+
+from cfgmft.conventions import SAMPLERS
 
 from .checks import check_prior, require, require_zero
 from .derivation import Derivation
@@ -70,7 +72,6 @@ __all__ = [
     "ExponentialClassMeanField", "exponential_derivation",
 ]
 
-SAMPLERS = ("sde", "ode")
 #: branch codes returned by :func:`branch`
 BRANCHES = ("committed", "uncondensed", "condensed")
 

@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from cfgmft.conventions import SAMPLERS
+
 from .checks import require
 from .derivation import Derivation
 from .functions import expm1, exprel, log1p, to_elementary
@@ -63,7 +65,6 @@ from .symbols import Delta_t
 
 __all__ = ["InfiniteClassGaussian", "InfiniteClassSphere", "SAMPLERS"]
 
-SAMPLERS = ("sde", "ode")
 
 #: ``c = sigma2/(1 + sigma2)``: the ratio that every closed form is a power of
 _c = sigma2 / (1 + sigma2)
