@@ -33,7 +33,6 @@ rounding of the logits, :data:`FLOAT32_MAX_LOGIT_ERROR`, would be exceeded.
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
@@ -42,6 +41,7 @@ from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int
 from .params import DEFAULT_MC_T, Problem
+from .ranges import DISORDER_MAX, SAMPLES_MAX, STEPS_MAX, machine_memory
 from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
 from .sweep import canonical_unit
 
@@ -88,7 +88,7 @@ def _predict(problem: Problem) -> dict:
         extra.update(status=pred.status, message=pred.message)
         notes = list(pred.notes)
     else:
-        from .solvers.exponential import T_DEFAULT, predict_exponential
+        from .solvers.exponential import T_DEFAULT, predict_exponential, start_time
 
         if mix.prior in ("given", "antipodal"):
             raise ParameterError("prior", f"{mix.prior!r} has no d -> infinity theory here beyond its sub-exponential "
@@ -96,9 +96,7 @@ def _predict(problem: Problem) -> dict:
         if mix.alpha is None and mix.d is None:
             raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
         alpha = mix.alpha_effective
-        # a start at T >= T_DEFAULT is the T -> infinity limit to float64 (the neglected terms are
-        # O(sigma2 e^{-2T}) < 1e-26 within the allowed sigma2): integrate from T_DEFAULT
-        T = None if samp.T is None or samp.T >= T_DEFAULT else samp.T
+        T = start_time(samp.T)
         pred = predict_exponential(mix.prior, mix.sigma2, omega, samp.kind, alpha=alpha, T=T)
         theory = "exponential-class regime, random-energy mean field (d -> infinity)"
         t_commit = pred.t_commit
@@ -177,13 +175,6 @@ KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
         "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
 
 
-def _memory_bytes() -> float:
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8.0 * 2**30
-
-
 #: float32 is refused when the estimated absolute rounding error of the float32 logits at
 #: ``t = 0`` (``FiniteMixture.float32_logit_error``, ``2^-24`` times the energy scale
 #: ``~ 4 d / sigma2`` for means of norm ``sqrt(d)``) exceeds this: the class posteriors then
@@ -212,6 +203,38 @@ def _denoiser(problem: Problem, d: int, rng, precision: str = "float64"):
     return den, den.means[mix.target].astype(np.float64), mix.target
 
 
+def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1, precision: str = "float64") -> None:
+    """Every check :func:`simulate` makes before it computes anything (a :class:`ParameterError`
+    naming the argument): the precision, the dimension, a Monte Carlo needs ``K >= 2``, the
+    sizes against :mod:`cfgmft.ranges` and against this machine's memory."""
+    mix, samp = problem.mixture, problem.sampler
+    if precision not in ("float64", "float32"):
+        raise ParameterError("precision", f"must be 'float64' or 'float32', got {precision!r}")
+    if precision == "float32" and mix.regime == "infinite":
+        raise ParameterError("precision", "float32 is for finite K only; the continuum (classes = inf) runs in float64")
+    if mix.d is None:
+        raise ParameterError("d", "Monte Carlo needs the dimension d >= 2")
+    samples = check_int("samples", samples, lo=2, hi=SAMPLES_MAX, strict=True)
+    disorder = check_int("disorder", disorder, lo=1, hi=DISORDER_MAX, strict=True)
+    check_int("steps", samp.steps, lo=1, hi=STEPS_MAX)
+    d, K = mix.d, mix.K
+    if K < 2:
+        raise ParameterError("alpha", f"K = round(e^(alpha d)) = {K} at d = {d}: Monte Carlo needs K >= 2 classes "
+                                      "(alpha = 0 is the d -> infinity limit of the theory only)")
+    memory = machine_memory()
+    if K != math.inf:
+        need = (8.0 if precision == "float64" else 4.0) * K * d
+        if need > 0.6 * memory:
+            arg = "alpha" if mix.alpha is not None else "classes"
+            raise ParameterError(arg, f"K = {K} classes at d = {d} need {need / 2**30:.1f} GiB for the class means, "
+                                      f"more than this machine can hold ({memory / 2**30:.0f} GiB)")
+    # the samples (n x d, float64) and their per-sample records, a few copies of each
+    need = 4.0 * 8.0 * samples * d
+    if need > 0.3 * memory:
+        raise ParameterError("samples", f"{samples} samples at d = {d} need about {need / 2**30:.1f} GiB, more than "
+                                        f"this machine can spare ({memory / 2**30:.0f} GiB)")
+
+
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False) -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
@@ -221,25 +244,10 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
 
     from .validation.montecarlo import run_monte_carlo
 
+    check_simulation(problem, samples=samples, disorder=disorder, precision=precision)
     mix, samp = problem.mixture, problem.sampler
-    if precision not in ("float64", "float32"):
-        raise ParameterError("precision", f"must be 'float64' or 'float32', got {precision!r}")
-    if precision == "float32" and mix.regime == "infinite":
-        raise ParameterError("precision", "float32 is for finite K only; the continuum (classes = inf) runs in float64")
-    if mix.d is None:
-        raise ParameterError("d", "Monte Carlo needs the dimension d >= 2")
-    if not isinstance(samples, int) or samples < 2:
-        raise ParameterError("samples", f"must be an integer >= 2, got {samples!r}")
-    if not isinstance(disorder, int) or disorder < 1:
-        raise ParameterError("disorder", f"must be an integer >= 1, got {disorder!r}")
     d = mix.d
     K = mix.K
-    if K != math.inf:
-        need = (8.0 if precision == "float64" else 4.0) * K * d
-        if need > 0.6 * _memory_bytes():
-            arg = "alpha" if mix.alpha is not None else "classes"
-            raise ParameterError(arg, f"K = {K} classes at d = {d} need {need / 2**30:.1f} GiB for the class means, "
-                                      f"more than this machine can hold ({_memory_bytes() / 2**30:.0f} GiB)")
     omega = problem.guidance.omega if problem.guidance.is_constant else problem.guidance.schedule
     T = DEFAULT_MC_T if samp.T is None else samp.T
     children = np.random.SeedSequence(seed).spawn(disorder)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 
 from . import CONVENTION, __version__
 from .errors import NumericalError, ParameterError, check_int, check_real
+from .sweep import UnitFailed
 from .ranges import ALPHA_MAX, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 
 EXIT_BAD_INPUT = 2
@@ -70,7 +72,8 @@ def _schedule(text):
     try:
         return parse_schedule(text)
     except ParameterError as e:
-        raise argparse.ArgumentTypeError(str(e).removeprefix("--schedule: ")) from None
+        msg = str(e).removeprefix("schedule: ")
+        raise argparse.ArgumentTypeError(msg.removeprefix("schedule ") if msg.startswith("schedule ") else msg) from None
 
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
@@ -348,14 +351,40 @@ def _as_flag(e: ParameterError, parser: argparse.ArgumentParser, command: str) -
     return f"{flag}: {msg[len(name) + 2:]}"
 
 
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf)")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--omega -1:50:52`` as ``--omega=-1:50:52``: argparse takes a value that starts with
+    ``-`` for an option unless it is a plain negative number, so a grid starting below zero
+    would be refused."""
+    out: list[str] = []
+    for a in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE_VALUE.match(a):
+            out[-1] = f"{out[-1]}={a}"
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         return COMMANDS[args.command](args)
     except ParameterError as e:
         sys.stderr.write(f"cfgmft {args.command}: error: {_as_flag(e, parser, args.command)}\n")
         return EXIT_BAD_INPUT
+    except UnitFailed as e:
+        cause = e.error
+        where = f"; the units finished before it are kept in {args.out}" if getattr(args, "out", None) else ""
+        if isinstance(cause, ParameterError):
+            sys.stderr.write(f"cfgmft {args.command}: error: {_as_flag(cause, parser, args.command)} "
+                             f"(in the unit at d = {e.unit.get('d')}){where}\n")
+            return EXIT_BAD_INPUT
+        sys.stderr.write(f"cfgmft {args.command}: the unit at d = {e.unit.get('d')} failed: "
+                         f"{type(cause).__name__}: {cause}{where}\n")
+        return 1
     except (NumericalError, FloatingPointError, OverflowError) as e:
         sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")
         return 1

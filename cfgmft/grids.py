@@ -17,11 +17,37 @@ from .errors import ParameterError, check_int, check_real
 from .ranges import SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 from .schedules import OmegaFunction
 
-__all__ = ["GRIDS", "DEFAULT_GRID", "time_grid", "check_grid_array", "with_breakpoints", "omega_at_midpoints"]
+__all__ = ["GRIDS", "DEFAULT_GRID", "log_snr", "t_of_log_snr", "time_grid", "check_grid_array", "with_breakpoints", "omega_at_midpoints"]
 
 GRIDS = ("logsnr", "edm", "uniform")
 #: Default time grid.
 DEFAULT_GRID = "logsnr"
+
+
+#: beyond this ``2t`` (``expm1`` overflows at 709.8) the grid variables switch to their
+#: asymptotic forms, exact to rounding
+_EXP_SAFE = 700.0
+
+
+def log_snr(t, sigma2):
+    """Grid variable ``lambda(t) = log(e^{2t} Gamma_t) = log(sigma2 + e^{2t} - 1)`` (minus the
+    log signal-to-noise ratio of a noised class), for any ``t <= TIME_MAX`` (beyond
+    ``2t = 700``: ``2t + log1p((sigma2 - 1) e^{-2t})``). ``dt = Gamma_t dlambda / 2``."""
+    t2 = 2.0 * np.asarray(t, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        direct = np.log(sigma2 + np.expm1(np.minimum(t2, _EXP_SAFE)))
+    out = np.where(t2 > _EXP_SAFE, t2 + np.log1p((sigma2 - 1.0) * np.exp(-t2)), direct)
+    return out[()]
+
+
+def t_of_log_snr(lam, sigma2):
+    """The inverse of :func:`log_snr`: ``t = log1p(sigma2 expm1(lambda - log sigma2))/2`` (for
+    ``lambda - log sigma2 > 700``: ``(lambda + log1p((1 - sigma2) e^{-lambda}))/2``)."""
+    lam = np.asarray(lam, dtype=np.float64)
+    x = lam - math.log(sigma2)
+    direct = 0.5 * np.log1p(sigma2 * np.expm1(np.minimum(x, _EXP_SAFE)))
+    out = np.where(x > _EXP_SAFE, 0.5 * (lam + np.log1p((1.0 - sigma2) * np.exp(-lam))), direct)
+    return out[()]
 
 
 def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho: float = 7.0) -> np.ndarray:
@@ -52,15 +78,20 @@ def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho
     i = np.arange(steps + 1, dtype=np.float64) / steps
     if grid == "logsnr":
         log_s2 = math.log(sigma2)
-        lam_T = math.log(sigma2 + math.expm1(2.0 * T))
+        lam_T = math.log(sigma2 + math.expm1(2.0 * T)) if 2.0 * T <= _EXP_SAFE else float(log_snr(T, sigma2))
         lam = lam_T + i * (log_s2 - lam_T)
-        t = 0.5 * np.log1p(sigma2 * np.expm1(lam - log_s2))
+        t = t_of_log_snr(lam, sigma2)
     elif grid == "edm":
         rho = check_real("rho", rho, lo=0.0, lo_open=True)
-        s_T = math.sqrt(sigma2 + math.expm1(2.0 * T)) ** (1.0 / rho)
         s_0 = math.sqrt(sigma2) ** (1.0 / rho)
-        s = (s_T + i * (s_0 - s_T)) ** rho
-        t = 0.5 * np.log1p(np.maximum(s * s - sigma2, 0.0))
+        if 2.0 * T <= _EXP_SAFE:
+            s_T = math.sqrt(sigma2 + math.expm1(2.0 * T)) ** (1.0 / rho)
+            s = (s_T + i * (s_0 - s_T)) ** rho
+            t = 0.5 * np.log1p(np.maximum(s * s - sigma2, 0.0))
+        else:  # the same grid in the log domain: s^2 = e^{lambda} overflows here
+            u_T = math.exp(float(log_snr(T, sigma2)) / (2.0 * rho))
+            lam = 2.0 * rho * np.log(u_T * (1.0 - i) + i * s_0)
+            t = np.maximum(t_of_log_snr(lam, sigma2), 0.0)
     elif grid == "uniform":
         t = T * (1.0 - i)
     else:

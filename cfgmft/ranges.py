@@ -13,3 +13,16 @@ ALPHA_MIN_POSITIVE = 1e-6  # alpha is 0 (sub-exponential limit) or at least this
 ALPHA_D_MAX = 700.0        # K = e^{alpha d} must be a float64
 D_MAX = 10_000_000
 GRID_NUM_MAX = 100_000     # points per axis of a phase diagram
+STEPS_MAX = 10_000_000     # integration steps of the Monte Carlo and the finite-d model
+DISORDER_MAX = 100_000     # mixtures drawn by one simulation
+SAMPLES_MAX = 1_000_000_000  # samples of one simulation (and of the finite-d model); memory is checked too
+
+
+def machine_memory() -> float:
+    """Physical memory of this machine in bytes (8 GiB where it cannot be read)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8.0 * 2**30

@@ -76,7 +76,7 @@ from ._generated import exponential as gen
 
 __all__ = [
     "PREDICTION_KEYS", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
-    "integrate", "status_code", "PRIORS", "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
+    "integrate", "status_code", "start_time", "PRIORS", "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
 ]
 
 #: status codes (index) and strings
@@ -485,6 +485,14 @@ def _check_alpha(alpha) -> float:
 
 def _opt(v):
     return None if v != v else float(v)
+
+
+def start_time(T) -> float | None:
+    """The start of a prediction for a sampler started at ``T`` (``None``: ``T -> infinity``):
+    ``T`` itself below :data:`T_DEFAULT`, else ``None``, the ``T -> infinity`` limit, which a
+    start at ``T >= T_DEFAULT`` equals to float64 (the neglected terms are ``O(sigma2 e^{-2T})``,
+    below 1e-26 within the allowed ``sigma2``; module docstring)."""
+    return None if T is None or T >= T_DEFAULT else T
 
 
 def prepare() -> None:

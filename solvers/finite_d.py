@@ -65,7 +65,8 @@ import numpy as np
 from scipy import interpolate, special
 
 from cfgmft.conventions import IID_PRIORS as PRIORS
-from cfgmft.errors import NumericalError, ParameterError
+from cfgmft.errors import NumericalError, ParameterError, check_int
+from cfgmft.ranges import SAMPLES_MAX, STEPS_MAX, machine_memory
 from cfgmft.grids import omega_at_midpoints, time_grid, with_breakpoints
 from cfgmft.params import DEFAULT_MC_T
 from cfgmft.schedules import omega_function
@@ -246,8 +247,12 @@ def predict_finite_d(prior: str, sigma2: float, omega, sampler: str = "sde", *, 
         raise ParameterError("sampler", f"must be sde or ode, got {sampler!r}")
     if not isinstance(d, int) or d < 3:
         raise ParameterError("d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
-    if not isinstance(samples, int) or samples < 200:
-        raise ParameterError("samples", f"must be an integer >= 200, got {samples!r}")
+    samples = check_int("samples", samples, lo=200, hi=SAMPLES_MAX, strict=True)
+    check_int("steps", steps, lo=1, hi=STEPS_MAX, strict=True)
+    need = 40.0 * 8.0 * samples  # the model's per-sample arrays, a few dozen float64 each
+    if need > 0.3 * machine_memory():
+        raise ParameterError("samples", f"{samples} model samples need about {need / 2**30:.1f} GiB, more than this "
+                                        f"machine can spare ({machine_memory() / 2**30:.0f} GiB)")
     omega = omega_function(omega)
     t_grid = with_breakpoints(time_grid(T, steps, sigma2), omega.breakpoints)
     om = omega_at_midpoints(omega, t_grid)

@@ -30,7 +30,8 @@ import numpy as np
 
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 
-from .exponential import ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables, status_code
+from .exponential import (ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables,
+                          start_time, status_code)
 
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 
@@ -196,7 +197,7 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
             raise ParameterError("omega", "a constant omega is required with sigma2_grid")
         fixed = check_real("omega", omega, lo=-1.0)
         second_name, fixed_name, is_omega = "sigma2", "omega", False
-    T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    T_val = start_time(None if T is None else check_real("T", T, lo=0.0, lo_open=True)) or T_DEFAULT
     n_a, n_b = alphas.size, seconds.size
     out = np.empty((n_a, n_b, 9))
     status = np.empty((n_a, n_b), dtype=np.int64)
@@ -230,7 +231,7 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
     smp = SAMPLERS.index(check_choice("sampler", sampler, SAMPLERS, fold_case=True))
     s2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     xt = check_real("xtol", xtol, lo=0.0, lo_open=True)
-    T_val = T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    T_val = start_time(None if T is None else check_real("T", T, lo=0.0, lo_open=True)) or T_DEFAULT
     scalar = np.ndim(omega) == 0
     ws = _grid("omega", omega, -1.0, False)
     out = np.empty(ws.size)

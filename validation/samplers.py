@@ -79,7 +79,8 @@ import numpy as np
 
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
-from cfgmft.grids import DEFAULT_GRID, GRIDS, check_grid_array, omega_at_midpoints, time_grid, with_breakpoints
+from cfgmft.grids import (DEFAULT_GRID, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr, time_grid,
+                          with_breakpoints)
 from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
@@ -182,16 +183,6 @@ def step_coefficients(t1, t0, sigma2: float, sampler: str):
     check_choice("sampler", sampler, SAMPLERS)
 
 
-def _lambda(t, sigma2):
-    """Grid variable ``lambda(t) = log(e^{2t} Gamma_t) = log(sigma2 + e^{2t} - 1)``; ``dt = Gamma_t dlambda / 2``."""
-    return np.log(sigma2 + np.expm1(2.0 * np.asarray(t, dtype=np.float64)))
-
-
-def _t_of_lambda(lam, sigma2):
-    log_s2 = math.log(sigma2)
-    return 0.5 * np.log1p(sigma2 * np.expm1(np.asarray(lam, dtype=np.float64) - log_s2))
-
-
 _NQ = 8
 _QX, _QW = np.polynomial.legendre.leggauss(_NQ)
 _QX = 0.5 * (_QX + 1.0)
@@ -215,9 +206,9 @@ def _local_prior(x1, E1, c1, t1, sigma2):
 def _nodes(t1, t0, sigma2):
     """Gauss-Legendre nodes uniform in ``lambda`` over ``[t0, t1]``: ``(lambda_j, t_j, Gamma_j, dt_j)``
     (``dt = Gamma dlambda / 2``)."""
-    l1, l0 = float(_lambda(t1, sigma2)), float(_lambda(t0, sigma2))
+    l1, l0 = float(log_snr(t1, sigma2)), float(log_snr(t0, sigma2))
     lj = l0 + (l1 - l0) * _QX
-    tj = np.clip(_t_of_lambda(lj, sigma2), t0, t1)
+    tj = np.clip(t_of_log_snr(lj, sigma2), t0, t1)
     Gj = Gamma(tj, sigma2)
     return lj, l1, tj, Gj, _QW * (l1 - l0) * 0.5 * Gj
 
@@ -433,7 +424,7 @@ def sample(
         raise ParameterError("record", f"'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
     omega_grid = omega_at_midpoints(omega, t_grid)
-    lam_grid = _lambda(t_grid, sigma2)
+    lam_grid = log_snr(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
     records = {name: np.empty((steps + 1, n)) for name in record}

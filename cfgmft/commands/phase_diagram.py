@@ -8,6 +8,7 @@ line) and one PNG per map with labelled axes, a colour bar and the critical line
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ def parse_grid(name: str, text: str, lo: float, hi: float, lo_open: bool = False
                 raise ParameterError(name, f"NUM must be in [1, {GRID_NUM_MAX}] in START:STOP:NUM, got {text!r}")
             if num > 1 and not start < stop:
                 raise ParameterError(name, f"needs START < STOP in START:STOP:NUM, got {text!r}")
+            if not (math.isfinite(start) and math.isfinite(stop)):
+                raise ParameterError(name, f"values must be in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {text!r}")
             vals = np.linspace(start, stop, num)
         else:
             raise ValueError

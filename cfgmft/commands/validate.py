@@ -118,10 +118,16 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
     where they ran.
     """
     from ..validation.scaling import compare_forms, power_law
-    from ..api import problem_unit, run_simulations
+    from ..api import check_simulation, problem_unit, run_simulations
 
     if base.mixture.prior == "given":
         raise ParameterError("prior", "validation across d needs a prior of the means, not given means")
+    # every check of every unit, and the output folder, before anything is computed
+    for d in dims:
+        check_simulation(dataclasses.replace(base, mixture=dataclasses.replace(base.mixture, d=d)), samples=samples,
+                         disorder=disorder)
+    if out_dir is not None:
+        output_folder(out_dir)
     theory = _theory(base)
     base_unit = {**problem_unit(base), "samples": samples, "disorder": disorder}
     # one independent seed per dimension, derived from (seed, d)
