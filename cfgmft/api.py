@@ -353,11 +353,34 @@ def simulate_unit(unit: dict) -> dict:
 
 
 
+def check_simulation_result(result: dict) -> str | None:
+    """Why ``result`` is not a :func:`simulate` result (``None`` if it is one): the estimates
+    of every observable as ``{"mean", "stderr"}`` of finite numbers (``None`` where an
+    observable does not apply), ``K`` and ``seconds_sampling``."""
+    for key in ("K", "d", "samples", "seconds_sampling"):
+        if key not in result:
+            return f"no {key!r}"
+    for key in KEYS.values():
+        if key not in result:
+            return f"no {key!r}"
+        est = result[key]
+        if est is None:
+            continue
+        if not isinstance(est, dict) or set(est) != {"mean", "stderr"}:
+            return f"{key!r} is not {{mean, stderr}}"
+        for part in ("mean", "stderr"):
+            v = est[part]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                return f"{key}.{part} is not a finite number"
+    return None
+
+
 def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[dict]:
     """A sweep of :func:`simulate` runs: :func:`cfgmft.sweep.run_sweep` with
     ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
-    and defaults of :data:`SIMULATION_DEFAULTS`)."""
+    and defaults of :data:`SIMULATION_DEFAULTS`), stored results checked by
+    :func:`check_simulation_result` on resume."""
     from .sweep import run_sweep  # noqa: I001
 
     return run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
-                     normalise=simulation_unit)
+                     normalise=simulation_unit, check_result=check_simulation_result)

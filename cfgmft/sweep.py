@@ -21,15 +21,18 @@ The results are the same either way, apart from wall-clock fields (keys starting
 Files (``out_dir``)::
 
     manifest.json        the sweep: the function's name and every unit with its id, in order
-    units/<id>.json      one finished unit: id, function, unit, result, version, timing
+    units/<id>.json      one finished unit: id, function, unit, result, version, timing, and
+                         a SHA-256 checksum of all of them
 
 A unit file is written as soon as its unit finishes, atomically (a temporary file in the
 same folder, flushed and fsync'ed, then ``os.replace``, then the folder fsync'ed), so a file
 is either complete or absent, whatever happens to the process (``kill -9`` included).
-``resume=True`` reuses every unit file that parses and holds the same unit and function; a
-corrupt or partial file is recomputed. Without ``resume`` every unit is computed again and its
+``resume=True`` reuses every unit file that verifies: it parses, holds the same unit and
+function, its checksum matches its content and its result passes the caller's schema check
+(``check_result``); any other file (corrupt, partial, edited by hand, of an older format) is
+recomputed, and a line on standard error says so. Without ``resume`` every unit is computed again and its
 file replaced. Without ``resume``, a folder whose manifest lists a
-different sweep is refused (:class:`~cfgmft.errors.ParameterError` naming ``--out``); with it,
+different sweep is refused (:class:`~cfgmft.errors.ParameterError` naming ``out_dir``); with it,
 the manifest is replaced by the new sweep and matching unit files are reused (unit files are
 addressed by content, so a grown or shrunk sweep reuses what it can). A folder holding a sweep
 of another function (by its qualified name) is refused with or without ``resume``. One sweep at a time
@@ -50,6 +53,7 @@ import json
 import os
 import re
 import socket
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -224,13 +228,36 @@ def _read_json(path: Path):
         return None
 
 
-def _read_unit_file(path: Path, uid: str, unit: dict, fn_name: str):
-    """The stored record if ``path`` is a complete file of this unit and function, else None."""
+def _checksum(rec: dict) -> str:
+    """SHA-256 of the record's canonical JSON without its ``checksum`` field."""
+    return hashlib.sha256(_canonical_json({k: v for k, v in rec.items() if k != "checksum"}).encode()).hexdigest()
+
+
+def _verify_unit_file(path: Path, uid: str, unit: dict, fn_name: str, check_result=None):
+    """``(record, None)`` if ``path`` is a complete, verified file of this unit and function,
+    else ``(None, why)``: absent, unreadable, another unit or function, no or a wrong checksum
+    (edited or damaged), or a result that ``check_result`` refuses."""
+    if not path.exists():
+        return None, "absent"
     rec = _read_json(path)
-    if (not isinstance(rec, dict) or rec.get("format") != UNIT_FORMAT or rec.get("id") != uid
-            or rec.get("unit") != unit or rec.get("fn") != fn_name or "result" not in rec):
-        return None
-    return rec
+    if not isinstance(rec, dict) or rec.get("format") != UNIT_FORMAT:
+        return None, "not a unit record"
+    if rec.get("id") != uid or rec.get("unit") != unit or rec.get("fn") != fn_name:
+        return None, "holds another unit or function"
+    if rec.get("checksum") != _checksum(rec):
+        return None, "its checksum does not match its content (edited or damaged)"
+    if not isinstance(rec.get("result"), dict):
+        return None, "its result is not an object"
+    if check_result is not None:
+        why = check_result(rec["result"])
+        if why:
+            return None, f"its result is malformed ({why})"
+    return rec, None
+
+
+def _read_unit_file(path: Path, uid: str, unit: dict, fn_name: str, check_result=None):
+    """The stored record if ``path`` is a complete, verified file of this unit, else None."""
+    return _verify_unit_file(path, uid, unit, fn_name, check_result)[0]
 
 
 class _FolderLock:
@@ -321,13 +348,15 @@ def _timed_call(fn, unit: dict) -> dict:
 
 
 def _record(uid, unit, fn_name, out) -> dict:
-    return {"format": UNIT_FORMAT, "id": uid, "fn": fn_name, "unit": unit,
-            "result": json.loads(_canonical_json(out["result"])), "version": out["version"],
-            "convention": CONVENTION, "timing": out["timing"]}
+    rec = {"format": UNIT_FORMAT, "id": uid, "fn": fn_name, "unit": unit,
+           "result": json.loads(_canonical_json(out["result"])), "version": out["version"],
+           "convention": CONVENTION, "timing": out["timing"]}
+    rec["checksum"] = _checksum(rec)
+    return rec
 
 
 def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True, *,
-              normalise=None) -> list[dict]:
+              normalise=None, check_result=None) -> list[dict]:
     """Evaluate ``fn(unit)`` for every unit; return the results in the order of ``units``.
 
     Parameters
@@ -352,6 +381,10 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
     normalise : callable ``dict -> dict``, optional
         Validates a unit and returns its canonical form (default :func:`canonical_unit`); a
         :class:`ParameterError` it raises is reported with the unit's index.
+    check_result : callable ``dict -> str | None``, optional
+        With ``resume``: the schema of a stored result; it returns why a result is malformed
+        (or ``None``). A unit file that does not verify (its checksum, its unit, its function,
+        this check) is recomputed, and a line on standard error says which and why.
 
     Raises
     ------
@@ -394,13 +427,18 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
     with _FolderLock(out):
         _check_manifest(out, ids, units, fn_name, resume)
         _clean_partial_files(units_dir)
-        todo = []
+        todo, recomputed = [], []
         for i, (uid, u) in enumerate(zip(ids, units)):
-            rec = _read_unit_file(units_dir / f"{uid}.json", uid, u, fn_name) if resume else None
+            rec, why = (_verify_unit_file(units_dir / f"{uid}.json", uid, u, fn_name, check_result) if resume
+                        else (None, "absent"))
             if rec is None:
                 todo.append(i)
+                if why != "absent":
+                    recomputed.append(f"cfgmft sweep: unit {uid} in {units_dir}: {why}; recomputing it")
             else:
                 results[i] = rec["result"]
+        for line in recomputed:
+            sys.stderr.write(line + "\n")
         bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="cfgmft sweep", unit="unit",
                    disable=None if progress else True)
         with bar:
@@ -486,16 +524,17 @@ def _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir
             client.cancel(list(pending))
 
 
-def load_sweep(out_dir) -> tuple[list[dict], list]:
+def load_sweep(out_dir, check_result=None) -> tuple[list[dict], list]:
     """``(units, results)`` of the sweep in ``out_dir``, in manifest order; the result of a
-    unit whose file is missing or corrupt is ``None``."""
+    unit whose file is missing, corrupt or does not verify (see :func:`run_sweep`) is ``None``."""
     out = Path(out_dir)
     man = _read_json(out / "manifest.json")
     if not isinstance(man, dict) or man.get("format") != MANIFEST_FORMAT:
         raise ParameterError("out_dir", f"{out} holds no readable sweep manifest (manifest.json)")
     units, results = [], []
     for entry in man["units"]:
-        rec = _read_unit_file(out / "units" / f"{entry['id']}.json", entry["id"], entry["unit"], man["fn"])
+        rec = _read_unit_file(out / "units" / f"{entry['id']}.json", entry["id"], entry["unit"], man["fn"],
+                              check_result)
         units.append(entry["unit"])
         results.append(None if rec is None else rec["result"])
     return units, results

@@ -162,6 +162,50 @@ def test_corrupt_unit_files_are_recomputed(tmp_path):
     assert json.loads(files[1].read_text())["result"] == first[1]
 
 
+def test_edited_or_malformed_unit_files_are_recomputed_and_said_so(tmp_path, capsys):
+    """A well-formed record whose number was edited fails its checksum; a simulation result
+    that lost a key or holds a string fails the schema check: both are recomputed, with a
+    line on standard error, and the sweep's results are the uninterrupted ones."""
+    units = [simulation_unit(classes=10, omega=2, seed=s, **TINY) for s in range(3)]
+    out = tmp_path / "s"
+    first = run_simulations(units, out_dir=out, progress=False)
+    files = [out / "units" / f"{unit_id(u)}.json" for u in units]
+    rec = json.loads(files[0].read_text())
+    rec["result"]["var_ratio"]["mean"] += 0.5  # an edited number, checksum left as it was
+    files[0].write_text(json.dumps(rec))
+    for f, damage in ((files[1], lambda r: r.pop("var_ratio")), (files[2], lambda r: r.update(m_final="x"))):
+        rec = json.loads(f.read_text())
+        damage(rec["result"])
+        rec.pop("checksum")
+        from cfgmft.sweep import _checksum  # a valid checksum over the damaged content
+        rec["checksum"] = _checksum(rec)
+        f.write_text(json.dumps(rec))
+    capsys.readouterr()
+    again = run_simulations(units, out_dir=out, resume=True, progress=False)
+    assert [without_timing(r) for r in again] == [without_timing(r) for r in first]
+    err = capsys.readouterr().err
+    assert "checksum does not match" in err and "no 'var_ratio'" in err and "m_final" in err
+    assert len(err.strip().splitlines()) == 3
+
+
+def test_units_folder_that_is_a_file_is_one_line(tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "units").write_text("not a folder")
+    with pytest.raises(ParameterError, match="^out_dir: .*units exists and is not a folder"):
+        run_sweep(grid({"d": 3}, seed=range(2)), noise_stat, out, progress=False)
+
+
+def test_unusable_output_folders_are_refused_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    fn, calls = counting(noise_stat)
+    for bad in ("", blocker / "sub", tmp_path / ("x" * 300)):
+        with pytest.raises(ParameterError, match="^out_dir: "):
+            run_sweep(grid({"d": 3}, seed=range(2)), fn, bad, progress=False)
+    assert calls == []
+
+
 def test_manifest_mismatch_names_out(tmp_path):
     out = tmp_path / "s"
     run_sweep(grid({"d": 3}, seed=range(3)), noise_stat, out, progress=False)
@@ -296,8 +340,8 @@ def distributed():
 def test_local_cluster_matches_in_process(distributed, tmp_path):
     """``local:2``: a LocalCluster of 2 worker processes (1 thread each) against this process."""
     units = grid(TINY, classes=["inf", 10], seed=range(2), omega=[2.0])
-    here = run_sweep(units, out_dir=tmp_path / "here", progress=False)
-    there = run_sweep(units, out_dir=tmp_path / "there", scheduler="local:2", progress=False)
+    here = run_simulations(units, out_dir=tmp_path / "here", progress=False)
+    there = run_simulations(units, out_dir=tmp_path / "there", scheduler="local:2", progress=False)
     assert without_timing(there) == without_timing(here)
     assert unit_files(tmp_path / "there") == unit_files(tmp_path / "here")
     pids = {json.loads((tmp_path / "there" / "units" / n).read_text())["timing"]["worker"].split(":")[1]
