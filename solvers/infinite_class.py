@@ -1,4 +1,4 @@
-"""Predictions of CFG in the infinite-class limit (MODEL.md section 5.6).
+"""Predictions of CFG in the infinite-class limit (docs/model.md section 5.6).
 
 The guided score is ``s = (1+omega) s_c - omega s_u`` (diffusers/EDM guidance scale
 ``w = 1 + omega``). For the ``gaussian`` prior it is linear, ``s = -A x + B mu_c``, so the

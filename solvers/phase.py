@@ -5,9 +5,9 @@ on a grid ``alpha x omega`` (constant guidance, fixed ``sigma2``) or ``alpha x s
 (fixed constant ``omega``). The points are computed by a cached numba kernel that releases
 the GIL (``nogil=True``), run on ``threads`` Python threads over interleaved lanes of the
 flattened grid. Every point is an independent deterministic integration, so the results do
-not depend on the number of threads or on the lane split. (A ``prange`` kernel would have to
-stay uncached, per DESIGN.md, and costs ~2 s of compilation in every process; the threaded
-cached kernel costs nothing after the first run and scales the same way.)
+not depend on the number of threads or on the lane split. (A ``prange`` kernel would be
+uncached, as parallel kernels are kept here, and cost ~2 s of compilation in every process; the
+threaded cached kernel costs nothing after the first run and scales the same way.)
 :func:`alpha_c` finds the critical line beyond which commitment never happens before
 ``t = 0``, by bisection in ``alpha``.
 

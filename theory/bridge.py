@@ -444,7 +444,7 @@ def exponential_functions() -> list[GeneratedFunction]:
     fns.append(GeneratedFunction("kl_per_dim", (mf, vr, s2),
                                  (vr - 1 - sp.log(vr) + (mf - 1) ** 2 / s2) / 2,
                                  "KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension.",
-                                 "MODEL.md section 4"))
+                                 "docs/model.md section 4"))
     e_best = sp.Symbol("e_best", real=True)
     fns.append(GeneratedFunction("margin", (MM, e_best, s2), X(der.target_energy).subs({t: 0, qq: MM}) - e_best,
                                  "per-dimension log-likelihood margin at t = 0 of the target over the best "

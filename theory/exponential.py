@@ -1,5 +1,5 @@
 """Guided diffusion with exponentially many classes, ``K - 1 = exp(alpha d)``, as ``d -> infinity``
-(MODEL.md section 5, items 1-5 and 7).
+(docs/model.md sections 5.1-5.5 and 5.7).
 
 Conventions
 -----------

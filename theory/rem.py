@@ -1,4 +1,4 @@
-"""The competitors as a random energy model (MODEL.md section 5, item 1).
+"""The competitors as a random energy model (docs/model.md section 5.1).
 
 Setting
 -------

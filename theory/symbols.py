@@ -1,4 +1,4 @@
-"""Shared sympy symbols and the noise functions of the model (MODEL.md sections 1-3).
+"""Shared sympy symbols and the noise functions of the model (docs/model.md sections 1-3).
 
 Conventions
 -----------

@@ -521,7 +521,7 @@ def kl_per_dim(m_final, var_ratio, sigma2):
 
     Formula: var_ratio/2 - log(var_ratio)/2 - 1/2 + (m_final - 1)**2/(2*sigma2)
 
-    Source: MODEL.md section 4.
+    Source: docs/model.md section 4.
     """
     return ((1/2))*var_ratio - (1/2)*math.log(var_ratio) + (-1/2) + ((1/2))*(m_final - 1)**2/sigma2
 
