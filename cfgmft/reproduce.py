@@ -226,7 +226,7 @@ def _c23_curves_at(sigma2: float):
     curves = {}
     for prior in ("sphere", "gaussian"):
         for w in C23_OMEGAS:
-            preds = [predict_exponential(prior, sigma2, float(a), w, "sde") for a in C23_ALPHAS]
+            preds = [predict_exponential(prior, sigma2, w, "sde", alpha=float(a)) for a in C23_ALPHAS]
             curves[(prior, w)] = dict(
                 mean_shift=np.array([p.mean_shift for p in preds]), var_ratio=np.array([p.var_ratio for p in preds]),
                 t_commit=[p.t_commit for p in preds], status=[p.status for p in preds],
@@ -530,7 +530,7 @@ def _claim_c4(s: Settings, out: Path):
         "errors. The sphere prior's theory is the d -> infinity limit; its finite-d gap is reported, not required to vanish.",
     ]
     return _section("C4", lines, "c4.png", ok), {"rows": rows, "finite_K": finite, "verdict": ok,
-                                                 "theory": {"gaussian": asdict(th_g), "sphere": asdict(th_s)}}
+                                                 "theory": {"gaussian": th_g.to_dict(), "sphere": th_s.to_dict()}}
 
 
 # -- C5 ---------------------------------------------------------------------------------------
@@ -631,7 +631,7 @@ def _claim_c5(s: Settings, out: Path):
         "(The proof for the gaussian prior: d log v/dt gains -omega(t) e^{-2t}/(Gamma G) <= 0 for the ODE, and a "
         "comparison argument for the SDE; see README.)",
     ]
-    data = {"max_var_ratio": vmax, "negative_window": {smp: [asdict(p) for p in neg_res[smp]] for smp in neg_res},
+    data = {"max_var_ratio": vmax, "negative_window": {smp: [p.to_dict() for p in neg_res[smp]] for smp in neg_res},
             "negative_window_specs": [n.spec for n in negs], "mc": mc_rows, "verdict": ok}
     return _section("C5", lines, "c5.png", ok), data
 
@@ -653,7 +653,7 @@ def _claim_c6(s: Settings, out: Path):
     from .solvers.exponential import predict_exponential
 
     a, prior, smp, w = s.c6_alpha, "sphere", "sde", 2.0
-    base = predict_exponential(prior, s.sigma2, a, w, smp)
+    base = predict_exponential(prior, s.sigma2, w, smp, alpha=a)
     # schedule design on the d -> infinity theory: positive guidance early, a window omega < 0,
     # then omega_late; keep designs that commit and keep at least half the margin, pick the one
     # whose variance ratio is closest to 1
@@ -665,7 +665,7 @@ def _claim_c6(s: Settings, out: Path):
                     if t_hi <= t_lo:
                         continue
                     sc = NegativeWindow(w, wn, t_lo, t_hi, late)
-                    p = predict_exponential(prior, s.sigma2, a, sc, smp)
+                    p = predict_exponential(prior, s.sigma2, sc, smp, alpha=a)
                     if p.status == "committed" and p.margin >= 0.5 * base.margin:
                         cands.append((abs(p.var_ratio - 1), sc, p))
     cands.sort(key=lambda c: c[0])
@@ -781,7 +781,7 @@ def _claim_c6(s: Settings, out: Path):
         "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
         "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
     ]
-    data = {"design": design.spec, "candidates": len(cands), "theory": {"constant": asdict(base), "designed": asdict(pred)},
+    data = {"design": design.spec, "candidates": len(cands), "theory": {"constant": base.to_dict(), "designed": pred.to_dict()},
             "monte_carlo": rows, "theory_ok": theory_ok, "verdict": ok}
     return _section("C6", lines, "c6.png", ok), data
 
