@@ -52,8 +52,8 @@ def test_posterior_float32_against_float64(sigma2, chunk):
         e, G = math.exp(-t), (sigma2 * math.exp(-2 * t) - math.expm1(-2 * t))
         x = e * mix64.means[rng.integers(0, K, 64)] + math.sqrt(G) * rng.standard_normal((64, d))
         x = np.vstack([x, math.sqrt(e * e + G) * rng.standard_normal((32, d))])
-        E32, lse32, c32 = mix32._posterior_stats(x, t, want_lse=True, want_spread=True)
-        E64, lse64, c64 = mix64._posterior_stats(x, t, want_lse=True, want_spread=True)
+        E32, lse32, c32 = mix32.posterior_stats(x, t, want_lse=True, want_spread=True)
+        E64, lse64, c64 = mix64.posterior_stats(x, t, want_lse=True, want_spread=True)
         assert E32.dtype == np.float64 and lse32.dtype == np.float64
         tol = _posterior_tolerance(mix32, x, t)
         assert tol < 1e-2  # the bound is meaningful here: far below |mu| = sqrt(d)
@@ -97,8 +97,8 @@ def test_float32_overflow_safe_far_out():
     mix32 = mix64.with_precision("float32")
     ref = FiniteMixture(mix32.means.astype(np.float64), 0.01)
     x = 30.0 * np.random.default_rng(1).standard_normal((40, 16))  # logits ~ 1e4 - 1e5
-    E32, lse32, _ = mix32._posterior_stats(x, 0.0, want_lse=True)
-    E64, lse64, _ = ref._posterior_stats(x, 0.0, want_lse=True)
+    E32, lse32, _ = mix32.posterior_stats(x, 0.0, want_lse=True)
+    E64, lse64, _ = ref.posterior_stats(x, 0.0, want_lse=True)
     assert np.all(np.isfinite(E32)) and np.all(np.isfinite(lse32))
     dl = mix32.float32_logit_error(0.0, x_norm=float(np.linalg.norm(x, axis=1).max()))
     assert np.abs(lse32 - lse64).max() <= 4.0 * dl + 64 * U32

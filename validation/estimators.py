@@ -36,7 +36,7 @@ import numpy as np
 from cfgmft.errors import ParameterError, check_int
 from cfgmft.results import Estimate
 
-from .scores import FiniteMixture, _check_mu, _check_sigma2
+from .scores import FiniteMixture, check_mu, check_sigma2
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
 
@@ -118,8 +118,8 @@ def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, 
     c : int, optional
         Target class index in ``mixture``; found from ``mu_c`` when omitted (exact match).
     """
-    sigma2 = _check_sigma2(sigma2)
-    mu_c = _check_mu(mu_c, None)
+    sigma2 = check_sigma2(sigma2)
+    mu_c = check_mu(mu_c, None)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != mu_c.shape[0]:
         raise ParameterError("x", f"must have shape (N, {mu_c.shape[0]}), got {x.shape}")

@@ -83,7 +83,7 @@ from cfgmft.grids import DEFAULT_GRID, GRIDS, check_grid_array, omega_at_midpoin
 from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
-from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean, as_precision
+from .scores import Gamma, NonFiniteError, as_precision, check_mu, check_sigma2, guided_mean_from_posterior
 
 __all__ = [
     "SAMPLERS",
@@ -344,7 +344,10 @@ def sample(
     Parameters
     ----------
     denoiser : Denoiser
-        Exact unconditional model (``FiniteMixture``, ``ContinuumGaussian``, ``ContinuumSphere``).
+        Exact unconditional model: any :class:`~cfgmft.validation.scores.Denoiser` (the
+        protocol of :mod:`cfgmft.validation.scores`: ``FiniteMixture``, ``ContinuumGaussian``,
+        ``ContinuumSphere``). The sampler reads ``d``, ``sigma2``, ``precision``,
+        ``has_log_partition``, ``posterior_stats`` and (for ``record='w_c'``) ``logit_of``.
     mu_c : (d,) array
         Target class mean.
     sigma2 : float
@@ -399,10 +402,10 @@ def sample(
     denoiser = as_precision(denoiser, precision)
     if sigma2 is None:
         sigma2 = denoiser.sigma2
-    sigma2 = _check_sigma2(sigma2)
+    sigma2 = check_sigma2(sigma2)
     if sigma2 != denoiser.sigma2:
         raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
-    mu_c = _check_mu(mu_c, getattr(denoiser, "d", None))
+    mu_c = check_mu(mu_c, getattr(denoiser, "d", None))
     d = mu_c.shape[0]
     omega = omega_function(omega)
     if isinstance(grid, str):
@@ -429,7 +432,7 @@ def sample(
         if name not in RECORDS:
             check_choice("record", name, RECORDS)
     want_lse = "w_c" in record
-    if want_lse and not hasattr(denoiser, "_logit_of"):
+    if want_lse and not denoiser.has_log_partition:
         raise ParameterError("record", f"'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
     omega_grid = omega_at_midpoints(omega, t_grid)
@@ -457,9 +460,9 @@ def sample(
             om = float(omega_grid[k]) if k < steps else 0.0
             evaluate = om != 0.0 and k < steps
             if evaluate or want_lse:
-                E, lse, c = denoiser._posterior_stats(x, t1, want_lse=want_lse, want_spread=evaluate and local)
+                E, lse, c = denoiser.posterior_stats(x, t1, want_lse=want_lse, want_spread=evaluate and local)
                 if want_lse:
-                    records["w_c"][k, a:b] = np.minimum(np.exp(denoiser._logit_of(x, t1, mu_c) - lse), 1.0)
+                    records["w_c"][k, a:b] = np.minimum(np.exp(denoiser.logit_of(x, t1, mu_c) - lse), 1.0)
             if "m" in record:
                 records["m"][k, a:b] = (x @ mu_c) / mu_norm2
             if "r" in record:
@@ -484,7 +487,7 @@ def sample(
                     slope = None
                     if order == 2 and prev is not None:
                         slope = (prev[3] - E) / (prev[0] - lam_grid[k])
-                    D = _guided_mean(denoiser, x, t1, mu_c, om, E)
+                    D = guided_mean_from_posterior(mu_c, om, E)
                     x_new = _frozen_step(x, D, slope, om, t1, t0, sigma2, sampler, xi, Phi[k], coef[k], noise_std[k])
                 prev = (lam_grid[k], x, t1, E)
             else:
