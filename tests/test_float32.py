@@ -135,10 +135,11 @@ def test_monte_carlo_paired_float32_against_float64(sampler):
     assert r32.estimates.accuracy.value == r64.estimates.accuracy.value
     # float64 means converted on the fly: the target is the rounded mean of the same class
     mix = FiniteMixture.from_prior(K, d, "sphere", 0.5, rng=11)
-    r = run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, precision="float32", n=20, steps=20, rng=5, c=0)
+    r = run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, precision="float32", n=20, steps=20, T=10.0, rng=5,
+                        c=0)
     assert r.parameters["precision"] == "float32" and r.parameters["target_index"] == 0
-    assert abs(r.estimates.m.value - run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, n=20, steps=20, rng=5,
-                                                     c=0).estimates.m.value) < 1e-4
+    assert abs(r.estimates.m.value - run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, n=20, steps=20, T=10.0,
+                                                     rng=5, c=0).estimates.m.value) < 1e-4
 
 
 def test_simulate_float32_against_float64():
@@ -182,6 +183,6 @@ def test_cli_float32(cli):
 
 def test_sample_records_precision():
     mix = FiniteMixture.from_prior(30, 6, "gaussian", 1.0, rng=0)
-    r = sample(mix, mix.means[0], 1.0, 1.0, steps=10, n=8, rng=0, precision="float32", record="w_c")
+    r = sample(mix, mix.means[0], 1.0, 1.0, T=10.0, steps=10, n=8, rng=0, precision="float32", record="w_c")
     assert r.precision == "float32" and np.all(np.isfinite(r.records["w_c"]))
-    assert sample(mix, mix.means[0], 1.0, 1.0, steps=10, n=8, rng=0).precision == "float64"
+    assert sample(mix, mix.means[0], 1.0, 1.0, T=10.0, steps=10, n=8, rng=0).precision == "float64"

@@ -102,7 +102,7 @@ def _delta(value: float, grad: np.ndarray, influence: np.ndarray) -> Estimate:
     return Estimate(value, math.sqrt(max(var, 0.0)))
 
 
-def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, c=None) -> SampleEstimates:
+def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = None, c=None) -> SampleEstimates:
     """Distortion observables of the samples ``x`` (``(N, d)``, ``N >= 2``, ``d >= 2``).
 
     Parameters
@@ -114,7 +114,8 @@ def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, 
     sigma2 : float
         Class variance.
     mixture : FiniteMixture, optional
-        The whole mixture, for the Bayes-classifier accuracy and the margin.
+        The whole mixture, for the Bayes-classifier accuracy and the margin (keyword-only,
+        as is ``c``).
     c : int, optional
         Target class index in ``mixture``; found from ``mu_c`` when omitted (exact match).
     """

@@ -79,7 +79,8 @@ import numpy as np
 
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
-from cfgmft.grids import DEFAULT_GRID, GRIDS, check_grid_array, omega_at_midpoints, time_grid, with_breakpoints
+from cfgmft.grids import (DEFAULT_GRID, DEFAULT_MC_T, GRIDS, check_grid_array, omega_at_midpoints, time_grid,
+                          with_breakpoints)
 from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
@@ -326,7 +327,8 @@ def sample(
     sigma2,
     omega,
     sampler: str = "sde",
-    T: float = 10.0,
+    *,
+    T: float = DEFAULT_MC_T,
     steps: int = DEFAULT_STEPS,
     n: int = 1000,
     rng=None,
@@ -340,6 +342,9 @@ def sample(
     precision: str | None = None,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
+
+    One integration of the guided sampler; :func:`cfgmft.validation.montecarlo.run_monte_carlo`
+    adds the estimators. Every argument after ``sampler`` is keyword-only.
 
     Parameters
     ----------
@@ -359,7 +364,8 @@ def sample(
     sampler : {'sde', 'ode'}
         Reverse SDE or probability-flow ODE.
     T : float
-        Initial time; ``x_T ~ N(0, I_d)`` (the exact ``P_T`` differs by ``O(e^{-T})``).
+        Initial time (default :data:`cfgmft.grids.DEFAULT_MC_T` = 12); ``x_T ~ N(0, I_d)``
+        (the exact ``P_T`` differs by ``O(e^{-T})``).
     steps : int
         Number of integration steps (ignored when ``grid`` is an array).
     n : int
