@@ -4,7 +4,8 @@ model: the grid itself (:func:`time_grid`), the schedule's breakpoints inserted 
 (:func:`omega_at_midpoints`).
 
 Times are forward times ``t`` (``t = 0`` is the data end); a grid decreases from ``T`` to
-exactly 0.
+exactly 0. :data:`DEFAULT_MC_T` is the start time ``T`` of every Monte Carlo integration that is
+not given one.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from .errors import ParameterError, check_int, check_real
 from .ranges import SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 from .schedules import OmegaFunction
 
-__all__ = ["GRIDS", "DEFAULT_GRID", "log_snr", "t_of_log_snr", "time_grid", "check_grid_array", "with_breakpoints", "omega_at_midpoints"]
+__all__ = ["GRIDS", "DEFAULT_GRID", "DEFAULT_MC_T", "log_snr", "t_of_log_snr", "time_grid", "check_grid_array",
+           "with_breakpoints", "omega_at_midpoints"]
 
 GRIDS = ("logsnr", "edm", "uniform")
 #: Default time grid.
 DEFAULT_GRID = "logsnr"
+
+#: Start time used by Monte Carlo when the theory's ``T -> infinity`` is asked for:
+#: the sampler's start ``N(0, I)`` differs from ``P_T`` by ``O(e^{-T})`` in the mean.
+DEFAULT_MC_T = 12.0
 
 
 #: beyond this ``2t`` (``expm1`` overflows at 709.8) the grid variables switch to their

@@ -14,16 +14,12 @@ import numpy as np
 
 from .conventions import PRIORS, SAMPLERS
 from .errors import ParameterError, check_choice, check_int, check_real
+from .grids import DEFAULT_MC_T  # defined with the time grids; re-exported here
 from .ranges import (ALPHA_D_MAX, ALPHA_MAX, ALPHA_MIN_POSITIVE, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX,
                      SIGMA2_MIN, TIME_MAX)
 from .schedules import Constant, Schedule, as_schedule
 
 __all__ = ["Mixture", "Guidance", "Sampler", "Problem", "PRIORS", "SAMPLERS", "DEFAULT_MC_T"]
-
-
-#: Start time used by Monte Carlo when the theory's ``T -> infinity`` is asked for:
-#: the sampler's start ``N(0, I)`` differs from ``P_T`` by ``O(e^{-T})`` in the mean.
-DEFAULT_MC_T = 12.0
 
 
 @dataclass(frozen=True, eq=False)

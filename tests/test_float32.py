@@ -52,8 +52,8 @@ def test_posterior_float32_against_float64(sigma2, chunk):
         e, G = math.exp(-t), (sigma2 * math.exp(-2 * t) - math.expm1(-2 * t))
         x = e * mix64.means[rng.integers(0, K, 64)] + math.sqrt(G) * rng.standard_normal((64, d))
         x = np.vstack([x, math.sqrt(e * e + G) * rng.standard_normal((32, d))])
-        E32, lse32, c32 = mix32._posterior_stats(x, t, want_lse=True, want_spread=True)
-        E64, lse64, c64 = mix64._posterior_stats(x, t, want_lse=True, want_spread=True)
+        E32, lse32, c32 = mix32.posterior_stats(x, t, want_lse=True, want_spread=True)
+        E64, lse64, c64 = mix64.posterior_stats(x, t, want_lse=True, want_spread=True)
         assert E32.dtype == np.float64 and lse32.dtype == np.float64
         tol = _posterior_tolerance(mix32, x, t)
         assert tol < 1e-2  # the bound is meaningful here: far below |mu| = sqrt(d)
@@ -97,8 +97,8 @@ def test_float32_overflow_safe_far_out():
     mix32 = mix64.with_precision("float32")
     ref = FiniteMixture(mix32.means.astype(np.float64), 0.01)
     x = 30.0 * np.random.default_rng(1).standard_normal((40, 16))  # logits ~ 1e4 - 1e5
-    E32, lse32, _ = mix32._posterior_stats(x, 0.0, want_lse=True)
-    E64, lse64, _ = ref._posterior_stats(x, 0.0, want_lse=True)
+    E32, lse32, _ = mix32.posterior_stats(x, 0.0, want_lse=True)
+    E64, lse64, _ = ref.posterior_stats(x, 0.0, want_lse=True)
     assert np.all(np.isfinite(E32)) and np.all(np.isfinite(lse32))
     dl = mix32.float32_logit_error(0.0, x_norm=float(np.linalg.norm(x, axis=1).max()))
     assert np.abs(lse32 - lse64).max() <= 4.0 * dl + 64 * U32
@@ -135,10 +135,11 @@ def test_monte_carlo_paired_float32_against_float64(sampler):
     assert r32.estimates.accuracy.value == r64.estimates.accuracy.value
     # float64 means converted on the fly: the target is the rounded mean of the same class
     mix = FiniteMixture.from_prior(K, d, "sphere", 0.5, rng=11)
-    r = run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, precision="float32", n=20, steps=20, rng=5, c=0)
+    r = run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, precision="float32", n=20, steps=20, T=10.0, rng=5,
+                        c=0)
     assert r.parameters["precision"] == "float32" and r.parameters["target_index"] == 0
-    assert abs(r.estimates.m.value - run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, n=20, steps=20, rng=5,
-                                                     c=0).estimates.m.value) < 1e-4
+    assert abs(r.estimates.m.value - run_monte_carlo(mix, mix.means[0], 0.5, 2.0, sampler, n=20, steps=20, T=10.0,
+                                                     rng=5, c=0).estimates.m.value) < 1e-4
 
 
 def test_simulate_float32_against_float64():
@@ -182,6 +183,6 @@ def test_cli_float32(cli):
 
 def test_sample_records_precision():
     mix = FiniteMixture.from_prior(30, 6, "gaussian", 1.0, rng=0)
-    r = sample(mix, mix.means[0], 1.0, 1.0, steps=10, n=8, rng=0, precision="float32", record="w_c")
+    r = sample(mix, mix.means[0], 1.0, 1.0, T=10.0, steps=10, n=8, rng=0, precision="float32", record="w_c")
     assert r.precision == "float32" and np.all(np.isfinite(r.records["w_c"]))
-    assert sample(mix, mix.means[0], 1.0, 1.0, steps=10, n=8, rng=0).precision == "float64"
+    assert sample(mix, mix.means[0], 1.0, 1.0, T=10.0, steps=10, n=8, rng=0).precision == "float64"

@@ -89,7 +89,7 @@ def test_sample(kwargs, argument):
 
 def test_sample_other_arguments():
     _raises("sigma2", sample, MIX, MIX.means[0], 0.25, 1.0, n=4, steps=3)
-    _raises("omega", sample, MIX, MIX.means[0], 0.5, lambda t: np.full_like(t, np.nan), n=4, steps=3)
+    _raises("omega", sample, MIX, MIX.means[0], 0.5, lambda t: np.full_like(t, np.nan), T=10.0, n=4, steps=3)
     _raises("record", sample, ContinuumGaussian(0.5), MIX.means[0], 0.5, 1.0, n=4, steps=3, record="w_c")
     _raises("precision", sample, ContinuumGaussian(0.5), MIX.means[0], 0.5, 1.0, n=4, steps=3, precision="float32")
     _raises("rho", time_grid, 5.0, 10, 0.5, "edm", rho=0.0)
@@ -102,3 +102,22 @@ def test_estimators():
     _raises("mu_c", estimate_observables, x, np.zeros(4), 0.5)
     _raises("mu_c", estimate_observables, x, MIX.means[0], 0.5, mixture=MIX, c=1)
     _raises("c", estimate_observables, x, MIX.means[0], 0.5, mixture=MIX, c=9)
+
+
+def test_keyword_only_arguments_and_the_default_start_time():
+    from cfgmft.grids import DEFAULT_MC_T
+    from cfgmft.params import DEFAULT_MC_T as params_T
+    from cfgmft.validation.montecarlo import run_monte_carlo
+
+    assert DEFAULT_MC_T == params_T == 12.0
+    mu = MIX.means[0]
+    # every argument after (denoiser, mu_c, sigma2, omega, sampler) is keyword-only
+    with pytest.raises(TypeError):
+        sample(MIX, mu, 0.5, 1.0, "ode", 10.0)
+    with pytest.raises(TypeError):
+        run_monte_carlo(MIX, mu, 0.5, 1.0, "ode", 8)
+    with pytest.raises(TypeError):
+        estimate_observables(np.zeros((4, 4)), mu, 0.5, MIX)
+    # both start at DEFAULT_MC_T unless told otherwise
+    assert sample(MIX, mu, 0.5, 1.0, "ode", n=2, steps=3).t_grid[0] == DEFAULT_MC_T
+    assert run_monte_carlo(MIX, mu, 0.5, 1.0, "ode", n=2, steps=3).parameters["T"] == DEFAULT_MC_T

@@ -89,7 +89,7 @@ def test_exact_conditional_sampling_any_steps(sampler, steps, scheme):
     d, s2 = 8, 0.2
     means = draw_means(5, d, "gaussian", 0)
     mix = FiniteMixture(means, s2)
-    res = sample(mix, means[1], s2, 0.0, sampler=sampler, steps=steps, n=4000, rng=11, scheme=scheme)
+    res = sample(mix, means[1], s2, 0.0, sampler=sampler, T=10.0, steps=steps, n=4000, rng=11, scheme=scheme)
     est = estimate_observables(res.x, means[1], s2)
     ok, msg = within(est.m, 1.0)
     assert ok, msg
@@ -123,7 +123,7 @@ def test_gaussian_continuum_closed_forms(sampler, omega):
     d, s2 = 8, 0.1
     mu = draw_means(1, d, "gaussian", 3)[0]
     den = ContinuumGaussian(s2)
-    res = sample(den, mu, s2, omega, sampler=sampler, n=4000, rng=21, steps=40)
+    res = sample(den, mu, s2, omega, sampler=sampler, T=10.0, n=4000, rng=21, steps=40)
     est = estimate_observables(res.x, mu, s2)
     m_ex, vr_ex = (gaussian_ode if sampler == "ode" else gaussian_sde)(s2, omega)
     ok, msg = within(est.m, m_ex)
@@ -142,7 +142,7 @@ def probe_ode(den, mu, s2, omega, steps, scheme, order):
     e_perp -= (e_perp @ mu) / (mu @ mu) * mu
     e_perp /= np.linalg.norm(e_perp)
     x_T = np.stack([np.zeros(d), e_perp])
-    x = sample(den, mu, s2, omega, sampler="ode", x_T=x_T, steps=steps, scheme=scheme, order=order).x
+    x = sample(den, mu, s2, omega, sampler="ode", T=10.0, x_T=x_T, steps=steps, scheme=scheme, order=order).x
     b = x[0] @ mu / (mu @ mu)
     A = (x[1] - x[0]) @ e_perp
     return b, A**2 / s2
@@ -179,7 +179,7 @@ def test_step_convergence_finite_mixture():
     mu = means[0]
 
     def run(steps):
-        x = sample(mix, mu, s2, omega, sampler="ode", x_T=x_T, steps=steps).x
+        x = sample(mix, mu, s2, omega, sampler="ode", T=10.0, x_T=x_T, steps=steps).x
         return x @ mu / (mu @ mu)
 
     ref = run(3200)
@@ -196,7 +196,7 @@ def test_step_convergence_finite_mixture():
 def test_batch_and_chunk_invariance_and_prefix_property():
     d, s2, omega = 8, 0.05, 3.0
     means = draw_means(60, d, "gaussian", 9)
-    kw = dict(sampler="sde", steps=30, n=300, rng=123, block_size=64)
+    kw = dict(sampler="sde", T=10.0, steps=30, n=300, rng=123, block_size=64)
     ref = sample(FiniteMixture(means, s2, chunk_size=60), means[2], s2, omega, batch_size=300, **kw).x
     for batch, chunk in [(1000, 7), (77, 60), (64, 1), (5, 16)]:
         if batch == 5:
@@ -224,7 +224,7 @@ def test_records_and_schedules():
     def interval(t):
         return np.where((t > 0.3) & (t < 2.0), 4.0, 0.0)
 
-    res = sample(mix, means[0], s2, interval, sampler="sde", n=64, steps=40, rng=3, record=("w_c", "m", "r"))
+    res = sample(mix, means[0], s2, interval, sampler="sde", T=10.0, n=64, steps=40, rng=3, record=("w_c", "m", "r"))
     assert res.records["w_c"].shape == (41, 64)
     assert np.all((res.records["w_c"] >= 0) & (res.records["w_c"] <= 1))
     np.testing.assert_allclose(res.records["m"][-1], res.x @ means[0] / (means[0] @ means[0]))
@@ -235,7 +235,7 @@ def test_records_and_schedules():
     with pytest.raises(ValueError, match="w_c"):
         sample(ContinuumGaussian(s2), means[0], s2, 1.0, n=4, steps=3, record="w_c")
     with pytest.raises(ValueError, match="finite"):
-        sample(mix, means[0], s2, lambda t: np.full_like(t, np.nan), n=4, steps=3)
+        sample(mix, means[0], s2, lambda t: np.full_like(t, np.nan), T=10.0, n=4, steps=3)
     with pytest.raises(ValueError, match="sigma2"):
         sample(mix, means[0], 0.2, 1.0, n=4, steps=3)
     with pytest.raises(ValueError, match="sampler"):
@@ -246,7 +246,7 @@ def test_continuum_sphere_sampler_runs_and_distorts():
     d, s2 = 16, 0.1
     mu = draw_means(1, d, "sphere", 5)[0]
     den = ContinuumSphere(d, s2)
-    res = sample(den, mu, s2, 2.0, sampler="ode", n=2000, steps=60, rng=8)
+    res = sample(den, mu, s2, 2.0, sampler="ode", T=10.0, n=2000, steps=60, rng=8)
     est = estimate_observables(res.x, mu, s2)
     assert est.mean_shift.value > 5 * est.mean_shift.stderr  # C1: outward shift
     assert est.var_ratio.value < 1 - 5 * est.var_ratio.stderr  # C1: shrinkage
@@ -299,7 +299,7 @@ def test_run_monte_carlo_finite_mixture():
     assert res.estimates.margin.value > 0
     assert res.estimates.mean_shift.value > 0  # C1 on a mixture
     # the same run through sample + estimate_observables
-    x = sample(mix, means[3], s2, 1.5, sampler="sde", n=500, steps=50, rng=4).x
+    x = sample(mix, means[3], s2, 1.5, sampler="sde", n=500, steps=50, T=10.0, rng=4).x
     est = estimate_observables(x, means[3], s2, mixture=mix)
     assert est.to_dict() == res.estimates.to_dict()
 

@@ -382,3 +382,44 @@ def test_row_blocks_do_not_change_results():
     _, E_ref, lse_ref, _ = dense_stats(means, x, t, s2)
     np.testing.assert_allclose(E, E_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(lse, lse_ref, rtol=1e-13)
+
+
+# ----------------------------------------------------------------------------- the denoiser protocol
+
+
+def test_denoisers_implement_the_protocol():
+    from cfgmft.validation.scores import Denoiser, guided_mean_from_posterior
+
+    rng = np.random.default_rng(4)
+    d, s2, t, omega = 6, 0.3, 0.4, 1.5
+    means = draw_means(9, d, "sphere", rng)
+    x = rng.standard_normal((5, d))
+    mix = FiniteMixture(means, s2, chunk_size=4)
+    for den in (mix, ContinuumGaussian(s2), ContinuumGaussian(s2, d=d), ContinuumSphere(d, s2)):
+        assert isinstance(den, Denoiser)
+        assert den.sigma2 == s2 and den.precision == "float64"
+        assert den.has_log_partition == (den is mix)
+        E, lse, c = den.posterior_stats(x, t)
+        assert lse is None and c is None
+        np.testing.assert_array_equal(E, den.posterior_mean(x, t))
+        E, _, c = den.posterior_stats(x, t, want_spread=True)
+        assert E.dtype == np.float64 and E.shape == (5, d) and c.dtype == np.float64 and c.shape == (5,)
+        np.testing.assert_array_equal(c, den.posterior_spread(x, t))
+        D = guided_mean_from_posterior(means[0], omega, E)
+        np.testing.assert_array_equal(D, guided_mean(den, x, t, means[0], omega))
+        if not den.has_log_partition:
+            with pytest.raises(NotImplementedError, match="log-partition"):
+                den.posterior_stats(x, t, want_lse=True)
+            with pytest.raises(NotImplementedError, match="log-partition"):
+                den.logit_of(x, t, means[0])
+    # the log-partition of the logits, and the logit of one class: exp(l_k - lse) = w_k
+    E, lse, c = mix.posterior_stats(x, t, want_lse=True, want_spread=True)
+    L = mix.logits(x, t)
+    np.testing.assert_allclose(lse, special.logsumexp(L, axis=1), rtol=1e-13)
+    np.testing.assert_allclose(mix.logit_of(x, t, means[3]), L[:, 3], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(np.exp(mix.logit_of(x, t, means[3]) - lse), mix.posterior_weights(x, t)[:, 3],
+                               rtol=1e-12)
+    W = mix.posterior_weights(x, t)
+    np.testing.assert_allclose(c, (W @ (means**2).sum(1) - (E**2).sum(1)) / d, rtol=1e-10, atol=1e-14)
+    with pytest.raises(TypeError):
+        mix.posterior_stats(x, t, True)  # the flags are keyword-only

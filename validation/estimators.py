@@ -36,7 +36,7 @@ import numpy as np
 from cfgmft.errors import ParameterError, check_int
 from cfgmft.results import Estimate
 
-from .scores import FiniteMixture, _check_mu, _check_sigma2
+from .scores import FiniteMixture, check_mu, check_sigma2
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
 
@@ -102,7 +102,7 @@ def _delta(value: float, grad: np.ndarray, influence: np.ndarray) -> Estimate:
     return Estimate(value, math.sqrt(max(var, 0.0)))
 
 
-def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, c=None) -> SampleEstimates:
+def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = None, c=None) -> SampleEstimates:
     """Distortion observables of the samples ``x`` (``(N, d)``, ``N >= 2``, ``d >= 2``).
 
     Parameters
@@ -114,12 +114,13 @@ def estimate_observables(x, mu_c, sigma2, mixture: FiniteMixture | None = None, 
     sigma2 : float
         Class variance.
     mixture : FiniteMixture, optional
-        The whole mixture, for the Bayes-classifier accuracy and the margin.
+        The whole mixture, for the Bayes-classifier accuracy and the margin (keyword-only,
+        as is ``c``).
     c : int, optional
         Target class index in ``mixture``; found from ``mu_c`` when omitted (exact match).
     """
-    sigma2 = _check_sigma2(sigma2)
-    mu_c = _check_mu(mu_c, None)
+    sigma2 = check_sigma2(sigma2)
+    mu_c = check_mu(mu_c, None)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != mu_c.shape[0]:
         raise ParameterError("x", f"must have shape (N, {mu_c.shape[0]}), got {x.shape}")

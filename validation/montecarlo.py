@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cfgmft.conventions import CONVENTION
+from cfgmft.grids import DEFAULT_MC_T
 
 from .estimators import SampleEstimates, estimate_observables
 from .samplers import DEFAULT_GRID, DEFAULT_ORDER, DEFAULT_SCHEME, DEFAULT_STEPS, sample
@@ -73,12 +74,12 @@ def run_monte_carlo(
     sigma2,
     omega,
     sampler: str = "sde",
+    *,
     n: int = 4096,
     steps: int = DEFAULT_STEPS,
-    T: float = 10.0,
+    T: float = DEFAULT_MC_T,
     rng=None,
     batch_size: int = 2048,
-    *,
     grid=DEFAULT_GRID,
     scheme: str = DEFAULT_SCHEME,
     order: int = DEFAULT_ORDER,
@@ -89,10 +90,12 @@ def run_monte_carlo(
 ) -> MonteCarloResult:
     """Sample ``n`` points of the CFG sampler and estimate the distortion observables.
 
-    Parameters are those of :func:`cfgmft.validation.samplers.sample`; ``c`` is the target
-    index for the Bayes-classifier accuracy when ``denoiser`` is a :class:`FiniteMixture`
-    (found from ``mu_c`` when omitted; the accuracy is skipped if ``mu_c`` is not a mean of
-    the mixture and ``c`` is not given). ``precision`` (``None``: the denoiser's) is that of the
+    Parameters are those of :func:`cfgmft.validation.samplers.sample`, every one after
+    ``sampler`` keyword-only, with the same default ``T = DEFAULT_MC_T`` (12,
+    :mod:`cfgmft.grids`) and ``n = 4096`` here. ``c`` is the target index for the
+    Bayes-classifier accuracy when ``denoiser`` is a :class:`FiniteMixture` (found from
+    ``mu_c`` when omitted; the accuracy is skipped if ``mu_c`` is not a mean of the mixture
+    and ``c`` is not given). ``precision`` (``None``: the denoiser's) is that of the
     posterior's streamed sums over classes (see :func:`~cfgmft.validation.samplers.sample`);
     it is recorded in ``parameters['precision']``. Samples, estimators and errors are float64.
     """

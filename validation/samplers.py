@@ -79,12 +79,12 @@ import numpy as np
 
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
-from cfgmft.grids import (DEFAULT_GRID, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr, time_grid,
-                          with_breakpoints)
+from cfgmft.grids import (DEFAULT_GRID, DEFAULT_MC_T, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr,
+                          time_grid, with_breakpoints)
 from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
-from .scores import Gamma, NonFiniteError, _check_mu, _check_sigma2, _guided_mean, as_precision
+from .scores import Gamma, NonFiniteError, as_precision, check_mu, check_sigma2, guided_mean_from_posterior
 
 __all__ = [
     "SAMPLERS",
@@ -317,7 +317,8 @@ def sample(
     sigma2,
     omega,
     sampler: str = "sde",
-    T: float = 10.0,
+    *,
+    T: float = DEFAULT_MC_T,
     steps: int = DEFAULT_STEPS,
     n: int = 1000,
     rng=None,
@@ -332,10 +333,16 @@ def sample(
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
+    One integration of the guided sampler; :func:`cfgmft.validation.montecarlo.run_monte_carlo`
+    adds the estimators. Every argument after ``sampler`` is keyword-only.
+
     Parameters
     ----------
     denoiser : Denoiser
-        Exact unconditional model (``FiniteMixture``, ``ContinuumGaussian``, ``ContinuumSphere``).
+        Exact unconditional model: any :class:`~cfgmft.validation.scores.Denoiser` (the
+        protocol of :mod:`cfgmft.validation.scores`: ``FiniteMixture``, ``ContinuumGaussian``,
+        ``ContinuumSphere``). The sampler reads ``d``, ``sigma2``, ``precision``,
+        ``has_log_partition``, ``posterior_stats`` and (for ``record='w_c'``) ``logit_of``.
     mu_c : (d,) array
         Target class mean.
     sigma2 : float
@@ -347,7 +354,8 @@ def sample(
     sampler : {'sde', 'ode'}
         Reverse SDE or probability-flow ODE.
     T : float
-        Initial time; ``x_T ~ N(0, I_d)`` (the exact ``P_T`` differs by ``O(e^{-T})``).
+        Initial time (default :data:`cfgmft.grids.DEFAULT_MC_T` = 12); ``x_T ~ N(0, I_d)``
+        (the exact ``P_T`` differs by ``O(e^{-T})``).
     steps : int
         Number of integration steps (ignored when ``grid`` is an array).
     n : int
@@ -390,10 +398,10 @@ def sample(
     denoiser = as_precision(denoiser, precision)
     if sigma2 is None:
         sigma2 = denoiser.sigma2
-    sigma2 = _check_sigma2(sigma2)
+    sigma2 = check_sigma2(sigma2)
     if sigma2 != denoiser.sigma2:
         raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
-    mu_c = _check_mu(mu_c, getattr(denoiser, "d", None))
+    mu_c = check_mu(mu_c, getattr(denoiser, "d", None))
     d = mu_c.shape[0]
     omega = omega_function(omega)
     if isinstance(grid, str):
@@ -420,7 +428,7 @@ def sample(
         if name not in RECORDS:
             check_choice("record", name, RECORDS)
     want_lse = "w_c" in record
-    if want_lse and not hasattr(denoiser, "_logit_of"):
+    if want_lse and not denoiser.has_log_partition:
         raise ParameterError("record", f"'w_c' needs a denoiser with a log-partition (FiniteMixture), got {denoiser!r}")
 
     omega_grid = omega_at_midpoints(omega, t_grid)
@@ -448,9 +456,9 @@ def sample(
             om = float(omega_grid[k]) if k < steps else 0.0
             evaluate = om != 0.0 and k < steps
             if evaluate or want_lse:
-                E, lse, c = denoiser._posterior_stats(x, t1, want_lse=want_lse, want_spread=evaluate and local)
+                E, lse, c = denoiser.posterior_stats(x, t1, want_lse=want_lse, want_spread=evaluate and local)
                 if want_lse:
-                    records["w_c"][k, a:b] = np.minimum(np.exp(denoiser._logit_of(x, t1, mu_c) - lse), 1.0)
+                    records["w_c"][k, a:b] = np.minimum(np.exp(denoiser.logit_of(x, t1, mu_c) - lse), 1.0)
             if "m" in record:
                 records["m"][k, a:b] = (x @ mu_c) / mu_norm2
             if "r" in record:
@@ -475,7 +483,7 @@ def sample(
                     slope = None
                     if order == 2 and prev is not None:
                         slope = (prev[3] - E) / (prev[0] - lam_grid[k])
-                    D = _guided_mean(denoiser, x, t1, mu_c, om, E)
+                    D = guided_mean_from_posterior(mu_c, om, E)
                     x_new = _frozen_step(x, D, slope, om, t1, t0, sigma2, sampler, xi, Phi[k], coef[k], noise_std[k])
                 prev = (lam_grid[k], x, t1, E)
             else:

@@ -20,17 +20,51 @@ because every score used in this package is a function of it:
       s = -x / Gamma_t + (e^{-t} / Gamma_t) D(x, t),
       D = (1 + omega) mu_c - omega E[mu | x, t].
 
-:func:`guided_mean` (``D``) and :func:`guided_score` are the single definition of guidance
-used by the samplers and the Monte Carlo.
+:func:`guided_mean` (``D``, validating) and :func:`guided_score` are the single definition of
+guidance; the samplers form ``D`` from a posterior mean they already hold with
+:func:`guided_mean_from_posterior`.
 
 Arrays are float64. ``x`` is an ``(N, d)`` array of points (a single ``(d,)`` point is also
 accepted by the public methods and returned with the same shape); ``t`` is a scalar time.
+
+The denoiser protocol
+---------------------
+:class:`Denoiser` (a :class:`typing.Protocol`) is everything the samplers
+(:func:`cfgmft.validation.samplers.sample`) and the Monte Carlo read from a model of the data;
+:class:`FiniteMixture`, :class:`ContinuumGaussian` and :class:`ContinuumSphere` implement it
+through :class:`DenoiserBase`. A denoiser has
+
+* attributes ``d`` (the dimension, ``None`` when any is accepted), ``sigma2`` (the class
+  variance), ``precision`` (``'float64'`` or ``'float32'``: the arithmetic of the streamed sums
+  over classes; every returned array is float64) and ``has_log_partition`` (a finite set of
+  classes whose log-partition and logits are available: :class:`FiniteMixture` only);
+* validating methods ``posterior_mean(x, t)`` (``E[mu|x,t]``, shape of ``x``),
+  ``posterior_spread(x, t)`` (``c = tr Cov[mu|x,t] / d``, ``(N,)``), ``log_density(x, t)``
+  (``log P_t(x)``, ``(N,)``) and ``uncond_score(x, t)`` (shape of ``x``);
+* two unchecked hot-path methods, for ``x`` a finite float64 ``(N, d)`` array, ``t`` a float
+  in ``[0, TIME_MAX]`` and ``mu_c`` a finite float64 ``(d,)`` array:
+
+  - ``posterior_stats(x, t, *, want_lse=False, want_spread=False) -> (E, lse, c)``, in one
+    pass: ``E`` the float64 ``(N, d)`` posterior mean ``E[mu|x,t]``; ``lse`` the float64
+    ``(N,)`` log-partition ``log sum_k exp(l_k)`` of the class logits
+    ``l_k = e^{-t} x.mu_k / Gamma_t - e^{-2t} |mu_k|^2 / (2 Gamma_t)`` (not divided by ``K``,
+    so that ``w_k = exp(l_k - lse)``), ``None`` unless ``want_lse`` (which raises
+    ``NotImplementedError`` without ``has_log_partition``); ``c`` the float64 ``(N,)``
+    per-dimension posterior spread ``tr Cov[mu|x,t] / d = (E[|mu|^2|x,t] - |E|^2) / d >= 0``,
+    ``None`` unless ``want_spread``;
+  - ``logit_of(x, t, mu_c) -> (N,)``: the float64 logit ``l`` of a class of mean ``mu_c``, the
+    same ``l_k`` that ``lse`` sums, so that ``exp(logit_of(x, t, mu_k) - lse)`` is ``w_k``
+    (clip at 1 against rounding); only with ``has_log_partition``.
+
+Non-finite statistics raise :class:`NonFiniteError`. :func:`check_mu` and :func:`check_sigma2`
+are the argument checks that callers of the hot path use.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,6 +77,7 @@ __all__ = [
     "NonFiniteError",
     "Gamma",
     "Denoiser",
+    "DenoiserBase",
     "FiniteMixture",
     "ContinuumGaussian",
     "ContinuumSphere",
@@ -50,8 +85,11 @@ __all__ = [
     "log_vmf_partition",
     "cond_score",
     "guided_mean",
+    "guided_mean_from_posterior",
     "guided_score",
     "as_precision",
+    "check_mu",
+    "check_sigma2",
 ]
 
 #: Arithmetic of the streamed sums over classes (see :class:`FiniteMixture`); everything
@@ -77,7 +115,9 @@ def Gamma(t, sigma2):
 # allowed range (cfgmft.ranges); non-finite points and means raise NonFiniteError.
 
 
-def _check_sigma2(sigma2) -> float:
+def check_sigma2(sigma2) -> float:
+    """``sigma2`` as a float in ``[SIGMA2_MIN, SIGMA2_MAX]`` (:mod:`cfgmft.ranges`), or
+    :class:`~cfgmft.errors.ParameterError` naming ``sigma2``."""
     return check_real("sigma2", sigma2, lo=SIGMA2_MIN, hi=SIGMA2_MAX)
 
 
@@ -105,7 +145,10 @@ def _check_x(x, d):
     return x, was_1d
 
 
-def _check_mu(mu_c, d):
+def check_mu(mu_c, d):
+    """``mu_c`` as a float64 ``(d,)`` array (any length when ``d`` is ``None``); a wrong shape
+    raises :class:`~cfgmft.errors.ParameterError` naming ``mu_c``, a NaN or an infinity
+    :class:`NonFiniteError`."""
     mu_c = np.asarray(mu_c, dtype=np.float64)
     if mu_c.ndim != 1:
         raise ParameterError("mu_c", f"must be a 1-d array of shape (d,), got shape {mu_c.shape}")
@@ -137,14 +180,95 @@ def _restore(arr, was_1d):
     return arr[0] if was_1d else arr
 
 
+# ----------------------------------------------------------------------------- the protocol
+
+
+@runtime_checkable
+class Denoiser(Protocol):
+    """What a model of the data provides to the samplers and the Monte Carlo.
+
+    Implemented by :class:`FiniteMixture`, :class:`ContinuumGaussian` and
+    :class:`ContinuumSphere` (through :class:`DenoiserBase`). The module docstring states the
+    model; every statistic below is under the unconditional model at time ``t``, with the
+    class logits ``l_k(x, t) = e^{-t} x.mu_k / Gamma_t - e^{-2t} |mu_k|^2 / (2 Gamma_t)`` and
+    the class posteriors ``w_k = softmax_k(l_k)``.
+
+    Attributes
+    ----------
+    d : int or None
+        Dimension of the points (``None`` when any dimension is accepted).
+    sigma2 : float
+        Class variance.
+    precision : {'float64', 'float32'}
+        Arithmetic of the streamed sums over classes; every array returned is float64.
+    has_log_partition : bool
+        Whether :meth:`posterior_stats` can return the log-partition (``want_lse=True``) and
+        :meth:`logit_of` is available (a finite set of classes: :class:`FiniteMixture`).
+
+    The four validating methods accept ``x`` as an ``(N, d)`` array or one ``(d,)`` point
+    (returned with the same leading shape) and a scalar time ``t`` in ``[0, TIME_MAX]``.
+    :meth:`posterior_stats` and :meth:`logit_of` are the hot path of the samplers: they check
+    nothing, and take ``x`` a finite float64 ``(N, d)`` array, ``t`` a float in
+    ``[0, TIME_MAX]`` and ``mu_c`` a finite float64 ``(d,)`` array. Statistics that come out
+    non-finite raise :class:`NonFiniteError`.
+    """
+
+    d: int | None
+    sigma2: float
+    precision: str
+    has_log_partition: bool
+
+    def posterior_mean(self, x, t) -> np.ndarray:
+        """``E[mu | x, t] = sum_k w_k mu_k``; shape of ``x``."""
+        ...
+
+    def posterior_spread(self, x, t) -> np.ndarray:
+        """``c = tr Cov[mu | x, t] / d >= 0``; shape ``(N,)`` (a scalar for one point)."""
+        ...
+
+    def log_density(self, x, t) -> np.ndarray:
+        """``log P_t(x)``; shape ``(N,)`` (a scalar for one point)."""
+        ...
+
+    def uncond_score(self, x, t) -> np.ndarray:
+        """``grad log P_t(x) = -(x - e^{-t} E[mu|x,t]) / Gamma_t``; shape of ``x``."""
+        ...
+
+    def posterior_stats(self, x: np.ndarray, t: float, *, want_lse: bool = False,
+                        want_spread: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``(E, lse, c)`` of the posterior at the points ``x``, in one pass, unchecked input.
+
+        * ``E``: float64 ``(N, d)``, the posterior mean ``E[mu | x, t]``;
+        * ``lse``: float64 ``(N,)``, the log-partition ``log sum_k exp(l_k(x, t))`` of the
+          class logits (not divided by ``K``: ``w_k = exp(l_k - lse)``), or ``None`` unless
+          ``want_lse``; with ``has_log_partition`` false, ``want_lse=True`` raises
+          ``NotImplementedError``;
+        * ``c``: float64 ``(N,)``, the per-dimension posterior spread of the class mean
+          ``c = tr Cov[mu | x, t] / d = (E[|mu|^2 | x, t] - |E|^2) / d >= 0``, or ``None``
+          unless ``want_spread``.
+        """
+        ...
+
+    def logit_of(self, x: np.ndarray, t: float, mu_c: np.ndarray) -> np.ndarray:
+        """Logit ``e^{-t} x.mu_c / Gamma_t - e^{-2t} |mu_c|^2 / (2 Gamma_t)`` of a class of
+        mean ``mu_c``, float64 ``(N,)``, unchecked input. It is the ``l_k`` that
+        :meth:`posterior_stats` sums into ``lse``, so ``exp(logit_of(x, t, mu_k) - lse)`` is
+        the posterior weight ``w_k`` (up to rounding: clip at 1). Only with
+        ``has_log_partition`` (otherwise ``NotImplementedError``)."""
+        ...
+
+
 # ----------------------------------------------------------------------------- base class
 
 
-class Denoiser:
-    """Common interface: the posterior mean of the class mean and the noised log-density.
+class DenoiserBase(Denoiser):
+    """Shared implementation of :class:`Denoiser`: input validation, the spread, the scores.
 
-    Subclasses implement ``_posterior_mean(x, t)`` (and ``_log_density(x, t)``) on validated
-    input: ``x`` a float64 ``(N, d)`` array, ``t`` a float. The public methods validate.
+    Subclasses implement ``_posterior_mean(x, t)`` and ``_log_density(x, t)`` (and
+    ``_posterior_spread(x, t, E)`` for :meth:`posterior_spread`) on validated input: ``x`` a
+    float64 ``(N, d)`` array, ``t`` a float. The public methods validate. Without a
+    log-partition (the default, ``has_log_partition = False``) :meth:`posterior_stats` refuses
+    ``want_lse`` and :meth:`logit_of` raises; :class:`FiniteMixture` overrides both.
 
     Attributes
     ----------
@@ -158,6 +282,8 @@ class Denoiser:
     d: int | None = None
     #: arithmetic of the posterior statistics; only :class:`FiniteMixture` has a float32 mode
     precision: str = "float64"
+    #: whether ``posterior_stats(want_lse=True)`` and ``logit_of`` are available
+    has_log_partition: bool = False
 
     # -- to implement
     def _posterior_mean(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
@@ -166,18 +292,21 @@ class Denoiser:
     def _log_density(self, x: np.ndarray, t: float) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _posterior_stats(self, x, t, want_lse=False, want_spread=False):
-        """``(E, lse, c)`` on validated input: posterior mean, log-partition (``None`` if not
-        available) and per-dimension posterior spread ``c = tr Cov[mu|x,t] / d`` (``None``
-        unless ``want_spread``)."""
+    def _posterior_spread(self, x, t, E):  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} does not provide tr Cov[mu|x,t]")
+
+    # -- the hot path (see Denoiser)
+    def posterior_stats(self, x, t, *, want_lse=False, want_spread=False):
+        """``(E, lse, c)`` on validated input (see :meth:`Denoiser.posterior_stats`)."""
         if want_lse:
             raise NotImplementedError(f"{type(self).__name__} has no log-partition")
         E = self._posterior_mean(x, t)
         c = self._posterior_spread(x, t, E) if want_spread else None
         return E, None, c
 
-    def _posterior_spread(self, x, t, E):  # pragma: no cover
-        raise NotImplementedError(f"{type(self).__name__} does not provide tr Cov[mu|x,t]")
+    def logit_of(self, x, t, mu_c):
+        """Class logit on validated input (see :meth:`Denoiser.logit_of`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no log-partition")
 
     # -- public
     def posterior_mean(self, x, t):
@@ -197,7 +326,7 @@ class Denoiser:
         (the isotropic part of ``Gamma_t e^{t} d E[mu|x,t] / dx``); shape ``(N,)``."""
         x, was_1d = _check_x(x, self.d)
         t = _check_t(t)
-        _, _, c = self._posterior_stats(x, t, want_spread=True)
+        _, _, c = self.posterior_stats(x, t, want_spread=True)
         return _restore(c, was_1d)
 
     def uncond_score(self, x, t):
@@ -212,7 +341,7 @@ class Denoiser:
 # ----------------------------------------------------------------------------- finite mixture
 
 
-class FiniteMixture(Denoiser):
+class FiniteMixture(DenoiserBase):
     """Equal-weight mixture of ``K`` Gaussians ``N(mu_k, sigma2 I_d)``, exact noised scores.
 
     Parameters
@@ -286,6 +415,8 @@ class FiniteMixture(Denoiser):
     #: largest term ``>= 1`` they are below the float32 rounding anyway.
     _SKIP_BELOW32 = -104.0
 
+    has_log_partition = True
+
     def __init__(self, means, sigma2, chunk_size: int | None = None, precision: str = "float64"):
         precision = check_choice("precision", precision, PRECISIONS)
         means = np.asarray(means, dtype=np.float64)
@@ -327,7 +458,7 @@ class FiniteMixture(Denoiser):
         if chunk_size is None:
             chunk_size = self.DEFAULT_CHUNK_SIZE
         chunk_size = check_int("chunk_size", chunk_size, lo=1)
-        self.sigma2 = _check_sigma2(sigma2)
+        self.sigma2 = check_sigma2(sigma2)
         self.chunk_size = int(chunk_size)
         K, d2 = aug.shape
         d = d2 - 2
@@ -539,7 +670,9 @@ class FiniteMixture(Denoiser):
         E, _, _ = self._stream(x, t)
         return _ensure_finite(E, "FiniteMixture.posterior_mean", t)
 
-    def _posterior_stats(self, x, t, want_lse=False, want_spread=False):
+    def posterior_stats(self, x, t, *, want_lse=False, want_spread=False):
+        """``(E, lse, c)`` in one streamed pass, on validated input (see
+        :meth:`Denoiser.posterior_stats`); float64 in both precisions."""
         E, lse, c = self._stream(x, t, want_spread=want_spread)
         _ensure_finite(E, "FiniteMixture.posterior_mean", t)
         if want_lse:
@@ -549,12 +682,14 @@ class FiniteMixture(Denoiser):
         return E, (lse if want_lse else None), c
 
     def _posterior_mean_and_lse(self, x, t):
-        E, lse, _ = self._posterior_stats(x, t, want_lse=True)
+        E, lse, _ = self.posterior_stats(x, t, want_lse=True)
         return E, lse
 
-    def _logit_of(self, x, t, mu):
+    def logit_of(self, x, t, mu_c):
+        """``a_t x.mu_c - b_t |mu_c|^2`` in float64, on validated input (see
+        :meth:`Denoiser.logit_of`)."""
         a, b = self._coefficients(t)
-        return a * (x @ mu) - b * float(mu @ mu)
+        return a * (x @ mu_c) - b * float(mu_c @ mu_c)
 
     def _log_density(self, x, t):
         _, lse, _ = self._stream(x, t, want_mean=False)
@@ -612,14 +747,14 @@ class FiniteMixture(Denoiser):
         """
         x, was_1d = _check_x(x, self.d)
         t = _check_t(t)
-        mu = self.means[self._index(c)] if _is_index(c) else _check_mu(c, self.d)
+        mu = self.means[self._index(c)] if _is_index(c) else check_mu(c, self.d)
         _, lse, _ = self._stream(x, t, want_mean=False)
         # clipped: the streamed lse may round below the single logit
-        return _restore(np.minimum(np.exp(self._logit_of(x, t, mu) - lse), 1.0), was_1d)
+        return _restore(np.minimum(np.exp(self.logit_of(x, t, mu) - lse), 1.0), was_1d)
 
     def class_index(self, mu_c):
         """Index of the class whose mean equals ``mu_c`` exactly, or ``None``."""
-        mu_c = _check_mu(mu_c, self.d)
+        mu_c = check_mu(mu_c, self.d)
         hits = np.flatnonzero(np.all(self.means == mu_c, axis=1))
         return int(hits[0]) if hits.size else None
 
@@ -665,7 +800,7 @@ class FiniteMixture(Denoiser):
                     comp_val = np.maximum(comp_val, L.max(axis=1))
         margin = None
         if c is not None and self.K > 1:
-            margin = (self._logit_of(x, t, self.means[c]) - comp_val) / self.d
+            margin = (self.logit_of(x, t, self.means[c]) - comp_val) / self.d
             margin = _restore(margin, was_1d)
         return _restore(best_idx, was_1d), margin
 
@@ -692,7 +827,7 @@ def _is_index(c) -> bool:
 # ----------------------------------------------------------------------------- continuum limits
 
 
-class ContinuumGaussian(Denoiser):
+class ContinuumGaussian(DenoiserBase):
     """Infinite-class limit with the ``gaussian`` prior (``mu ~ N(0, I_d)``).
 
     The unconditional density is ``N(0, (1 + sigma2) I)`` at ``t = 0``, noised to
@@ -706,7 +841,7 @@ class ContinuumGaussian(Denoiser):
     """
 
     def __init__(self, sigma2, d: int | None = None):
-        self.sigma2 = _check_sigma2(sigma2)
+        self.sigma2 = check_sigma2(sigma2)
         if d is not None:
             d = check_int("d", d, lo=1)
         self.d = None if d is None else int(d)
@@ -730,7 +865,7 @@ class ContinuumGaussian(Denoiser):
         return -np.einsum("nd,nd->n", x, x) / (2.0 * G) - 0.5 * x.shape[1] * math.log(2.0 * math.pi * G)
 
 
-class ContinuumSphere(Denoiser):
+class ContinuumSphere(DenoiserBase):
     """Infinite-class limit with the ``sphere`` prior (``mu`` uniform on the sphere of radius
     ``sqrt(d)``).
 
@@ -748,7 +883,7 @@ class ContinuumSphere(Denoiser):
     def __init__(self, d: int, sigma2):
         d = check_int("d", d, lo=2)
         self.d = int(d)
-        self.sigma2 = _check_sigma2(sigma2)
+        self.sigma2 = check_sigma2(sigma2)
 
     def __repr__(self):
         return f"ContinuumSphere(d={self.d}, sigma2={self.sigma2})"
@@ -785,36 +920,42 @@ class ContinuumSphere(Denoiser):
 
 def cond_score(x, t, mu_c, sigma2):
     """Conditional score ``grad log P_t(x|c) = -(x - e^{-t} mu_c) / Gamma_t``."""
-    sigma2 = _check_sigma2(sigma2)
-    mu_c = _check_mu(mu_c, None)
+    sigma2 = check_sigma2(sigma2)
+    mu_c = check_mu(mu_c, None)
     x, was_1d = _check_x(x, mu_c.shape[0])
     t = _check_t(t)
     return _restore(-(x - math.exp(-t) * mu_c) / float(Gamma(t, sigma2)), was_1d)
 
 
-def _guided_mean(denoiser, x, t, mu_c, omega, E=None):
-    """``D = (1 + omega) mu_c - omega E[mu|x,t]`` on validated input (hot path).
+def guided_mean_from_posterior(mu_c, omega, E):
+    """``D = (1 + omega) mu_c - omega E`` from an already computed posterior mean
+    ``E = E[mu | x, t]`` (the samplers' hot path: nothing is checked; ``mu_c`` ``(d,)``,
+    ``E`` ``(N, d)``, ``omega`` a float). :func:`guided_mean` is the validating version that
+    evaluates ``E`` itself."""
+    return (1.0 + omega) * mu_c - omega * E
 
-    ``E`` may be passed when already computed; with ``omega == 0`` it is not needed and
-    ``D = mu_c`` (exact conditional sampling)."""
+
+def _guided_target(denoiser, x, t, mu_c, omega):
+    """``D`` on validated input; at ``omega == 0`` it is ``mu_c`` and the posterior is not
+    evaluated (exact conditional sampling)."""
     if omega == 0.0:
         return np.broadcast_to(mu_c, x.shape)
-    if E is None:
-        E = denoiser._posterior_mean(x, t)
-    return (1.0 + omega) * mu_c - omega * E
+    E, _, _ = denoiser.posterior_stats(x, t)
+    return guided_mean_from_posterior(mu_c, omega, E)
 
 
 def guided_mean(denoiser, x, t, mu_c, omega):
     """The guided target ``D(x, t) = (1 + omega) mu_c - omega E[mu | x, t]``.
 
     With it the guided score is ``s = -x / Gamma_t + (e^{-t} / Gamma_t) D`` (see
-    :func:`guided_score`). Shape of ``x``.
+    :func:`guided_score`). Validates its input (``x`` ``(N, d)`` or one ``(d,)`` point); shape
+    of ``x``. With ``E`` already at hand, :func:`guided_mean_from_posterior`.
     """
-    mu_c = _check_mu(mu_c, denoiser.d)
+    mu_c = check_mu(mu_c, denoiser.d)
     x, was_1d = _check_x(x, mu_c.shape[0])
     t = _check_t(t)
     omega = _check_omega(omega)
-    D = np.array(_guided_mean(denoiser, x, t, mu_c, omega))
+    D = np.array(_guided_target(denoiser, x, t, mu_c, omega))
     return _restore(_ensure_finite(D, "guided_mean", t), was_1d)
 
 
@@ -831,14 +972,14 @@ def guided_score(denoiser, x, t, mu_c, sigma2, omega):
     """
     if sigma2 is None:
         sigma2 = denoiser.sigma2
-    sigma2 = _check_sigma2(sigma2)
+    sigma2 = check_sigma2(sigma2)
     if sigma2 != denoiser.sigma2:
         raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
-    mu_c = _check_mu(mu_c, denoiser.d)
+    mu_c = check_mu(mu_c, denoiser.d)
     x, was_1d = _check_x(x, mu_c.shape[0])
     t = _check_t(t)
     omega = _check_omega(omega)
     G = float(Gamma(t, sigma2))
-    D = _guided_mean(denoiser, x, t, mu_c, omega)
+    D = _guided_target(denoiser, x, t, mu_c, omega)
     s = (math.exp(-t) * D - x) / G
     return _restore(_ensure_finite(s, "guided_score", t), was_1d)
