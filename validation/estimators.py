@@ -1,4 +1,4 @@
-"""Estimators of the distortion observables (MODEL.md, section 4), with standard errors.
+"""Estimators of the distortion observables (docs/model.md, section 4), with standard errors.
 
 For samples ``x_i`` (``i = 1..N``, at ``t = 0``) of the target class of mean ``mu_c``:
 

@@ -1,6 +1,6 @@
 """Exact scores of the noised Gaussian mixture and its infinite-class limits.
 
-Conventions (MODEL.md, sections 1-3). Forward Ornstein-Uhlenbeck process
+Conventions (docs/model.md, sections 1-3). Forward Ornstein-Uhlenbeck process
 ``dx = -x dt + sqrt(2) dB``, ``Delta_t = 1 - e^{-2t}``. Class ``k`` is ``N(mu_k, sigma2 I_d)``,
 noised to ``P_t(x|k) = N(e^{-t} mu_k, Gamma_t I_d)`` with ``Gamma_t = sigma2 e^{-2t} + Delta_t``.
 The unconditional density is ``P_t = (1/K) sum_k P_t(x|k)``.
