@@ -44,9 +44,10 @@ Lowering: every schedule is, for the integrators, one :class:`Pieces` table (its
 :attr:`Schedule.pieces`). The breakpoints ``b_1 < ... < b_n`` cut ``t >= 0`` into the pieces
 ``[0, b_1), (b_1, b_2), ..., (b_n, inf)``; on piece ``j``
 
-    omega(t) = c0 + c1 t + c2 cos(c3 t)          (:func:`piece_value`)
+    omega(t) = c0 + c1 t + c2 cos(c3 t) + c4 sigma(t)          (:func:`piece_value`)
 
-with the row ``coef[j] = (c0, c1, c2, c3)``, and ``omega(b_i) = at[i]`` at a breakpoint. The
+with the row ``coef[j] = (c0, c1, c2, c3, c4)``, and ``omega(b_i) = at[i]`` at a breakpoint
+(``sigma(t)`` is read at ``min(t, T_SIGMA_CAP)``; see :data:`T_SIGMA_CAP`). The
 vectorised evaluation (``schedule(t)``), the numba kernels of the mean-field solvers (which
 read the row of the piece they integrate, so a jump never falls inside a step), the
 quadratures of the infinite-class solver and the Monte Carlo time grid (which gains the
@@ -73,6 +74,7 @@ __all__ = [
     "Schedule", "Constant", "Interval", "LinearRamp", "CosineRamp", "LowHighLow",
     "NegativeWindow", "NegativeRamp", "parse_schedule", "schedule_from_json", "as_schedule",
     "SCHEDULE_KINDS", "OMEGA_MIN", "Pieces", "piece_value", "piece_index", "omega_function", "OmegaFunction",
+    "T_SIGMA_CAP", "sigma_of_t", "t_of_sigma",
 ]
 
 
@@ -83,11 +85,30 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
+#: The sigma term of a piece is evaluated at ``min(t, T_SIGMA_CAP)``: ``sigma(300) ~ e^300`` is
+#: still a finite float64, so a row with ``c4 = 0`` gives ``0 * sigma = 0`` at any time up to
+#: ``TIME_MAX`` (never ``0 * inf``). A piece with ``c4 != 0`` must end at or below the cap
+#: (:meth:`Pieces.make` checks it), where the cap never acts.
+T_SIGMA_CAP = 300.0
 
-def piece_value(c0, c1, c2, c3, t):
-    """``omega(t) = c0 + c1 t + c2 cos(c3 t)`` on one piece (scalars or arrays; numba compiles
-    it as it is)."""
-    return c0 + c1 * t + c2 * np.cos(c3 * t)
+
+def sigma_of_t(t):
+    """EDM noise level ``sigma(t) = sqrt(e^{2t} - 1)`` of the forward time ``t >= 0``."""
+    return np.sqrt(np.expm1(2.0 * np.asarray(t, dtype=np.float64)))
+
+
+def t_of_sigma(sigma):
+    """Forward time ``t = log1p(sigma^2)/2`` of the EDM noise level ``sigma >= 0`` (the inverse of
+    :func:`sigma_of_t`)."""
+    s = np.asarray(sigma, dtype=np.float64)
+    return 0.5 * np.log1p(s * s)
+
+
+def piece_value(c0, c1, c2, c3, c4, t):
+    """``omega(t) = c0 + c1 t + c2 cos(c3 t) + c4 sigma(t)`` on one piece, ``sigma(t) =
+    sqrt(expm1(2t))`` the EDM noise level, read at ``min(t, T_SIGMA_CAP)`` (scalars or arrays,
+    no branch; numba compiles it as it is)."""
+    return c0 + c1 * t + c2 * np.cos(c3 * t) + c4 * np.sqrt(np.expm1(2.0 * np.minimum(t, T_SIGMA_CAP)))
 
 
 def piece_index(breaks, t):
@@ -100,23 +121,36 @@ def piece_index(breaks, t):
 @dataclass(frozen=True, eq=False)
 class Pieces:
     """``omega(t)`` as a piecewise function (module docstring): ``breaks`` ``(n,)`` strictly
-    increasing in ``[0, TIME_MAX]``, ``coef`` ``(n + 1, 4)`` rows ``(c0, c1, c2, c3)`` of
+    increasing in ``[0, TIME_MAX]``, ``coef`` ``(n + 1, 5)`` rows ``(c0, c1, c2, c3, c4)`` of
     :func:`piece_value`, ``at`` ``(n,)`` the values at the breakpoints; float64, read-only."""
 
     breaks: np.ndarray
     coef: np.ndarray
     at: np.ndarray
 
+    #: number of coefficients of a row
+    WIDTH: ClassVar[int] = 5
+
     @classmethod
     def make(cls, rows, breaks=(), at=()) -> "Pieces":
-        """From piece rows (each ``(c0,)``, ``(c0, c1)`` or ``(c0, c1, c2, c3)``), the breakpoints
-        between them and the values there."""
-        coef = np.zeros((len(rows), 4))
+        """From piece rows (each ``(c0,)``, ``(c0, c1)``, ``(c0, c1, c2, c3)`` or
+        ``(c0, c1, c2, c3, c4)``; missing coefficients are 0), the breakpoints between them and
+        the values there.
+
+        A row with a sigma term (``c4 != 0``) has no cosine term and ``c1 c4 >= 0`` (so it is
+        monotone, which keeps :meth:`extremes` exact) and ends at a breakpoint
+        ``<= T_SIGMA_CAP`` (the last, unbounded piece has ``c4 = 0``)."""
+        coef = np.zeros((len(rows), cls.WIDTH))
         for j, row in enumerate(rows):
             coef[j, :len(row)] = row
         arrs = [np.array(breaks, dtype=np.float64), coef, np.array(at, dtype=np.float64)]
         if not (arrs[0].shape == arrs[2].shape == (len(rows) - 1,) and np.all(np.diff(arrs[0]) > 0)):
             raise ValueError(f"pieces: need {len(rows) - 1} increasing breakpoints and values, got {breaks}, {at}")
+        ends = np.append(arrs[0], np.inf)
+        for j in np.flatnonzero(coef[:, 4] != 0.0):
+            if coef[j, 2] != 0.0 or coef[j, 1] * coef[j, 4] < 0.0 or not ends[j] <= T_SIGMA_CAP:
+                raise ValueError(f"pieces: row {j} {tuple(coef[j])} with a sigma term must have c2 = 0, "
+                                 f"c1 c4 >= 0 and end at t <= {T_SIGMA_CAP:g} (ends at {ends[j]:g})")
         for a in arrs:
             a.setflags(write=False)
         return cls(*arrs)
@@ -126,7 +160,7 @@ class Pieces:
         t = np.asarray(t, dtype=np.float64)
         j = piece_index(self.breaks, t)
         c = self.coef[j]
-        out = np.asarray(piece_value(c[..., 0], c[..., 1], c[..., 2], c[..., 3], t), dtype=np.float64)
+        out = np.asarray(piece_value(c[..., 0], c[..., 1], c[..., 2], c[..., 3], c[..., 4], t), dtype=np.float64)
         if self.breaks.size:
             jb = np.minimum(j, self.breaks.size - 1)
             on = self.breaks[jb] == t
@@ -135,7 +169,8 @@ class Pieces:
 
     def extremes(self, t_max: float = TIME_MAX) -> tuple[float, float]:
         """``(min, max)`` of ``omega(t)`` over ``0 <= t <= t_max`` (the pieces' ends and the
-        breakpoint values: each piece is monotone)."""
+        breakpoint values: each piece is monotone, a sigma-linear one too since ``sigma(t)``
+        increases)."""
         edges = [0.0, *self.breaks.tolist(), max(t_max, float(self.breaks[-1]) if self.breaks.size else 0.0)]
         vals = list(self.at)
         for j in range(self.coef.shape[0]):

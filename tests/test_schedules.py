@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfgmft.errors import ParameterError
-from cfgmft.schedules import (SCHEDULE_KINDS, Constant, CosineRamp, Interval, LinearRamp, LowHighLow,
-                              NegativeRamp, NegativeWindow, as_schedule, parse_schedule,
-                              schedule_from_json)
+from cfgmft.schedules import (SCHEDULE_KINDS, T_SIGMA_CAP, Constant, CosineRamp, Interval, LinearRamp,
+                              LowHighLow, NegativeRamp, NegativeWindow, Pieces, as_schedule,
+                              parse_schedule, schedule_from_json, sigma_of_t, t_of_sigma)
 
 EXAMPLES = [
     "constant:2", "interval:2:0.3:1.5", "linear:1.5:2", "linear:1.5:2:down", "cosine:1:3:up",
@@ -136,13 +136,26 @@ def test_pieces_table_is_the_schedule(text):
     assert all(vec[i] == s(float(ti)) for i, ti in enumerate(t))
     inside = ~np.isin(t, p.breaks)
     rows = p.coef[piece_index(p.breaks, t[inside])]
-    np.testing.assert_array_equal(piece_value(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], t[inside]), vec[inside])
+    np.testing.assert_array_equal(piece_value(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], t[inside]),
+                                  vec[inside])
     np.testing.assert_array_equal(vec[~inside][:p.breaks.size], p.at)
     f = omega_function(s)
     grid = with_breakpoints(time_grid(4.0, 40, 0.3), f.breakpoints)
     for b in p.breaks:  # no step straddles a breakpoint (a grid point within 1e-12 stands for it)
         assert not np.any((grid[:-1] > b + 1e-12) & (grid[1:] < b - 1e-12)), b
     np.testing.assert_array_equal(omega_at_midpoints(f, grid), s(0.5 * (grid[:-1] + grid[1:])))
+    # the numba kernels: the rows of schedule_arrays through the jitted piece_index and piece_value
+    from cfgmft.solvers import exponential as mf
+
+    bps, coef = mf.schedule_arrays(s)
+    assert coef.shape == (bps.size + 1, 5)
+    for ti, v in zip(t[inside], vec[inside]):
+        c = coef[mf.piece_index(bps, float(ti))]
+        k = mf.piece_value(c[0], c[1], c[2], c[3], c[4], float(ti))
+        if c[4] == 0.0:
+            assert k == v, (text, ti)
+        else:  # libm's expm1 (numba) and numpy's may differ in the last bit
+            assert abs(k - v) <= 4e-16 * (abs(c[0]) + abs(c[4] * sigma_of_t(ti))), (text, ti, k, v)
 
 
 def test_extremes_are_exact():
@@ -150,3 +163,23 @@ def test_extremes_are_exact():
     assert NegativeRamp(3, -0.5, 1.0, 1.0).min_value() == -0.5
     assert CosineRamp(1.0, 2.0, "down").max_value() == 2.0
     assert LinearRamp(1.5, 2.0).max_value() == 3.0
+
+
+# --- the sigma term of the pieces -------------------------------------------------------------------------
+def test_sigma_term_rows():
+    # c0 + c1 t + c2 cos(c3 t) + c4 sigma(t); the cap keeps 0 * sigma finite up to TIME_MAX
+    from cfgmft.schedules import piece_value
+
+    assert piece_value(1.5, 0.0, 0.0, 0.0, 0.0, 1000.0) == 1.5
+    assert piece_value(0.0, 0.0, 0.0, 0.0, 2.0, 0.5) == 2.0 * np.sqrt(np.expm1(1.0))
+    assert np.isfinite(sigma_of_t(T_SIGMA_CAP))
+    np.testing.assert_allclose(sigma_of_t(t_of_sigma(np.array([1e-3, 1.0, 80.0, 1e100]))), [1e-3, 1.0, 80.0, 1e100],
+                               rtol=1e-13)  # the round trip loses ~ ulp(t) relative: t(1e100) = 230
+    p = Pieces.make([(1.0,), (0.5, 0.0, 0.0, 0.0, 0.25), (2.0,)], (0.1, 2.0), (1.0, 2.0))
+    assert p.coef.shape == (3, 5)
+    for rows, bps, at in [([(1.0,), (0.0, 0.0, 0.0, 0.0, 1.0)], (0.5,), (1.0,)),  # sigma term up to t = inf
+                          ([(1.0,), (0.0, 0.0, 0.0, 0.0, 1.0), (2.0,)], (0.5, 301.0), (1.0, 2.0)),  # past the cap
+                          ([(0.0, 0.0, 1.0, 1.0, 1.0), (2.0,)], (0.5,), (1.0,)),  # cosine and sigma terms
+                          ([(0.0, -1.0, 0.0, 0.0, 1.0), (2.0,)], (0.5,), (1.0,))]:  # not monotone
+        with pytest.raises(ValueError):
+            Pieces.make(rows, bps, at)
