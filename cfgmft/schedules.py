@@ -48,7 +48,9 @@ text form                                   omega(t)
 ==========================================  ==================================================
 
 Noise levels: ``sigma(t) = sqrt(e^{2t} - 1)`` and ``t(sigma) = log1p(sigma^2)/2``
-(:func:`sigma_of_t`, :func:`t_of_sigma`).
+(:func:`sigma_of_t`, :func:`t_of_sigma`). A sampler's per-step guidance (diffusers'
+``start``/``stop``, a guidance interval in step indices, sigma limits) becomes a ``table`` on
+the sampler's grid: :mod:`cfgmft.grids`.
 
 Lowering: every schedule is, for the integrators, one :class:`Pieces` table (its
 :attr:`Schedule.pieces`). The breakpoints ``b_1 < ... < b_n`` cut ``t >= 0`` into the pieces
