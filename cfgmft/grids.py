@@ -1,25 +1,67 @@
 """Time grids of the backward integration, shared by the Monte Carlo sampler and the finite-d
 model: the grid itself (:func:`time_grid`), the schedule's breakpoints inserted as grid points
 (:func:`with_breakpoints`) and the guidance read at the steps' midpoints
-(:func:`omega_at_midpoints`).
+(:func:`omega_at_midpoints`); and a practitioner's sampler grid in EDM noise levels
+(:func:`sigma_grid`) with the per-step guidance rules of the usual libraries turned into
+exact schedules on it (:func:`per_step_schedule`, :func:`diffusers_schedule`,
+:func:`edm_interval_schedule`, :func:`sigma_limits_schedule`).
 
 Times are forward times ``t`` (``t = 0`` is the data end); a grid decreases from ``T`` to
 exactly 0. :data:`DEFAULT_MC_T` is the start time ``T`` of every Monte Carlo integration that is
 not given one.
+
+Sampler grids and per-step guidance
+-----------------------------------
+``sigma_grid(spec)`` reads a sampler's noise levels ``sigma_0 > ... > sigma_{N-1} > sigma_N = 0``
+(``N`` steps; step ``i`` goes from ``sigma_i`` to ``sigma_{i+1}``):
+
+* ``karras:N:SIGMA_MIN:SIGMA_MAX[:RHO]`` (``RHO`` defaults to 7): k-diffusion's
+  ``get_sigmas_karras``, ``sigma_i = (SIGMA_MAX^{1/RHO} + i/(N-1) (SIGMA_MIN^{1/RHO} -
+  SIGMA_MAX^{1/RHO}))^RHO`` for ``i = 0..N-1`` (``sigma_0`` alone if ``N = 1``), then 0; computed
+  in float64 (k-diffusion computes in torch's default dtype);
+* ``sigmas:S1,S2,...``: explicit, strictly decreasing, positive except a final 0; a 0 is
+  appended when the list does not end with one.
+
+Its times are ``t_i = log1p(sigma_i^2)/2`` (:func:`cfgmft.schedules.t_of_sigma`, the same
+function a ``table:sigma`` schedule uses, so the grid's times are the schedule's breakpoints
+exactly); ``SigmaGrid.t`` is an explicit time grid for the Monte Carlo.
+
+Per-step guidance ``omega_i`` (a practitioner's guidance scale ``w_i = 1 + omega_i`` of step
+``i``, used for every model evaluation of the step, e.g. both of a Heun step) becomes the schedule
+``table:sigma:const:sigma_0,...,sigma_{N-1}:omega_0,...,omega_{N-1}``, i.e.
+``omega(t) = omega_i`` on ``(t_{i+1}, t_i]`` (``omega_0`` also for ``t > t_0``): whether a
+solver reads a step at its start or its midpoint it gets ``omega_i``. A step without guidance
+has ``omega_i = 0`` (the conditional model alone, ``w = 1``). The rules:
+
+* :func:`diffusers_schedule` (diffusers' guiders, ``start``/``stop`` fractions of the steps):
+  guidance on the steps ``int(start N) <= i < int(stop N)``, with ``0 <= start < 1`` and
+  ``start <= stop <= 1`` as diffusers checks them; ``omega = guidance_scale - 1``
+  (``guidance_scale`` itself with ``original_formulation=True``, diffusers'
+  ``use_original_formulation``); a scale that diffusers treats as no guidance
+  (``math.isclose`` to 1, resp. 0) gives 0;
+* :func:`edm_interval_schedule` (a guidance interval in step indices on an EDM/Karras grid, as
+  the guidance-interval EDM sampler takes it): guidance ``G`` on the steps
+  ``first_step <= i <= last_step`` (both included), ``omega = G - 1``;
+* :func:`sigma_limits_schedule` (ComfyUI-style sigma limits): guidance ``cfg`` on the steps
+  whose starting noise level satisfies ``sigma_min_limit <= sigma_i <= sigma_max_limit``,
+  ``omega = cfg - 1``. (A second-order sampler that tests the limits again at ``sigma_{i+1}``
+  for its corrector would differ from this on the step that crosses a limit.)
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ParameterError, check_int, check_real
-from .ranges import SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
-from .schedules import OmegaFunction
+from .ranges import OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, SIGMA_MAX, TIME_MAX
+from .schedules import OmegaFunction, Table, _fmt, t_of_sigma
 
 __all__ = ["GRIDS", "DEFAULT_GRID", "DEFAULT_MC_T", "log_snr", "t_of_log_snr", "time_grid", "check_grid_array",
-           "with_breakpoints", "omega_at_midpoints"]
+           "with_breakpoints", "omega_at_midpoints", "SigmaGrid", "sigma_grid", "SIGMA_GRID_KINDS", "per_step_schedule",
+           "diffusers_schedule", "edm_interval_schedule", "sigma_limits_schedule"]
 
 GRIDS = ("logsnr", "edm", "uniform")
 #: Default time grid.
@@ -133,3 +175,152 @@ def omega_at_midpoints(omega: OmegaFunction, t_grid: np.ndarray) -> np.ndarray:
     """``omega`` at the midpoints of the steps of ``t_grid``: second order in the step for a
     smooth ``omega(t)``, and never at a jump when the breakpoints are grid points."""
     return np.asarray(omega(0.5 * (t_grid[:-1] + t_grid[1:])), dtype=np.float64).reshape(-1)
+
+
+# --- a sampler's grid of noise levels and its per-step guidance --------------------------------------
+SIGMA_GRID_KINDS = ("karras", "sigmas")
+#: most steps of a sampler grid
+SIGMA_GRID_STEPS_MAX = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class SigmaGrid:
+    """A sampler's grid (module docstring): ``sigmas`` ``(N + 1,)`` EDM noise levels strictly
+    decreasing to ``sigmas[-1] = 0``, ``t`` the matching forward times ``log1p(sigma^2)/2``
+    (``t[-1] = 0``), ``spec`` its canonical text form (``sigma_grid(g.spec) == g``); read-only."""
+
+    spec: str
+    sigmas: np.ndarray
+    t: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        """Number of steps ``N``."""
+        return self.sigmas.size - 1
+
+    def __eq__(self, other):
+        return isinstance(other, SigmaGrid) and self.spec == other.spec
+
+    def __hash__(self):
+        return hash(self.spec)
+
+    def __repr__(self):
+        return f"SigmaGrid({self.spec!r})"
+
+
+def _grid_error(kind: str | None, field: str | None, message: str) -> ParameterError:
+    return ParameterError(" ".join(["sigma_grid", *(x for x in (kind, field) if x)]), message)
+
+
+def _grid_numbers(kind: str, field: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _grid_error(kind, field, f"must be a number, got {text!r}") from None
+
+
+def _make_grid(spec: str, sigmas: np.ndarray, kind: str) -> SigmaGrid:
+    t = np.asarray(t_of_sigma(sigmas), dtype=np.float64)
+    if not (np.all(np.diff(sigmas) < 0) and np.all(np.diff(t) < 0)):
+        raise _grid_error(kind, None, f"the noise levels of {spec!r} are not strictly decreasing distinct times "
+                                      "t = log1p(sigma^2)/2 in float64")
+    for a in (sigmas, t):
+        a.setflags(write=False)
+    return SigmaGrid(spec, sigmas, t)
+
+
+def sigma_grid(spec) -> SigmaGrid:
+    """A sampler's grid of noise levels from its text form ``karras:N:SIGMA_MIN:SIGMA_MAX[:RHO]``
+    or ``sigmas:S1,S2,...`` (module docstring); a :class:`SigmaGrid` is returned as it is. Bad
+    input raises :class:`ParameterError` naming the argument (e.g. ``sigma_grid karras N``)."""
+    if isinstance(spec, SigmaGrid):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise _grid_error(None, None, "must be a text such as 'karras:10:0.002:80:7' or 'sigmas:80,10,1,0.1', "
+                                      f"got {spec!r}")
+    kind, *raw = [p.strip() for p in spec.strip().split(":")]
+    if kind == "karras":
+        if not 3 <= len(raw) <= 4:
+            raise _grid_error(kind, None, f"takes the form karras:N:SIGMA_MIN:SIGMA_MAX[:RHO], got {spec!r}")
+        n = check_int("sigma_grid karras N", raw[0], lo=1, hi=SIGMA_GRID_STEPS_MAX)
+        s_min = check_real("sigma_grid karras SIGMA_MIN", _grid_numbers(kind, "SIGMA_MIN", raw[1]),
+                           lo=0.0, hi=SIGMA_MAX, lo_open=True)
+        s_max = check_real("sigma_grid karras SIGMA_MAX", _grid_numbers(kind, "SIGMA_MAX", raw[2]),
+                           lo=s_min, hi=SIGMA_MAX, lo_open=True)
+        rho = check_real("sigma_grid karras RHO", _grid_numbers(kind, "RHO", raw[3]) if len(raw) == 4 else 7.0,
+                         lo=0.0, hi=1000.0, lo_open=True)
+        ramp = np.arange(n, dtype=np.float64) / (n - 1) if n > 1 else np.zeros(1)
+        max_inv, min_inv = s_max ** (1.0 / rho), s_min ** (1.0 / rho)
+        sigmas = np.append((max_inv + ramp * (min_inv - max_inv)) ** rho, 0.0)
+        return _make_grid(f"karras:{n}:{_fmt(s_min)}:{_fmt(s_max)}:{_fmt(rho)}", sigmas, kind)
+    if kind == "sigmas":
+        if len(raw) != 1 or not raw[0]:
+            raise _grid_error(kind, None, f"takes the form sigmas:S1,S2,... (comma-separated), got {spec!r}")
+        vals = [check_real(f"sigma_grid sigmas S{i + 1}", _grid_numbers(kind, f"S{i + 1}", x), lo=0.0, hi=SIGMA_MAX)
+                for i, x in enumerate(raw[0].split(","))]
+        if vals[-1] != 0.0:
+            vals.append(0.0)
+        if len(vals) < 2 or not all(a > b for a, b in zip(vals, vals[1:])):
+            raise _grid_error(kind, None, "must be strictly decreasing noise levels, positive except a final 0, "
+                                          f"got {spec!r}")
+        sigmas = np.array(vals, dtype=np.float64)
+        return _make_grid("sigmas:" + ",".join(_fmt(x) for x in vals), sigmas, kind)
+    raise _grid_error(None, None, f"unknown kind {kind!r}; allowed: {', '.join(SIGMA_GRID_KINDS)}")
+
+
+def per_step_schedule(grid, omegas) -> Table:
+    """The schedule of per-step guidance ``omegas[i]`` on step ``i`` (from ``sigma_i`` to
+    ``sigma_{i+1}``) of the sampler grid ``grid`` (a :class:`SigmaGrid` or its text form):
+    ``table:sigma:const:sigma_0,...,sigma_{N-1}:omegas``, exactly ``omegas[i]`` on
+    ``(t_{i+1}, t_i]`` (module docstring)."""
+    g = sigma_grid(grid)
+    try:
+        w = np.array(omegas, dtype=np.float64) if not isinstance(omegas, (str, bytes, dict)) else np.array([])
+    except (TypeError, ValueError):
+        w = np.array([])
+    if w.shape != (g.steps,):
+        raise ParameterError("omegas", f"must be one value per step, {g.steps} for {g.spec!r}, got {omegas!r}")
+    bad = np.flatnonzero(~((w >= OMEGA_MIN) & (w <= OMEGA_MAX)))
+    if bad.size:
+        raise ParameterError("omegas", f"each must be in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (w = 1 + omega >= 0), "
+                                       f"got omegas[{bad[0]}] = {float(w[bad[0]])!r}")
+    return Table("sigma", "const", tuple(g.sigmas[:-1].tolist()), tuple(w.tolist()))
+
+
+def _scale(name: str, value, zero_at: float) -> float:
+    """A guidance scale whose ``omega = value - zero_at`` must be in ``[-1, 1000]``."""
+    return check_real(name, value, lo=zero_at + OMEGA_MIN, hi=zero_at + OMEGA_MAX)
+
+
+def diffusers_schedule(grid, guidance_scale, start=0.0, stop=1.0, *, original_formulation=False) -> Table:
+    """diffusers' guider rule on ``grid``: guidance on the steps ``int(start N) <= i < int(stop N)``,
+    ``omega = guidance_scale - 1`` (``guidance_scale`` with ``original_formulation``), 0 on the
+    other steps (module docstring)."""
+    g = sigma_grid(grid)
+    zero_at = 0.0 if original_formulation else 1.0
+    scale = _scale("guidance_scale", guidance_scale, zero_at)
+    start = check_real("start", start, lo=0.0, hi=1.0, hi_open=True)
+    stop = check_real("stop", stop, lo=start, hi=1.0)
+    first, end = int(start * g.steps), int(stop * g.steps)
+    on = 0.0 if math.isclose(scale, zero_at) else scale - zero_at
+    return per_step_schedule(g, [on if first <= i < end else 0.0 for i in range(g.steps)])
+
+
+def edm_interval_schedule(grid, guidance, first_step, last_step) -> Table:
+    """A guidance interval in step indices: guidance ``G = guidance`` (``omega = G - 1``) on the
+    steps ``first_step <= i <= last_step`` of ``grid`` (both included), 0 on the others."""
+    g = sigma_grid(grid)
+    omega = _scale("guidance", guidance, 1.0) - 1.0
+    first = check_int("first_step", first_step, lo=0, strict=True)
+    last = check_int("last_step", last_step, lo=first, strict=True)
+    return per_step_schedule(g, [omega if first <= i <= last else 0.0 for i in range(g.steps)])
+
+
+def sigma_limits_schedule(grid, cfg, sigma_min_limit, sigma_max_limit) -> Table:
+    """Sigma limits: guidance ``cfg`` (``omega = cfg - 1``) on the steps of ``grid`` whose
+    starting noise level is in ``[sigma_min_limit, sigma_max_limit]``, 0 on the others."""
+    g = sigma_grid(grid)
+    omega = _scale("cfg", cfg, 1.0) - 1.0
+    lo = check_real("sigma_min_limit", sigma_min_limit, lo=0.0)
+    hi = check_real("sigma_max_limit", sigma_max_limit, lo=lo)
+    return per_step_schedule(g, [omega if lo <= s <= hi else 0.0 for s in g.sigmas[:-1].tolist()])

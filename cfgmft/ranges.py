@@ -8,6 +8,7 @@ by ``t = 40 + log(max(1, sigma2))/2`` and ``K = e^{alpha d}`` does not overflow.
 SIGMA2_MIN, SIGMA2_MAX = 1e-8, 1e8
 OMEGA_MIN, OMEGA_MAX = -1.0, 1000.0
 TIME_MAX = 1000.0          # schedule times and the start time T
+SIGMA_MAX = 1e100          # EDM noise levels (table schedules, sampler grids): sigma^2 stays finite
 ALPHA_MAX = 100.0
 ALPHA_MIN_POSITIVE = 1e-6  # alpha is 0 (sub-exponential limit) or at least this
 ALPHA_D_MAX = 700.0        # K = e^{alpha d} must be a float64

@@ -38,15 +38,28 @@ text form                                   omega(t)
 ``negramp:W_POS:A:B:T_SW``                  ``W_POS`` for ``t > T_SW``, the line ``A + B t``
                                             for ``t <= T_SW`` (slope/intercept form of the
                                             negative window; it must dip below 0)
+``table:GRID:INTERP:X1,X2,...:W1,W2,...``   tabulated: value ``Wi`` at node ``Xi``, a time
+                                            (``GRID`` = ``t``) or an EDM noise level
+                                            (``sigma``); ``INTERP`` = ``const``: ``Wi`` holds
+                                            from ``Xi`` towards the data end up to the next
+                                            node; ``linear``: linear in ``t`` or in ``sigma``
+                                            between nodes; constant at the end values outside
+                                            the nodes (:class:`Table`)
 ==========================================  ==================================================
+
+Noise levels: ``sigma(t) = sqrt(e^{2t} - 1)`` and ``t(sigma) = log1p(sigma^2)/2``
+(:func:`sigma_of_t`, :func:`t_of_sigma`). A sampler's per-step guidance (diffusers'
+``start``/``stop``, a guidance interval in step indices, sigma limits) becomes a ``table`` on
+the sampler's grid: :mod:`cfgmft.grids`.
 
 Lowering: every schedule is, for the integrators, one :class:`Pieces` table (its
 :attr:`Schedule.pieces`). The breakpoints ``b_1 < ... < b_n`` cut ``t >= 0`` into the pieces
 ``[0, b_1), (b_1, b_2), ..., (b_n, inf)``; on piece ``j``
 
-    omega(t) = c0 + c1 t + c2 cos(c3 t)          (:func:`piece_value`)
+    omega(t) = c0 + c1 t + c2 cos(c3 t) + c4 sigma(t)          (:func:`piece_value`)
 
-with the row ``coef[j] = (c0, c1, c2, c3)``, and ``omega(b_i) = at[i]`` at a breakpoint. The
+with the row ``coef[j] = (c0, c1, c2, c3, c4)``, and ``omega(b_i) = at[i]`` at a breakpoint
+(``sigma(t)`` is read at ``min(t, T_SIGMA_CAP)``; see :data:`T_SIGMA_CAP`). The
 vectorised evaluation (``schedule(t)``), the numba kernels of the mean-field solvers (which
 read the row of the piece they integrate, so a jump never falls inside a step), the
 quadratures of the infinite-class solver and the Monte Carlo time grid (which gains the
@@ -67,12 +80,13 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import ParameterError, check_real
-from .ranges import OMEGA_MAX, OMEGA_MIN, TIME_MAX
+from .ranges import OMEGA_MAX, OMEGA_MIN, SIGMA_MAX, TIME_MAX
 
 __all__ = [
     "Schedule", "Constant", "Interval", "LinearRamp", "CosineRamp", "LowHighLow",
-    "NegativeWindow", "NegativeRamp", "parse_schedule", "schedule_from_json", "as_schedule",
+    "NegativeWindow", "NegativeRamp", "Table", "parse_schedule", "schedule_from_json", "as_schedule",
     "SCHEDULE_KINDS", "OMEGA_MIN", "Pieces", "piece_value", "piece_index", "omega_function", "OmegaFunction",
+    "T_SIGMA_CAP", "sigma_of_t", "t_of_sigma",
 ]
 
 
@@ -83,11 +97,37 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
+def _check_list(name: str, value) -> tuple[float, ...]:
+    """``value`` (a list, tuple or 1-d array of real numbers) as a tuple of finite floats."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__") or np.ndim(value) != 1:
+        raise ParameterError(name, f"must be a list of numbers, got {value!r}")
+    return tuple(check_real(f"{name}[{i}]", x) for i, x in enumerate(value))
 
-def piece_value(c0, c1, c2, c3, t):
-    """``omega(t) = c0 + c1 t + c2 cos(c3 t)`` on one piece (scalars or arrays; numba compiles
-    it as it is)."""
-    return c0 + c1 * t + c2 * np.cos(c3 * t)
+
+#: The sigma term of a piece is evaluated at ``min(t, T_SIGMA_CAP)``: ``sigma(300) ~ e^300`` is
+#: still a finite float64, so a row with ``c4 = 0`` gives ``0 * sigma = 0`` at any time up to
+#: ``TIME_MAX`` (never ``0 * inf``). A piece with ``c4 != 0`` must end at or below the cap
+#: (:meth:`Pieces.make` checks it), where the cap never acts.
+T_SIGMA_CAP = 300.0
+
+
+def sigma_of_t(t):
+    """EDM noise level ``sigma(t) = sqrt(e^{2t} - 1)`` of the forward time ``t >= 0``."""
+    return np.sqrt(np.expm1(2.0 * np.asarray(t, dtype=np.float64)))
+
+
+def t_of_sigma(sigma):
+    """Forward time ``t = log1p(sigma^2)/2`` of the EDM noise level ``sigma >= 0`` (the inverse of
+    :func:`sigma_of_t`; ``sigma <= SIGMA_MAX`` keeps ``sigma^2`` finite)."""
+    s = np.asarray(sigma, dtype=np.float64)
+    return 0.5 * np.log1p(s * s)
+
+
+def piece_value(c0, c1, c2, c3, c4, t):
+    """``omega(t) = c0 + c1 t + c2 cos(c3 t) + c4 sigma(t)`` on one piece, ``sigma(t) =
+    sqrt(expm1(2t))`` the EDM noise level, read at ``min(t, T_SIGMA_CAP)`` (scalars or arrays,
+    no branch; numba compiles it as it is)."""
+    return c0 + c1 * t + c2 * np.cos(c3 * t) + c4 * np.sqrt(np.expm1(2.0 * np.minimum(t, T_SIGMA_CAP)))
 
 
 def piece_index(breaks, t):
@@ -100,23 +140,36 @@ def piece_index(breaks, t):
 @dataclass(frozen=True, eq=False)
 class Pieces:
     """``omega(t)`` as a piecewise function (module docstring): ``breaks`` ``(n,)`` strictly
-    increasing in ``[0, TIME_MAX]``, ``coef`` ``(n + 1, 4)`` rows ``(c0, c1, c2, c3)`` of
+    increasing in ``[0, TIME_MAX]``, ``coef`` ``(n + 1, 5)`` rows ``(c0, c1, c2, c3, c4)`` of
     :func:`piece_value`, ``at`` ``(n,)`` the values at the breakpoints; float64, read-only."""
 
     breaks: np.ndarray
     coef: np.ndarray
     at: np.ndarray
 
+    #: number of coefficients of a row
+    WIDTH: ClassVar[int] = 5
+
     @classmethod
     def make(cls, rows, breaks=(), at=()) -> "Pieces":
-        """From piece rows (each ``(c0,)``, ``(c0, c1)`` or ``(c0, c1, c2, c3)``), the breakpoints
-        between them and the values there."""
-        coef = np.zeros((len(rows), 4))
+        """From piece rows (each ``(c0,)``, ``(c0, c1)``, ``(c0, c1, c2, c3)`` or
+        ``(c0, c1, c2, c3, c4)``; missing coefficients are 0), the breakpoints between them and
+        the values there.
+
+        A row with a sigma term (``c4 != 0``) has no cosine term and ``c1 c4 >= 0`` (so it is
+        monotone, which keeps :meth:`extremes` exact) and ends at a breakpoint
+        ``<= T_SIGMA_CAP`` (the last, unbounded piece has ``c4 = 0``)."""
+        coef = np.zeros((len(rows), cls.WIDTH))
         for j, row in enumerate(rows):
             coef[j, :len(row)] = row
         arrs = [np.array(breaks, dtype=np.float64), coef, np.array(at, dtype=np.float64)]
         if not (arrs[0].shape == arrs[2].shape == (len(rows) - 1,) and np.all(np.diff(arrs[0]) > 0)):
             raise ValueError(f"pieces: need {len(rows) - 1} increasing breakpoints and values, got {breaks}, {at}")
+        ends = np.append(arrs[0], np.inf)
+        for j in np.flatnonzero(coef[:, 4] != 0.0):
+            if coef[j, 2] != 0.0 or coef[j, 1] * coef[j, 4] < 0.0 or not ends[j] <= T_SIGMA_CAP:
+                raise ValueError(f"pieces: row {j} {tuple(coef[j])} with a sigma term must have c2 = 0, "
+                                 f"c1 c4 >= 0 and end at t <= {T_SIGMA_CAP:g} (ends at {ends[j]:g})")
         for a in arrs:
             a.setflags(write=False)
         return cls(*arrs)
@@ -126,7 +179,7 @@ class Pieces:
         t = np.asarray(t, dtype=np.float64)
         j = piece_index(self.breaks, t)
         c = self.coef[j]
-        out = np.asarray(piece_value(c[..., 0], c[..., 1], c[..., 2], c[..., 3], t), dtype=np.float64)
+        out = np.asarray(piece_value(c[..., 0], c[..., 1], c[..., 2], c[..., 3], c[..., 4], t), dtype=np.float64)
         if self.breaks.size:
             jb = np.minimum(j, self.breaks.size - 1)
             on = self.breaks[jb] == t
@@ -135,7 +188,8 @@ class Pieces:
 
     def extremes(self, t_max: float = TIME_MAX) -> tuple[float, float]:
         """``(min, max)`` of ``omega(t)`` over ``0 <= t <= t_max`` (the pieces' ends and the
-        breakpoint values: each piece is monotone)."""
+        breakpoint values: each piece is monotone, a sigma-linear one too since ``sigma(t)``
+        increases)."""
         edges = [0.0, *self.breaks.tolist(), max(t_max, float(self.breaks[-1]) if self.breaks.size else 0.0)]
         vals = list(self.at)
         for j in range(self.coef.shape[0]):
@@ -153,12 +207,17 @@ class Schedule:
     _time_fields: ClassVar[tuple[str, ...]] = ()
     #: fields that are words, not numbers
     _word_fields: ClassVar[tuple[str, ...]] = ()
+    #: fields that are lists of numbers (text form: comma-separated; JSON: arrays)
+    _list_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self):
         for f in fields(self):
             name, value = f.name, getattr(self, f.name)
             arg = f"schedule {self.kind} {name}"
             if name in self._word_fields:
+                continue
+            if name in self._list_fields:
+                object.__setattr__(self, name, _check_list(arg, value))
                 continue
             if name in self._time_fields:
                 object.__setattr__(self, name, check_real(arg, value, lo=0.0, hi=TIME_MAX))
@@ -213,14 +272,20 @@ class Schedule:
         parts = [self.kind]
         for f in fields(self):
             v = getattr(self, f.name)
-            parts.append(v if f.name in self._word_fields else _fmt(v))
+            if f.name in self._word_fields:
+                parts.append(v)
+            elif f.name in self._list_fields:
+                parts.append(",".join(_fmt(x) for x in v))
+            else:
+                parts.append(_fmt(v))
         return ":".join(parts)
 
     def to_json(self) -> dict:
         """The JSON form: ``{"kind": ..., <field>: <value>, ...}``."""
         d = {"kind": self.kind}
         for f in fields(self):
-            d[f.name] = getattr(self, f.name)
+            v = getattr(self, f.name)
+            d[f.name] = list(v) if f.name in self._list_fields else v
         return d
 
     def __str__(self) -> str:
@@ -382,15 +447,130 @@ class NegativeRamp(Schedule):
                            (self.intercept + self.slope * self.t_switch,))
 
 
+def _is_constant_row(row) -> bool:
+    return all(c == 0.0 for c in row[1:])
+
+
+@dataclass(frozen=True)
+class Table(Schedule):
+    """Tabulated guidance: ``values[i]`` at ``nodes[i]``, nodes in forward time (``grid='t'``)
+    or in EDM noise level (``grid='sigma'``, node time ``t = log1p(sigma^2)/2``).
+
+    The nodes are strictly monotone in either order (kept as given; the schedule sorts them
+    by ``t``). With the nodes sorted, ``u_1 < ... < u_n`` in ``t``:
+
+    * ``interp='const'``: a node's value holds from the node towards the data end, up to the
+      next node: ``values`` of ``u_1`` on ``[0, u_1]``, of ``u_i`` on ``(u_{i-1}, u_i]``, and
+      of ``u_n`` also for ``t > u_n``. Listed at a sampler's step starts ``sigma_0 > ... >
+      sigma_{N-1}`` (the grid without its final 0), ``values[i]`` is the guidance of the whole
+      step from ``sigma_i`` to ``sigma_{i+1}``;
+    * ``interp='linear'``: linear in the grid variable between consecutive nodes (in ``t``:
+      ``c0 + c1 t``; in ``sigma``: ``c0 + c4 sigma(t)``, exact), equal to the node values at
+      the nodes, and constant at the end values outside ``[u_1, u_n]``.
+
+    Breakpoints are the nodes where the value or the slope changes (a node between two equal
+    constant pieces is no breakpoint). Every value must be in ``[-1, 1000]``, ``t`` nodes in
+    ``[0, 1000]``, ``sigma`` nodes in ``[0, SIGMA_MAX]``.
+    """
+
+    grid: str
+    interp: str
+    nodes: tuple[float, ...]
+    values: tuple[float, ...]
+    kind: ClassVar[str] = "table"
+    _word_fields: ClassVar[tuple[str, ...]] = ("grid", "interp")
+    _list_fields: ClassVar[tuple[str, ...]] = ("nodes", "values")
+
+    GRIDS: ClassVar[tuple[str, ...]] = ("t", "sigma")
+    INTERPS: ClassVar[tuple[str, ...]] = ("const", "linear")
+
+    def _validate(self):
+        if self.grid not in self.GRIDS:
+            raise ParameterError("schedule table GRID", f"must be 't' or 'sigma', got {self.grid!r}")
+        if self.interp not in self.INTERPS:
+            raise ParameterError("schedule table INTERP", f"must be 'const' or 'linear', got {self.interp!r}")
+        x, v = np.array(self.nodes), np.array(self.values)
+        if x.size == 0 or x.size != v.size:
+            raise ParameterError("schedule table", f"needs as many VALUES as NODES (at least one), got "
+                                                   f"{x.size} nodes and {v.size} values")
+        hi, unit = (TIME_MAX, "time t") if self.grid == "t" else (SIGMA_MAX, "noise level sigma")
+        bad = np.flatnonzero(~((x >= 0.0) & (x <= hi)))
+        if bad.size:
+            raise ParameterError("schedule table NODES", f"each {unit} must be in [0, {hi:g}], got "
+                                                         f"nodes[{bad[0]}] = {float(x[bad[0]])!r}")
+        d = np.diff(x)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise ParameterError("schedule table NODES", "must be strictly increasing or strictly decreasing, got "
+                                                         f"{_fmt_list(self.nodes)}")
+        if not np.all(np.diff(self._sorted()[0]) > 0):
+            raise ParameterError("schedule table NODES", "noise levels too close to be distinct times "
+                                                         f"t = log1p(sigma^2)/2, got {_fmt_list(self.nodes)}")
+        bad = np.flatnonzero(~((v >= OMEGA_MIN) & (v <= OMEGA_MAX)))
+        if bad.size:
+            raise ParameterError("schedule table VALUES", f"each must be in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] "
+                                                          f"(1+omega >= 0), got values[{bad[0]}] = {float(v[bad[0]])!r}")
+
+    def _sorted(self):
+        """``(u, x, v)``: the node times increasing, the nodes in the grid variable and the
+        values in the same order."""
+        x = np.array(self.nodes, dtype=np.float64)
+        v = np.array(self.values, dtype=np.float64)
+        if x.size > 1 and x[0] > x[-1]:
+            x, v = x[::-1], v[::-1]
+        u = x if self.grid == "t" else np.asarray(t_of_sigma(x), dtype=np.float64)
+        return u, x, v
+
+    def _lower(self):
+        u, x, v = self._sorted()
+        n = u.size
+        rows, breaks, at = [(v[0],)], [], []  # the first row is below u_1 (empty if u_1 = 0)
+        for i in range(n):
+            breaks.append(u[i])
+            at.append(v[i])
+            if i == n - 1:
+                rows.append((v[i],))
+            elif self.interp == "const":
+                rows.append((v[i + 1],))
+            else:
+                slope = (v[i + 1] - v[i]) / (x[i + 1] - x[i])
+                c0 = v[i] - slope * x[i]
+                rows.append((c0, slope) if self.grid == "t" else (c0, 0.0, 0.0, 0.0, slope))
+        if u[0] == 0.0 and self.interp == "linear":  # no piece below the first node
+            rows, breaks, at = rows[1:], breaks[1:], at[1:]
+        out_rows, out_b, out_at = [rows[0]], [], []
+        for b, a, row in zip(breaks, at, rows[1:]):
+            prev = out_rows[-1]
+            if _is_constant_row(prev) and _is_constant_row(row) and prev[0] == row[0] == a:
+                continue  # no jump and no kink: not a breakpoint
+            out_rows.append(row)
+            out_b.append(b)
+            out_at.append(a)
+        return Pieces.make(out_rows, out_b, out_at)
+
+    def min_value(self) -> float:
+        """Smallest value: the smallest node value (exact; the rows reproduce the node values
+        to rounding)."""
+        return float(min(self.values))
+
+    def max_value(self) -> float:
+        """Largest value: the largest node value (exact)."""
+        return float(max(self.values))
+
+
+def _fmt_list(xs) -> str:
+    return ",".join(_fmt(x) for x in xs)
+
+
 SCHEDULE_KINDS: dict[str, type[Schedule]] = {
     cls.kind: cls for cls in (Constant, Interval, LinearRamp, CosineRamp, LowHighLow,
-                              NegativeWindow, NegativeRamp)
+                              NegativeWindow, NegativeRamp, Table)
 }
 
 
 def _usage(cls: type[Schedule]) -> str:
     names = [f.name.upper() if f.default is MISSING else f"[{f.name.upper()}]" for f in fields(cls)]
-    return ":".join([cls.kind, *names])
+    lists = [f.name.upper() for f in fields(cls) if f.name in cls._list_fields]
+    return ":".join([cls.kind, *names]) + (f" ({', '.join(lists)}: comma-separated numbers)" if lists else "")
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -409,6 +589,13 @@ def parse_schedule(text: str) -> Schedule:
     for f, v in zip(flds, raw):
         if f.name in cls._word_fields:
             kwargs[f.name] = v
+            continue
+        if f.name in cls._list_fields:
+            try:
+                kwargs[f.name] = [float(x) for x in v.split(",")]
+            except ValueError:
+                raise ParameterError("schedule", f"{kind} {f.name.upper()} must be comma-separated numbers, "
+                                                 f"got {v!r}") from None
             continue
         try:
             kwargs[f.name] = float(v)

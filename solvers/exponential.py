@@ -126,7 +126,7 @@ piece_index = _jit(schedules.piece_index)
 
 def schedule_arrays(schedule) -> tuple[np.ndarray, np.ndarray]:
     """``(breaks, coef)`` of the :class:`cfgmft.schedules.Pieces` table of a schedule (or a
-    number): what the kernels read."""
+    number): what the kernels read (``coef`` ``(n + 1, 5)``, rows ``(c0, c1, c2, c3, c4)``)."""
     pieces = as_schedule(schedule).pieces
     return pieces.breaks, pieces.coef
 
@@ -206,7 +206,7 @@ def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S):
     """``(dM/dt, dS/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``.
 
     ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. ``cp`` is the
-    schedule's row ``(c0, c1, c2, c3)`` of the piece being integrated: its formula is read
+    schedule's row ``(c0, c1, c2, c3, c4)`` of the piece being integrated: its formula is read
     even at the piece's ends (the one-sided limit), so a jump never enters a step.
     """
     if mode == 0:
@@ -215,7 +215,7 @@ def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S):
         else:
             dM, dS = g_rhs_committed_ode(t, M, S, sigma2)
         return -dM, -dS
-    w = piece_value(cp[0], cp[1], cp[2], cp[3], t)
+    w = piece_value(cp[0], cp[1], cp[2], cp[3], cp[4], t)
     r = M * M + S
     _, rho = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
     if sampler == 0:

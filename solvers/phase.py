@@ -42,7 +42,7 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
     ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
     n_b = seconds.shape[0]
     no_bps = np.empty(0)
-    coef = np.zeros((1, 4))
+    coef = np.zeros((1, 5))
     for k in idx:
         i = k // n_b
         j = k - i * n_b
@@ -98,7 +98,7 @@ def _run_lanes(fn, n_items: int, threads: int, progress=None) -> None:
 
 @numba.njit(cache=True, error_model="numpy")
 def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
-    coef = np.zeros((1, 4))
+    coef = np.zeros((1, 5))
     coef[0, 0] = omega
     _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, np.empty(0), coef, T, rtol, atol)
     return tc == tc

@@ -76,7 +76,7 @@ def test_kernel_schedule_equals_schedule(sch):
     ts = np.concatenate([rng.uniform(0, 4, 200), [0.0, 1e3]])
     for t in ts[~np.isin(ts, bps)]:
         c = coef[mf.piece_index(bps, float(t))]
-        assert mf.piece_value(c[0], c[1], c[2], c[3], float(t)) == sch(float(t)), (sch.spec, t)
+        assert mf.piece_value(c[0], c[1], c[2], c[3], c[4], float(t)) == sch(float(t)), (sch.spec, t)
 
 
 # --- against solve_ivp --------------------------------------------------------------------------------------
