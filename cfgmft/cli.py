@@ -162,6 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
 
+    p = sub.add_parser("schedule", help="guidance schedules: evaluate one")
+    ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=_Parser)
+    ssub.required = True
+    p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
+    _add_problem_args(p)
+    p.add_argument("--finite-d", action="store_true", help="also the finite-d model at --d (needs --d and a finite K)")
+    p.add_argument("--finite-d-samples", type=_int(200), default=20000,
+                   help="samples of the reduced model of --finite-d (default: 20000)")
+    p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
+    p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
+    p.add_argument("--steps", type=_int(1), default=800, help="Monte Carlo integration steps (default: 800)")
+    p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
+    p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="small Monte Carlo (about a minute)")
     p.add_argument("--out", default="results/reproduce", help="output folder (default: results/reproduce)")
@@ -277,6 +292,22 @@ def cmd_derive(args) -> int:
     return 0
 
 
+def cmd_schedule_evaluate(args) -> int:
+    from .commands.schedule import evaluate, format_evaluation
+
+    problem = _problem_from_args(args)
+    result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
+                      monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
+                      progress=sys.stderr.isatty())
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_evaluation(result))
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
@@ -325,12 +356,13 @@ def cmd_phase_diagram(args) -> int:
 
 
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
-            "phase-diagram": cmd_phase_diagram,
+            "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
             "reproduce": cmd_reproduce}
 
 
 #: Python argument names that a command spells as another flag
 FLAG_ALIASES = {"theory": {"samples": "--finite-d-samples"}, "validate": {"d": "--dims"},
+                "schedule evaluate": {"samples": "--samples"},
                 "*": {"out_dir": "--out", "out": "--out"}}
 
 
@@ -342,7 +374,9 @@ def _as_flag(e: ParameterError, parser: argparse.ArgumentParser, command: str) -
         return msg
     flag = FLAG_ALIASES.get(command, {}).get(name) or FLAG_ALIASES["*"].get(name)
     if flag is None:
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+        sub = parser
+        for word in command.split():
+            sub = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
         candidate = "--" + name.replace("_", "-")
         if any(candidate in a.option_strings for a in sub._actions):
             flag = candidate
@@ -370,6 +404,8 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    if getattr(args, "schedule_command", None):
+        args.command = f"{args.command} {args.schedule_command}"
     try:
         return COMMANDS[args.command](args)
     except ParameterError as e:
