@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
 
-    p = sub.add_parser("schedule", help="guidance schedules: evaluate one")
+    p = sub.add_parser("schedule", help="guidance schedules: evaluate one, export its per-step table")
     ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=_Parser)
     ssub.required = True
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
@@ -176,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
+    p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
+    p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|sigmas:S1,S2,...",
+                   help="the sampler's noise levels (EDM sigma, in the data's units)")
+    p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
+                   help="standard deviation of the data per coordinate over the mixture's (default: 1)")
+    p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
 
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="small Monte Carlo (about a minute)")
@@ -308,6 +316,16 @@ def cmd_schedule_evaluate(args) -> int:
     return 0
 
 
+def cmd_schedule_export(args) -> int:
+    from .commands.schedule import export, export_csv
+    from .io import to_jsonable
+
+    table = export(args.schedule, args.grid, data_scale=args.data_scale)
+    print(export_csv(table) if args.format == "csv" else json.dumps(to_jsonable(table), indent=2, allow_nan=False),
+          end="" if args.format == "csv" else "\n")
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
@@ -357,6 +375,7 @@ def cmd_phase_diagram(args) -> int:
 
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
             "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
+            "schedule export": cmd_schedule_export,
             "reproduce": cmd_reproduce}
 
 

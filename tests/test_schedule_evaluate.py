@@ -37,3 +37,51 @@ def test_bad_input_is_one_line(cli):
                        (["--finite-d", "--d", "8"], "--classes")):
         code, out, err = cli(["schedule", "evaluate", "--schedule", "constant:2", *args])
         assert code == 2 and flag in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+# -- export: per-step guidance tables ---------------------------------------------------------------
+
+def test_export_round_trips_and_keeps_the_predictions(cli):
+    from cfgmft.commands.schedule import export, export_csv, read_guidance_table
+    from cfgmft.grids import per_step_schedule, sigma_grid
+    from cfgmft.schedules import parse_schedule
+
+    grid = "karras:12:0.002:80:7"
+    per_step = per_step_schedule(grid, [3, 3, 3, 3, 2, 1, -0.5, -0.5, 0, 0, 0, 0])
+    t = export(per_step, grid)  # a schedule constant on the steps is carried over exactly
+    assert [r["omega"] for r in t["rows"]] == [3, 3, 3, 3, 2, 1, -0.5, -0.5, 0, 0, 0, 0]
+    assert all(r["w"] == 1 + r["omega"] for r in t["rows"])
+    assert read_guidance_table(t) == per_step == read_guidance_table(export_csv(t))
+    assert read_guidance_table(json.dumps(t)) == per_step
+    g = sigma_grid(grid)
+    assert [r["sigma"] for r in t["rows"]] == g.sigmas[:-1].tolist()
+    for r in t["rows"]:
+        assert abs(r["alpha_bar"] - 1 / (1 + r["sigma"] ** 2)) < 1e-15
+    # any schedule: the rows are its midpoint values, and the table's predictions are the
+    # read-back schedule's
+    t = export("negwin:3:-0.5:0.1:0.6", grid)
+    back = read_guidance_table(export_csv(t))
+    assert back == parse_schedule(t["table_schedule"])
+    p = [Problem(Mixture(prior="sphere", alpha=0.3), Guidance(schedule=s), Sampler()) for s in (back, t["table_schedule"])]
+    assert predict(p[0])["var_ratio"] == predict(p[1])["var_ratio"]
+    code, out, err = cli(["schedule", "export", "--schedule", "negwin:3:-0.5:0.1:0.6", "--grid", grid])
+    assert code == 0 and json.loads(out)["table_schedule"] == t["table_schedule"]
+
+
+def test_export_data_scale_maps_sigma():
+    from cfgmft.commands.schedule import export, read_guidance_table
+
+    a = export("interval:2:0.3:1.5", "karras:10:0.002:80:7")
+    b = export("interval:2:0.3:1.5", "sigmas:" + ",".join(repr(2.0 * r["sigma"]) for r in a["rows"]) + ",0",
+               data_scale=2.0)
+    assert [r["omega"] for r in a["rows"]] == [r["omega"] for r in b["rows"]]
+    for ra, rb in zip(a["rows"], b["rows"]):
+        assert abs(ra["t"] - rb["t"]) < 1e-14 and abs(ra["log_snr"] - rb["log_snr"]) < 1e-12
+    assert read_guidance_table(b).to_json()["nodes"] == read_guidance_table(a).to_json()["nodes"]
+
+
+def test_export_bad_input(cli):
+    for args, flag in ((["--grid", "karras:0:0.002:80"], "--grid"), (["--grid", "bogus:1"], "--grid"),
+                       (["--grid", "karras:4:0.002:80", "--data-scale", "0"], "--data-scale")):
+        code, _, err = cli(["schedule", "export", "--schedule", "constant:2", *args])
+        assert code == 2 and flag in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
