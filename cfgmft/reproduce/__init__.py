@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..errors import ParameterError
-from . import c1, c2, c3, c4, c5, c6
+from . import c1, c2, c3, c4, c5, c6, report
 from .c5 import random_nonnegative_schedule
 from .common import AGREE_K
 from .report import CLAIMS, NOT_YET, Verdict
@@ -47,8 +47,6 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
 
     matplotlib.use("Agg")
     from tqdm.auto import tqdm
-
-    from . import report
 
     if not isinstance(seed, int) or seed < 0:
         raise ParameterError("--seed", f"must be an integer >= 0, got {seed!r}")
