@@ -57,3 +57,34 @@ def test_unwritable_out_is_exit_2(tmp_path, capsys):
     assert main(["reproduce", "--quick", "--out", str(blocker / "sub")]) == 2
     err = capsys.readouterr().err
     assert "--out" in err and len(err.strip().splitlines()) == 1
+
+
+def test_c6_design_is_the_library_design(quick_report):
+    from cfgmft.solvers.design import design_negative_window
+
+    data = json.loads((quick_report / "results.json").read_text())
+    des = design_negative_window("sphere", 1.0, data["settings"]["c6_alpha"], 2.0, "sde")
+    assert data["C6"]["design"] == des.schedule.spec and data["C6"]["candidates"] == len(des.admissible)
+    assert data["C6"]["theory"]["designed"]["var_ratio"] == des.prediction.var_ratio
+
+
+def test_every_claim_has_the_same_shape():
+    from cfgmft.reproduce import CLAIMS, STEPS
+
+    assert list(STEPS) == list(CLAIMS)
+    for name, claim in STEPS.items():
+        assert claim.NAME == name and claim.FIGURE == f"{name.lower()}.png"
+        for fn in ("compute", "judge", "figure", "section"):
+            assert callable(getattr(claim, fn)), (name, fn)
+
+
+def test_verdict_record_and_section():
+    from cfgmft.reproduce.report import Verdict, record, section
+
+    v = Verdict({"theory_ok": True, "mc_agrees": False}, recorded=("theory_ok",))
+    assert not v.ok and v.reason == "not met: mc_agrees"
+    assert record({"rows": [1], "_private": object()}, v) == {"rows": [1], "theory_ok": True, "verdict": False}
+    text = section("C1", ["body"], "c1.png", v)
+    assert "\nVerdict: not confirmed\n" in text and "(not met: mc_agrees)" in text and "![C1](c1.png)" in text
+    ok = Verdict({"a": True})
+    assert ok.ok and ok.reason == "all criteria met" and "\nVerdict: confirmed\n" in section("C1", [], "c1.png", ok)

@@ -1,0 +1,188 @@
+"""C6: a schedule with a negative-guidance window restores the variance while keeping class
+separability (designed on the d -> infinity mean field by
+:func:`cfgmft.solvers.design.design_negative_window`, then simulated against constant
+guidance)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..results import over_draws
+from .report import Verdict, save_figure
+from .report import section as _section
+from .settings import Settings
+
+NAME = "C6"
+FIGURE = "c6.png"
+PRIOR, SAMPLER, OMEGA = "sphere", "sde", 2.0
+
+
+def _combine(runs: list, key: str, what: str) -> dict:
+    """One observable of the single-mixture runs ``runs`` (``simulate`` outputs), combined over
+    the mixtures by :func:`cfgmft.results.over_draws`."""
+    return over_draws([r[key]["mean"] for r in runs], [r[key]["stderr"] for r in runs], what=what).to_dict()
+
+
+def _paired_gain(constant: list, designed: list) -> dict:
+    """The paired difference of the variance ratio, designed minus constant, over the mixtures.
+
+    Both runs of a mixture share its means and its noise, so their sampling errors are
+    correlated and the difference's own sampling error is not known from the two; the floor
+    of :func:`cfgmft.results.over_draws` takes its smallest possible value,
+    ``|stderr_designed - stderr_constant|``, so that it never exceeds the true one."""
+    diffs = [b["var_ratio"]["mean"] - c["var_ratio"]["mean"] for c, b in zip(constant, designed)]
+    floors = [abs(b["var_ratio"]["stderr"] - c["var_ratio"]["stderr"]) for c, b in zip(constant, designed)]
+    return over_draws(diffs, floors, what="C6 variance gain").to_dict()
+
+
+def compute(s: Settings) -> dict:
+    from ..api import predict_finite_d
+    from ..params import Guidance, Mixture, Problem, Sampler
+    from ..schedules import Constant
+    from ..api import simulate
+    from ..solvers.design import design_negative_window
+
+    a, prior, smp, w = s.c6_alpha, PRIOR, SAMPLER, OMEGA
+    des = design_negative_window(prior, s.sigma2, a, w, smp)
+    design = des.schedule
+    rows = []
+    for d in s.c6_dims:
+        # paired design: both schedules run on the same mixtures with the same noise, so the
+        # disorder cancels in their difference; errors over the draws by over_draws
+        per = {"constant": [], "designed": []}
+        for j in range(s.c6_disorder):
+            seed_j = int(np.random.SeedSequence([s.seed, 60, d, j]).generate_state(1)[0])
+            for name, sc in (("constant", Constant(w)), ("designed", design)):
+                prob = Problem(Mixture(sigma2=s.sigma2, prior=prior, alpha=a, d=d), Guidance(schedule=sc),
+                               Sampler(smp, steps=s.steps))
+                per[name].append(simulate(prob, samples=s.c6_samples, disorder=1, seed=seed_j))
+        res = {name: {k: _combine(runs, k, f"C6 {name} {k}") for k in ("m_final", "var_ratio", "accuracy", "margin")}
+               for name, runs in per.items()}
+        diff = _paired_gain(per["constant"], per["designed"])
+        gain = diff["mean"] / diff["stderr"] if diff["stderr"] > 0 else math.inf
+        acc = min(res["constant"]["accuracy"]["mean"], res["designed"]["accuracy"]["mean"])
+        improved, separable = gain > 3, res["designed"]["accuracy"]["mean"] >= 0.99
+        fd = {}
+        for name, sc in (("constant", Constant(w)), ("designed", design)):
+            prob = Problem(Mixture(sigma2=s.sigma2, prior=prior, alpha=a, d=d), Guidance(schedule=sc), Sampler(smp, steps=s.steps))
+            f = predict_finite_d(prob, samples=s.fd_samples, seed=s.seed)
+            fd[name] = {k: f[k] for k in ("m_final", "var_ratio")}
+            for k in ("m_final", "var_ratio"):
+                mc = res[name][k]
+                fd[name][k] = dict(fd[name][k], z=(mc["mean"] - f[k]["mean"]) / math.hypot(mc["stderr"], f[k]["stderr"]))
+        rows.append(dict(d=d, K=per["constant"][0]["K"], constant=res["constant"], designed=res["designed"],
+                         var_gain=diff, z_gain=gain, improved=improved, separable=separable, min_accuracy=acc,
+                         finite_d=fd))
+    return {"design": design.spec, "candidates": len(des.admissible),
+            "theory": {"constant": des.baseline.to_dict(), "designed": des.prediction.to_dict()},
+            "monte_carlo": rows, "_settings": s, "_design": des}
+
+
+def judge(data: dict) -> Verdict:
+    base, pred = data["_design"].baseline, data["_design"].prediction
+    checks = {"theory_ok": abs(pred.var_ratio - 1) <= abs(base.var_ratio - 1) / 4 and pred.margin > 0}
+    for r in data["monte_carlo"]:
+        checks[f"d = {r['d']}: variance improved"] = r["improved"]
+        checks[f"d = {r['d']}: separable"] = r["separable"]
+    return Verdict(checks, recorded=("theory_ok",))
+
+
+def figure(data: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    s, des, rows = data["_settings"], data["_design"], data["monte_carlo"]
+    base, pred, design = des.baseline, des.prediction, des.schedule
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    tt = np.linspace(0, 3, 600)
+    axes[0].plot(tt, np.full_like(tt, OMEGA), label=f"constant:{OMEGA:g}")
+    axes[0].plot(tt, design(tt), label=design.spec)
+    axes[0].axhline(0, color="k", lw=0.8, ls=":")
+    axes[0].axvline(base.t_commit, color="C0", lw=0.8, ls="--", label="t_commit (constant)")
+    axes[0].axvline(pred.t_commit, color="C1", lw=0.8, ls="--", label="t_commit (designed)")
+    axes[0].set(xlabel="t (sampling runs from right to left)", ylabel="omega(t)", title="schedules")
+    labels = ["theory d -> inf"] + [f"MC d={r['d']}" for r in rows]
+    x = np.arange(len(labels))
+    for k, (name, th) in enumerate((("constant", base), ("designed", pred))):
+        v = [th.var_ratio] + [r[name]["var_ratio"]["mean"] for r in rows]
+        ve = [0] + [r[name]["var_ratio"]["stderr"] for r in rows]
+        axes[1].errorbar(x + 0.1 * (2 * k - 1), v, yerr=ve, fmt="o", capsize=3, color=f"C{k}", label=name)
+        axes[1].plot(x[1:] + 0.1 * (2 * k - 1) + 0.08, [r["finite_d"][name]["var_ratio"]["mean"] for r in rows], "D",
+                     mfc="none", color=f"C{k}", label=f"{name}: finite-d prediction")
+        marg = [th.margin] + [r[name]["margin"]["mean"] for r in rows]
+        me = [0] + [r[name]["margin"]["stderr"] for r in rows]
+        axes[2].errorbar(x + 0.1 * (2 * k - 1), marg, yerr=me, fmt="o", capsize=3, color=f"C{k}", label=name)
+    axes[1].axhline(1, color="k", lw=0.8, ls=":")
+    axes[2].axhline(0, color="k", lw=0.8, ls=":")
+    for ax, title, yl in ((axes[1], "variance ratio", "v_perp / sigma2 (exact: 1)"),
+                          (axes[2], "class separability", "log-likelihood margin per dimension")):
+        ax.set_xticks(x, labels)
+        ax.set(title=title, ylabel=yl)
+        ax.grid(alpha=0.3)
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle(f"C6: {PRIOR} prior, alpha = {s.c6_alpha:g}, sigma2 = {s.sigma2:g}, {SAMPLER.upper()}")
+    save_figure(fig, path)
+
+
+def _grid_text(des) -> str:
+    """The candidate grid of the design, in words."""
+    sch = [c.schedule for c in des.candidates]
+    depths = list(dict.fromkeys(sc.omega_neg for sc in sch))
+    lates = list(dict.fromkeys(sc.omega_late for sc in sch))
+    return (f"W in {', '.join(f'{x:g}' for x in depths)}; windows in [{min(sc.t_lo for sc in sch):g}, "
+            f"{max(sc.t_hi for sc in sch):g}]; omega_late {' or '.join(f'{x:g}' for x in lates)}")
+
+
+def section(data: dict, verdict: Verdict) -> str:
+    s, des, rows = data["_settings"], data["_design"], data["monte_carlo"]
+    base, pred, design = des.baseline, des.prediction, des.schedule
+    lines = [
+        f"Exponential regime, {PRIOR} prior, alpha = {s.c6_alpha:g}, sigma2 = {s.sigma2:g}, {SAMPLER.upper()}. Design on the "
+        f"d -> infinity theory (`cfgmft.solvers.design.design_negative_window`): among {data['candidates']} "
+        f"negative-window schedules `negwin:{OMEGA:g}:W:T_LO:T_HI:W_LATE` ({_grid_text(des)}) that commit and keep at "
+        "least half the margin of constant guidance, the one with v_perp/sigma2 closest to 1:",
+        "",
+        "| schedule | E[m] | v_perp/sigma2 | margin | t_commit |",
+        "|---|---|---|---|---|",
+        f"| `constant:{OMEGA:g}` | {base.m_final:.4f} | {base.var_ratio:.4f} | {base.margin:.4f} | {base.t_commit:.4f} |",
+        f"| `{design.spec}` | {pred.m_final:.4f} | {pred.var_ratio:.4f} | {pred.margin:.4f} | {pred.t_commit:.4f} |",
+        "",
+        f"Theory: the variance defect shrinks by {abs(base.var_ratio - 1) / max(abs(pred.var_ratio - 1), 1e-16):.0f}x and "
+        f"the margin stays positive: {'yes' if verdict.checks['theory_ok'] else 'NO'}. The window must act before "
+        "commitment: after t_commit guidance is inert, so windows near t = 0 change nothing in this regime.",
+        "",
+        f"Monte Carlo (`cfgmft simulate`), {s.c6_samples} samples x {s.c6_disorder} mixtures per point, both "
+        "schedules on the same mixtures and noise (paired); standard errors over the mixtures (`cfgmft.results.over_draws`: "
+        "the spread over the mixtures, floored by the sampling error of one mixture; for the paired difference below, "
+        "floored by the smallest sampling error it can have, since the two runs of a mixture share its noise):",
+        "",
+        "| d | K | schedule | E[m] | v_perp/sigma2 | finite-d prediction: E[m] (z), v_perp/sigma2 (z) | Bayes accuracy | margin |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for name in ("constant", "designed"):
+            q, f = r[name], r["finite_d"][name]
+            lines.append(f"| {r['d']} | {r['K']} | {name} | {q['m_final']['mean']:.4f} ± {q['m_final']['stderr']:.4f} | "
+                         f"{q['var_ratio']['mean']:.4f} ± {q['var_ratio']['stderr']:.4f} | "
+                         f"{f['m_final']['mean']:.4f} ({f['m_final']['z']:+.1f}), {f['var_ratio']['mean']:.4f} ({f['var_ratio']['z']:+.1f}) | "
+                         f"{q['accuracy']['mean']:.4f} ± {q['accuracy']['stderr']:.4f} | "
+                         f"{q['margin']['mean']:.4f} ± {q['margin']['stderr']:.4f} |")
+    lines += [
+        "",
+        "Variance gain of the designed schedule over constant guidance (paired difference): "
+        + ", ".join(f"d = {r['d']}: {r['var_gain']['mean']:+.4f} ± {r['var_gain']['stderr']:.4f} ({r['z_gain']:.1f} se)"
+                    for r in rows) + ". At these d the Monte Carlo distortion is larger "
+        "than the d -> infinity one and the restoration is partial: the schedule moves the variance towards 1, as "
+        "predicted, but does not reach it. The finite-d prediction (`cfgmft theory --d D --finite-d`, the reduced model of "
+        "C2, run with each schedule; z = (MC - prediction)/combined standard error) gives the size of that finite-d "
+        "effect for both schedules: not part of the verdict, it says whether the partial restoration is the expected "
+        "finite-size behaviour of the same mechanism.",
+        "",
+        "Criterion: theory: the designed schedule's variance defect at most a quarter of constant guidance's, with a "
+        "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
+        "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
+    ]
+    return _section(NAME, lines, FIGURE, verdict)
