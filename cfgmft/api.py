@@ -74,6 +74,11 @@ def _predict(problem: Problem) -> dict:
     ``alpha = log(K)/d``): the ``d -> infinity`` random-energy mean field
     (:func:`cfgmft.solvers.exponential.predict_exponential`), with the commitment, condensation
     and collapse times and the margin filled in; ``alpha = 0`` is the sub-exponential limit.
+
+    Every prediction has ``log_var_ratio`` (natural log) next to ``var_ratio =
+    exp(log_var_ratio)``, and ``kl_per_dim`` is computed from the log: a ``var_ratio`` below
+    float64's range is ``0.0`` with the exact ``log_var_ratio`` and KL (a note says so), not
+    a failure; a non-finite value is a :class:`NumericalError`.
     """
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
     omega = guid.omega if guid.is_constant else guid.schedule
@@ -116,12 +121,12 @@ def _predict(problem: Problem) -> dict:
         "m_final": pred.m_final,
         "mean_shift": pred.mean_shift,
         "var_ratio": pred.var_ratio,
+        "log_var_ratio": pred.log_var_ratio,
         "kl_per_dim": pred.kl_per_dim,
     }
     for key, v in {**values, **{k: extra[k] for k in NULL_KEYS}}.items():
         if v is not None and not math.isfinite(v):
-            why = " (var_ratio underflows float64)" if key == "kl_per_dim" and values["var_ratio"] == 0 else ""
-            raise NumericalError(f"{key} is not finite ({v}){why} for {problem.guidance.schedule.spec}, "
+            raise NumericalError(f"{key} is not finite ({v}) for {problem.guidance.schedule.spec}, "
                                  f"sigma2 = {mix.sigma2:g}")
     out.update(
         version=__version__,

@@ -17,9 +17,15 @@ of the guided score ``s = -A x + B mu_c`` on the current branch:
 * committed (after the first crossing ``e_c = phi``): ``A = 1/Gamma``, ``B = a_t``; guidance is
   inert, ``omega`` drops out; the branch is kept to ``t = 0``.
 
-Integration: forward time ``t`` from ``T`` down to ``0`` with the Dormand-Prince 5(4) pair
-(FSAL, error per component scaled by ``atol + rtol max(|y_n|, |y_n+1|)``, RMS norm, step factor
-``0.9 err^(-1/5)`` clipped to ``[0.2, 5]``), piecewise between the schedule's breakpoints (the
+Integration: the state is ``(M, L = log S)``, with the generated log-variance equations
+``dL/dtau = 2(1 - A)`` (ODE, exact in logs) and ``2(1 - 2A) + 2 e^{-L}`` (SDE), and
+``r = M^2 + e^L``: ``S`` then keeps its relative accuracy however small it gets (integrated
+itself under an absolute tolerance, ``S`` below that tolerance has no relative accuracy and
+can turn negative, as it does for the ODE at ``sigma2 = 1e-4``, ``omega >= 30``). Forward time
+``t`` from ``T`` down to ``0`` with the Dormand-Prince 5(4) pair (FSAL, the error of ``M``
+scaled by ``atol + rtol max(|M_n|, |M_n+1|)``, that of ``L`` by ``rtol (1 + max(|L_n|,
+|L_n+1|))``, i.e. an absolute tolerance ``rtol`` on ``log S`` = a relative one on ``S``; RMS
+norm, step factor ``0.9 err^(-1/5)`` clipped to ``[0.2, 5]``), piecewise between the schedule's breakpoints (the
 schedule is evaluated strictly inside the current piece, so jumps never fall inside a step).
 On each accepted step the event functions are checked: the switching function
 ``e_c - phi(t, r)`` (commitment when it becomes positive) and the condensation residual
@@ -40,8 +46,10 @@ function at ``t = 40`` is ``-alpha + O(e^{-40})``: uncommitted and uncondensed, 
 ``T -> infinity`` (``alpha > 0``).
 
 Outputs (a :class:`cfgmft.results.Prediction`, keys :data:`PREDICTION_KEYS`): ``m_final = M(0)``, ``mean_shift = M(0) - 1``,
-``var_ratio = S(0)/sigma2``, ``kl_per_dim = (rho - 1 - log rho + (M - 1)^2/sigma2)/2`` with
-``rho = var_ratio``, the event times and the **margin**, derived as follows. At ``t = 0``,
+``log_var_ratio = log S(0) - log sigma2``, ``var_ratio = exp(log_var_ratio)`` (``0.0`` where it
+underflows float64, with a note in the message), ``kl_per_dim = (rho - 1 - log rho + (M -
+1)^2/sigma2)/2`` with ``rho = var_ratio`` and ``log rho = log_var_ratio`` (the generated
+``kl_per_dim_log``), the event times and the **margin**, derived as follows. At ``t = 0``,
 ``(1/d) log P_0(x|k) = -r/(2 sigma2) - log(2 pi sigma2)/2 + E_k`` with ``E_k = a_0 q_k - b_0
 n_k``, ``a_0 = 1/sigma2``, ``b_0 = 1/(2 sigma2)``. The target has ``E_c = (M - 1/2)/sigma2``.
 Among ``exp(alpha d)`` competitors the largest energy is, by the REM extreme-value principle,
@@ -76,7 +84,8 @@ from ._generated import exponential as gen
 
 __all__ = [
     "PREDICTION_KEYS", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
-    "integrate", "status_code", "start_time", "PRIORS", "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
+    "integrate", "integrate_log", "observables", "observables_log", "status_code", "start_time", "PRIORS",
+    "SAMPLERS", "STATUSES", "T_DEFAULT", "RTOL", "ATOL",
 ]
 
 #: status codes (index) and strings
@@ -103,8 +112,12 @@ g_rhs_committed_sde = _jit_formula(gen.rhs_committed_sde)
 g_rhs_committed_ode = _jit_formula(gen.rhs_committed_ode)
 g_rhs_uncommitted_sde = _jit_formula(gen.rhs_uncommitted_sde)
 g_rhs_uncommitted_ode = _jit_formula(gen.rhs_uncommitted_ode)
+g_rhs_committed_log_sde = _jit_formula(gen.rhs_committed_log_sde)
+g_rhs_committed_log_ode = _jit_formula(gen.rhs_committed_log_ode)
+g_rhs_uncommitted_log_sde = _jit_formula(gen.rhs_uncommitted_log_sde)
+g_rhs_uncommitted_log_ode = _jit_formula(gen.rhs_uncommitted_log_ode)
 g_t_collapse = _jit_formula(gen.t_collapse)
-g_kl_per_dim = _jit_formula(gen.kl_per_dim)
+g_kl_per_dim_log = _jit_formula(gen.kl_per_dim_log)
 g_margin = _jit_formula(gen.margin)
 g_ga_phi_ann = _jit_formula(gen.rem_gaussian_phi_annealed)
 g_ga_cond_res = _jit_formula(gen.rem_gaussian_condensation_residual)
@@ -202,8 +215,8 @@ def best_competitor_energy(prior, r, alpha, sigma2):
 
 # --- right-hand side in forward time ---------------------------------------------------------------------
 @_jit
-def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S):
-    """``(dM/dt, dS/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``.
+def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L):
+    """``(dM/dt, dL/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``, ``L = log S``.
 
     ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. ``cp`` is the
     schedule's row ``(c0, c1, c2, c3, c4)`` of the piece being integrated: its formula is read
@@ -211,24 +224,24 @@ def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S):
     """
     if mode == 0:
         if sampler == 0:
-            dM, dS = g_rhs_committed_sde(t, M, S, sigma2)
+            dM, dL = g_rhs_committed_log_sde(t, M, L, sigma2)
         else:
-            dM, dS = g_rhs_committed_ode(t, M, S, sigma2)
-        return -dM, -dS
+            dM, dL = g_rhs_committed_log_ode(t, M, L, sigma2)
+        return -dM, -dL
     w = piece_value(cp[0], cp[1], cp[2], cp[3], cp[4], t)
-    r = M * M + S
+    r = M * M + math.exp(L)
     _, rho = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
     if sampler == 0:
-        dM, dS = g_rhs_uncommitted_sde(t, M, S, w, sigma2, rho)
+        dM, dL = g_rhs_uncommitted_log_sde(t, M, L, w, sigma2, rho)
     else:
-        dM, dS = g_rhs_uncommitted_ode(t, M, S, w, sigma2, rho)
-    return -dM, -dS
+        dM, dL = g_rhs_uncommitted_log_ode(t, M, L, w, sigma2, rho)
+    return -dM, -dL
 
 
 @_jit
-def _events(mode, prior, alpha, sigma2, t, M, S):
-    """``(switching function, condensation residual)`` on branch ``mode`` (1 or 2)."""
-    r = M * M + S
+def _events(mode, prior, alpha, sigma2, t, M, L):
+    """``(switching function, condensation residual)`` on branch ``mode`` (1 or 2), ``L = log S``."""
+    r = M * M + math.exp(L)
     phi, _ = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
     return g_switching(t, M, phi, sigma2), condensation_residual(prior, t, r, alpha, sigma2)
 
@@ -249,50 +262,54 @@ _DP_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 /
 
 
 @_jit
-def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, rtol, atol):
-    """One Dormand-Prince 5(4) step of size ``h`` from ``(t, M, S)``.
+def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol):
+    """One Dormand-Prince 5(4) step of size ``h`` from ``(t, M, L)``, ``L = log S``.
 
-    ``k`` is a ``(2, 7)`` work array whose column 0 holds the slope at ``(t, M, S)`` (FSAL);
-    on return column 6 holds the slope at the new point. Returns ``(M1, S1, err)`` with
-    ``err`` the RMS of the error estimates scaled by ``atol + rtol max(|y_n|, |y_n+1|)``.
+    ``k`` is a ``(2, 7)`` work array whose column 0 holds the slope at ``(t, M, L)`` (FSAL);
+    on return column 6 holds the slope at the new point. Returns ``(M1, L1, err)`` with
+    ``err`` the RMS of the error estimates scaled by ``atol + rtol max(|M_n|, |M_n+1|)`` for
+    ``M`` and by ``rtol (1 + max(|L_n|, |L_n+1|))`` for ``L``: an absolute tolerance ``rtol``
+    on ``log S`` is a relative tolerance ``rtol`` on ``S`` at every magnitude (the relative
+    accuracy the old control on ``S`` had at ``S ~ 1``, kept down to the smallest ``S``), and
+    the relative term ``rtol |log S|`` keeps a huge ``|log S|`` from being over-resolved.
     """
     M1 = M
-    S1 = S
+    L1 = L
     for i in range(1, 7):
         yM = M
-        yS = S
+        yL = L
         for j in range(i):
             yM += h * _DP_A[i, j] * k[0, j]
-            yS += h * _DP_A[i, j] * k[1, j]
-        dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, cp, t + _DP_C[i] * h, yM, yS)
+            yL += h * _DP_A[i, j] * k[1, j]
+        dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t + _DP_C[i] * h, yM, yL)
         k[0, i] = dM
-        k[1, i] = dS
+        k[1, i] = dL
         if i == 6:  # stage 7 is evaluated at the 5th-order solution
             M1 = yM
-            S1 = yS
+            L1 = yL
     eM = 0.0
-    eS = 0.0
+    eL = 0.0
     for i in range(7):
         eM += _DP_E[i] * k[0, i]
-        eS += _DP_E[i] * k[1, i]
+        eL += _DP_E[i] * k[1, i]
     scM = atol + rtol * max(abs(M), abs(M1))
-    scS = atol + rtol * max(abs(S), abs(S1))
-    err = math.sqrt(0.5 * ((h * eM / scM) ** 2 + (h * eS / scS) ** 2))
-    return M1, S1, err
+    scL = rtol * (1.0 + max(abs(L), abs(L1)))
+    err = math.sqrt(0.5 * ((h * eM / scM) ** 2 + (h * eL / scL) ** 2))
+    return M1, L1, err
 
 
 @_jit
-def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, g0, g1, Mh, Sh,
+def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, g0, g1, Mh, Lh,
             rtol, atol):
     """Illinois root of event ``which`` (0 switching, 1 condensation) on the step ``[t, t + h]``.
 
-    Every trial ``s`` is a fresh Dormand-Prince step of size ``s`` from ``(t, M, S)``
-    (``k[:, 0]`` is the slope there and is kept). Returns ``(s, M(t+s), S(t+s))`` on the far
+    Every trial ``s`` is a fresh Dormand-Prince step of size ``s`` from ``(t, M, L)``
+    (``k[:, 0]`` is the slope there and is kept). Returns ``(s, M(t+s), L(t+s))`` on the far
     side of the root (the event has happened at ``t + s``), ``|s - s_root| <= 1e-14 (1 + |t|)``.
     """
     sa, fa = 0.0, g0
     sb, fb = h, g1
-    Mb, Sb = Mh, Sh
+    Mb, Lb = Mh, Lh
     side = 0
     tol = 1e-14 * (1.0 + abs(t))
     for _ in range(200):
@@ -301,12 +318,12 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, g0, g
         s = (sa * fb - sb * fa) / (fb - fa)
         if not (min(sa, sb) < s < max(sa, sb)):
             s = 0.5 * (sa + sb)
-        M1, S1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, s, rtol, atol)
-        gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, S1)
+        M1, L1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, s, rtol, atol)
+        gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, L1)
         f = gs if which == 0 else gk
         if (f > 0) == (fb > 0):
             sb, fb = s, f
-            Mb, Sb = M1, S1
+            Mb, Lb = M1, L1
             if side == 1:
                 fa *= 0.5
             side = 1
@@ -315,26 +332,27 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, g0, g
             if side == -1:
                 fb *= 0.5
             side = -1
-    return sb, Mb, Sb
+    return sb, Mb, Lb
 
 
 @_jit
-def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
-    """Integrate the mean-field equations from ``t = T`` (``M = 0``, ``S = 1``) to ``t = 0``
-    under the schedule ``(bps, coef)`` (:func:`schedule_arrays`), piece by piece.
+def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
+    """Integrate the mean-field equations in ``(M, L = log S)`` from ``t = T`` (``M = 0``,
+    ``S = 1``) to ``t = 0`` under the schedule ``(bps, coef)`` (:func:`schedule_arrays`), piece
+    by piece.
 
-    Returns ``(M0, S0, t_commit, t_condense, n_steps, ok)``; event times are NaN if absent,
+    Returns ``(M0, log S0, t_commit, t_condense, n_steps, ok)``; event times are NaN if absent,
     ``t_condense`` is the first entry into the condensed phase before commitment.
     """
     M = 0.0
-    S = 1.0
+    L = 0.0  # log S, S = 1
     t = T
     t_commit = math.nan
     t_condense = math.nan
     k = np.empty((2, 7))
     mode = 1
     for _ in range(2):  # phase at the start, then commitment on that branch
-        gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
+        gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, L)
         if mode == 1 and gk0 > 0:
             mode = 2
             t_condense = T
@@ -361,21 +379,21 @@ def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
         hi = edges[piece]
         lo = edges[piece + 1]
         cp = coef[piece_index(bps, 0.5 * (lo + hi))]
-        fresh = True  # slope at (t, M, S) must be (re)computed: new piece or new branch
+        fresh = True  # slope at (t, M, L) must be (re)computed: new piece or new branch
         while t > lo:
             if n_steps > _MAX_STEPS:
                 ok = False
                 break
             if fresh:
-                dM, dS = _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, S)
+                dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L)
                 k[0, 0] = dM
-                k[1, 0] = dS
+                k[1, 0] = dL
                 fresh = False
             last = False
             if t + h <= lo + 1e-14 * (1.0 + lo):
                 h = lo - t
                 last = True
-            M1, S1, err = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, S, k, h, rtol, atol)
+            M1, L1, err = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol)
             n_steps += 1
             if not (err == err):  # NaN: shrink hard
                 h *= 0.1
@@ -385,25 +403,25 @@ def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
                 h *= fac
                 continue
             if mode != 0:
-                gs1, gk1 = _events(mode, prior, alpha, sigma2, t + h, M1, S1)
+                gs1, gk1 = _events(mode, prior, alpha, sigma2, t + h, M1, L1)
                 hit_s = gs1 > 0.0
                 hit_k = (gk1 > 0.0) if mode == 1 else (gk1 < 0.0)
                 if hit_s or hit_k:
-                    gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, S)
+                    gs0, gk0 = _events(mode, prior, alpha, sigma2, t, M, L)
                     # earliest event in sampling order = smallest |s|; switching first on ties
                     s_best = 2.0 * h
                     which_best = -1
                     M_best = M1
-                    S_best = S1
+                    L_best = L1
                     for which in range(2):
                         if (hit_s if which == 0 else hit_k):
-                            s_, M_, S_ = _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M,
-                                                 S, k, h, gs0 if which == 0 else gk0, gs1 if which == 0 else gk1,
-                                                 M1, S1, rtol, atol)
+                            s_, M_, L_ = _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M,
+                                                 L, k, h, gs0 if which == 0 else gk0, gs1 if which == 0 else gk1,
+                                                 M1, L1, rtol, atol)
                             if abs(s_) < abs(s_best):
-                                s_best, which_best, M_best, S_best = s_, which, M_, S_
+                                s_best, which_best, M_best, L_best = s_, which, M_, L_
                     t = t + s_best
-                    M, S = M_best, S_best
+                    M, L = M_best, L_best
                     if which_best == 0:
                         mode = 0
                         t_commit = t
@@ -418,22 +436,39 @@ def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
                     fresh = True
                     continue
             t = lo if last else t + h
-            M, S = M1, S1
+            M, L = M1, L1
             k[0, 0] = k[0, 6]
             k[1, 0] = k[1, 6]
             h *= fac
         if not ok:
             break
-    return M, S, t_commit, t_condense, n_steps, ok
+    return M, L, t_commit, t_condense, n_steps, ok
+
+
+@_jit
+def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
+    """:func:`integrate_log` with ``S0 = exp(log S0)`` in place of ``log S0``:
+    ``(M0, S0, t_commit, t_condense, n_steps, ok)`` (``S0`` is 0 where it underflows)."""
+    M, L, t_commit, t_condense, n_steps, ok = integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol)
+    return M, math.exp(L), t_commit, t_condense, n_steps, ok
+
+
+@_jit
+def observables_log(prior, alpha, sigma2, M, L):
+    """``(log_var_ratio, var_ratio, kl_per_dim, margin)`` at ``t = 0`` from ``M`` and
+    ``L = log S``; the KL from the log (exact where ``var_ratio`` underflows to 0)."""
+    lvr = L - math.log(sigma2)
+    kl = g_kl_per_dim_log(M, lvr, sigma2)
+    e_best = best_competitor_energy(prior, M * M + math.exp(L), alpha, sigma2)
+    return lvr, math.exp(lvr), kl, g_margin(M, e_best, sigma2)
 
 
 @_jit
 def observables(prior, alpha, sigma2, M, S):
-    """``(var_ratio, kl_per_dim, margin)`` at ``t = 0`` from the final moments."""
-    vr = S / sigma2
-    kl = g_kl_per_dim(M, vr, sigma2)
-    e_best = best_competitor_energy(prior, M * M + S, alpha, sigma2)
-    return vr, kl, g_margin(M, e_best, sigma2)
+    """``(var_ratio, kl_per_dim, margin)`` at ``t = 0`` from ``M`` and ``S`` (:func:`observables_log`
+    at ``log S``)."""
+    _, vr, kl, mg = observables_log(prior, alpha, sigma2, M, math.log(S))
+    return vr, kl, mg
 
 
 @_jit
@@ -457,8 +492,11 @@ def t_collapse_kernel(alpha, sigma2):
 
 # --- public API ---------------------------------------------------------------------------------
 #: The keys of every prediction of :func:`predict_exponential` (a :class:`cfgmft.results.Prediction`):
-#: ``m_final = M(0)``; ``mean_shift = m_final - 1``; ``var_ratio = S(0)/sigma2``;
-#: ``kl_per_dim = (var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``margin`` the
+#: ``m_final = M(0)``; ``mean_shift = m_final - 1``; ``log_var_ratio = log(S(0)/sigma2)`` (natural
+#: log, from the integrated ``log S``); ``var_ratio = exp(log_var_ratio)`` (``0.0`` where it
+#: underflows float64, which the message then says);
+#: ``kl_per_dim = (var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2`` evaluated from
+#: ``log_var_ratio`` (exact where ``var_ratio`` underflows); ``margin`` the
 #: per-dimension log-likelihood margin of the target over the best competitor at ``t = 0``
 #: (module docstring); ``t_commit`` (None: never committed; ``T`` for ``alpha = 0``: at the
 #: start), ``t_condense`` (first condensation before commitment, None if none),
@@ -467,8 +505,8 @@ def t_collapse_kernel(alpha, sigma2):
 #: approximation; ``message`` says what happened in words; ``n_steps``, ``convention`` and the
 #: inputs ``prior``, ``sampler``, ``alpha``, ``sigma2``, ``omega``, ``T``.
 PREDICTION_KEYS = ("prior", "sampler", "alpha", "sigma2", "omega", "T", "m_final", "mean_shift", "var_ratio",
-                   "kl_per_dim", "margin", "t_commit", "t_condense", "t_collapse", "status", "message", "status_code",
-                   "condensed_before_commit", "n_steps", "convention")
+                   "log_var_ratio", "kl_per_dim", "margin", "t_commit", "t_condense", "t_collapse", "status", "message",
+                   "status_code", "condensed_before_commit", "n_steps", "convention")
 
 
 def _prediction(**fields) -> Prediction:
@@ -487,6 +525,13 @@ def _opt(v):
     return None if v != v else float(v)
 
 
+def _underflow(var_ratio: float, log_var_ratio: float) -> str:
+    """``'; <note>'`` if ``var_ratio`` underflowed to 0 (its log finite), else ``''``."""
+    from .infinite_class import underflow_note
+
+    return "; " + underflow_note(log_var_ratio) if var_ratio == 0.0 else ""
+
+
 def start_time(T) -> float | None:
     """The start of a prediction for a sampler started at ``T`` (``None``: ``T -> infinity``):
     ``T`` itself below :data:`T_DEFAULT`, else ``None``, the ``T -> infinity`` limit, which a
@@ -500,7 +545,10 @@ def prepare() -> None:
     for prior in (0, 1):
         for smp in (0, 1):
             integrate(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL)
+            integrate_log(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL)
         observables(prior, 0.3, 1.0, 1.0, 1.0)
+        observables_log(prior, 0.3, 1.0, 1.0, 0.0)
+    g_kl_per_dim_log(1.0, 0.0, 1.0)
     t_collapse_kernel(0.3, 1.0)
 
 
@@ -520,8 +568,10 @@ def predict_exponential(prior: str, sigma2: float, omega, sampler: str, *, alpha
     sampler: ``'sde'`` or ``'ode'``.
     T: start time, ``> 0``; ``None`` for ``T -> infinity`` (:data:`T_DEFAULT`).
 
-    Raises ``ParameterError`` naming the argument; ``NumericalError`` on a non-finite result or
-    if the step limit is hit.
+    Raises ``ParameterError`` naming the argument; ``NumericalError`` on a non-finite result
+    (``m_final``, ``log_var_ratio``, ``kl_per_dim``, ``margin``, or a ``var_ratio`` that
+    overflows) or if the step limit is hit. A ``var_ratio`` that underflows to ``0.0`` under a
+    finite ``log_var_ratio`` is a result, and its message says so.
     """
     prior = check_choice("prior", prior, PRIORS, fold_case=True)
     sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
@@ -544,37 +594,39 @@ def predict_exponential(prior: str, sigma2: float, omega, sampler: str, *, alpha
         ic = predict_infinite_class(prior, sigma2, sch.omega if isinstance(sch, Constant) else sch, sampler, T)
         return _prediction(
             **common, m_final=ic.m_final, mean_shift=ic.mean_shift, var_ratio=ic.var_ratio,
-            kl_per_dim=ic.kl_per_dim, margin=math.inf, t_commit=None, t_condense=None, t_collapse=None,
-            status=STATUSES[ST_ALPHAINF], status_code=ST_ALPHAINF,
+            log_var_ratio=ic.log_var_ratio, kl_per_dim=ic.kl_per_dim, margin=math.inf, t_commit=None,
+            t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHAINF], status_code=ST_ALPHAINF,
             message=f"alpha = inf: infinite-class limit, never committed ({ic.method}); margin = +inf "
-                    "(no competitor at finite distance)")
+                    "(no competitor at finite distance)" + _underflow(ic.var_ratio, ic.log_var_ratio))
     bps, coef = schedule_arrays(sch)
     if alpha == 0.0:
         # phi -> -b: any positive overlap commits; exact conditional dynamics from the start
-        M, S = 1.0, sigma2
+        M, lvr = 1.0, 0.0
         if T is not None:
             # finite T: the exact conditional dynamics from (0, 1) at t = T; at omega = 0 every
             # branch has A = 1/Gamma, B = a_t, so the branch bookkeeping of the kernel is irrelevant
-            M, S, _, _, _, _ = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), 1.0, sigma2,
-                                         *schedule_arrays(0.0), T_val, RTOL, ATOL)
-        vr = S / sigma2
-        kl = g_kl_per_dim(M, vr, sigma2)
+            M, L, _, _, _, _ = integrate_log(PRIORS.index(prior), SAMPLERS.index(sampler), 1.0, sigma2,
+                                             *schedule_arrays(0.0), T_val, RTOL, ATOL)
+            lvr = L - math.log(sigma2)
+        vr = math.exp(lvr)
+        kl = g_kl_per_dim_log(M, lvr, sigma2)
         # alpha -> 0: lambda_alpha -> inf, the best competitor is a typical one, E_best = -b_0
         mg = g_margin(M, -0.5 / sigma2, sigma2)
         return _prediction(
-            **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
+            **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, log_var_ratio=lvr, kl_per_dim=kl, margin=mg,
             t_commit=T_val, t_condense=None, t_collapse=None, status=STATUSES[ST_ALPHA0], status_code=ST_ALPHA0,
             message="alpha = 0: sub-exponential limit, commitment at the start (t_commit = T), exact "
                     "conditional sampling (no distortion); margin against a typical competitor, E_best = -1/(2 sigma2)")
-    M, S, t_c, t_k, n_steps, ok = integrate(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, bps,
-                                            coef, T_val, RTOL, ATOL)
+    M, L, t_c, t_k, n_steps, ok = integrate_log(PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2, bps,
+                                                coef, T_val, RTOL, ATOL)
     if not ok:
         raise NumericalError(f"step limit reached (prior={prior}, sampler={sampler}, alpha={alpha}, "
                              f"sigma2={sigma2}, omega={omega_label})")
-    vr, kl, mg = observables(PRIORS.index(prior), alpha, sigma2, M, S)
-    vals = (M, S, vr, kl, mg)
-    if not all(math.isfinite(v) for v in vals):
-        raise NumericalError(f"non-finite result {vals} (prior={prior}, sampler={sampler}, alpha={alpha}, "
+    lvr, vr, kl, mg = observables_log(PRIORS.index(prior), alpha, sigma2, M, L)
+    vals = {"m_final": M, "log_var_ratio": lvr, "var_ratio": vr, "kl_per_dim": kl, "margin": mg}
+    bad = {k: v for k, v in vals.items() if not math.isfinite(v)}
+    if bad:
+        raise NumericalError(f"non-finite result {bad} (prior={prior}, sampler={sampler}, alpha={alpha}, "
                              f"sigma2={sigma2}, omega={omega_label})")
     status = status_code(t_c, t_k)
     cond = status == ST_CONDENSED
@@ -589,8 +641,9 @@ def predict_exponential(prior: str, sigma2: float, omega, sampler: str, *, alpha
         msg = f"committed at t = {t_c:.10g}; guidance inert afterwards"
     else:
         msg = "never committed before t = 0: guidance acts on the whole trajectory"
+    msg += _underflow(vr, lvr)
     return _prediction(
-        **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, kl_per_dim=kl, margin=mg,
+        **common, m_final=M, mean_shift=M - 1.0, var_ratio=vr, log_var_ratio=lvr, kl_per_dim=kl, margin=mg,
         t_commit=_opt(t_c), t_condense=_opt(t_k) if cond else None, t_collapse=t_col,
         status=STATUSES[status], message=msg, status_code=status, condensed_before_commit=bool(cond),
         n_steps=int(n_steps))

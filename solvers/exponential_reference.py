@@ -4,8 +4,11 @@ Independent of the numba kernels of :mod:`cfgmft.solvers.exponential` except for
 formulas (the plain-Python generated module :mod:`cfgmft.solvers._generated.exponential`):
 ``scipy.integrate.solve_ivp`` (DOP853) with terminal events (commitment, condensation,
 uncondensation) refined by solve_ivp's own root finder, ``lambda_alpha`` of the gaussian
-prior by ``scipy.optimize.brentq``, piecewise between schedule breakpoints. Used by the tests
-and the benchmark; slow (pure Python right-hand sides).
+prior by ``scipy.optimize.brentq``, piecewise between schedule breakpoints. The state is
+``(M, log S)`` (the generated log-variance equations, ``r = M^2 + exp(log S)``), so a tiny ``S``
+keeps its relative accuracy; ``atol`` applies to both components (to ``log S`` it is a
+relative tolerance on ``S``). Used by the tests and the benchmark; slow (pure Python
+right-hand sides).
 """
 
 from __future__ import annotations
@@ -42,14 +45,15 @@ def _phi_rho(prior, condensed, t, r, alpha, sigma2):
     return getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2), getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
 
 
-def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e-12, atol=1e-14):
-    """``(M0, S0, t_commit, t_condense, nfev)`` by solve_ivp (DOP853); NaN for absent events."""
+def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e-12, atol=1e-14, log=False):
+    """``(M0, S0, t_commit, t_condense, nfev)`` by solve_ivp (DOP853); NaN for absent events.
+    With ``log=True`` the second entry is ``log S0`` (finite where ``S0`` underflows)."""
     sch = as_schedule(omega)
     pre = "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
     cond_res = getattr(gen, pre + "condensation_residual")
     bps = sorted((b for b in sch.breakpoints if 0 < b < T), reverse=True)
     edges = [T, *bps, 0.0]
-    y = np.array([0.0, 1.0])
+    y = np.array([0.0, 0.0])  # (M, log S) at t = T: M = 0, S = 1
     t = T
     mode = 2 if cond_res(T, 1.0, alpha, sigma2) > 0 else 1
     t_condense = T if mode == 2 else math.nan
@@ -59,21 +63,21 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
         eps = 1e-12 * (hi - lo)
 
         def rhs(tt, yy):
-            M, S = yy
+            M, log_S = yy
             if mode == 0:
-                f = gen.rhs_committed_sde if sampler == "sde" else gen.rhs_committed_ode
-                dM, dS = f(tt, M, S, sigma2)
+                f = gen.rhs_committed_log_sde if sampler == "sde" else gen.rhs_committed_log_ode
+                dM, dlog = f(tt, M, log_S, sigma2)
             else:
                 w = float(sch(min(max(tt, lo + eps), hi - eps)))
-                _, rho = _phi_rho(prior, mode == 2, tt, M * M + S, alpha, sigma2)
-                f = gen.rhs_uncommitted_sde if sampler == "sde" else gen.rhs_uncommitted_ode
-                dM, dS = f(tt, M, S, w, sigma2, rho)
-            return [-dM, -dS]
+                _, rho = _phi_rho(prior, mode == 2, tt, M * M + math.exp(log_S), alpha, sigma2)
+                f = gen.rhs_uncommitted_log_sde if sampler == "sde" else gen.rhs_uncommitted_log_ode
+                dM, dlog = f(tt, M, log_S, w, sigma2, rho)
+            return [-dM, -dlog]
 
         def ev_commit(tt, yy):
             if mode == 0:
                 return -1.0
-            phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + yy[1], alpha, sigma2)
+            phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
             return gen.switching(tt, yy[0], phi, sigma2)
         ev_commit.terminal = True
         ev_commit.direction = 1.0
@@ -81,7 +85,7 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
         def ev_cond(tt, yy):
             if mode == 0:
                 return -1.0
-            val = cond_res(tt, yy[0] ** 2 + yy[1], alpha, sigma2)
+            val = cond_res(tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
             return val if mode == 1 else -val
         ev_cond.terminal = True
         ev_cond.direction = 1.0
@@ -105,4 +109,5 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
                     t_condense = te
             else:
                 mode = 1
-    return float(y[0]), float(y[1]), t_commit, t_condense, nfev
+    second = float(y[1]) if log else math.exp(float(y[1]))
+    return float(y[0]), second, t_commit, t_condense, nfev

@@ -8,12 +8,21 @@ Sampling starts at ``t = T`` from ``N(0, I)`` (``M = 0``, ``S = 1``).
 
 Result: a :class:`cfgmft.results.Prediction` of the generated law ``N(m_final mu_c, var_ratio
 sigma2 I)``: ``m_final = M(0)`` (mean overlap ``E[x.mu_c]/|mu_c|^2``; exact sampling: 1),
-``mean_shift = m_final - 1``, ``var_ratio = S(0)/sigma2`` (exact: 1), ``kl_per_dim`` =
+``mean_shift = m_final - 1``, ``log_var_ratio = log(S(0)/sigma2)`` (natural log; exact: 0),
+``var_ratio = exp(log_var_ratio)`` (exact: 1), ``kl_per_dim`` =
 ``KL(generated || N(mu_c, sigma2 I))/d`` with ``|mu_c|^2 = d``,
-``(var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``; ``method``; ``notes`` (what was
-assumed and how it was computed); the inputs ``prior``, ``sampler``, ``sigma2``, ``omega`` (the
-constant or ``'schedule: <spec>'``), ``T`` (``inf`` for the limit); ``convention``;
+``(var_ratio - 1 - log var_ratio + mean_shift^2/sigma2)/2``, evaluated from ``log_var_ratio``
+(the generated ``kl_per_dim_log``); ``method``; ``notes`` (what was assumed and how it was
+computed); the inputs ``prior``, ``sampler``, ``sigma2``, ``omega`` (the constant or
+``'schedule: <spec>'``), ``T`` (``inf`` for the limit); ``convention``;
 ``status = 'infinite_class'`` and a ``message``.
+
+Every method computes ``log_var_ratio``, not ``var_ratio``: the ODE closed form's
+``-omega log1p(1/sigma2)``, the quadrature's ``2 L + log S_T`` (ODE), the sphere mean field's
+integrated ``log S``. Where ``var_ratio`` is below float64's range (about ``1e-308``) while its
+log is finite, ``var_ratio`` is reported as ``0.0`` with the exact ``log_var_ratio`` and
+``kl_per_dim``, and a note says so; a non-finite ``log_var_ratio`` or KL is a
+:class:`~cfgmft.errors.NumericalError`.
 
 Methods (``method``):
 
@@ -29,10 +38,14 @@ Methods (``method``):
     neglected tails are below ``1e-16`` relative: the integrands decay like ``e^{-t}`` (ODE
     mean) or ``e^{-2t}`` (the others), since ``A -> 1`` and ``B ~ (1+omega) e^{-t}``.
 ``mean_field_ode``
-    sphere prior: the nonlinear moment equations integrated backward from ``t = T`` (or
-    ``t_max``) to 0. Starting at ``t_max`` instead of infinity changes the state there by
-    ``O((1+|omega|) e^{-t_max})`` (``A - 1 = O(e^{-2t})``, ``B = O(e^{-t})``), below
-    ``1e-16`` for the default ``t_max = 40``.
+    sphere prior: the nonlinear moment equations in ``(M, log S)`` (``d log S/dtau = 2(1 - A)``
+    for the ODE, ``2(1 - 2A) + 2 e^{-log S}`` for the SDE) integrated backward from ``t = T``
+    (or ``t_max``) to 0; an absolute tolerance on ``log S`` is a relative one on ``S``, so ``S``
+    keeps its relative accuracy however small it gets (``S`` itself, with an absolute
+    tolerance, loses it below that tolerance and can even turn negative). Starting at
+    ``t_max`` instead of infinity changes the state there by ``O((1+|omega|) e^{-t_max})``
+    (``A - 1 = O(e^{-2t})``, ``B = O(e^{-t})``), below ``1e-16`` for the default
+    ``t_max = 40``.
 
 Schedules are callables ``omega(t)`` vectorised over float64 arrays; an optional
 ``breakpoints`` attribute (a sequence of ``t`` where the schedule may jump) makes the
@@ -58,7 +71,7 @@ from cfgmft.schedules import omega_function
 
 from ._generated import infinite_class as gen
 
-__all__ = ["predict_infinite_class", "PRIORS", "SAMPLERS",
+__all__ = ["predict_infinite_class", "underflow_note", "PRIORS", "SAMPLERS",
            "T_MAX_DEFAULT", "TAIL_RTOL"]
 
 #: where the T -> infinity integrations start (extended if the tails are not negligible)
@@ -67,13 +80,28 @@ T_MAX_DEFAULT = 40.0
 TAIL_RTOL = 1e-16
 _T_MAX_LIMIT = 400.0
 _RTOL = 1e-12
-#: absolute tolerances: tiny for the moments and accumulated integrals (all of one sign and
-#: smooth), 1e-14 for the exponent L (an absolute error dL is a relative error 2 dL of S(0);
-#: where L stays at 0, its rate is pure rounding noise that a tinier atol would chase).
+#: absolute tolerances: tiny for the mean and accumulated integrals (all of one sign and
+#: smooth), 1e-14 for the exponents L and log S (an absolute error dL is a relative error 2 dL
+#: of S(0), and an error in log S a relative error in S; where they stay at 0, their rate is
+#: pure rounding noise that a tinier atol would chase).
 _ATOL_SMALL = 1e-30
 _ATOL_L = 1e-14
 
 OmegaLike = Union[float, Callable[[np.ndarray], np.ndarray]]
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``, ``inf`` on overflow (refused by the caller), ``0.0`` on underflow."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def underflow_note(log_var_ratio: float) -> str:
+    """The note of a prediction whose ``var_ratio = exp(log_var_ratio)`` underflows float64."""
+    return (f"var_ratio = exp(log_var_ratio) = 10^{log_var_ratio / math.log(10):.6g} is below float64's range "
+            "and reported as 0.0; log_var_ratio and kl_per_dim are exact")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -129,9 +157,10 @@ def _integrate(rhs, y0, segments, rtol: float, atol):
 # --------------------------------------------------------------------------------------------------
 # the three methods
 def _closed_form(sampler: str, omega: float, sigma2: float) -> tuple[float, float]:
+    """``(m_final, log_var_ratio)``."""
     if sampler == "ode":
-        return float(gen.m_final_ode_const(omega, sigma2)), float(gen.var_ratio_ode_const(omega, sigma2))
-    return float(gen.m_final_sde_const(omega, sigma2)), float(gen.var_ratio_sde_const(omega, sigma2))
+        return float(gen.m_final_ode_const(omega, sigma2)), float(gen.log_var_ratio_ode_const(omega, sigma2))
+    return float(gen.m_final_sde_const(omega, sigma2)), float(gen.log_var_ratio_sde_const(omega, sigma2))
 
 
 def _tail_ok(sampler: str, t_end: float, y, omega_at, sigma2: float) -> bool:
@@ -174,10 +203,10 @@ def _gaussian_quadrature(sampler: str, sigma2: float, omega_at, breakpoints, T: 
             y = _integrate(rhs, y, _segments(t_end, t_end + 20.0, breakpoints), rtol, atol)
             t_end += 20.0
     if sampler == "ode":
-        M0, S0 = gen.quadrature_result_ode(y[0], y[1], 1.0)
+        M0, log_S0 = gen.quadrature_log_result_ode(y[0], y[1], 1.0)
     else:
-        M0, S0 = gen.quadrature_result_sde(y[0], y[1], y[2], 1.0)
-    return float(M0), float(S0) / sigma2, t_end
+        M0, log_S0 = gen.quadrature_log_result_sde(y[0], y[1], y[2], 1.0)
+    return float(M0), float(log_S0) - math.log(sigma2), t_end
 
 
 def _sphere_start(omega_at, T: float) -> float:
@@ -193,15 +222,17 @@ def _sphere_start(omega_at, T: float) -> float:
 
 def _sphere_mean_field(sampler: str, sigma2: float, omega_at, breakpoints, T: float,
                        rtol: float) -> tuple[float, float, float]:
-    kernel = gen.mean_field_rhs_sphere_ode if sampler == "ode" else gen.mean_field_rhs_sphere_sde
+    """``(m_final, log_var_ratio, t_start)``: the state is ``(M, log S)``, from ``(0, 0)``."""
+    kernel = gen.mean_field_rhs_sphere_log_ode if sampler == "ode" else gen.mean_field_rhs_sphere_log_sde
 
     def rhs(t, y, lo, hi):
-        dM, dS = kernel(t, y[0], y[1], omega_at(_inside(t, lo, hi)), sigma2)
-        return (-dM, -dS)  # d/dt = -d/dtau
+        dM, dlogS = kernel(t, y[0], y[1], omega_at(_inside(t, lo, hi)), sigma2)
+        return (-dM, -dlogS)  # d/dt = -d/dtau
 
     t_start = _sphere_start(omega_at, T)
-    y = _integrate(rhs, np.array([0.0, 1.0]), _segments(t_start, 0.0, breakpoints), rtol, _ATOL_SMALL)
-    return float(y[0]), float(y[1]) / sigma2, t_start
+    y = _integrate(rhs, np.array([0.0, 0.0]), _segments(t_start, 0.0, breakpoints), rtol,
+                   np.array([_ATOL_SMALL, _ATOL_L]))
+    return float(y[0]), float(y[1]) - math.log(sigma2), t_start
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,7 +259,8 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
         ``N(0, I)`` at ``t = T``.
     rtol:
         relative tolerance of ``scipy.integrate.solve_ivp`` (DOP853) when integration is
-        needed (absolute tolerances: 1e-30 on moments and integrals, 1e-14 on exponents).
+        needed (absolute tolerances: 1e-30 on the mean and integrals, 1e-14 on the exponents
+        and on ``log S``).
 
     Raises
     ------
@@ -236,7 +268,9 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
         (a ``ValueError``) for an argument out of range; the message starts with the
         argument's name and states the allowed range.
     cfgmft.errors.NumericalError
-        if a result is NaN or infinite, or an integration fails.
+        if a result is NaN or infinite (``log_var_ratio``, ``kl_per_dim``, ``m_final``, or a
+        ``var_ratio`` that overflows), or an integration fails. A ``var_ratio`` that
+        underflows to ``0.0`` under a finite ``log_var_ratio`` is a result, with a note.
     """
     prior = check_choice("prior", prior, PRIORS, fold_case=True)
     sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
@@ -261,32 +295,40 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
     if prior == "gaussian":
         notes.append("gaussian prior: the generated law N(M mu_c, S I) is exact at every dimension d")
         if constant is not None and math.isinf(T):
-            m_final, var_ratio = _closed_form(sampler, constant, sigma2)
+            m_final, log_var_ratio = _closed_form(sampler, constant, sigma2)
             method = "closed_form"
         else:
-            m_final, var_ratio, t_end = _gaussian_quadrature(sampler, sigma2, omega_at, breakpoints, T, rtol)
+            m_final, log_var_ratio, t_end = _gaussian_quadrature(sampler, sigma2, omega_at, breakpoints, T, rtol)
             method = "quadrature"
             notes.append(f"forward integrating-factor quadrature to t = {t_end:g} (DOP853, rtol={rtol:g}"
                          + (f"; T -> infinity tail < {TAIL_RTOL:g} relative)" if math.isinf(T) else ")"))
     else:
-        m_final, var_ratio, t_start = _sphere_mean_field(sampler, sigma2, omega_at, breakpoints, T, rtol)
+        m_final, log_var_ratio, t_start = _sphere_mean_field(sampler, sigma2, omega_at, breakpoints, T, rtol)
         method = "mean_field_ode"
         notes.append("sphere prior: d -> infinity mean-field (A depends on r = M^2 + S); exact only as d -> infinity")
-        notes.append(f"backward integration from t = {t_start:g} (DOP853, rtol={rtol:g})")
+        notes.append(f"backward integration of (M, log S) from t = {t_start:g} (DOP853, rtol={rtol:g})")
     if breakpoints:
         notes.append(f"schedule integrated piecewise between breakpoints {list(breakpoints)}")
     notes.append("kl_per_dim assumes |mu_c|^2 = d")
 
     m_final += 0.0  # no negative zero (omega = -1 gives M(0) = 0 exactly)
-    kl = float(gen.kl_per_dim(m_final, var_ratio, sigma2))
-    values = {"m_final": m_final, "var_ratio": var_ratio, "kl_per_dim": kl}
+    log_var_ratio += 0.0
+    values = {"m_final": m_final, "log_var_ratio": log_var_ratio}
+    if math.isfinite(log_var_ratio):
+        values["var_ratio"] = var_ratio = _exp(log_var_ratio)
+        values["kl_per_dim"] = kl = float(gen.kl_per_dim_log(m_final, log_var_ratio, sigma2))
     bad = {k: v for k, v in values.items() if not math.isfinite(v)}
     if bad:
         raise NumericalError(f"non-finite result {bad} for prior={prior!r}, sampler={sampler!r}, "
                                  f"sigma2={sigma2!r}, omega={omega_label!r}, T={T!r}")
+    message = f"no commitment: CFG against the continuum at all times ({method})"
+    if var_ratio == 0.0:
+        underflow = underflow_note(log_var_ratio)
+        notes.append(underflow)
+        message += "; " + underflow
     return Prediction(
-        status="infinite_class", message=f"no commitment: CFG against the continuum at all times ({method})",
+        status="infinite_class", message=message,
         prior=prior, sampler=sampler, sigma2=sigma2, omega=omega_label, T=T,
-        m_final=m_final, mean_shift=m_final - 1.0, var_ratio=var_ratio, kl_per_dim=kl,
-        method=method, notes=tuple(notes), convention=CONVENTION_LONG,
+        m_final=m_final, mean_shift=m_final - 1.0, var_ratio=var_ratio, log_var_ratio=log_var_ratio,
+        kl_per_dim=kl, method=method, notes=tuple(notes), convention=CONVENTION_LONG,
     )

@@ -30,8 +30,8 @@ import numpy as np
 
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 
-from .exponential import (ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, observables,
-                          start_time, status_code)
+from .exponential import (ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, integrate_log,
+                          observables_log, start_time, status_code)
 
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 
@@ -39,7 +39,8 @@ __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, idx, out, status):
     """For each flat index ``k`` in ``idx`` (``i = k // n_second``, ``j = k % n_second``) fill
-    ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, S, ok)``."""
+    ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, log_var_ratio, ok)``
+    (the KL from the log: finite where ``var_ratio`` underflows to 0)."""
     n_b = seconds.shape[0]
     no_bps = np.empty(0)
     coef = np.zeros((1, 5))
@@ -54,8 +55,8 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
             w = fixed
             s2 = seconds[j]
         coef[0, 0] = w
-        M, S, tc, tk, _, ok = integrate(prior, sampler, al, s2, no_bps, coef, T, rtol, atol)
-        vr, kl, mg = observables(prior, al, s2, M, S)
+        M, L, tc, tk, _, ok = integrate_log(prior, sampler, al, s2, no_bps, coef, T, rtol, atol)
+        lvr, vr, kl, mg = observables_log(prior, al, s2, M, L)
         out[i, j, 0] = tc
         out[i, j, 1] = tk
         out[i, j, 2] = M - 1.0
@@ -63,7 +64,7 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
         out[i, j, 4] = kl
         out[i, j, 5] = mg
         out[i, j, 6] = M
-        out[i, j, 7] = S
+        out[i, j, 7] = lvr
         out[i, j, 8] = 1.0 if ok else 0.0
         status[i, j] = status_code(tc, tk)
 

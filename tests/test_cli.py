@@ -148,3 +148,31 @@ def test_commitment_at_the_start_is_null_not_the_cutoff(cli):
     code, out, _ = cli(["theory", "--alpha", "0", "--omega", "2", "--json"])
     r = json.loads(out)
     assert code == 0 and r["t_commit"] is None and r["status"] == "alpha = 0"
+
+
+def test_tiny_and_underflowing_variance_ratios(cli, monkeypatch):
+    """The reported case (sphere, ODE, sigma2 = 1e-4, omega = 34: S integrated with an absolute
+    tolerance went negative) answers, and equals the never-committed alpha = 100 answer; a
+    var_ratio below float64's range is 0.0 with a finite log_var_ratio and KL, and a note."""
+    base = ["theory", "--prior", "sphere", "--sampler", "ode", "--sigma2", "1e-4", "--omega", "34", "--json"]
+    code, out, err = cli(base + ["--classes", "inf"])
+    assert code == 0, err
+    r = json.loads(out)
+    code, out, err = cli(base + ["--alpha", "100"])
+    assert code == 0, err
+    q = json.loads(out)
+    assert r["log_var_ratio"] == pytest.approx(q["log_var_ratio"], rel=1e-6) and r["log_var_ratio"] < -150
+    assert r["var_ratio"] == pytest.approx(math.exp(r["log_var_ratio"]), rel=1e-12)
+    assert r["m_final"] == pytest.approx(q["m_final"], rel=1e-8)
+    code, out, err = cli(["theory", "--prior", "gaussian", "--sampler", "ode", "--sigma2", "1e-4", "--omega", "100",
+                          "--json"])
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["var_ratio"] == 0.0 and r["log_var_ratio"] == pytest.approx(100 * math.log(1e-4 / (1 + 1e-4)), rel=1e-12)
+    assert math.isfinite(r["kl_per_dim"]) and any("below float64's range" in n for n in r["notes"])
+    # a log that float64 cannot hold: one line, exit 1
+    from cfgmft.solvers import infinite_class
+
+    monkeypatch.setattr(infinite_class.gen, "log_var_ratio_ode_const", lambda w, s2: float("-inf"))
+    code, out, err = cli(["theory", "--sampler", "ode", "--omega", "2"])
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "numerical failure" in err and out == ""

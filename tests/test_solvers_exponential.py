@@ -281,3 +281,54 @@ def test_phase_validation():
     assert e.value.argument == "alpha_grid"
     with pytest.raises(ParameterError):
         phase.phase_diagram([0.3], [1.0], sigma2_grid=[1.0])
+
+
+# --- log S: tiny and underflowing variance ratios ---------------------------------------------------------------
+REPORTED_OMEGAS = (30.0, 34.0, 35.0, 36.0, 40.0, 45.0, 50.0)
+
+
+def test_reported_sphere_ode_cases_alpha_100_equals_infinite_class():
+    # sigma2 = 1e-4, ODE, var_ratio 1e-62 .. 1e-92: never committed at alpha = 100, so the
+    # kernel must give the infinite-class answer (both integrate log S)
+    logs = []
+    for w in REPORTED_OMEGAS:
+        ic = predict_infinite_class("sphere", 1e-4, w, "ode")
+        p = mf.predict_exponential("sphere", 1e-4, w, "ode", alpha=100.0)
+        assert p.status == "never committed"
+        assert p.log_var_ratio == pytest.approx(ic.log_var_ratio, rel=1e-6)
+        assert p.m_final == pytest.approx(ic.m_final, rel=1e-8)
+        assert p.var_ratio == math.exp(p.log_var_ratio) and 0 < p.var_ratio < 1e-60
+        lv = p.log_var_ratio
+        assert p.kl_per_dim == pytest.approx(0.5 * (math.exp(lv) - 1 - lv + (p.m_final - 1) ** 2 / 1e-4), rel=1e-12)
+        assert p.kl_per_dim == pytest.approx(ic.kl_per_dim, rel=1e-8)
+        logs.append(lv)
+    assert all(a > b for a, b in zip(logs, logs[1:]))  # decreasing in omega
+    # against the scipy reference, in log S too
+    M, log_S, _, _, _ = integrate_reference("sphere", "ode", 100.0, 1e-4, 50.0, rtol=1e-12, atol=1e-14, log=True)
+    p = mf.predict_exponential("sphere", 1e-4, 50.0, "ode", alpha=100.0)
+    assert p.m_final == pytest.approx(M, rel=1e-8)
+    assert p.log_var_ratio == pytest.approx(log_S - math.log(1e-4), rel=1e-9)
+
+
+def test_underflowing_var_ratio_in_the_kernel_and_the_phase_diagram():
+    # sigma2 = 1e-8, omega = 1000, ODE: var_ratio = 10^-4155, far below float64's range
+    p = mf.predict_exponential("sphere", 1e-8, 1000.0, "ode", alpha=100.0)
+    lv = p.log_var_ratio
+    assert p.var_ratio == 0.0 and math.isfinite(lv) and lv < -9000
+    assert p.kl_per_dim == pytest.approx(0.5 * (-1 - lv + (p.m_final - 1) ** 2 / 1e-8), rel=1e-13)
+    assert "below float64's range" in p.message
+    ic = predict_infinite_class("sphere", 1e-8, 1000.0, "ode")
+    assert lv == pytest.approx(ic.log_var_ratio, rel=1e-6) and p.m_final == pytest.approx(ic.m_final, rel=1e-8)
+    pd = phase.phase_diagram([100.0], [1000.0], sigma2=1e-8, sampler="ode", prior="sphere", threads=1)
+    assert pd.var_ratio[0, 0] == 0.0 and pd.kl_per_dim[0, 0] == p.kl_per_dim
+
+
+def test_log_var_ratio_in_the_normal_range_and_the_limits():
+    for prior, smp, a, w, s2, _status in POINTS[:4]:
+        p = mf.predict_exponential(prior, s2, w, smp, alpha=a)
+        assert p.var_ratio == math.exp(p.log_var_ratio) and "below float64's range" not in p.message
+    p0 = mf.predict_exponential("sphere", 0.5, 3.0, "ode", alpha=0.0)
+    assert p0.log_var_ratio == 0.0
+    pinf = mf.predict_exponential("gaussian", 1e-4, 100.0, "ode", alpha=math.inf)
+    assert pinf.var_ratio == 0.0 and pinf.log_var_ratio == pytest.approx(100 * math.log(1e-4 / (1 + 1e-4)), rel=1e-12)
+    assert math.isfinite(pinf.kl_per_dim) and "below float64's range" in pinf.message

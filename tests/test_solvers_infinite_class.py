@@ -326,3 +326,79 @@ def test_no_sympy_or_numba_on_the_prediction_path():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False"]
+
+
+# --- log_var_ratio: tiny and underflowing variance ratios ------------------------------------------------------------
+def backward_reference_log(sampler, s2, omega, T=60.0, prior="sphere"):
+    """(M(0), log var_ratio) from the backward moment equations in (M, log S), hand-typed
+    coefficients: d log S/dtau = 2(1 - A) (ODE), 2(1 - 2A) + 2/S (SDE)."""
+    def rhs(tau, yy):
+        t = T - tau
+        S = math.exp(yy[1])
+        a, b = _coefficients(t, omega, s2, prior, yy[0], S)
+        if sampler == "sde":
+            return [(1 - 2 * a) * yy[0] + 2 * b, 2 * (1 - 2 * a) + 2 / S]
+        return [(1 - a) * yy[0] + b, 2 * (1 - a)]
+
+    sol = solve_ivp(rhs, (0.0, T), [0.0, 0.0], method="DOP853", rtol=1e-12, atol=[1e-30, 1e-13])
+    assert sol.success, sol.message
+    return sol.y[0, -1], sol.y[1, -1] - math.log(s2)
+
+
+REPORTED_OMEGAS = (30.0, 34.0, 35.0, 36.0, 40.0, 45.0, 50.0)
+
+
+def test_sphere_ode_tiny_variance_against_a_log_reference():
+    # sigma2 = 1e-4, ODE: var_ratio from 1e-62 (omega = 30) to 1e-92 (omega = 50); integrating S
+    # itself under an absolute tolerance failed (S < 0 at omega = 34) or gave 1e-63 at omega = 50
+    logs = []
+    for w in REPORTED_OMEGAS:
+        p = predict_infinite_class("sphere", 1e-4, w, "ode")
+        M_ref, lv_ref = backward_reference_log("ode", 1e-4, w)
+        assert p.m_final == pytest.approx(M_ref, rel=1e-9)
+        assert p.log_var_ratio == pytest.approx(lv_ref, rel=1e-9)
+        assert p.var_ratio == math.exp(p.log_var_ratio) and 0 < p.var_ratio < 1e-60
+        lv = p.log_var_ratio
+        assert p.kl_per_dim == pytest.approx(0.5 * (math.exp(lv) - 1 - lv + (p.m_final - 1) ** 2 / 1e-4), rel=1e-12)
+        logs.append(lv)
+    assert all(a > b for a, b in zip(logs, logs[1:]))  # decreasing in omega
+    assert logs[-1] == pytest.approx(-210.8475665, rel=1e-9)  # omega = 50: var_ratio = 2.69e-92
+
+
+def test_sphere_sde_log_state_against_the_log_reference():
+    for s2, w in ((1e-4, 40.0), (1.0, 2.0)):
+        p = predict_infinite_class("sphere", s2, w, "sde")
+        M_ref, lv_ref = backward_reference_log("sde", s2, w)
+        assert p.m_final == pytest.approx(M_ref, rel=1e-9)
+        assert p.log_var_ratio == pytest.approx(lv_ref, rel=1e-9, abs=1e-10)
+
+
+@pytest.mark.parametrize("prior,omega", [("gaussian", 100.0), ("gaussian", lambda t: np.full_like(t, 100.0)),
+                                         ("sphere", 1000.0)])
+def test_underflowing_var_ratio_is_zero_with_exact_log_and_kl(prior, omega):
+    s2 = 1e-4 if prior == "gaussian" else 1e-8
+    p = predict_infinite_class(prior, s2, omega, "ode")
+    lv = p.log_var_ratio
+    assert p.var_ratio == 0.0 and math.isfinite(lv) and lv < math.log(1e-308)
+    if prior == "gaussian":  # ODE closed form: var_ratio = (sigma2/(1+sigma2))^omega = 10^-400
+        assert lv == pytest.approx(100 * math.log(s2 / (1 + s2)), rel=1e-10)
+    assert p.kl_per_dim == pytest.approx(0.5 * (-1 - lv + (p.m_final - 1) ** 2 / s2), rel=1e-13)
+    assert math.isfinite(p.kl_per_dim) and p.kl_per_dim > 400
+    assert "below float64's range" in p.message and any("reported as 0.0" in n for n in p.notes)
+
+
+def test_log_var_ratio_in_the_normal_range():
+    for prior, smp, w in (("gaussian", "ode", 2.0), ("gaussian", "sde", 2.0), ("sphere", "sde", 2.0),
+                          ("gaussian", "ode", negative_window(2.0, -0.9, 0.1, 1.5))):
+        p = predict_infinite_class(prior, 1.0, w, smp)
+        assert p.var_ratio == math.exp(p.log_var_ratio)
+        assert p.log_var_ratio == pytest.approx(math.log(p.var_ratio), rel=1e-14, abs=1e-15)
+        assert "below float64's range" not in p.message
+    assert predict_infinite_class("gaussian", 1.0, 0.0, "ode").log_var_ratio == 0.0
+
+
+def test_non_finite_log_var_ratio_raises(monkeypatch):
+    monkeypatch.setattr(ic.gen, "log_var_ratio_ode_const", lambda w, s2: np.float64(-np.inf))
+    with pytest.raises(NumericalError, match="non-finite") as info:
+        predict_infinite_class("gaussian", 1.0, 1.0, "ode")
+    assert "\n" not in str(info.value) and "log_var_ratio" in str(info.value)

@@ -285,3 +285,63 @@ def test_imports_stay_light():
             "import cfgmft.theory, cfgmft.theory.bridge; assert 'numba' not in sys.modules, 'numba (theory)'")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- log_var_ratio: the KL and the moment equations in logs ---------------------------------------------------
+def test_kl_per_dim_log_is_the_kl_in_logs(gauss):
+    from cfgmft.solvers._generated import exponential as gen_ex
+    from cfgmft.theory.observables import KL_PER_DIM, KL_PER_DIM_LOG
+
+    lv = sp.Symbol("log_var_ratio", real=True)
+    v = sp.Symbol("var_ratio", positive=True)
+    assert gauss.kl_expr == KL_PER_DIM  # one definition, checked by the derivation
+    assert sp.simplify(to_elementary(gauss.kl_log_expr).subs(lv, sp.log(v)) - gauss.kl_expr) == 0
+    assert KL_PER_DIM_LOG == gauss.kl_log_expr
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        m, v_, s2 = rng.uniform(0.2, 3), rng.uniform(1e-3, 5), rng.uniform(1e-3, 10)
+        ref = 0.5 * (v_ - 1 - np.log(v_) + (m - 1) ** 2 / s2)
+        for g in (gen, gen_ex):
+            assert g.kl_per_dim_log(m, np.log(v_), s2) == pytest.approx(ref, rel=1e-12, abs=1e-15)
+            assert g.kl_per_dim(m, v_, s2) == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    # where var_ratio underflows the log form keeps the value: (0 - 1 - l + shift^2/sigma2)/2
+    assert gen.kl_per_dim_log(1.5, -2000.0, 0.5) == pytest.approx(0.5 * (-1 + 2000 + 0.25 / 0.5), rel=1e-15)
+    assert gen_ex.kl_per_dim_log(1.5, -2000.0, 0.5) == gen.kl_per_dim_log(1.5, -2000.0, 0.5)
+    # no cancellation near var_ratio = 1: (e^l - 1 - l)/2 ~ l^2/4
+    assert gen.kl_per_dim_log(1.0, 1e-9, 1.0) == pytest.approx(0.25e-18, rel=1e-6)
+
+
+def test_log_variance_equations_are_the_moment_equations_over_S():
+    from cfgmft.solvers._generated import exponential as gen_ex
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        t_, m, s_, w, s2, rho = (rng.uniform(0.05, 3), rng.uniform(-1, 2), rng.uniform(1e-3, 3), rng.uniform(-1, 8),
+                                 rng.uniform(1e-2, 5), rng.uniform(0.01, 1))
+        for smp in ("sde", "ode"):
+            dM, dS = getattr(gen, f"mean_field_rhs_sphere_{smp}")(t_, m, s_, w, s2)
+            dM_l, dlog = getattr(gen, f"mean_field_rhs_sphere_log_{smp}")(t_, m, np.log(s_), w, s2)
+            assert dM_l == pytest.approx(dM, rel=1e-12, abs=1e-12)
+            assert dlog * s_ == pytest.approx(dS, rel=1e-10, abs=1e-12)
+            pairs = ((f"rhs_committed_{smp}", f"rhs_committed_log_{smp}", (s2,)),
+                     (f"rhs_uncommitted_{smp}", f"rhs_uncommitted_log_{smp}", (w, s2, rho)))
+            for plain, logged, rest in pairs:
+                dM, dS = getattr(gen_ex, plain)(t_, m, s_, *rest)
+                dM_l, dlog = getattr(gen_ex, logged)(t_, m, np.log(s_), *rest)
+                assert dM_l == pytest.approx(dM, rel=1e-12, abs=1e-12)
+                assert dlog * s_ == pytest.approx(dS, rel=1e-10, abs=1e-12)
+
+
+def test_log_var_ratio_closed_forms_and_quadrature_results():
+    ww = np.array([-1.0, -0.5, 0.0, 2.0, 7.0])
+    for s2 in (1e-4, 1.0, 10.0):
+        np.testing.assert_allclose(np.exp(gen.log_var_ratio_ode_const(ww, s2)), gen.var_ratio_ode_const(ww, s2),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(np.exp(gen.log_var_ratio_sde_const(ww, s2)), gen.var_ratio_sde_const(ww, s2),
+                                   rtol=1e-13)
+    # ODE: log q^omega with q = sigma2/(1 + sigma2), finite where q^omega underflows
+    assert gen.log_var_ratio_ode_const(100.0, 1e-4) == pytest.approx(100 * np.log(1e-4 / (1 + 1e-4)), rel=1e-14)
+    assert gen.var_ratio_ode_const(100.0, 1e-4) == 0.0
+    assert gen.quadrature_log_result_ode(-300.0, 0.5, 2.0)[1] == pytest.approx(-600 + np.log(2.0), rel=1e-15)
+    _, log_s = gen.quadrature_log_result_sde(-1.0, 0.5, 0.3, 2.0)
+    assert log_s == pytest.approx(np.log(0.3 + 2.0 * np.exp(-2.0)), rel=1e-14)

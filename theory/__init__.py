@@ -4,6 +4,8 @@
 * :mod:`cfgmft.theory.derivation` -- :class:`Derivation`, a derivation as an ordered list of
   named symbolic steps (text, LaTeX and JSON export);
 * :mod:`cfgmft.theory.checks` -- the identity checks the derivations run when formed;
+* :mod:`cfgmft.theory.observables` -- the KL per dimension (in ``var_ratio`` and in
+  ``log_var_ratio``), defined once, and the moment equations rewritten in ``log S``;
 * :mod:`cfgmft.theory.infinite_class` -- exact CFG in the infinite-class limit:
   :class:`InfiniteClassGaussian` (exact at any ``d``) and :class:`InfiniteClassSphere`
   (``d -> infinity`` mean-field);
@@ -36,8 +38,8 @@ _LAZY = {
     "InfiniteClassGaussian": "infinite_class",
     "InfiniteClassSphere": "infinite_class",
 }
-_SUBMODULES = ("bridge", "checks", "derivation", "exponential", "functions", "infinite_class", "registry", "rem",
-               "symbols")
+_SUBMODULES = ("bridge", "checks", "derivation", "exponential", "functions", "infinite_class", "observables",
+               "registry", "rem", "symbols")
 
 
 def __getattr__(name):

@@ -38,6 +38,7 @@ from . import symbols as sy
 from .checks import require_zero
 from .functions import log1p
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
+from .observables import KL_PER_DIM, KL_PER_DIM_LOG
 
 __all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
            "render_scalar_module", "exponential_functions", "render_exponential", "regenerate",
@@ -122,6 +123,11 @@ def functions(gaussian: InfiniteClassGaussian | None = None,
             f"Sphere prior, d -> infinity, {smp.upper()}: returns (dM/dtau, dS/dtau) at forward time t, "
             "with r = M^2 + S.", f"Sphere.mean_field_eqs_{smp}"))
     for smp in SAMPLERS:
+        fns.append(GeneratedFunction(
+            f"mean_field_rhs_sphere_log_{smp}", (t, sy.M, sy.log_S, w, s2), sph.mean_field_rhs_log[smp],
+            f"Sphere prior, d -> infinity, {smp.upper()}, in log S: returns (dM/dtau, d log_S/dtau) at "
+            "forward time t, with r = M^2 + exp(log_S).", f"Sphere.mean_field_eqs_log_{smp}"))
+    for smp in SAMPLERS:
         rhs = tuple(e.subs({sy.A: g.A_expr, sy.B: g.B_expr}) for e in g.quadrature_rhs[smp])
         names = "(dL/dt, dJ_M/dt)" if smp == "ode" else "(dL/dt, dJ_M/dt, dJ_S/dt)"
         fns.append(GeneratedFunction(
@@ -134,6 +140,12 @@ def functions(gaussian: InfiniteClassGaussian | None = None,
     fns.append(GeneratedFunction(
         "quadrature_result_sde", (sy.L, sy.J_M, sy.J_S, sy.S_T), g.quadrature_final["sde"],
         "SDE: (M(0), S(0)) from the forward system at t = T; S_T = S(T).", "Gaussian.quadrature_result_sde"))
+    for smp in SAMPLERS:
+        args = (sy.L, sy.J_M, sy.S_T) if smp == "ode" else (sy.L, sy.J_M, sy.J_S, sy.S_T)
+        fns.append(GeneratedFunction(
+            f"quadrature_log_result_{smp}", args, g.quadrature_final_log[smp],
+            f"{smp.upper()}: (M(0), log S(0)) from the forward system at t = T; S_T = S(T).",
+            f"Gaussian.quadrature_log_result_{smp}"))
     plain = g.closed_forms_plain
     for name, what in (("m_final_ode", "ODE final mean overlap M(0)"),
                        ("var_ratio_ode", "ODE final variance ratio S(0)/sigma2"),
@@ -143,10 +155,19 @@ def functions(gaussian: InfiniteClassGaussian | None = None,
             f"{name}_const", (w, s2), cf[name],
             f"{what}, gaussian prior, constant omega, T -> infinity. Plain form: "
             f"{sp.sstr(plain[name])}.", f"Gaussian.{name}_const, Gaussian.closed_forms_stable"))
+    for smp in SAMPLERS:
+        fns.append(GeneratedFunction(
+            f"log_var_ratio_{smp}_const", (w, s2), g.log_var_ratio_closed_forms[smp],
+            f"{smp.upper()} log of the final variance ratio, gaussian prior, constant omega, T -> infinity "
+            "(finite where var_ratio underflows).", "Gaussian.log_var_ratio_const"))
     fns.append(GeneratedFunction(
         "kl_per_dim", (sy.m_final, sy.var_ratio, s2), g.kl_expr,
         "KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension, |mu_c|^2 = d.",
         "Gaussian.kl_per_dim"))
+    fns.append(GeneratedFunction(
+        "kl_per_dim_log", (sy.m_final, sy.log_var_ratio, s2), g.kl_log_expr,
+        "The same KL per dimension in log_var_ratio = log(var_ratio): exact where var_ratio underflows.",
+        "Gaussian.kl_per_dim_log"))
     return fns
 
 
@@ -346,8 +367,10 @@ def exponential_functions() -> list[GeneratedFunction]:
     slope); sphere: the closed-form ``lambda_alpha``. Shared: ``target_energy``,
     ``switching`` (``e_c - phi``), ``A``/``B`` of the committed and the uncommitted branch
     (``rho`` as argument), per-branch ``A`` (``uncondensed``, ``condensed`` in ``lam``), the
-    mean-field right-hand sides of both samplers (committed; uncommitted in ``rho``), the
-    collapse time, the per-dimension KL and the log-likelihood ``margin``.
+    mean-field right-hand sides of both samplers (committed; uncommitted in ``rho``), in ``S``
+    and in ``log_S`` (``rhs_*_log_*``: what the kernels integrate), the collapse time, the
+    per-dimension KL in ``var_ratio`` and in ``log_var_ratio`` (both from
+    :mod:`cfgmft.theory.observables`) and the log-likelihood ``margin``.
     """
     t, s2, al, w = sy.t, sy.sigma2, rm.alpha, sy.omega
     rr, qq, MM, SS = sy.r, rm.q, sy.M, sy.S
@@ -437,14 +460,25 @@ def exponential_functions() -> list[GeneratedFunction]:
         fns.append(GeneratedFunction(f"rhs_uncommitted_{smp}", (t, MM, SS, w, s2, rho), der.mean_field_rhs_rho[smp],
                                      f"{smp.upper()}, uncommitted, competitors' mean rho x: (dM/dtau, dS/dtau).",
                                      "ExponentialClassMeanField.mean_field_branches"))
+    for smp in ex.SAMPLERS:
+        fns.append(GeneratedFunction(f"rhs_committed_log_{smp}", (t, MM, sy.log_S, s2),
+                                     der.mean_field_rhs_log[("committed", smp)],
+                                     f"{smp.upper()}, committed, in log S: (dM/dtau, d log_S/dtau).",
+                                     f"ExponentialClassMeanField.moment_eqs_log_{smp}"))
+        fns.append(GeneratedFunction(f"rhs_uncommitted_log_{smp}", (t, MM, sy.log_S, w, s2, rho),
+                                     der.mean_field_rhs_rho_log[smp],
+                                     f"{smp.upper()}, uncommitted, competitors' mean rho x, in log S: "
+                                     "(dM/dtau, d log_S/dtau).", f"ExponentialClassMeanField.moment_eqs_log_{smp}"))
     fns.append(GeneratedFunction("t_collapse", (al, s2), der.t_collapse_expr,
                                  "t_C = log(1 + 1/(exp(2 alpha) - 1) - sigma2)/2 (valid iff "
                                  "sigma2 (exp(2 alpha) - 1) < 1).", "ExponentialClassMeanField.collapse_time"))
     mf, vr = sy.m_final, sy.var_ratio
-    fns.append(GeneratedFunction("kl_per_dim", (mf, vr, s2),
-                                 (vr - 1 - sp.log(vr) + (mf - 1) ** 2 / s2) / 2,
+    fns.append(GeneratedFunction("kl_per_dim", (mf, vr, s2), KL_PER_DIM,
                                  "KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension.",
-                                 "docs/model.md section 4"))
+                                 "observables.KL_PER_DIM (docs/model.md section 4)"))
+    fns.append(GeneratedFunction("kl_per_dim_log", (mf, sy.log_var_ratio, s2), KL_PER_DIM_LOG,
+                                 "The same KL per dimension in log_var_ratio = log(var_ratio): exact where "
+                                 "var_ratio underflows.", "observables.KL_PER_DIM_LOG (docs/model.md section 4)"))
     e_best = sp.Symbol("e_best", real=True)
     fns.append(GeneratedFunction("margin", (MM, e_best, s2), X(der.target_energy).subs({t: 0, qq: MM}) - e_best,
                                  "per-dimension log-likelihood margin at t = 0 of the target over the best "

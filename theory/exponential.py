@@ -63,8 +63,9 @@ from cfgmft.conventions import SAMPLERS
 from .checks import check_prior, require, require_zero
 from .derivation import Derivation
 from .functions import to_elementary
+from .observables import log_variance_equations
 from .rem import RandomEnergyModel, a_expr, a_t, alpha, b_t, explicit_ab, lam, phi_s, q, rem_derivation, u_lam
-from .symbols import (G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, moment_equations, mu, omega, omega_f, r,
+from .symbols import (G, G_t, Gamma, Gamma_t, M, M_f, S, S_f, explicit, log_S, moment_equations, mu, omega, omega_f, r,
                       sigma2, t, tau, x)
 
 __all__ = [
@@ -111,7 +112,9 @@ class ExponentialClassMeanField(Derivation):
     ``moment_rhs[sampler]`` (in ``M``, ``S``, symbols ``A``, ``B``),
     ``mean_field_rhs[(branch, sampler)]`` (in ``t``, ``M``, ``S``, ``omega``, ``sigma2``,
     ``alpha``, ``lam``; ``omega`` is the schedule's value ``omega(t)``),
-    ``mean_field_rhs_rho[sampler]`` (uncommitted, in ``rho_s``), ``t_collapse_expr``
+    ``mean_field_rhs_rho[sampler]`` (uncommitted, in ``rho_s``), ``mean_field_rhs_log`` and
+    ``mean_field_rhs_rho_log`` (the same as ``(dM/dtau, d log_S/dtau)`` in ``log_S`` instead of
+    ``S``: what the solver integrates), ``t_collapse_expr``
     (``alpha``, ``sigma2``), ``t_collapse_biroli`` (``alpha``).
     """
 
@@ -303,14 +306,26 @@ class ExponentialClassMeanField(Derivation):
                       (sp.Eq(q, M), sp.Eq(r, M ** 2 + S)))
         self.mean_field_rhs = {}
         self.mean_field_rhs_rho = {}
+        self.mean_field_rhs_log = {}
+        self.mean_field_rhs_rho_log = {}
         sched = {omega: omega_f(t)}
+        to_log = {S: sp.exp(log_S)}
         for smp in SAMPLERS:
             dM, dS = self.moment_rhs[smp]
+            dM_l, dlogS = log_variance_equations((dM, dS))
+            require(sp.expand(dM_l - dM.subs(to_log)) == 0 and sp.expand(dlogS * sp.exp(log_S) - dS.subs(to_log)) == 0,
+                    f"log-variance equations ({smp})")
             A_r, B_r = self.AB_direct["uncommitted"]
             self.mean_field_rhs_rho[smp] = tuple(e.subs({Asym: A_r, Bsym: B_r}) for e in (dM, dS))
+            self.mean_field_rhs_rho_log[smp] = tuple(e.subs({Asym: A_r, Bsym: B_r}) for e in (dM_l, dlogS))
             for name in BRANCHES:
                 A_b, B_b = (e.subs(traj) for e in self.AB_branch[name])
                 self.mean_field_rhs[(name, smp)] = tuple(e.subs({Asym: A_b, Bsym: B_b}) for e in (dM, dS))
+                self.mean_field_rhs_log[(name, smp)] = tuple(e.subs({Asym: A_b, Bsym: B_b}).subs(to_log)
+                                                             for e in (dM_l, dlogS))
+            self.add_step(f"moment_eqs_log_{smp}",
+                          f"{smp.upper()}: the same in log S (d log S/dtau = (dS/dtau)/S), what the solver integrates",
+                          sp.Eq(sp.Derivative(sp.log(S_f(tau)), tau), dlogS.subs(sp.exp(-log_S), 1 / S)))
         self.add_step("mean_field_branches",
                       "mean-field equations: the moment equations with A, B of the current branch, "
                       "omega -> omega(t), "

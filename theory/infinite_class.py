@@ -54,11 +54,12 @@ from cfgmft.conventions import SAMPLERS
 from .checks import require
 from .derivation import Derivation
 from .functions import expm1, exprel, log1p, to_elementary
+from .observables import KL_PER_DIM, KL_PER_DIM_LOG, log_variance_equations
 from .symbols import (
     gauss_expect, moment_equations,
     A, B, G, G_t, Gamma, Gamma_t, J_M, J_S, L, M, M_f, S, S_T, S_f, T, d, explicit, k,
-    kappa, m_final, mu, nu, omega, omega_f, p, r, rho, s, sigma2, t, tau, u, var_ratio, x,
-    xi, y, z,
+    kappa, log_S, log_var_ratio, m_final, mu, nu, omega, omega_f, p, r, rho, s, sigma2, t, tau, u,
+    var_ratio, x, xi, y, z,
 )
 from .symbols import Delta as Delta_fn
 from .symbols import Delta_t
@@ -147,13 +148,17 @@ class InfiniteClassGaussian(Derivation):
     ``quadrature_rhs[sampler]``
         forward-time integrands in ``L``, ``A``, ``B``: ODE ``(dL/dt, dJ_M/dt)``, SDE
         ``(dL/dt, dJ_M/dt, dJ_S/dt)``; ``quadrature_final[sampler]`` gives ``(M(0), S(0))``
-        from ``L(T)``, ``J_M(T)``, ``J_S(T)``, ``S_T``.
+        from ``L(T)``, ``J_M(T)``, ``J_S(T)``, ``S_T``; ``quadrature_final_log[sampler]`` gives
+        ``(M(0), log S(0))``.
     ``closed_forms``
         dict ``{'m_final_ode', 'var_ratio_ode', 'm_final_sde', 'var_ratio_sde'}`` of the
         numerically stable forms (``expm1``, ``log1p``, ``exprel``, ``hyper``) in ``omega``,
-        ``sigma2``; ``closed_forms_plain`` the same in powers.
-    ``kl_expr``
-        KL per dimension in ``m_final``, ``var_ratio``, ``sigma2``.
+        ``sigma2``; ``closed_forms_plain`` the same in powers; ``log_var_ratio_closed_forms``
+        ``{'ode', 'sde'}`` the logs of the stable variance ratios (ODE: ``-omega log1p(1/sigma2)``,
+        finite where ``var_ratio`` underflows).
+    ``kl_expr``, ``kl_log_expr``
+        KL per dimension in ``m_final``, ``var_ratio``, ``sigma2`` (and in ``log_var_ratio``
+        instead of ``var_ratio``): :data:`cfgmft.theory.observables.KL_PER_DIM`, checked here.
     """
 
     title = "CFG in the infinite-class limit, gaussian prior"
@@ -319,6 +324,9 @@ class InfiniteClassGaussian(Derivation):
             "ode": (J_M, S_T * sp.exp(2 * L)),
             "sde": (J_M, S_T * sp.exp(2 * L) + J_S),
         }
+        # log S(0): ODE log S_T + 2 L (finite where S(0) underflows)
+        self.quadrature_final_log = {smp: (Mfin, sp.expand_log(sp.log(Sfin), force=True))
+                                     for smp, (Mfin, Sfin) in self.quadrature_final.items()}
         # consistency with the Integral forms: d/dT of the T-dependent results are the integrands
         A_of = lambda at: self._schedule(self.A_expr, at)  # noqa: E731
         B_of = lambda at: self._schedule(self.B_expr, at)  # noqa: E731
@@ -346,6 +354,8 @@ class InfiniteClassGaussian(Derivation):
             Mfin, Sfin = self.quadrature_final[smp]
             self.add_step(f"quadrature_result_{smp}", f"{smp.upper()}: final moments from the forward system at t = T",
                           (sp.Eq(M_f(0), Mfin), sp.Eq(S_f(0), Sfin)))
+            self.add_step(f"quadrature_log_result_{smp}", f"{smp.upper()}: log S(0) from the forward system at t = T",
+                          sp.Eq(sp.log(S_f(0)), self.quadrature_final_log[smp][1]))
 
     # ----------------------------------------------------------------------------------------------
     def _form_closed_forms(self) -> None:
@@ -492,6 +502,14 @@ class InfiniteClassGaussian(Derivation):
         self.add_step("closed_forms_stable",
                       "stable forms: log1p(1/sigma2) = -log(sigma2/(1+sigma2)), exprel(x) = (exp(x)-1)/x",
                       tuple(sp.Eq(sp.Symbol(n_), e) for n_, e in stable.items()))
+        # logs of the variance ratios: the ODE's is linear in omega and finite where the ratio
+        # underflows float64 (sigma2 = 1e-4, omega = 100: var_ratio ~ 1e-400)
+        self.log_var_ratio_closed_forms = {smp: sp.expand_log(sp.log(stable[f"var_ratio_{smp}"]), force=True)
+                                           for smp in SAMPLERS}
+        require(sp.simplify(self.log_var_ratio_closed_forms["ode"] + omega * ell) == 0, "ODE log var_ratio")
+        self.add_step("log_var_ratio_const", "log var_ratio of the stable forms (ODE: -omega log1p(1/sigma2))",
+                      tuple(sp.Eq(sp.Symbol(f"log_var_ratio_{smp}"), e)
+                            for smp, e in self.log_var_ratio_closed_forms.items()))
 
     # ----------------------------------------------------------------------------------------------
     def _form_kl(self) -> None:
@@ -507,12 +525,20 @@ class InfiniteClassGaussian(Derivation):
         # component i: a = M mu_i, b = mu_i, v_1 = S, v_0 = sigma2; average over i with |mu_c|^2/d = 1
         per_dim = sp.expand(kl1.subs({a1: m_final * mu, b1: mu, v1: var_ratio * sigma2, v0: sigma2}))
         per_dim = sp.expand(per_dim.subs(mu ** 2, mu2)).subs(mu2, 1)
-        kl = sp.Rational(1, 2) * (var_ratio - 1 - sp.log(var_ratio) + (m_final - 1) ** 2 / sigma2)
+        kl = KL_PER_DIM
         require(_is_zero(sp.expand_log(per_dim - kl, force=True)), "KL per dimension")
         self.kl_expr = kl
         self.add_step("kl_per_dim",
                       "KL(N(M mu_c, S I) || N(mu_c, sigma2 I))/d with |mu_c|^2 = d, var_ratio = S/sigma2",
                       sp.Eq(sp.Symbol("kl_per_dim"), kl))
+        kl_log = KL_PER_DIM_LOG
+        require(_is_zero(sp.expand_log(to_elementary(kl_log).subs(log_var_ratio, sp.log(var_ratio)) - kl,
+                                       force=True)), "KL per dimension in log_var_ratio")
+        self.kl_log_expr = kl_log
+        self.add_step("kl_per_dim_log",
+                      "the same KL in log_var_ratio = log(var_ratio), exp(l) - 1 = expm1(l): "
+                      "exact where var_ratio underflows",
+                      sp.Eq(sp.Symbol("kl_per_dim"), kl_log))
 
 
 class InfiniteClassSphere(Derivation):
@@ -533,8 +559,10 @@ class InfiniteClassSphere(Derivation):
 
     Attributes: ``A_u_expr`` (explicit in ``t``, ``r``, ``sigma2``), ``A_expr`` (in ``t``, ``r``,
     ``omega``, ``sigma2``), ``B_expr``, ``r_expr`` (``M^2 + S``), ``mean_field_rhs[sampler]``
-    (``(dM/dtau, dS/dtau)`` explicit in ``t``, ``M``, ``S``, ``omega``, ``sigma2``) and
-    ``debye_expr`` (the asymptote in ``y``).
+    (``(dM/dtau, dS/dtau)`` explicit in ``t``, ``M``, ``S``, ``omega``, ``sigma2``),
+    ``mean_field_rhs_log[sampler]`` (``(dM/dtau, d log_S/dtau)`` in ``t``, ``M``, ``log_S``,
+    ``omega``, ``sigma2``: the state the solver integrates, so that a tiny ``S`` keeps its
+    relative accuracy) and ``debye_expr`` (the asymptote in ``y``).
     """
 
     title = "CFG in the infinite-class limit, sphere prior (d -> infinity mean-field)"
@@ -630,6 +658,7 @@ class InfiniteClassSphere(Derivation):
         self.A_expr = explicit((1 + omega) / Gamma_t) - omega * self.A_u_expr
         self.B_expr = gauss.B_expr
         self.mean_field_rhs = {}
+        self.mean_field_rhs_log = {}
         for smp in SAMPLERS:
             dM, dS = gauss.moment_rhs[smp]
             sub = {A: self.A_expr.subs(r, self.r_expr), B: self.B_expr}
@@ -637,6 +666,13 @@ class InfiniteClassSphere(Derivation):
             self.add_step(f"mean_field_eqs_{smp}",
                           f"{smp.upper()}: closed nonlinear moment equations (backward time), exact as d -> inf",
                           (sp.Eq(sp.Derivative(M_f(tau), tau), dM), sp.Eq(sp.Derivative(S_f(tau), tau), dS)))
+            dM_l, dlogS = log_variance_equations((dM, dS))
+            self.mean_field_rhs_log[smp] = tuple(e.subs(sub).subs(S, sp.exp(log_S)) for e in (dM_l, dlogS))
+            require(_is_zero(dM_l - dM.subs(S, sp.exp(log_S)))
+                    and _is_zero(dlogS * sp.exp(log_S) - dS.subs(S, sp.exp(log_S))), f"log-variance equations ({smp})")
+            self.add_step(f"mean_field_eqs_log_{smp}",
+                          f"{smp.upper()}: the same in log S (d log S/dtau = (dS/dtau)/S), what the solver integrates",
+                          sp.Eq(sp.Derivative(sp.log(S_f(tau)), tau), dlogS))
         require(self.A_expr.subs(omega, 0) == gauss.A_expr.subs(omega, 0), "omega = 0: sphere = gaussian")
         self.add_step("omega0", "omega = 0: A does not involve A_u, the equations and results are the gaussian ones",
                       sp.Eq(A.subs(omega, 0), 1 / Gamma_t))

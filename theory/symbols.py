@@ -25,7 +25,7 @@ import sympy as sp
 __all__ = [
     "t", "tau", "T", "s", "p", "sigma2", "omega", "omega_f", "d", "r",
     "x", "mu", "xi", "M", "S", "M_f", "S_f", "A", "B", "L", "J_M", "J_S", "S_T",
-    "m_final", "var_ratio",
+    "m_final", "var_ratio", "log_var_ratio", "log_S",
     "u", "k", "z", "y", "kappa", "nu", "rho",
     "Delta_t", "Gamma_t", "G_t", "Delta", "Gamma", "G", "explicit",
 ]
@@ -77,6 +77,11 @@ S_T = sp.Symbol("S_T", positive=True)
 #: observables: final mean overlap ``M(0)`` and variance ratio ``S(0) / sigma2``
 m_final = sp.Symbol("m_final", real=True)
 var_ratio = sp.Symbol("var_ratio", positive=True)
+#: ``log(var_ratio)``: what the solvers carry, so that a ratio below float64's range keeps its
+#: value (and the KL its accuracy)
+log_var_ratio = sp.Symbol("log_var_ratio", real=True)
+#: ``log S``, the state the solvers integrate in place of ``S`` (the log-variance equations)
+log_S = sp.Symbol("log_S", real=True)
 
 # --- substitution variables -----------------------------------------------------------------
 #: ``u = exp(-2t)``

@@ -23,8 +23,9 @@ __all__ = ["Gamma_t", "a_t", "b_t", "rem_gaussian_phi_annealed", "rem_gaussian_r
     "target_energy", "switching", "A_committed", "B_committed", "A_uncommitted",
     "B_uncommitted", "A_uncondensed_gaussian", "A_condensed_gaussian",
     "A_uncondensed_sphere", "A_condensed_sphere", "rhs_committed_sde",
-    "rhs_uncommitted_sde", "rhs_committed_ode", "rhs_uncommitted_ode", "t_collapse",
-    "kl_per_dim", "margin"]
+    "rhs_uncommitted_sde", "rhs_committed_ode", "rhs_uncommitted_ode",
+    "rhs_committed_log_sde", "rhs_uncommitted_log_sde", "rhs_committed_log_ode",
+    "rhs_uncommitted_log_ode", "t_collapse", "kl_per_dim", "kl_per_dim_log", "margin"]
 
 
 def Gamma_t(t, sigma2):
@@ -505,6 +506,65 @@ def rhs_uncommitted_ode(t, M, S, omega, sigma2, rho):
     return (M*(1 - _x2) + _x1*(omega + 1), S*(2 - 2*_x2))
 
 
+def rhs_committed_log_sde(t, M, log_S, sigma2):
+    """SDE, committed, in log S: (dM/dtau, d log_S/dtau).
+
+    Formula: M*(1 - 2/(sigma2*exp(-2*t) + 1 - exp(-2*t))) + 2*exp(-t)/(sigma2*exp(-2*t)
+    + 1 - exp(-2*t)); 2 + 2*exp(-log_S) - 4/(sigma2*exp(-2*t) + 1 - exp(-2*t))
+
+    Source: ExponentialClassMeanField.moment_eqs_log_sde.
+    """
+    _x0 = math.exp(-2*t)
+    _x1 = 1/(_x0*sigma2 - _x0 + 1)
+    _x2 = 2*_x1
+    return (M*(1 - _x2) + _x2*math.exp(-t), -4*_x1 + 2 + 2*math.exp(-log_S))
+
+
+def rhs_uncommitted_log_sde(t, M, log_S, omega, sigma2, rho):
+    """SDE, uncommitted, competitors' mean rho x, in log S: (dM/dtau, d log_S/dtau).
+
+    Formula: M*(-2*(omega*rho + exp(t))*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 1)
+    + 2*(omega + 1)*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)); -4*(omega*rho +
+    exp(t))*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 2 + 2*exp(-log_S)
+
+    Source: ExponentialClassMeanField.moment_eqs_log_sde.
+    """
+    _x0 = math.exp(-2*t)
+    _x1 = 1/(_x0*sigma2 - _x0 + 1)
+    _x2 = math.exp(-t)
+    _x3 = 2*_x1*_x2
+    _x4 = omega*rho + math.exp(t)
+    return (M*(-_x3*_x4 + 1) + _x3*(omega + 1), -4*_x1*_x2*_x4 + 2 + 2*math.exp(-log_S))
+
+
+def rhs_committed_log_ode(t, M, log_S, sigma2):
+    """ODE, committed, in log S: (dM/dtau, d log_S/dtau).
+
+    Formula: M*(1 - 1/(sigma2*exp(-2*t) + 1 - exp(-2*t))) + exp(-t)/(sigma2*exp(-2*t) +
+    1 - exp(-2*t)); 2 - 2/(sigma2*exp(-2*t) + 1 - exp(-2*t))
+
+    Source: ExponentialClassMeanField.moment_eqs_log_ode.
+    """
+    _x0 = math.exp(-2*t)
+    _x1 = 1/(_x0*sigma2 - _x0 + 1)
+    return (M*(1 - _x1) + _x1*math.exp(-t), 2 - 2*_x1)
+
+
+def rhs_uncommitted_log_ode(t, M, log_S, omega, sigma2, rho):
+    """ODE, uncommitted, competitors' mean rho x, in log S: (dM/dtau, d log_S/dtau).
+
+    Formula: M*(-(omega*rho + exp(t))*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 1) +
+    (omega + 1)*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)); -2*(omega*rho +
+    exp(t))*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 2
+
+    Source: ExponentialClassMeanField.moment_eqs_log_ode.
+    """
+    _x0 = math.exp(-2*t)
+    _x1 = math.exp(-t)/(_x0*sigma2 - _x0 + 1)
+    _x2 = _x1*(omega*rho + math.exp(t))
+    return (M*(1 - _x2) + _x1*(omega + 1), 2 - 2*_x2)
+
+
 def t_collapse(alpha, sigma2):
     """t_C = log(1 + 1/(exp(2 alpha) - 1) - sigma2)/2 (valid iff sigma2 (exp(2 alpha) - 1)
     < 1).
@@ -521,9 +581,20 @@ def kl_per_dim(m_final, var_ratio, sigma2):
 
     Formula: var_ratio/2 - log(var_ratio)/2 - 1/2 + (m_final - 1)**2/(2*sigma2)
 
-    Source: docs/model.md section 4.
+    Source: observables.KL_PER_DIM (docs/model.md section 4).
     """
     return ((1/2))*var_ratio - (1/2)*math.log(var_ratio) + (-1/2) + ((1/2))*(m_final - 1)**2/sigma2
+
+
+def kl_per_dim_log(m_final, log_var_ratio, sigma2):
+    """The same KL per dimension in log_var_ratio = log(var_ratio): exact where var_ratio
+    underflows.
+
+    Formula: -log_var_ratio/2 + expm1(log_var_ratio)/2 + (m_final - 1)**2/(2*sigma2)
+
+    Source: observables.KL_PER_DIM_LOG (docs/model.md section 4).
+    """
+    return -(1/2)*log_var_ratio + ((1/2))*math.expm1(log_var_ratio) + ((1/2))*(m_final - 1)**2/sigma2
 
 
 def margin(M, e_best, sigma2):

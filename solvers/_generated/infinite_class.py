@@ -16,10 +16,13 @@ import scipy.special
 
 __all__ = ["Delta", "Gamma", "G", "A_coef", "B_coef", "A_u_sphere", "A_coef_sphere",
     "bessel_ratio_asymptote", "moment_rhs_sde", "moment_rhs_ode",
-    "mean_field_rhs_sphere_sde", "mean_field_rhs_sphere_ode", "quadrature_rhs_sde",
-    "quadrature_rhs_ode", "quadrature_result_ode", "quadrature_result_sde",
+    "mean_field_rhs_sphere_sde", "mean_field_rhs_sphere_ode",
+    "mean_field_rhs_sphere_log_sde", "mean_field_rhs_sphere_log_ode",
+    "quadrature_rhs_sde", "quadrature_rhs_ode", "quadrature_result_ode",
+    "quadrature_result_sde", "quadrature_log_result_sde", "quadrature_log_result_ode",
     "m_final_ode_const", "var_ratio_ode_const", "m_final_sde_const",
-    "var_ratio_sde_const", "kl_per_dim"]
+    "var_ratio_sde_const", "log_var_ratio_sde_const", "log_var_ratio_ode_const",
+    "kl_per_dim", "kl_per_dim_log"]
 
 
 def _f64(*args):
@@ -228,6 +231,61 @@ def mean_field_rhs_sphere_ode(t, M, S, omega, sigma2):
     return (_out(_r0, t, M, S, omega, sigma2), _out(_r1, t, M, S, omega, sigma2))
 
 
+def mean_field_rhs_sphere_log_sde(t, M, log_S, omega, sigma2):
+    """Sphere prior, d -> infinity, SDE, in log S: returns (dM/dtau, d log_S/dtau) at
+    forward time t, with r = M^2 + exp(log_S).
+
+    Formula: M*(2*omega*(1 - 2*exp(-2*t)/((sqrt(4*(M**2 +
+    exp(log_S))*exp(-2*t)/(sigma2*exp(-2*t) + 1 - exp(-2*t))**2 + 1) +
+    1)*(sigma2*exp(-2*t) + 1 - exp(-2*t))))/(sigma2*exp(-2*t) + 1 - exp(-2*t)) -
+    2*(omega + 1)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 1) + 2*(omega +
+    1)*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)); 4*omega*(1 -
+    2*exp(-2*t)/((sqrt(4*(M**2 + exp(log_S))*exp(-2*t)/(sigma2*exp(-2*t) + 1 -
+    exp(-2*t))**2 + 1) + 1)*(sigma2*exp(-2*t) + 1 - exp(-2*t))))/(sigma2*exp(-2*t) +
+    1 - exp(-2*t)) - 4*(omega + 1)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 2 +
+    2*exp(-log_S)
+
+    Source: Sphere.mean_field_eqs_log_sde.
+    """
+    t, M, log_S, omega, sigma2 = _f64(t, M, log_S, omega, sigma2)
+    _x0 = numpy.exp(-2*t)
+    _x1 = _x0*sigma2 - _x0 + 1
+    _x2 = _x1**(-1.0)
+    _x3 = _x2*(omega + 1)
+    _x4 = 2*_x3
+    _x5 = 2*_x2
+    _x6 = omega*(-_x0*_x5/(numpy.sqrt(4*_x0*(M**2 + numpy.exp(log_S))/_x1**2 + 1) + 1) + 1)
+    _r0 = M*(-_x4 + _x5*_x6 + 1) + _x4*numpy.exp(-t)
+    _r1 = 4*_x2*_x6 - 4*_x3 + 2 + 2*numpy.exp(-log_S)
+    return (_out(_r0, t, M, log_S, omega, sigma2), _out(_r1, t, M, log_S, omega, sigma2))
+
+
+def mean_field_rhs_sphere_log_ode(t, M, log_S, omega, sigma2):
+    """Sphere prior, d -> infinity, ODE, in log S: returns (dM/dtau, d log_S/dtau) at
+    forward time t, with r = M^2 + exp(log_S).
+
+    Formula: M*(omega*(1 - 2*exp(-2*t)/((sqrt(4*(M**2 +
+    exp(log_S))*exp(-2*t)/(sigma2*exp(-2*t) + 1 - exp(-2*t))**2 + 1) +
+    1)*(sigma2*exp(-2*t) + 1 - exp(-2*t))))/(sigma2*exp(-2*t) + 1 - exp(-2*t)) -
+    (omega + 1)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 1) + (omega +
+    1)*exp(-t)/(sigma2*exp(-2*t) + 1 - exp(-2*t)); 2*omega*(1 -
+    2*exp(-2*t)/((sqrt(4*(M**2 + exp(log_S))*exp(-2*t)/(sigma2*exp(-2*t) + 1 -
+    exp(-2*t))**2 + 1) + 1)*(sigma2*exp(-2*t) + 1 - exp(-2*t))))/(sigma2*exp(-2*t) +
+    1 - exp(-2*t)) - 2*(omega + 1)/(sigma2*exp(-2*t) + 1 - exp(-2*t)) + 2
+
+    Source: Sphere.mean_field_eqs_log_ode.
+    """
+    t, M, log_S, omega, sigma2 = _f64(t, M, log_S, omega, sigma2)
+    _x0 = numpy.exp(-2*t)
+    _x1 = _x0*sigma2 - _x0 + 1
+    _x2 = _x1**(-1.0)
+    _x3 = _x2*(omega + 1)
+    _x4 = _x2*omega*(-2*_x0*_x2/(numpy.sqrt(4*_x0*(M**2 + numpy.exp(log_S))/_x1**2 + 1) + 1) + 1)
+    _r0 = M*(-_x3 + _x4 + 1) + _x3*numpy.exp(-t)
+    _r1 = -2*_x3 + 2*_x4 + 2
+    return (_out(_r0, t, M, log_S, omega, sigma2), _out(_r1, t, M, log_S, omega, sigma2))
+
+
 def quadrature_rhs_sde(t, L, omega, sigma2):
     """SDE forward integrating-factor system (gaussian prior): returns (dL/dt, dJ_M/dt,
     dJ_S/dt); start from zeros at t = 0.
@@ -292,6 +350,32 @@ def quadrature_result_sde(L, J_M, J_S, S_T):
     return (_out(_r0, L, J_M, J_S, S_T), _out(_r1, L, J_M, J_S, S_T))
 
 
+def quadrature_log_result_sde(L, J_M, J_S, S_T):
+    """SDE: (M(0), log S(0)) from the forward system at t = T; S_T = S(T).
+
+    Formula: J_M; log(J_S + S_T*exp(2*L))
+
+    Source: Gaussian.quadrature_log_result_sde.
+    """
+    L, J_M, J_S, S_T = _f64(L, J_M, J_S, S_T)
+    _r0 = J_M
+    _r1 = numpy.log(J_S + S_T*numpy.exp(2*L))
+    return (_out(_r0, L, J_M, J_S, S_T), _out(_r1, L, J_M, J_S, S_T))
+
+
+def quadrature_log_result_ode(L, J_M, S_T):
+    """ODE: (M(0), log S(0)) from the forward system at t = T; S_T = S(T).
+
+    Formula: J_M; 2*L + log(S_T)
+
+    Source: Gaussian.quadrature_log_result_ode.
+    """
+    L, J_M, S_T = _f64(L, J_M, S_T)
+    _r0 = J_M
+    _r1 = 2*L + numpy.log(S_T)
+    return (_out(_r0, L, J_M, S_T), _out(_r1, L, J_M, S_T))
+
+
 def m_final_ode_const(omega, sigma2):
     """ODE final mean overlap M(0), gaussian prior, constant omega, T -> infinity. Plain
     form: (omega + 1)*hyper((1, -omega/2), (3/2,), 1/(sigma2 + 1)).
@@ -346,6 +430,34 @@ def var_ratio_sde_const(omega, sigma2):
     return _out(_r, omega, sigma2)
 
 
+def log_var_ratio_sde_const(omega, sigma2):
+    """SDE log of the final variance ratio, gaussian prior, constant omega, T -> infinity
+    (finite where var_ratio underflows).
+
+    Formula: log(sigma2 + 1) + log(exprel((-2*omega - 1)*log1p(1/sigma2))) +
+    log(log1p(1/sigma2))
+
+    Source: Gaussian.log_var_ratio_const.
+    """
+    omega, sigma2 = _f64(omega, sigma2)
+    _x0 = numpy.log1p(sigma2**(-1.0))
+    _r = numpy.log(_x0) + numpy.log(sigma2 + 1) + numpy.log(scipy.special.exprel(_x0*(-2*omega - 1)))
+    return _out(_r, omega, sigma2)
+
+
+def log_var_ratio_ode_const(omega, sigma2):
+    """ODE log of the final variance ratio, gaussian prior, constant omega, T -> infinity
+    (finite where var_ratio underflows).
+
+    Formula: -omega*log1p(1/sigma2)
+
+    Source: Gaussian.log_var_ratio_const.
+    """
+    omega, sigma2 = _f64(omega, sigma2)
+    _r = -omega*numpy.log1p(sigma2**(-1.0))
+    return _out(_r, omega, sigma2)
+
+
 def kl_per_dim(m_final, var_ratio, sigma2):
     """KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension, |mu_c|^2
     = d.
@@ -357,3 +469,16 @@ def kl_per_dim(m_final, var_ratio, sigma2):
     m_final, var_ratio, sigma2 = _f64(m_final, var_ratio, sigma2)
     _r = (1/2)*var_ratio - 1/2*numpy.log(var_ratio) - 1/2 + (1/2)*(m_final - 1)**2/sigma2
     return _out(_r, m_final, var_ratio, sigma2)
+
+
+def kl_per_dim_log(m_final, log_var_ratio, sigma2):
+    """The same KL per dimension in log_var_ratio = log(var_ratio): exact where var_ratio
+    underflows.
+
+    Formula: -log_var_ratio/2 + expm1(log_var_ratio)/2 + (m_final - 1)**2/(2*sigma2)
+
+    Source: Gaussian.kl_per_dim_log.
+    """
+    m_final, log_var_ratio, sigma2 = _f64(m_final, log_var_ratio, sigma2)
+    _r = -1/2*log_var_ratio + (1/2)*numpy.expm1(log_var_ratio) + (1/2)*(m_final - 1)**2/sigma2
+    return _out(_r, m_final, log_var_ratio, sigma2)
