@@ -201,8 +201,12 @@ def _predict_grid(problem: Problem, grid, update) -> Prediction:
                omega_steps=pred.omega_steps,
                **{k: pred[k] for k in ("m_final", "mean_shift", "var_ratio", "log_var_ratio", "kl_per_dim", "status",
                                        "message", "t_commit", "t_condense", "t_collapse", "margin")})
-    if "condensed_before_commit" in pred:
-        out["condensed_before_commit"] = pred.condensed_before_commit
+    for key in ("condensed_before_commit", "switching_min_abs", "switching"):
+        if key in pred:
+            out[key] = pred[key]
+    if pred.get("switching_min_abs") is not None:
+        notes.append(f"commitment at finite d: the prediction needs d * {pred['switching_min_abs']:.4g} >> 1 "
+                     "(min |e_c - phi| over the evaluations before commitment)")
     return Prediction(**out)
 
 

@@ -48,6 +48,15 @@ parameters ``M = e^{-t} m``, ``S = e^{-2t} v``, ``r = M^2 + S``):
 ``alpha = 0`` (sub-exponential limit) commits at the first evaluation: the committed maps from
 the start (exact conditional denoiser on the grid; its distortion is the discretisation error
 alone).
+
+Finite ``d``. The ``d -> infinity`` commitment is a step: the target's posterior weight is 0 or
+1 at each evaluation. At finite ``d`` it is about ``1/(1 + exp(-d (e_c - phi)))``, so an
+evaluation where ``d |e_c - phi|`` is of order 1 is partly committed, and on a coarse grid that
+one evaluation holds for a whole large step. The prediction reports the switching function at
+every evaluation before commitment (``switching``: pairs ``(t, e_c - phi)``) and its smallest
+magnitude ``switching_min_abs``: the Monte Carlo at dimension ``d`` can be expected to follow the
+prediction only when ``d * switching_min_abs >> 1`` (section "Discrete grids" of the README
+gives the measured gaps).
 """
 
 from __future__ import annotations
@@ -87,6 +96,8 @@ class _Model:
         self.committed = regime == "exponential" and alpha == 0.0
         self.t_commit = None
         self.t_condense = None
+        #: (t, e_c - phi) at every uncommitted evaluation and the committing one (exponential regime)
+        self.switching = []
         if regime == "exponential" and alpha > 0.0:
             from . import exponential as ex
 
@@ -105,7 +116,9 @@ class _Model:
             r = M * M + math.exp(log_v - 2.0 * t)
             condensed = ex.condensation_residual(self.code, t, r, self.alpha, s2) > 0.0
             phi, rho = ex.rem_phi_rho(self.code, condensed, t, r, self.alpha, s2)
-            if ex.g_switching(t, M, phi, s2) > 0.0:
+            sw = float(ex.g_switching(t, M, phi, s2))
+            self.switching.append((t, sw))
+            if sw > 0.0:
                 self.committed = True
                 self.t_commit = t
             elif condensed and self.t_condense is None:
@@ -228,6 +241,11 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
                                            f"{math.sqrt(math.expm1(2 * t_commit)):.6g}); guidance inert afterwards"
             else:
                 status, msg = "never committed", "never committed before t = 0: guidance acts at every evaluation"
+        sw_min = min((abs(v) for _, v in model.switching), default=None)
+        if sw_min is not None:
+            msg += (f"; min |e_c - phi| over the evaluations before commitment = {sw_min:.4g}: the d -> infinity "
+                    f"commitment is sharp, at finite d it needs d >> 1/{sw_min:.4g}")
+        out.update(switching_min_abs=sw_min, switching=[[t, v] for t, v in model.switching])
         out.update(alpha=alpha, status=status, message=msg, margin=margin, t_commit=t_commit,
                    t_condense=model.t_condense if model.t_condense is not None else None, t_collapse=t_col,
                    condensed_before_commit=model.t_condense is not None)

@@ -125,7 +125,8 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
     est = estimate_observables(x, mu_c, sigma2, mixture=mixture, c=c)
     seconds_est = time.perf_counter() - clock
     params = {
-        "convention": CONVENTION, "omega": repr(omega) if callable(omega) else float(omega),
+        "convention": CONVENTION, "omega": (float(omega) if isinstance(omega, (int, float)) else
+                                            getattr(omega, "spec", None) or repr(omega)),
         "omega_steps": [float(w) for w in omegas], "update": update, "grid": g.spec, "steps": g.steps,
         "n": int(x.shape[0]), "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
