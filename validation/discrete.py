@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from cfgmft.conventions import CONVENTION
-from cfgmft.errors import ParameterError, check_int
+from cfgmft.errors import ParameterError, check_choice, check_int
 from cfgmft.grids import sigma_grid
 from cfgmft.updates import ancestral_sigmas, check_update, step_omegas
 
@@ -53,13 +53,21 @@ def _denoise(denoiser, xs, sigma, sigma2, mu_c, omega):
     return (sigma2 * xs + s2 * Dmu) / (sigma2 + s2)
 
 
+#: the starts of a sampler: ``edm`` draws ``xs ~ N(0, sigma_0^2 I)`` (k-diffusion, diffusers' Euler
+#: discrete), ``unit`` ``N(0, (1 + sigma_0^2) I)`` (``x_T ~ N(0, I)`` in the VP scale: diffusers' DDIM,
+#: ``init_noise_sigma = sqrt(sigma_max^2 + 1)`` of its EDM schedulers)
+STARTS = ("edm", "unit")
+
+
 def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int = 1000, rng=None,
-                   batch_size: int = 2048, block_size: int = 256, precision: str | None = None):
+                   batch_size: int = 2048, block_size: int = 256, precision: str | None = None,
+                   start: str = "edm"):
     """``(samples (n, d), sigmas, omegas, seconds)``: ``n`` samples of the update rule ``update`` on
     the sampler grid ``grid`` (text form or :class:`cfgmft.grids.SigmaGrid`) with the exact guided
     denoiser (module docstring). ``omega``: constant or schedule, read per step by
-    :func:`cfgmft.updates.step_omegas`."""
+    :func:`cfgmft.updates.step_omegas`. ``start``: :data:`STARTS`."""
     update = check_update(update)
+    start = check_choice("start", start, STARTS)
     try:
         g = sigma_grid(grid)
     except ParameterError as e:
@@ -81,7 +89,7 @@ def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int =
     for a in range(0, n, batch_size):
         b = min(n, a + batch_size)
         noise = _BlockNoise(ss, a, b, block_size, d)
-        x = float(sig[0]) * noise.draw()
+        x = (float(sig[0]) if start == "edm" else math.sqrt(1.0 + float(sig[0]) ** 2)) * noise.draw()
         for i in range(g.steps):
             s, sp, om = float(sig[i]), float(sig[i + 1]), float(omegas[i])
             D = _denoise(denoiser, x, s, sigma2, mu_c, om)
@@ -107,7 +115,7 @@ def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int =
 
 def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int = 4096, rng=None,
                          batch_size: int = 2048, c=None, keep_samples: bool = False,
-                         precision: str | None = None) -> MonteCarloResult:
+                         precision: str | None = None, start: str = "edm") -> MonteCarloResult:
     """:func:`sample_on_grid` plus the estimators (as :func:`cfgmft.validation.montecarlo.run_monte_carlo`)."""
     converted = as_precision(denoiser, precision)
     if converted is not denoiser:
@@ -116,7 +124,7 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
             mu_c = converted.means[int(idx)].astype(np.float64)
         denoiser = converted
     x, g, omegas, seconds = sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update, n=n, rng=rng,
-                                           batch_size=batch_size)
+                                           batch_size=batch_size, start=start)
     mu_c = np.asarray(mu_c, dtype=np.float64)
     mixture = denoiser if isinstance(denoiser, FiniteMixture) else None
     if mixture is not None and c is None and mixture.class_index(mu_c) is None:
@@ -127,7 +135,7 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
     params = {
         "convention": CONVENTION, "omega": (float(omega) if isinstance(omega, (int, float)) else
                                             getattr(omega, "spec", None) or repr(omega)),
-        "omega_steps": [float(w) for w in omegas], "update": update, "grid": g.spec, "steps": g.steps,
+        "omega_steps": [float(w) for w in omegas], "update": update, "start": start, "grid": g.spec, "steps": g.steps,
         "n": int(x.shape[0]), "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
         "precision": getattr(denoiser, "precision", "float64"), "sigma2": float(sigma2), "denoiser": repr(denoiser),
