@@ -168,7 +168,7 @@ def _run_scheduler(kind: str, model, n_steps: int, schedule, n: int, seed: int):
         else:
             x_in = sch.scale_model_input(x, t)
             pc, pu = model.edm_output(x_in, sig[i], True), model.edm_output(x_in, sig[i], False)
-        pred = guider.forward(pc, pu).pred if guider._is_cfg_enabled() else pc
+        pred = guider.forward(pc, pu if guider.num_conditions == 2 else None).pred
         x = sch.step(pred, t, x).prev_sample.to(torch.float64)
     return x.numpy(), grid, start
 
