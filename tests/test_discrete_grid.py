@@ -121,12 +121,16 @@ def test_exponential_regime_matches_monte_carlo_where_commitment_is_sharp():
     """Exponential regime, sphere prior, alpha = 0.3, omega = 2, 10 Karras steps, d = 30
     (K = 8103): the theory's switching function stays at |e_c - phi| >= 0.17 at every evaluation
     (d |e_c - phi| >= 5, so the finite-d commitment is sharp at the grid points; see
-    test_exponential_regime_gap_where_commitment_is_not_sharp for the other case)."""
+    test_exponential_regime_gap_where_commitment_is_not_sharp for the other case). Heun is not
+    in this test: its step start at t = 0.59 has e_c - phi = -0.028 while its predictor there is
+    committed, so d |e_c - phi| = 0.85 and the diagnostic says the d -> infinity prediction does
+    not apply at d = 30 (measured: E[m] 1.506 +- 0.005 against 1.563)."""
     d, alpha, grid = 30, 0.3, "karras:10:0.002:80:7"
     den = FiniteMixture.from_prior(round(math.exp(alpha * d)), d, "sphere", 1.0, rng=3)
+    assert d * predict_discrete("sphere", 1.0, 2.0, "heun", grid, alpha=alpha).switching_min_abs < 1
     for update in ("euler", "ancestral"):
         p = predict_discrete("sphere", 1.0, 2.0, update, grid, alpha=alpha)
-        assert p.status == "committed" and d * p.switching_min_abs > 5
+        assert p.status == "committed" and d * p.switching_min_abs > 5 and p.recrossings == 0
         r = run_monte_carlo_grid(den, den.means[0], 1.0, 2.0, grid, update, n=1000, rng=4, c=0)
         assert abs(_z(r.estimates.m, p.m_final)) < Z_MAX, (update, r.estimates.m, p.m_final)
         assert abs(_z(r.estimates.var_ratio, p.var_ratio)) < Z_MAX, (update, r.estimates.var_ratio, p.var_ratio)
