@@ -172,7 +172,7 @@ def test_converges_to_continuous_time(prior, alpha, omega, update):
     the continuous-time one (ODE for euler/heun, SDE for ancestral) at first order at least. A
     schedule's jumps and the commitment fall anywhere inside a step, so the error is C(N)/N with
     a C(N) that oscillates but stays bounded: N * error <= 20 at N = 1000, 4000 and 16000 (measured:
-    at most 14, for ancestral's log-variance), and N * error does not grow from 1000-4000 to 16000
+    at most 14.3, for ancestral's log-variance), and N * error does not grow from 1000-4000 to 16000
     (a non-vanishing error of 1e-4 would multiply it by 4 to 16)."""
     ns = (1000, 4000, 16000)
     scaled = np.array([np.array(_errors(prior, alpha, omega, update, N)) * N for N in ns])
