@@ -249,3 +249,64 @@ def test_bad_grid_input_is_one_line_exit_2(command, extra, flag, allowed, cli):
     assert flag in lines[0], err
     if allowed:
         assert allowed.replace(", ", "', '") in lines[0] or allowed in lines[0], err
+
+
+def test_per_step_table_gives_its_rows_exactly():
+    from cfgmft.grids import per_step_schedule
+    from cfgmft.updates import step_omegas
+
+    g = sigma_grid("ddim:12:1000:scaled_linear:0.00085:0.012:leading:1")
+    omegas = np.linspace(-0.5, 4.0, g.steps)
+    assert np.array_equal(step_omegas(g, per_step_schedule(g, omegas)), omegas)
+    a = predict_discrete("sphere", 0.5, per_step_schedule(g, omegas), "heun", g, alpha=0.2)
+    assert a.omega_steps == list(omegas)
+
+
+# -- the bad-input contract under random grids (README, "Reliability") ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WILD = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-5, 2000).map(str),
+                  st.sampled_from(["0", "-1", "1e308", "1e-320", "x", "", "nan", "inf"]))
+_NUM = st.one_of(st.integers(1, 60).map(str), st.floats(1e-4, 1e4).map(repr), st.sampled_from(DDIM_WORDS := [
+    "linear", "scaled_linear", "leading", "trailing", "linspace"]), _WILD)
+
+
+@st.composite
+def _grids(draw):
+    kind = draw(st.sampled_from(["karras", "ddim", "sigmas", "bogus"]))
+    if kind == "karras" and draw(st.booleans()):  # a valid Karras grid with random numbers
+        s_min = draw(st.floats(1e-4, 10.0))
+        return f"karras:{draw(st.integers(1, 80))}:{s_min!r}:{s_min * draw(st.floats(1.0, 1e4))!r}:" \
+               f"{draw(st.floats(0.5, 20.0))!r}"
+    if kind == "sigmas" and draw(st.booleans()):
+        vals = sorted(draw(st.lists(st.floats(1e-4, 1e4), min_size=1, max_size=8, unique=True)), reverse=True)
+        return "sigmas:" + ",".join(map(repr, vals))
+    n = draw(st.integers(0, 7))
+    parts = draw(st.lists(_NUM, min_size=n, max_size=n))
+    return kind + ":" + (",".join(parts) if kind == "sigmas" else ":".join(parts))
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_grids(), update=st.sampled_from(["euler", "heun", "ddim", "ancestral", "foo"]),
+       prior=st.sampled_from(["gaussian", "sphere"]), alpha=st.sampled_from([None, "0", "0.3"]))
+def test_random_grids_keep_the_contract(grid, update, prior, alpha, capsys):
+    from cfgmft.cli import main
+
+    args = ["theory", "--omega", "2", "--prior", prior, f"--grid={grid}", "--update", update, "--json"]
+    if alpha is not None:
+        args += ["--alpha", alpha]
+    try:
+        code = main(args)
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if code == 0:
+        r = json.loads(out)
+        for k in ("m_final", "var_ratio", "log_var_ratio", "kl_per_dim"):
+            assert math.isfinite(r[k])
+    else:
+        assert code in (1, 2) and len(err.strip().splitlines()) == 1, err
+        assert code == 1 or "--grid" in err or "--update" in err, err
