@@ -310,3 +310,16 @@ def test_random_grids_keep_the_contract(grid, update, prior, alpha, capsys):
     else:
         assert code in (1, 2) and len(err.strip().splitlines()) == 1, err
         assert code == 1 or "--grid" in err or "--update" in err, err
+
+
+def test_exported_table_gives_the_same_grid_prediction():
+    """`cfgmft schedule export` on a grid, read back: the same omega_i, the same discrete prediction."""
+    from cfgmft.commands.schedule import export, read_guidance_table
+
+    for grid in ("karras:12:0.002:80:7", "ddim:15"):
+        table = read_guidance_table(export("negwin:2:-0.3:0.4:1:2", grid))
+        for update in ("heun", "ancestral"):
+            a = predict_discrete("sphere", 1.0, "negwin:2:-0.3:0.4:1:2", update, grid, alpha=0.3)
+            b = predict_discrete("sphere", 1.0, table, update, grid, alpha=0.3)
+            assert a.omega_steps == b.omega_steps
+            assert a.m_final == b.m_final and a.var_ratio == b.var_ratio
