@@ -206,7 +206,7 @@ def _predict_grid(problem: Problem, grid, update) -> Prediction:
             out[key] = pred[key]
     if pred.get("switching_min_abs") is not None:
         notes.append(f"commitment at finite d: the prediction needs d * {pred['switching_min_abs']:.4g} >> 1 "
-                     "(min |e_c - phi| over the evaluations before commitment)")
+                     "(min |e_c - phi| over the model evaluations)")
     return Prediction(**out)
 
 

@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
     p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
-    p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|sigmas:S1,S2,...",
+    p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
                    help="the sampler's noise levels (EDM sigma, in the data's units)")
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
                    help="standard deviation of the data per coordinate over the mixture's (default: 1)")

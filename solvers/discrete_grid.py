@@ -36,14 +36,18 @@ parameters ``M = e^{-t} m``, ``S = e^{-2t} v``, ``r = M^2 + S``):
 * infinite-class limit, ``sphere`` prior: ``rho`` the uniform (Debye) asymptote of the von
   Mises-Fisher mean, ``2 e^{-t}/(Gamma (1 + sqrt(1 + 4 r e^{-2t}/Gamma^2)))``, at the current
   ``r``; exact as ``d -> infinity``;
-* exponential regime (``alpha > 0``, ``d -> infinity``): at each model evaluation, unless already
-  committed, the competitors' phase (condensed if ``I(lambda = 1; t, r) > alpha``), ``(phi, rho)``
-  of the random energy model and the switching function ``e_c - phi`` (``e_c = a_t M - b_t``) are
-  evaluated at the current ``(t, M, r)``; the target commits at the first evaluation where the
-  switching function is positive, and from then on (including the rest of that step's
-  evaluations, e.g. Heun's corrector) the committed coefficients are used. ``t_commit`` is the
-  time of that evaluation (a grid point), so commitment happens between steps. The condensed
-  branch is the approximation of the continuous-time theory (flagged, as there).
+* exponential regime (``alpha > 0``, ``d -> infinity``): at each model evaluation the
+  competitors' phase (condensed if ``I(lambda = 1; t, r) > alpha``), ``(phi, rho)`` of the random
+  energy model and the switching function ``e_c - phi`` (``e_c = a_t M - b_t``) are evaluated at
+  the point of that evaluation ``(t, M, r)``; the target's posterior weight there is 1 if
+  ``e_c > phi`` (committed coefficients) and 0 otherwise. This is the ``d -> infinity`` limit of
+  the exact denoiser at that point, evaluation by evaluation: a Heun predictor ``x~`` that lands
+  on the committed side gives a committed corrector without committing the next step's start.
+  ``t_commit`` is the time of the first committed evaluation at a step's start (a grid point): the
+  commitment happens between steps. ``recrossings`` counts the evaluations after it that are
+  uncommitted again (none in the runs of the tests; the continuous-time solver keeps the
+  committed branch once it is reached). The condensed branch is the approximation of the
+  continuous-time theory (flagged, as there).
 
 ``alpha = 0`` (sub-exponential limit) commits at the first evaluation: the committed maps from
 the start (exact conditional denoiser on the grid; its distortion is the discretisation error
@@ -53,8 +57,8 @@ Finite ``d``. The ``d -> infinity`` commitment is a step: the target's posterior
 1 at each evaluation. At finite ``d`` it is about ``1/(1 + exp(-d (e_c - phi)))``, so an
 evaluation where ``d |e_c - phi|`` is of order 1 is partly committed, and on a coarse grid that
 one evaluation holds for a whole large step. The prediction reports the switching function at
-every evaluation before commitment (``switching``: pairs ``(t, e_c - phi)``) and its smallest
-magnitude ``switching_min_abs``: the Monte Carlo at dimension ``d`` can be expected to follow the
+every evaluation (``switching``: pairs ``(t, e_c - phi)``) and its smallest magnitude
+``switching_min_abs``: the Monte Carlo at dimension ``d`` can be expected to follow the
 prediction only when ``d * switching_min_abs >> 1`` (section "Discrete grids" of the README
 gives the measured gaps).
 """
@@ -93,10 +97,12 @@ class _Model:
 
     def __init__(self, regime: str, prior: str, sigma2: float, alpha: float | None):
         self.regime, self.prior, self.sigma2, self.alpha = regime, prior, sigma2, alpha
-        self.committed = regime == "exponential" and alpha == 0.0
+        self.always = regime == "exponential" and alpha == 0.0
+        self.committed = self.always
         self.t_commit = None
         self.t_condense = None
-        #: (t, e_c - phi) at every uncommitted evaluation and the committing one (exponential regime)
+        self.recrossings = 0
+        #: (t, e_c - phi, at a step start) at every evaluation of the exponential regime
         self.switching = []
         if regime == "exponential" and alpha > 0.0:
             from . import exponential as ex
@@ -104,12 +110,13 @@ class _Model:
             self.ex = ex
             self.code = IID_PRIORS.index(prior)
 
-    def coefficients(self, sigma: float, m: float, log_v: float, omega: float) -> tuple[float, float]:
+    def coefficients(self, sigma: float, m: float, log_v: float, omega: float,
+                     step_start: bool = True) -> tuple[float, float]:
         s2 = self.sigma2
         sig2 = sigma * sigma
         t = 0.5 * math.log1p(sig2)
         den = s2 + sig2
-        if not self.committed and self.regime == "exponential":
+        if not self.always and self.regime == "exponential":
             ex = self.ex
             e = math.exp(-t)
             M = e * m
@@ -117,11 +124,14 @@ class _Model:
             condensed = ex.condensation_residual(self.code, t, r, self.alpha, s2) > 0.0
             phi, rho = ex.rem_phi_rho(self.code, condensed, t, r, self.alpha, s2)
             sw = float(ex.g_switching(t, M, phi, s2))
-            self.switching.append((t, sw))
-            if sw > 0.0:
-                self.committed = True
+            self.switching.append((t, sw, step_start))
+            was = self.t_commit is not None
+            self.committed = sw > 0.0
+            if self.committed and not was and step_start:
                 self.t_commit = t
-            elif condensed and self.t_condense is None:
+            elif not self.committed and was:
+                self.recrossings += 1
+            if condensed and not self.committed and not was and self.t_condense is None:
                 self.t_condense = t
         if self.committed:
             return s2 / den, sig2 / den
@@ -160,7 +170,7 @@ def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray
             P1, Q1 = P, Q
             m1 = P1 * m + Q1
             log_v1 = log_v + 2.0 * math.log(abs(P1)) if P1 != 0.0 else -math.inf
-            a2, b2 = model.coefficients(sp, m1, log_v1, om)
+            a2, b2 = model.coefficients(sp, m1, log_v1, om, step_start=False)
             h = sp - s
             P = 1.0 + 0.5 * h * ((1.0 - a1) / s + (1.0 - a2) * P1 / sp)
             Q = 0.5 * h * (-b1 / s + ((1.0 - a2) * Q1 - b2) / sp)
@@ -241,11 +251,14 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
                                            f"{math.sqrt(math.expm1(2 * t_commit)):.6g}); guidance inert afterwards"
             else:
                 status, msg = "never committed", "never committed before t = 0: guidance acts at every evaluation"
-        sw_min = min((abs(v) for _, v in model.switching), default=None)
+        sw_min = min((abs(v) for _, v, _ in model.switching), default=None)
         if sw_min is not None:
-            msg += (f"; min |e_c - phi| over the evaluations before commitment = {sw_min:.4g}: the d -> infinity "
+            msg += (f"; min |e_c - phi| over the evaluations = {sw_min:.4g}: the d -> infinity "
                     f"commitment is sharp, at finite d it needs d >> 1/{sw_min:.4g}")
-        out.update(switching_min_abs=sw_min, switching=[[t, v] for t, v in model.switching])
+        if model.recrossings:
+            msg += f"; {model.recrossings} evaluation(s) after the commitment were on the uncommitted side again"
+        out.update(switching_min_abs=sw_min, switching=[[t, v] for t, v, _ in model.switching],
+                   recrossings=model.recrossings)
         out.update(alpha=alpha, status=status, message=msg, margin=margin, t_commit=t_commit,
                    t_condense=model.t_condense if model.t_condense is not None else None, t_collapse=t_col,
                    condensed_before_commit=model.t_condense is not None)
