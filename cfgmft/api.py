@@ -50,7 +50,7 @@ NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
 
 
 
-def predict(problem: Problem, *, grid=None, update: str | None = None) -> Prediction:
+def predict(problem: Problem, *, grid=None, update: str | None = None, start: str = "edm") -> Prediction:
     """The theory's prediction for ``problem`` (see :func:`_predict`); a floating-point
     overflow or invalid operation anywhere inside is a :class:`NumericalError`, never a
     silent inf or NaN.
@@ -61,14 +61,18 @@ def predict(problem: Problem, *, grid=None, update: str | None = None) -> Predic
     (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from ``N(0, sigma_0^2 I)`` in
     EDM's scale): the same keys, plus ``grid``, ``update``, ``update_formula``, ``steps`` and
     ``omega_steps``; the problem's ``sampler`` is replaced by the rule's continuous-time limit
-    (``ode`` for euler, heun, ddim; ``sde`` for ancestral) and ``T`` by the grid's start."""
+    (``ode`` for euler, heun, ddim; ``sde`` for ancestral) and ``T`` by the grid's start.
+    ``start``: ``'edm'`` (``xs ~ N(0, sigma_0^2 I)``, k-diffusion, diffusers' Euler discrete) or
+    ``'unit'`` (``N(0, (1 + sigma_0^2) I)``: ``x_T ~ N(0, I)`` in the VP scale, diffusers' DDIM and
+    EDM schedulers)."""
     if (grid is None) != (update is None):
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
+    start = _check_start(grid, start)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             if grid is not None:
-                return _predict_grid(problem, grid, update)
+                return _predict_grid(problem, grid, update, start)
             return _predict(problem)
     except (FloatingPointError, OverflowError) as e:
         raise NumericalError(f"floating-point failure ({e}) for {problem.guidance.schedule.spec}, "
@@ -169,7 +173,20 @@ def _check_grid_problem(problem: Problem, grid, update):
     return g
 
 
-def _predict_grid(problem: Problem, grid, update) -> Prediction:
+_START_TEXT = {"edm": "xs ~ N(0, sigma_0^2 I) in EDM's scale (x = e^{-t} xs)",
+               "unit": "xs ~ N(0, (1 + sigma_0^2) I) in EDM's scale (x_T ~ N(0, I) in the VP scale; x = e^{-t} xs)"}
+
+
+def _check_start(grid, start) -> str:
+    from .errors import check_choice
+
+    start = check_choice("start", start, tuple(_START_TEXT))
+    if grid is None and start != "edm":
+        raise ParameterError("start", "applies to a sampler grid only: give --grid and --update with it")
+    return start
+
+
+def _predict_grid(problem: Problem, grid, update, start: str = "edm") -> Prediction:
     """The discrete-grid prediction (:func:`predict` with ``grid`` and ``update``)."""
     from .solvers.discrete_grid import predict_discrete
 
@@ -179,7 +196,7 @@ def _predict_grid(problem: Problem, grid, update) -> Prediction:
     out = problem.to_dict()
     out.pop("steps", None)
     if mix.regime == "infinite":
-        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g)
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, start=start)
         theory = ("infinite-class limit on a discrete grid" +
                   (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)"))
     else:
@@ -187,17 +204,17 @@ def _predict_grid(problem: Problem, grid, update) -> Prediction:
             raise ParameterError("prior", f"{mix.prior!r} has no d -> infinity theory here; use 'gaussian' or 'sphere'")
         if mix.alpha is None and mix.d is None:
             raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
-        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, alpha=mix.alpha_effective)
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, alpha=mix.alpha_effective, start=start)
         theory = "exponential-class regime on a discrete grid, random-energy mean field (d -> infinity)"
         out["alpha"] = mix.alpha_effective
     notes = [f"update rule {update}: {pred.update_formula}",
-             f"start xs ~ N(0, sigma_0^2 I) in EDM's scale, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g}); "
-             "the mixture's scale is x = e^{-t} xs",
+             f"start {_START_TEXT[start]}, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g})",
              f"omega_i read at the midpoint in t of each step; continuous-time limit: the {pred.continuum_sampler} "
              "sampler from T = t_0"]
     out.update(sampler=pred.continuum_sampler, T=pred.t_start, version=__version__, theory=theory,
                convention=CONVENTION, precision="float64", kl_convention=KL_CONVENTION, method=pred.method,
                notes=notes, grid=pred.grid, update=update, update_formula=pred.update_formula, steps=pred.steps,
+               start=start,
                omega_steps=pred.omega_steps,
                **{k: pred[k] for k in ("m_final", "mean_shift", "var_ratio", "log_var_ratio", "kl_per_dim", "status",
                                        "message", "t_commit", "t_condense", "t_collapse", "margin")})
@@ -309,7 +326,8 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 
 
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
-             precision: str = "float64", progress: bool = False, grid=None, update: str | None = None) -> dict:
+             precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
+             start: str = "edm") -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
     ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
     ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
@@ -317,7 +335,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     With ``grid`` and ``update`` (see :func:`predict`): the exact-score sampler runs that update
     rule on that grid (:func:`cfgmft.validation.discrete.run_monte_carlo_grid`), from
     ``N(0, sigma_0^2 I)`` in EDM's scale; ``grid``, ``update`` and ``steps`` are echoed, the
-    problem's ``sampler`` and ``steps`` are not used."""
+    problem's ``sampler`` and ``steps`` are not used; ``start`` as in :func:`predict`."""
     from tqdm.auto import tqdm
 
     from .validation.montecarlo import run_monte_carlo
@@ -326,6 +344,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     g = _check_grid_problem(problem, grid, update) if grid is not None else None
+    start = _check_start(grid, start)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision)
     mix, samp = problem.mixture, problem.sampler
     d = mix.d
@@ -349,7 +368,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             from .validation.discrete import run_monte_carlo_grid
 
             res = run_monte_carlo_grid(den, mu_c, mix.sigma2, omega, g, update, n=samples, rng=sampler_ss, c=c,
-                                       precision=precision)
+                                       precision=precision, start=start)
         else:
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision)
@@ -374,7 +393,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
 
         out.update(grid=g.spec, update=update, update_formula=UPDATE_FORMULAS[update], steps=g.steps,
                    sampler=CONTINUUM_SAMPLER[update], T=float(g.t[0]), sigma_max=float(g.sigmas[0]),
-                   start="xs ~ N(0, sigma_0^2 I) in EDM's scale (x = e^{-t} xs)")
+                   start=start, start_formula=_START_TEXT[start])
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
     return out

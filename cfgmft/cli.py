@@ -96,6 +96,10 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--update", choices=UPDATES, default=None,
                    help="update rule on --grid: euler (probability-flow ODE in sigma), heun (EDM, no churn), "
                         "ddim (eta = 0), ancestral (Euler ancestral, eta = 1)")
+    p.add_argument("--start", choices=("edm", "unit"), default="edm",
+                   help="the start on --grid: edm (default) xs ~ N(0, SMAX^2 I), as k-diffusion and diffusers' Euler "
+                        "discrete; unit N(0, (1 + SMAX^2) I), i.e. x_T ~ N(0, I) in the VP scale, as diffusers' DDIM and "
+                        "EDM schedulers")
 
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
@@ -235,7 +239,8 @@ def cmd_simulate(args) -> int:
 
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update)
+                      precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
+                      start=args.start)
     if args.json:
         from .io import to_jsonable
 
@@ -259,7 +264,7 @@ def cmd_theory(args) -> int:
     from .api import predict
 
     problem = _problem_from_args(args)
-    result = predict(problem, grid=args.grid, update=args.update)
+    result = predict(problem, grid=args.grid, update=args.update, start=args.start)
     if args.finite_d:
         if args.grid is not None:
             raise ParameterError("--finite-d", "has no discrete-grid version; leave out --grid/--update or --finite-d")

@@ -325,3 +325,26 @@ def test_exported_table_gives_the_same_grid_prediction():
             b = predict_discrete("sphere", 1.0, table, update, grid, alpha=0.3)
             assert a.omega_steps == b.omega_steps
             assert a.m_final == b.m_final and a.var_ratio == b.var_ratio
+
+
+def test_start_unit_is_the_vp_start_in_theory_and_monte_carlo(cli):
+    """``--start unit`` (``x_T ~ N(0, I)`` in the VP scale, DDIM's start) against ``edm``: the
+    prediction and the Monte Carlo on the same grid agree for each start, and on a short DDIM
+    grid (sigma_0 ~ 14.6) the two starts give predictions that differ."""
+    preds = {}
+    for start in ("edm", "unit"):
+        code, out, err = cli(["theory", "--omega", "2", "--grid", "ddim:8", "--update", "ddim", "--start", start, "--json"])
+        assert code == 0, err
+        p = json.loads(out)
+        assert p["start"] == start
+        preds[start] = p
+        code, out, err = cli(["simulate", "--omega", "2", "--d", "16", "--samples", "4000", "--grid", "ddim:8",
+                              "--update", "ddim", "--start", start, "--seed", "4", "--json"])
+        assert code == 0, err
+        mc = json.loads(out)
+        assert mc["start"] == start
+        for key in ("m_final", "var_ratio"):
+            assert abs(mc[key]["mean"] - p[key]) <= 3 * mc[key]["stderr"], (start, key, mc[key], p[key])
+    assert preds["unit"]["var_ratio"] != preds["edm"]["var_ratio"]
+    code, out, err = cli(["theory", "--omega", "2", "--start", "unit"])
+    assert code == 2 and err.count("\n") == 1 and "--start" in err and "Traceback" not in err
