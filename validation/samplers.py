@@ -311,6 +311,15 @@ class _BlockNoise:
         return out
 
 
+def _step_noise(noise, noise_source, k, a, b, d):
+    if noise_source is None:
+        return noise.draw()
+    xi = np.asarray(noise_source(k, a, b), dtype=np.float64)
+    if xi.shape != (b - a, d):
+        raise ParameterError("noise_source", f"must return shape ({b - a}, {d}) at step {k}, got {xi.shape}")
+    return xi
+
+
 def sample(
     denoiser,
     mu_c,
@@ -330,6 +339,7 @@ def sample(
     scheme: str = DEFAULT_SCHEME,
     order: int = DEFAULT_ORDER,
     precision: str | None = None,
+    noise_source=None,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
@@ -387,6 +397,12 @@ def sample(
         ``denoiser``; otherwise a :class:`~cfgmft.validation.scores.FiniteMixture` in another
         precision is converted (a copy of its means) and a continuum denoiser refuses
         ``'float32'``. The sampler state, the noise and the integrator are float64 always.
+    noise_source : callable, optional
+        SDE only: ``noise_source(k, a, b)`` returns the ``(b - a, d)`` standard normal draw of
+        step ``k`` for the sample rows ``[a, b)``, in place of the block streams (which then
+        draw nothing but ``x_T``). For common random numbers across grids, e.g.
+        :class:`cfgmft.validation.stepcontrol.NestedNoise`. Its draws must be independent
+        standard normals across steps for the samples to have the sampler's law.
 
     Returns
     -------
@@ -434,6 +450,8 @@ def sample(
     omega_grid = omega_at_midpoints(omega, t_grid)
     lam_grid = log_snr(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
+    if noise_source is not None and not callable(noise_source):
+        raise ParameterError("noise_source", f"must be callable (k, a, b) -> (b - a, d) array, got {noise_source!r}")
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
     records = {name: np.empty((steps + 1, n)) for name in record}
     mu_norm2 = float(mu_c @ mu_c)
@@ -467,7 +485,7 @@ def sample(
                 break
             t0 = float(t_grid[k + 1])
             if evaluate:
-                xi = noise.draw() if sampler == "sde" else None
+                xi = _step_noise(noise, noise_source, k, a, b, d) if sampler == "sde" else None
                 if local:
                     v, m0 = _local_prior(x, E, c, t1, sigma2)
                     slope = None
@@ -490,7 +508,7 @@ def sample(
                 prev = None
                 x_new = Phi[k] * x + coef[k] * mu_c
                 if sampler == "sde":
-                    x_new += noise_std[k] * noise.draw()
+                    x_new += noise_std[k] * _step_noise(noise, noise_source, k, a, b, d)
             x = x_new
             if not np.all(np.isfinite(x)):
                 raise NonFiniteError(f"non-finite sample after the step {t1!r} -> {t0!r} (omega = {om})")
