@@ -23,13 +23,20 @@ and the variance ratio ``mean(v)/sigma2`` (``v = |x - m mu_c|^2/(d - 1)``), and 
 accuracy (a mean of hits), the difference between two runs with the same ``x_T`` and coupled
 noise is the mean of the per-sample differences, with the standard error of that mean.
 
-Tolerance (:func:`steps_for_tolerance`). The default integrator is second order: the step
-error of an observable is ``e(N) ~ C / N^2``. On a pilot of the first ``pilot`` samples (the
-same rows as the main run's first samples), runs at ``N`` and ``2N`` steps with common random
-numbers give ``e(N) ~ (4/3) |O(N) - O(2N)|``; with the paired standard error ``se`` added twice
-(``(4/3)(|diff| + 2 se)``) as the bound, the controller doubles ``N`` until the bound of
-every controlled observable at ``N`` is at most ``tol``, then returns
-``N* = ceil(N sqrt(bound / (tol / safety)))`` capped to ``[N, 2N]``... (see the function).
+Tolerance (:func:`steps_for_tolerance`). The step error of an observable behaves as
+``e(N) ~ C / N^p``. Measured (``benchmarks/study_step_error.py``) for the default scheme
+(local-Gaussian, order 2, ``logsnr`` grid): ``p = 2`` for the probability-flow ODE, but
+``p = 1`` for the reverse SDE (weak order; the second-order correction does not survive the
+noise). :data:`ORDERS` holds these. On a pilot of ``pilot`` samples, runs at ``N`` and ``2N``
+steps with common random numbers give the bound
+``b(N) = (|O(N) - O(2N)| + 2 se) 2^p / (2^p - 1)`` on the error at ``N``; ``N`` is doubled
+at ``N = start`` and then at the count that a law ``C / N^q`` through the last bound puts at
+``tol / safety`` (``q`` the local order between the last two bounds, clipped to ``[p, 2]``; 2
+after the first; the growth kept within ``[1.5, 8]``, rounded up to a multiple of 16), until every
+controlled observable's bound at ``N`` is at most ``tol / safety``; the answer is the count
+that the same law puts at ``tol / safety`` from that last bound, within
+``(last failed N, N]``. The pilot's ``x_T`` are its own draws; it costs
+``3 N pilot`` posterior evaluations per verified ``N``.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cfgmft.errors import ParameterError, check_int, check_real
+from cfgmft.ranges import TOL_MAX, TOL_MIN
 from cfgmft.grids import DEFAULT_GRID, DEFAULT_MC_T, time_grid, with_breakpoints
 from cfgmft.schedules import omega_function
 
@@ -48,13 +56,16 @@ from .samplers import sample, step_coefficients
 from .scores import FiniteMixture
 
 __all__ = ["NestedNoise", "nested_grid", "paired_observables", "PairedRun", "run_levels", "StepChoice",
-           "steps_for_tolerance", "TOL_MIN", "TOL_MAX", "CONTROLLED"]
+           "steps_for_tolerance", "TOL_MIN", "TOL_MAX", "CONTROLLED", "ORDERS", "PILOT", "START", "SAFETY"]
 
 #: Observables the tolerance controls (absolute error).
 CONTROLLED = ("m", "var_ratio")
-#: Allowed tolerances (absolute, on E[m] and the variance ratio).
-TOL_MIN = 1e-6
-TOL_MAX = 0.5
+#: Weak order of the default scheme's step error, per sampler (measured, module docstring).
+ORDERS = {"sde": 1, "ode": 2}
+#: Pilot samples, first step count and safety factor of :func:`steps_for_tolerance`.
+PILOT = 256
+START = 32
+SAFETY = 1.0
 
 
 def nested_grid(T: float, steps: int, sigma2: float, omega, grid: str = DEFAULT_GRID) -> np.ndarray:
@@ -195,42 +206,52 @@ class StepChoice:
 
 
 def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: float = DEFAULT_MC_T,
-                        grid: str = DEFAULT_GRID, pilot: int = 256, start: int = 32, max_steps: int = 8192,
-                        safety: float = 2.0) -> StepChoice:
+                        grid: str = DEFAULT_GRID, pilot: int = PILOT, start: int = START, max_steps: int = 16384,
+                        safety: float = SAFETY) -> StepChoice:
     """The number of steps at which the step error of ``E[m]`` and of the variance ratio is at
-    most ``tol`` (absolute), measured on a pilot.
+    most ``tol`` (absolute), estimated on a pilot (module docstring).
 
-    Pilot: ``pilot`` samples, runs at ``N = start, 2 start, 4 start, ...`` on nested grids with
-    common random numbers (:func:`run_levels`). For each pair ``(N, 2N)`` and observable, the
-    bound on the error at ``N`` is ``b(N) = (4/3)(|O(N) - O(2N)| + 2 se)`` (second order; ``se``
-    the paired standard error). At the first ``N`` where every bound is ``<= tol / safety`` the
-    answer is ``N`` scaled down by the second-order law, ``ceil(N sqrt(max b(N) / (tol / safety)))``,
-    but not below ``N / 2`` (the last step count whose bound was not met, plus one)... that is,
-    within ``(N/2, N]``. Raises :class:`~cfgmft.errors.ParameterError` naming ``tol`` when
-    ``max_steps`` is reached first.
+    ``rng`` seeds the pilot (its ``x_T`` and Brownian paths); the pilot's ``pilot * (N + 2N)``
+    posterior evaluations per doubling are counted in :attr:`StepChoice.pilot_evaluations`.
+    Raises :class:`~cfgmft.errors.ParameterError` naming ``tol`` when ``max_steps`` is reached
+    first.
     """
     tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     pilot = check_int("pilot", pilot, lo=2)
-    start = check_int("start", start, lo=1)
+    start = check_int("start", start, lo=2)
+    p = ORDERS[sampler]
+    factor = 2.0**p / (2.0**p - 1.0)
     target = tol / safety
     history = []
     evaluations = 0
     N = start
+    failed = 1  # largest step count whose bound was measured above the target
     while True:
-        if 2 * N > max_steps:
-            raise ParameterError("tol", f"must be reachable within {max_steps} steps; the step error at "
-                                        f"{N} steps is still ~{max(history[-1][1].values()) if history else float('nan'):.2g}")
+        if N > max_steps:
+            raise ParameterError("tol", f"must be reachable within {max_steps} steps: at {history[-1][0]} steps the "
+                                        f"step error is still bounded by {max(history[-1][1].values()):.2g} "
+                                        f"> tol/{safety:g}")
         run = run_levels(denoiser, mu_c, sigma2, omega, sampler, [N, 2 * N], n=pilot, rng=rng, T=T, grid=grid)
         evaluations += run.evaluations[N] + run.evaluations[2 * N]
         bounds = {}
         for name in CONTROLLED:
             dm, se = run.diff(N, 2 * N, name)
-            bounds[name] = 4.0 / 3.0 * (abs(dm) + 2.0 * se)
+            bounds[name] = factor * (abs(dm) + 2.0 * se)
         history.append((N, bounds))
         worst = max(bounds.values())
         if worst <= target:
-            lo = N // 2 + 1 if len(history) > 1 else 1
-            chosen = max(lo, min(N, math.ceil(N * math.sqrt(worst / target))))
-            est = {k: v * (N / chosen) ** 2 for k, v in bounds.items()}
+            # the count that the asymptotic law C / N^p puts at the target, within (failed, N]
+            wanted = math.ceil(N * (worst / target) ** (1.0 / p)) if worst > 0 else 2
+            chosen = max(failed + 1, 2, min(N, wanted))
+            est = {k: v * (N / chosen) ** p for k, v in bounds.items()}
             return StepChoice(chosen, tol, est, history, pilot, evaluations)
-        N *= 2
+        failed = N
+        # next count to verify: the local order between the last two bounds (2 before there are
+        # two: the pre-asymptotic rate of both samplers), clipped to [p, 2], growth in [1.5, 8]
+        q = 2.0
+        if len(history) > 1:
+            (N1, b1), (N2, b2) = history[-2], history[-1]
+            w1, w2 = max(b1.values()), max(b2.values())
+            q = float(np.clip(math.log(w1 / w2) / math.log(N2 / N1), p, 2.0)) if w2 > 0 and w1 > w2 else float(p)
+        grow = min(8.0, max(1.5, (worst / target) ** (1.0 / q)))
+        N = 16 * math.ceil(N * grow / 16)
