@@ -65,7 +65,7 @@ ORDERS = {"sde": 1, "ode": 2}
 #: Pilot samples, first step count and safety factor of :func:`steps_for_tolerance`.
 PILOT = 256
 START = 32
-SAFETY = 1.0
+SAFETY = 1.25
 
 
 def nested_grid(T: float, steps: int, sigma2: float, omega, grid: str = DEFAULT_GRID) -> np.ndarray:
@@ -111,6 +111,8 @@ class NestedNoise:
 
         def source(k, a, b):
             j0, j1 = int(pos[k]), int(pos[k + 1])
+            if j1 == j0 + 1:  # one fine step: its own draw
+                return self.fine(j0)[a:b]
             acc = np.zeros((self.n, self.d))
             var = 0.0
             for j in range(j0, j1):
