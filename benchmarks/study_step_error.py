@@ -167,7 +167,7 @@ def figure(out, path):
         for ax, o in zip(axes, OBS):
             if o not in case["rows"][0]:
                 continue
-            err = [max(abs(r[o]), 1e-12) for r in case["rows"]]
+            err = [abs(r[o]) if r[o] != 0 else np.nan for r in case["rows"]]  # exact zeros not drawn
             ax.loglog(steps, err, "o-" if case["sampler"] == "sde" else "s--", label=key, ms=4)
     for ax, o in zip(axes, OBS):
         ax.axhline(1e-3, color="k", lw=0.8, ls=":")
@@ -188,9 +188,14 @@ def main():
     p.add_argument("--samplers", type=lambda s: s.split(","), default=["sde", "ode"])
     p.add_argument("--validate-tol", type=float, default=None)
     p.add_argument("--skip-study", action="store_true")
+    p.add_argument("--replot", metavar="JSON", help="only redraw the figure from a step_error.json")
     p.add_argument("--out", default="results/step_error")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.replot:
+        with open(args.replot) as f:
+            figure(json.load(f), os.path.join(args.out, "step_error.png"))
+        return
     out = {"version": __version__, "cases": {}}
     if not args.skip_study:
         out = study(args)
