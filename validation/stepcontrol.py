@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cfgmft.errors import ParameterError, check_int, check_real
+from cfgmft.errors import ParameterError, check_choice, check_int, check_real
 from cfgmft.ranges import TOL_MAX, TOL_MIN
 from cfgmft.grids import DEFAULT_GRID, DEFAULT_MC_T, time_grid, with_breakpoints
 from cfgmft.schedules import omega_function
@@ -221,6 +221,8 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
     tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     pilot = check_int("pilot", pilot, lo=2)
     start = check_int("start", start, lo=2)
+    max_steps = check_int("max_steps", max_steps, lo=start)
+    check_choice("sampler", sampler, tuple(ORDERS))
     p = ORDERS[sampler]
     factor = 2.0**p / (2.0**p - 1.0)
     target = tol / safety
@@ -228,9 +230,11 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
     evaluations = 0
     N = start
     failed = 1  # largest step count whose bound was measured above the target
+    if 2 * start > max_steps:
+        raise ParameterError("max_steps", f"must be at least 2 start = {2 * start}, got {max_steps}")
     while True:
-        if N > max_steps:
-            raise ParameterError("tol", f"must be reachable within {max_steps} steps: at {history[-1][0]} steps the "
+        if 2 * N > max_steps:
+            raise ParameterError("tol", f"must be reachable within {max_steps} steps (the pilot's runs at N and 2N): at {history[-1][0]} steps the "
                                         f"step error is still bounded by {max(history[-1][1].values()):.2g} "
                                         f"> tol/{safety:g}")
         run = run_levels(denoiser, mu_c, sigma2, omega, sampler, [N, 2 * N], n=pilot, rng=rng, T=T, grid=grid)
