@@ -39,9 +39,9 @@ import numpy as np
 
 from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
-from .errors import NumericalError, ParameterError, check_choice, check_int
+from .errors import NumericalError, ParameterError, check_choice, check_int, check_real
 from .params import DEFAULT_MC_T, Problem
-from .ranges import DISORDER_MAX, SAMPLES_MAX, STEPS_MAX, machine_memory
+from .ranges import DISORDER_MAX, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
 from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
 from .sweep import canonical_unit
 
@@ -327,7 +327,7 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
-             start: str = "edm") -> dict:
+             start: str = "edm", tol: float | None = None) -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
     ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
     ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
@@ -335,16 +335,31 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     With ``grid`` and ``update`` (see :func:`predict`): the exact-score sampler runs that update
     rule on that grid (:func:`cfgmft.validation.discrete.run_monte_carlo_grid`), from
     ``N(0, sigma_0^2 I)`` in EDM's scale; ``grid``, ``update`` and ``steps`` are echoed, the
-    problem's ``sampler`` and ``steps`` are not used; ``start`` as in :func:`predict`."""
+    problem's ``sampler`` and ``steps`` are not used; ``start`` as in :func:`predict`; the grid fixes the steps, so
+    ``tol`` must be ``None`` with it.
+
+
+    ``tol`` (``None``: the problem's ``steps``): an absolute tolerance on the step error of
+    ``E[m]`` and of the variance ratio. Each mixture draw then gets the number of steps that a
+    pilot of :data:`cfgmft.validation.stepcontrol.PILOT` samples puts within ``tol``
+    (:func:`cfgmft.validation.stepcontrol.steps_for_tolerance`, seeded from the draw's own
+    seed sequence, apart from the means' and the sampler's); ``steps`` is then the largest
+    chosen count and ``step_control`` holds each draw's choice, error bound and pilot cost
+    (``pilot_seconds`` is outside ``seconds_sampling``)."""
     from tqdm.auto import tqdm
 
     from .validation.montecarlo import run_monte_carlo
+    from .validation.stepcontrol import steps_for_tolerance
 
     if (grid is None) != (update is None):
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     g = _check_grid_problem(problem, grid, update) if grid is not None else None
     start = _check_start(grid, start)
+    if tol is not None:
+        tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
+    if tol is not None and grid is not None:
+        raise ParameterError("tol", "does not apply on a sampler grid (--grid fixes the steps): leave --tol out")
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision)
     mix, samp = problem.mixture, problem.sampler
     d = mix.d
@@ -356,6 +371,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     within = {k: [] for k in OBSERVABLES}
     seconds = 0.0
     t0 = time.perf_counter()
+    control = []
     for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision)
@@ -364,13 +380,20 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             if err > FLOAT32_MAX_LOGIT_ERROR:
                 raise ParameterError("precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
                                                     f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
+        steps = samp.steps
+        if tol is not None:
+            (pilot_ss,) = child.spawn(1)
+            clock = time.perf_counter()
+            choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T)
+            steps = choice.steps
+            control.append({**choice.to_dict(), "pilot_seconds": time.perf_counter() - clock})
         if g is not None:
             from .validation.discrete import run_monte_carlo_grid
 
             res = run_monte_carlo_grid(den, mu_c, mix.sigma2, omega, g, update, n=samples, rng=sampler_ss, c=c,
                                        precision=precision, start=start)
         else:
-            res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
+            res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision)
         seconds += res.seconds_sampling
         for k in OBSERVABLES:
@@ -388,6 +411,17 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             out[KEYS[k]] = None
             continue
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
+    out["tol"] = tol
+    if tol is not None:
+        out["steps"] = max(ch["steps"] for ch in control)
+        out["step_control"] = {"tol": tol, "controlled": ["m_final", "var_ratio"],
+                               "steps_per_draw": [ch["steps"] for ch in control],
+                               "error_bound_per_draw": [max(ch["estimate"].values()) for ch in control],
+                               "pilot_samples": control[0]["pilot"],
+                               "pilot_evaluations": sum(ch["pilot_evaluations"] for ch in control),
+                               "main_evaluations": samples * sum(ch["steps"] for ch in control),
+                               "pilot_seconds": sum(ch["pilot_seconds"] for ch in control),
+                               "history_per_draw": [ch["history"] for ch in control]}
     if g is not None:
         from .updates import CONTINUUM_SAMPLER, UPDATE_FORMULAS
 

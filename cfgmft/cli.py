@@ -16,7 +16,7 @@ import sys
 from . import CONVENTION, __version__
 from .errors import NumericalError, ParameterError, check_int, check_real
 from .sweep import UnitFailed
-from .ranges import ALPHA_MAX, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
+from .ranges import ALPHA_MAX, D_MAX, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
 
 EXIT_BAD_INPUT = 2
 
@@ -153,7 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="exact-score Monte Carlo of the guided sampler")
     _add_problem_args(p)
     p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=800, help="integration steps (default: 800)")
+    p.add_argument("--tol", type=_real(TOL_MIN, TOL_MAX), default=None,
+                   help=f"absolute tolerance on the step error of E[m] and the variance ratio, in [{TOL_MIN:g}, "
+                        f"{TOL_MAX:g}]: the number of steps is chosen by a pilot (default: {DEFAULT_TOL:g}; "
+                        "exclusive with --steps)")
+    p.add_argument("--steps", type=_int(1), default=None,
+                   help="a fixed number of integration steps instead of --tol (exclusive with --tol)")
     p.add_argument("--disorder", type=_int(1), default=1,
                    help="independent draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
@@ -230,17 +235,22 @@ def _problem_from_args(args, d=None):
                       classes=None if args.alpha is not None else args.classes,
                       alpha=args.alpha, d=args.d if d is None else d)
     guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
-    sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": args.steps} if hasattr(args, "steps") else {}))
+    steps = getattr(args, "steps", None)
+    sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": steps} if steps is not None else {}))
     return Problem(mixture, guidance, sampler)
 
 
 def cmd_simulate(args) -> int:
     from .api import simulate
 
+    if args.tol is not None and args.steps is not None:
+        raise ParameterError("--tol", f"cannot be given with --steps: give --tol in [{TOL_MIN:g}, {TOL_MAX:g}] "
+                                      "(absolute step error) or --steps >= 1, not both")
+    tol = DEFAULT_TOL if args.steps is None and args.tol is None and args.grid is None else args.tol
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
                       precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
-                      start=args.start)
+                      start=args.start, tol=tol)
     if args.json:
         from .io import to_jsonable
 
@@ -249,7 +259,17 @@ def cmd_simulate(args) -> int:
     lines = [f"cfgmft {result['version']} simulate: d = {result['d']}, K = {result['K']}, prior {result['prior']}, "
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
-             f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}", ""]
+             f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}"]
+    if result.get("step_control"):
+        sc = result["step_control"]
+        lines.append(f"  steps chosen for --tol {sc['tol']:g} (step error of E[m] and var_ratio): "
+                     f"{', '.join(map(str, sc['steps_per_draw']))}; estimated bound {max(sc['error_bound_per_draw']):.2g}; "
+                     f"pilot {sc['pilot_samples']} samples, {sc['pilot_seconds']:.2f} s")
+    elif result.get("grid"):
+        lines.append(f"  the sampler grid fixes the steps ({result['steps']}): its discretisation is part of the result")
+    else:
+        lines.append(f"  fixed --steps {result['steps']}: step error not controlled")
+    lines.append("")
     if result.get("grid"):
         lines.insert(1, f"  grid {result['grid']}, update {result['update']}: {result['update_formula']}")
     for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):

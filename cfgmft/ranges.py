@@ -27,3 +27,9 @@ def machine_memory() -> float:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return 8.0 * 2**30
+
+#: Allowed absolute tolerances on the step error of E[m] and the variance ratio (``--tol``)
+TOL_MIN = 1e-6
+TOL_MAX = 0.5
+#: The default tolerance of ``cfgmft simulate`` (without ``--steps``)
+DEFAULT_TOL = 1e-3

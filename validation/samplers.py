@@ -57,7 +57,10 @@ current step's model is taken linear in ``lambda``, with the slope given by the 
 previous step start (zero at the current one). It enters the score as ``e^{-t} r / Gamma_t``
 and its contribution is integrated with the same quadrature (for ``scheme='frozen'`` this is
 DPM-Solver++(2M) and its SDE variant). It costs no extra score evaluation. A step whose
-predecessor had ``omega = 0`` (no evaluation) is first order.
+predecessor had ``omega = 0`` (no evaluation) is first order. Measured orders of the default
+(``benchmarks/study_step_error.py``, common random numbers against 3200 steps): 2 for the ODE,
+but weak order 1 for the SDE (the error of the mean overlap halves from 800 to 1600 steps);
+:mod:`cfgmft.validation.stepcontrol` chooses the steps for a tolerance with these orders.
 
 Randomness and batching. The ``n`` samples are cut into fixed blocks of ``block_size`` rows;
 block ``j`` owns the generator ``PCG64(SeedSequence(entropy, spawn_key=(..., j)))`` derived
@@ -113,6 +116,9 @@ RECORDS = ("w_c", "m", "r")
 #: 3200 steps; d = 12-32, K = 120-3000, omega = 2-8, sigma2 = 0.02-0.1): at 400 steps the bias of
 #: the mean overlap is 1-2e-4 and that of the variance ratio 1e-4 to 7.5e-4, i.e. 0.1-0.7 standard
 #: errors of a 4000-sample run; at 800 steps it is four times smaller (<= 0.2 standard errors).
+#: The reverse SDE converges at weak order 1 only: at 800 steps its step error of the mean
+#: overlap is 1.5e-4 to 6.6e-4 on the cases of ``benchmarks/study_step_error.py`` (ODE: 1e-6
+#: to 1e-4), within 1e-3 in all of them.
 #: The Gaussian continuum is integrated exactly at any number of steps.
 DEFAULT_STEPS = 800
 
@@ -311,6 +317,15 @@ class _BlockNoise:
         return out
 
 
+def _step_noise(noise, noise_source, k, a, b, d):
+    if noise_source is None:
+        return noise.draw()
+    xi = np.asarray(noise_source(k, a, b), dtype=np.float64)
+    if xi.shape != (b - a, d):
+        raise ParameterError("noise_source", f"must return shape ({b - a}, {d}) at step {k}, got {xi.shape}")
+    return xi
+
+
 def sample(
     denoiser,
     mu_c,
@@ -330,6 +345,7 @@ def sample(
     scheme: str = DEFAULT_SCHEME,
     order: int = DEFAULT_ORDER,
     precision: str | None = None,
+    noise_source=None,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
@@ -387,6 +403,12 @@ def sample(
         ``denoiser``; otherwise a :class:`~cfgmft.validation.scores.FiniteMixture` in another
         precision is converted (a copy of its means) and a continuum denoiser refuses
         ``'float32'``. The sampler state, the noise and the integrator are float64 always.
+    noise_source : callable, optional
+        SDE only: ``noise_source(k, a, b)`` returns the ``(b - a, d)`` standard normal draw of
+        step ``k`` for the sample rows ``[a, b)``, in place of the block streams (which then
+        draw nothing but ``x_T``). For common random numbers across grids, e.g.
+        :class:`cfgmft.validation.stepcontrol.NestedNoise`. Its draws must be independent
+        standard normals across steps for the samples to have the sampler's law.
 
     Returns
     -------
@@ -434,6 +456,8 @@ def sample(
     omega_grid = omega_at_midpoints(omega, t_grid)
     lam_grid = log_snr(t_grid, sigma2)
     Phi, coef, noise_std = step_coefficients(t_grid[:-1], t_grid[1:], sigma2, sampler)
+    if noise_source is not None and not callable(noise_source):
+        raise ParameterError("noise_source", f"must be callable (k, a, b) -> (b - a, d) array, got {noise_source!r}")
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
     records = {name: np.empty((steps + 1, n)) for name in record}
     mu_norm2 = float(mu_c @ mu_c)
@@ -467,7 +491,7 @@ def sample(
                 break
             t0 = float(t_grid[k + 1])
             if evaluate:
-                xi = noise.draw() if sampler == "sde" else None
+                xi = _step_noise(noise, noise_source, k, a, b, d) if sampler == "sde" else None
                 if local:
                     v, m0 = _local_prior(x, E, c, t1, sigma2)
                     slope = None
@@ -490,7 +514,7 @@ def sample(
                 prev = None
                 x_new = Phi[k] * x + coef[k] * mu_c
                 if sampler == "sde":
-                    x_new += noise_std[k] * noise.draw()
+                    x_new += noise_std[k] * _step_noise(noise, noise_source, k, a, b, d)
             x = x_new
             if not np.all(np.isfinite(x)):
                 raise NonFiniteError(f"non-finite sample after the step {t1!r} -> {t0!r} (omega = {om})")

@@ -62,6 +62,7 @@ are the argument checks that callers of the hot path use.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from typing import Protocol, runtime_checkable
@@ -416,6 +417,34 @@ class FiniteMixture(DenoiserBase):
     _SKIP_BELOW32 = -104.0
 
     has_log_partition = True
+    #: Pruning fraction ``f`` (0: none; see :meth:`pruned`).
+    prune = 0.0
+    _log_prune = -math.inf
+    #: ``[added, total]`` (row, chunk) pairs of the streamed sums, counted when a list
+    #: (benchmarks); ``None``: not counted.
+    pair_counts = None
+
+    def pruned(self, fraction: float) -> "FiniteMixture":
+        """This mixture (sharing its storage) with exact pruning of the streamed sums.
+
+        With ``fraction = f > 0``, a row of a chunk whose largest logit is below the row's
+        running maximum over the chunks seen so far by more than ``log(K / f)`` is not added
+        (no ``exp``, no second matrix product). Every class so skipped has
+        ``w_k <= (f / K) sum_j w_j`` (the running maximum's term is in the sum), so the skipped
+        weight is at most the fraction ``f`` of the total, and
+
+        * ``|lse_pruned - lse| <= -log(1 - f)``;
+        * ``|E_pruned - E| <= 2 f / (1 - f) max_k |mu_k|``;
+        * ``|c_pruned - c| <= 5 f / (1 - f) max_k |mu_k|^2 / d``
+
+        (up to the rounding of the unpruned sums). ``f = 0`` gives back the exact sums.
+        The fraction must be in ``[0, 0.5]``.
+        """
+        f = check_real("prune", fraction, lo=0.0, hi=0.5)
+        other = copy.copy(self)
+        other.prune = f
+        other._log_prune = math.log(f / self.K) if f > 0 else -math.inf
+        return other
 
     def __init__(self, means, sigma2, chunk_size: int | None = None, precision: str = "float64"):
         precision = check_choice("precision", precision, PRECISIONS)
@@ -584,6 +613,7 @@ class FiniteMixture(DenoiserBase):
                 shift[:] = cmax
                 xs[:, d + 1] = -shift
                 cmax[:] = 0.0
+                rmax = np.zeros(n)  # running maximum of the logits minus the shift
                 first = False
             elif (cmax > slack).any():
                 delta = np.where(cmax > slack, cmax, 0.0)
@@ -592,9 +622,25 @@ class FiniteMixture(DenoiserBase):
                 shift += delta
                 xs[:, d + 1] = -shift
                 cmax -= delta
+                rmax -= delta
             # rows whose shifted logits are all below -746 in this chunk: exp gives exactly 0
-            # there (exp(x) rounds to 0 for x < -745.14): their terms are exactly zero, skipped
-            Lbuf2 = self._add_exp_rows(L, B, cmax > self._SKIP_BELOW, acc, part, Lbuf, Lbuf2)
+            # there (exp(x) rounds to 0 for x < -745.14): their terms are exactly zero, skipped;
+            # with pruning, also rows whose chunk maximum is below the running maximum by more
+            # than log(K / prune) (see the class docstring)
+            Lbuf2 = self._add_exp_rows(L, B, self._active(cmax, rmax, self._SKIP_BELOW), acc, part, Lbuf, Lbuf2)
+
+    def _active(self, cmax, rmax, skip_below):
+        """Rows of a chunk to add: ``cmax`` (the chunk's row maxima minus the shift) above
+        ``skip_below`` and, with pruning, above ``rmax + log(prune / K)``; updates the running
+        maximum ``rmax`` in place (it includes this chunk, so the chunk holding it is kept)."""
+        np.maximum(rmax, cmax, out=rmax)
+        active = cmax > skip_below
+        if self.prune > 0.0:
+            active &= cmax > rmax + self._log_prune
+        if self.pair_counts is not None:
+            self.pair_counts[0] += int(np.count_nonzero(active))
+            self.pair_counts[1] += cmax.size
+        return active
 
     @staticmethod
     def _add_exp_rows(L, B, active, acc, part, Lbuf, Lbuf2):
@@ -654,17 +700,19 @@ class FiniteMixture(DenoiserBase):
                 xs[:, d + 1] = -cmax
                 shift[:] = cmax
                 cmax[:] = 0.0
+                rmax = np.zeros(n)
                 first = False
             elif (cmax > slack).any():
                 move = cmax > slack
                 new = shift.copy()
                 new[move] = (shift[move] + cmax[move]).astype(f32)
                 acc *= np.exp(shift - new)[:, None]
+                rmax += shift - new
                 shift[:] = new
                 xs[:, d + 1] = -new
                 np.matmul(xs, B.T, out=L)
                 cmax = L.max(axis=1)
-            Lbuf2 = self._add_exp_rows(L, B, cmax > skip, acc, part, Lbuf, Lbuf2)
+            Lbuf2 = self._add_exp_rows(L, B, self._active(cmax, rmax, skip), acc, part, Lbuf, Lbuf2)
 
     def _posterior_mean(self, x, t):
         E, _, _ = self._stream(x, t)
