@@ -123,6 +123,9 @@ def _predict(problem: Problem) -> dict:
         "var_ratio": pred.var_ratio,
         "log_var_ratio": pred.log_var_ratio,
         "kl_per_dim": pred.kl_per_dim,
+        # separability of the infinite-class limit (docs/model.md section 4); the exponential
+        # regime's separability is the margin
+        "log_odds": pred.get("log_odds"),
     }
     for key, v in {**values, **{k: extra[k] for k in NULL_KEYS}}.items():
         if v is not None and not math.isfinite(v):
@@ -173,11 +176,14 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
 
 # -- Monte Carlo ------------------------------------------------------------------------------
 
-OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin")
+OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
+               "log_odds")
 #: the CLI's names for the estimators' fields
 KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
         "var_ratio_parallel": "var_ratio_parallel", "var_m": "var_m",
-        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
+        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin", "log_odds": "log_odds"}
+#: keys of :data:`KEYS` that results stored before they existed may lack
+OPTIONAL_KEYS = ("log_odds",)
 
 
 #: float32 is refused when the estimated absolute rounding error of the float32 logits at
@@ -367,6 +373,8 @@ def check_simulation_result(result: dict) -> str | None:
             return f"no {key!r}"
     for key in KEYS.values():
         if key not in result:
+            if key in OPTIONAL_KEYS:
+                continue
             return f"no {key!r}"
         est = result[key]
         if est is None:

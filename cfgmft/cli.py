@@ -221,8 +221,9 @@ def cmd_simulate(args) -> int:
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
              f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}", ""]
-    for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):
-        v = result[key]
+    for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
+                "log_odds"):
+        v = result.get(key)
         lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
     print("\n".join(lines))
@@ -273,9 +274,10 @@ def format_prediction(r: dict) -> str:
         "t_condense": "condensation time",
         "t_collapse": "collapse time",
         "margin": "log-likelihood margin per dimension",
+        "log_odds": "separability: (log P_0(x|c) - log P_0(x))/d (infinite-class limit)",
     }
     for key, text in meaning.items():
-        v = r[key]
+        v = r.get(key)
         val = "n/a" if v is None else f"{v:.12g}"
         lines.append(f"  {key:<12} {val:>20}   {text}")
     for note in r.get("notes", []):
