@@ -14,7 +14,7 @@ import re
 import sys
 
 from . import CONVENTION, __version__
-from .errors import NumericalError, ParameterError, check_int, check_real
+from .errors import InfeasibleError, NumericalError, ParameterError, check_int, check_real
 from .sweep import UnitFailed
 from .ranges import ALPHA_MAX, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 
@@ -76,8 +76,9 @@ def _schedule(text):
         raise argparse.ArgumentTypeError(msg.removeprefix("schedule ") if msg.startswith("schedule ") else msg) from None
 
 
-def _add_problem_args(p: argparse.ArgumentParser) -> None:
-    """The problem flags shared by ``theory`` (and, later, ``simulate``)."""
+def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None:
+    """The problem flags shared by ``theory`` (and, later, ``simulate``); without
+    ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the schedule)."""
     p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
                    help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
                         "(|m| = sqrt(d)), Monte Carlo only")
@@ -89,15 +90,20 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     k.add_argument("--classes", type=_classes, default=math.inf,
                    help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
     p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    if guidance:
+        _add_guidance_args(p)
+    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
+                   help="reverse SDE or probability-flow ODE (default: sde)")
+    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
+                   help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
+
+
+def _add_guidance_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--omega", type=_real(OMEGA_MIN, OMEGA_MAX),
                    help=f"constant guidance strength omega in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (guidance scale w = 1 + omega)")
     g.add_argument("--schedule", type=_schedule, metavar="SPEC",
                    help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
-    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
-                   help="reverse SDE or probability-flow ODE (default: sde)")
-    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
-                   help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_int(1), default=800, help="Monte Carlo integration steps (default: 800)")
     p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
+    _add_problem_args(p, guidance=False)
+    p.add_argument("--peak", required=True, type=float, metavar="W",
+                   help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
+    p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
+                   help="the band of v_perp/sigma2 the design must meet, 0 < LO < HI (default: 0.98:1.02)")
+    p.add_argument("--family", default="negwin", metavar="NAME",
+                   help="negwin (default), negramp, or a non-negative family: constant, interval, linear_up, "
+                        "linear_down, cosine_up, cosine_down, lhl, table")
+    p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=64, metavar="N",
+                   help="points of the global Sobol scan (default: 64)")
+    p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
+                   help="largest time a schedule parameter ranges over (default: 3)")
+    p.add_argument("--finite-d-samples", type=_int(200), default=8000,
+                   help="samples of the finite-d model in the correction at --d (default: 8000)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
@@ -318,6 +342,24 @@ def cmd_schedule_evaluate(args) -> int:
     return 0
 
 
+def cmd_schedule_design(args) -> int:
+    from .commands.schedule_design import design, format_design
+    from .params import Mixture, Sampler
+
+    mixture = Mixture(sigma2=args.sigma2, prior=args.prior, classes=None if args.alpha is not None else args.classes,
+                      alpha=args.alpha, d=args.d)
+    result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
+                    family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
+                    finite_d_samples=args.finite_d_samples)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_design(result))
+    return 0
+
+
 def cmd_schedule_export(args) -> int:
     from .commands.schedule import export, export_csv
     from .io import to_jsonable
@@ -377,13 +419,14 @@ def cmd_phase_diagram(args) -> int:
 
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
             "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
-            "schedule export": cmd_schedule_export,
+            "schedule export": cmd_schedule_export, "schedule design": cmd_schedule_design,
             "reproduce": cmd_reproduce}
 
 
 #: Python argument names that a command spells as another flag
 FLAG_ALIASES = {"theory": {"samples": "--finite-d-samples"}, "validate": {"d": "--dims"},
                 "schedule evaluate": {"samples": "--samples"},
+                "schedule design": {"K": "--classes", "n_global": "--global", "prior": "--prior"},
                 "*": {"out_dir": "--out", "out": "--out"}}
 
 
@@ -441,6 +484,9 @@ def main(argv=None) -> int:
             return EXIT_BAD_INPUT
         sys.stderr.write(f"cfgmft {args.command}: the unit at d = {e.unit.get('d')} failed: "
                          f"{type(cause).__name__}: {cause}{where}\n")
+        return 1
+    except InfeasibleError as e:
+        sys.stderr.write(f"cfgmft {args.command}: no feasible schedule: {e}\n")
         return 1
     except (NumericalError, FloatingPointError, OverflowError) as e:
         sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")
