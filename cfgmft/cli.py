@@ -196,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="points of the global Sobol scan (default: 64)")
     p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
                    help="largest time a schedule parameter ranges over (default: 3)")
-    p.add_argument("--finite-d-samples", type=_int(200), default=8000,
-                   help="samples of the finite-d model in the correction at --d (default: 8000)")
+    p.add_argument("--finite-d-samples", type=_int(200), default=4000,
+                   help="samples of the finite-d model in the design at --d (default: 4000; about a second per "
+                        "candidate, about 100 candidates)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

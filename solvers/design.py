@@ -9,10 +9,11 @@ implicit classifier's log-odds ``log_odds = (log P_0(x|c) - log P_0(x))/d`` in t
 infinite-class limit (where no best competitor exists) and the margin over the best competitor
 in the exponential regime (docs/model.md section 4). The theory is the infinite-class limit
 (``alpha = inf``) or the ``d -> infinity`` mean field (``alpha > 0``); with a dimension ``d``
-and a finite ``K`` the design found on the mean field at ``alpha = log(K)/d`` is then corrected
-on the finite-``d`` reduced model (:mod:`cfgmft.solvers.finite_d`): one parameter (the
-window's depth) is moved by Brent's method on the model's variance ratio, with common random
-numbers (one seed), until that ratio is inside the band. A design that meets no band is an
+and a finite ``K`` the design found on the mean field at ``alpha = log(K)/d`` is then refined on
+the finite-``d`` reduced model (:mod:`cfgmft.solvers.finite_d`): the same optimiser, started
+from the mean-field design, with the reduced model's variance ratio (one seed: common random
+numbers across candidates) as the constraint; the reduced model has no margin, so the objective
+stays the mean field's separability of the same schedule. A design that meets no band is an
 :class:`cfgmft.errors.InfeasibleError`, never a returned schedule.
 
 Where the window must sit: in the exponential regime guidance acts only before commitment
@@ -48,7 +49,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from cfgmft.errors import InfeasibleError, ParameterError, check_choice, check_int, check_real
+from cfgmft.errors import InfeasibleError, NumericalError, ParameterError, check_choice, check_int, check_real
 from cfgmft.schedules import Constant, NegativeWindow
 
 from cfgmft.results import Prediction
@@ -243,8 +244,8 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     alpha: float = math.inf, d: Optional[int] = None, K: Optional[int] = None,
                     band=DEFAULT_BAND, family: str = "negwin", T: Optional[float] = None,
                     t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 60,
-                    seed: int = 0, finite_d_samples: int = 8000, finite_d_steps: int = 400,
-                    finite_d_max_evals: int = 10) -> ScheduleDesign:
+                    seed: int = 0, finite_d_samples: int = 4000, finite_d_steps: int = 200,
+                    finite_d_global: int = 32, finite_d_maxiter: int = 30) -> ScheduleDesign:
     """The schedule of ``family`` with peak guidance ``peak`` that maximises separability with
     its variance ratio inside ``band`` (module docstring).
 
@@ -264,7 +265,10 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
     family: one of :data:`DESIGN_FAMILIES`.
     t_max: the largest time a parameter ranges over.
     n_global, n_starts, maxiter, seed: the optimiser (:func:`cfgmft.solvers.schedule_search.optimise`).
-    finite_d_samples, finite_d_steps, finite_d_max_evals: the finite-``d`` correction.
+    finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter: the finite-``d`` stage: the
+        same optimiser, started from the ``d -> infinity`` design, with the variance ratio of the
+        reduced model (``finite_d_samples`` samples, ``finite_d_steps`` steps, one seed: common
+        random numbers) as the constraint and the theory's separability as the objective.
 
     Raises ``ParameterError`` naming the argument for bad input (an empty band, a peak out of
     range, an unknown family, a non-negative family asked for a band above 1, which claim C5's
@@ -348,62 +352,38 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     seed=seed)
             return {k: r[k] for k in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel")}
 
-        x = list(best.x)
-        i = 0
-        if fam.name == "negramp":
-            i = 0 if x[0] <= x[1] else 1
-        bnd = fam.bounds(W, t_max)[i]
-        cache = {}
+        def fd_model(sch):
+            nums = dict(model(sch))  # the theory's numbers: separability, status
+            r = fd(sch)
+            v = r["var_ratio"]["mean"]
+            if not v > 0:
+                raise NumericalError(f"finite-d variance ratio {v} for {sch.spec}")
+            nums.update(theory_var_ratio=nums["var_ratio"], var_ratio=v, log_var_ratio=math.log(v),
+                        finite_d=r)
+            return nums
 
-        def at(v):
-            v = float(min(max(v, bnd[0]), bnd[1]))
-            if v not in cache:
-                x2 = list(x)
-                x2[i] = v
-                sch = fam.build(W, x2)
-                if sch is None:
-                    raise InfeasibleError(f"the finite-d correction left the {fam.name} family at "
-                                          f"{fam.params[i]} = {v:g}")
-                cache[v] = (sch, fd(sch))
-            return cache[v]
-
-        center = math.sqrt(lo * hi)
-        f = lambda v: math.log(at(v)[1]["var_ratio"]["mean"] / center)  # noqa: E731
-        v0 = x[i]
-        chosen = v0
-        if not _in_band(at(v0)[1]["var_ratio"]["mean"], band):
-            f0 = f(v0)
-            other = None
-            for end in bnd:
-                if end != v0 and f(end) * f0 < 0:
-                    other = end
-                    break
-            if other is None:
-                got = ", ".join(f"{fam.params[i]} = {v:g}: {r['var_ratio']['mean']:.4g}" for v, (_, r) in cache.items())
-                raise InfeasibleError(f"on the finite-d model at d = {d}, K = {K} no {fam.params[i]} of the design "
-                                      f"{best.schedule.spec} brings the variance ratio into {lo:g}:{hi:g} ({got})")
-            from scipy.optimize import brentq
-
-            a, b = sorted((v0, other))
-            try:
-                chosen = brentq(f, a, b, xtol=1e-4, maxiter=finite_d_max_evals)
-            except RuntimeError:  # not converged in the budget: take the best seen
-                chosen = min(cache, key=lambda v: abs(math.log(cache[v][1]["var_ratio"]["mean"] / center)))
-            if not _in_band(at(chosen)[1]["var_ratio"]["mean"], band):
-                chosen = min(cache, key=lambda v: abs(math.log(cache[v][1]["var_ratio"]["mean"] / center)))
-            if not _in_band(at(chosen)[1]["var_ratio"]["mean"], band):
-                raise InfeasibleError(f"the finite-d correction at d = {d}, K = {K} did not bring the variance ratio "
-                                      f"into {lo:g}:{hi:g} in {len(cache)} model runs (closest "
-                                      f"{at(chosen)[1]['var_ratio']['mean']:.4g})")
-        schedule, fd_design = at(chosen)
-        search["finite_d_runs"] = len(cache)
-        search["finite_d_parameter"] = fam.params[i]
-        search["finite_d_samples"] = finite_d_samples
-        search["finite_d_steps"] = finite_d_steps
+        fd_res = optimise(fam, W, fd_model, lambda nums: nums["separability"], constraint, t_max=t_max,
+                          n_global=finite_d_global, n_starts=n_starts, maxiter=finite_d_maxiter, seed=seed,
+                          extra_points=[best.x])
+        search.update(finite_d_global_evaluations=fd_res.n_global, finite_d_local_evaluations=fd_res.n_local,
+                      finite_d_feasible_evaluations=sum(e.feasible for e in fd_res.evaluations),
+                      finite_d_samples=finite_d_samples, finite_d_steps=finite_d_steps,
+                      theory_design=best.schedule.spec)
+        if fd_res.best is None:
+            closest = fd_res.closest
+            where = (f"; the closest has var_ratio = {closest.numbers['var_ratio']:.4g} ({closest.schedule.spec})"
+                     if closest is not None else "")
+            raise InfeasibleError(f"on the finite-d model at d = {d}, K = {K} no {fam.name} schedule with peak {W:g} "
+                                  f"puts the variance ratio inside {lo:g}:{hi:g} ({len(fd_res.evaluations)} schedules "
+                                  f"tried, starting from the d -> infinity design {best.schedule.spec}){where}")
+        schedule = fd_res.best.schedule
+        fd_design = fd_res.best.numbers["finite_d"]
         fd_numbers = {"design": fd_design, "constant": fd(Constant(W)), "unguided": fd(Constant(0.0)),
                       "d": d, "K": K, "note": "numbers are {mean, stderr} over the reduced model's samples; "
                                               "separability is the d -> infinity theory's"}
         design_numbers = model(schedule)
+        notes.append("the band applies to the finite-d model's variance ratio (finite_d.design); 'design' holds the "
+                     "d -> infinity theory's numbers of the same schedule")
     else:
         design_numbers = best.numbers
     if not math.isinf(alpha) and design_numbers["status"] != "committed":
