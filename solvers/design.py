@@ -330,13 +330,13 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
               "feasible_evaluations": sum(e.feasible for e in res.evaluations), "local_messages": res.local_messages,
               "method": "scrambled Sobol scan, then scipy.optimize.minimize (COBYLA) from the best points",
               "seed": seed, "t_max": t_max, "parameters": list(fam.params)}
-    if res.best is None:
+    if res.best is None and not (finite and res.closest is not None):
         closest = res.closest
         where = (f"; the closest has var_ratio = {closest.numbers['var_ratio']:.4g} ({closest.schedule.spec})"
                  if closest is not None else "")
         raise InfeasibleError(f"no {fam.name} schedule with peak {W:g} puts the variance ratio inside "
                               f"{lo:g}:{hi:g} in the {model.regime} ({len(res.evaluations)} schedules tried){where}")
-    best = res.best
+    best = res.best if res.best is not None else res.closest  # the closest only as the finite-d stage's start
     schedule = best.schedule
     model_info = {"theory": model.regime, "prior": prior, "sigma2": sigma2, "sampler": sampler,
                   "alpha": None if math.isinf(alpha) else alpha, "T": T, "d": d, "K": K}
@@ -368,14 +368,15 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         search.update(finite_d_global_evaluations=fd_res.n_global, finite_d_local_evaluations=fd_res.n_local,
                       finite_d_feasible_evaluations=sum(e.feasible for e in fd_res.evaluations),
                       finite_d_samples=finite_d_samples, finite_d_steps=finite_d_steps,
-                      theory_design=best.schedule.spec)
+                      theory_design=best.schedule.spec if res.best is not None else None,
+                      finite_d_start=best.schedule.spec)
         if fd_res.best is None:
             closest = fd_res.closest
             where = (f"; the closest has var_ratio = {closest.numbers['var_ratio']:.4g} ({closest.schedule.spec})"
                      if closest is not None else "")
             raise InfeasibleError(f"on the finite-d model at d = {d}, K = {K} no {fam.name} schedule with peak {W:g} "
                                   f"puts the variance ratio inside {lo:g}:{hi:g} ({len(fd_res.evaluations)} schedules "
-                                  f"tried, starting from the d -> infinity design {best.schedule.spec}){where}")
+                                  f"tried, starting from {best.schedule.spec}){where}")
         schedule = fd_res.best.schedule
         fd_design = fd_res.best.numbers["finite_d"]
         fd_numbers = {"design": fd_design, "constant": fd(Constant(W)), "unguided": fd(Constant(0.0)),
