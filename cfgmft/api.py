@@ -215,6 +215,17 @@ def design_schedule(mixture, peak: float, sampler="sde", *, band=(0.98, 1.02), f
         raise NumericalError(f"floating-point failure ({e}) in the schedule design") from None
 
 
+def nogo_table(**kwargs) -> list:
+    """``cfgmft schedule nogo``: the largest variance ratio of every non-negative family in
+    each regime and sampler (claim C5), with the negative window as a control; a list of
+    :class:`cfgmft.solvers.nogo.NoGoRow` (:func:`cfgmft.solvers.nogo.nogo_table`, whose keywords
+    ``kwargs`` passes on)."""
+    from .solvers.nogo import nogo_table as _table
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        return _table(**kwargs)
+
+
 # -- Monte Carlo ------------------------------------------------------------------------------
 
 OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",

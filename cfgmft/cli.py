@@ -202,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = ssub.add_parser("nogo", help="claim C5: the largest variance ratio of each non-negative family, per regime")
+    p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
+    p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
+                   help="points of the global Sobol scan per family (default: 64, quick 16)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
     p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
     p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|sigmas:S1,S2,...",
@@ -361,6 +368,19 @@ def cmd_schedule_design(args) -> int:
     return 0
 
 
+def cmd_schedule_nogo(args) -> int:
+    from .commands.schedule_nogo import format_nogo, nogo
+
+    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_nogo(result))
+    return 0
+
+
 def cmd_schedule_export(args) -> int:
     from .commands.schedule import export, export_csv
     from .io import to_jsonable
@@ -421,6 +441,7 @@ def cmd_phase_diagram(args) -> int:
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
             "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
             "schedule export": cmd_schedule_export, "schedule design": cmd_schedule_design,
+            "schedule nogo": cmd_schedule_nogo,
             "reproduce": cmd_reproduce}
 
 

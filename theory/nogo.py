@@ -105,10 +105,13 @@ def _positive_in_time(expr) -> bool:
     return bool(e.is_positive) or bool(sp.factor(e).is_positive)
 
 
-def premises(exponential: bool = True) -> dict:
+def premises(exponential: bool = True, continuum: bool = True, priors=("gaussian", "sphere")) -> dict:
     """Every premise of the argument (:data:`PREMISE_NAMES`) -> ``True``/``False``, checked
-    with sympy (``exponential=False`` skips the random-energy branches, which take longer to
-    form)."""
+    with sympy. ``continuum=False`` skips the identities and the two continua,
+    ``exponential=False`` the random-energy branches (slower to form); ``priors`` narrows the
+    exponential-regime checks (a premise not checked is absent)."""
+    if not continuum:
+        return _exponential_premises(priors) if exponential else {}
     from .infinite_class import InfiniteClassGaussian, InfiniteClassSphere
 
     res = {name: _zero(expr) for name, expr in comparison_identities().items()}
@@ -124,10 +127,19 @@ def premises(exponential: bool = True) -> dict:
     # positive t, r, sigma2 (sympy proves it, or the check fails)
     res[PREMISE_NAMES[6]] = _zero(dA_s - omega * gap) and _positive_in_time(gap * Gamma() * sp.exp(t))
     if exponential:
-        from .exponential import exponential_derivation
-        from .symbols import Gamma_t
+        res.update(_exponential_premises(priors))
+    return res
 
+
+def _exponential_premises(priors) -> dict:
+    from .exponential import exponential_derivation
+    from .symbols import Gamma_t
+
+    res = {}
+    if True:
         for idx, prior in ((7, "gaussian"), (8, "sphere")):
+            if prior not in priors:
+                continue
             ex = exponential_derivation(prior)
             rho_l = ex.rem.rho_family
             ok = True
@@ -139,7 +151,7 @@ def premises(exponential: bool = True) -> dict:
                 ok &= bool(rho_b.is_positive)
             res[PREMISE_NAMES[idx]] = bool(ok)
         ok = True
-        for prior in ("gaussian", "sphere"):
+        for prior in priors:
             Ac = exponential_derivation(prior).AB_display["committed"][0]
             ok &= _zero(Ac - 1 / Gamma_t) and not Ac.has(omega)
         res[PREMISE_NAMES[9]] = bool(ok)
