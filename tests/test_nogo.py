@@ -51,7 +51,7 @@ def test_negative_window_control_exceeds_one_in_the_gaussian_continuum():
 def test_cli_nogo_json(cli, monkeypatch):
     import cfgmft.commands.schedule_nogo as mod
 
-    monkeypatch.setattr(mod, "QUICK", {"n_global": 8, "maxiter": 10, "n_starts": 1})
+    monkeypatch.setattr(mod, "FULL", {"n_global": 8, "maxiter": 10, "n_starts": 1})
     monkeypatch.setattr("cfgmft.solvers.nogo.REGIMES", (("exponential, sphere, alpha = 0.2", "sphere", 0.2),))
     import json
 
