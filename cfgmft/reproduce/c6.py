@@ -116,8 +116,40 @@ def judge(data: dict) -> Verdict:
     return Verdict(checks, recorded=("theory_ok",))
 
 
+CONFIRM_FIGURE = "c6_confirm.png"
+
+
+def confirm_figure(conf: list, path: Path) -> None:
+    """The design tool's confirmation: Monte Carlo variance ratio (with the band) and Bayes
+    accuracy of the design, constant CFG and omega = 0 at each (prior, alpha, d)."""
+    import matplotlib.pyplot as plt
+
+    pts = [r for r in conf if r.get("monte_carlo")]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    labels = [f"{r['prior']}\nalpha={r['alpha']:g}, d={r['d']}" for r in pts]
+    x = np.arange(len(pts))
+    for k, name in enumerate(("design", "constant", "unguided")):
+        for ax, key in zip(axes, ("var_ratio", "accuracy")):
+            vals = [r["monte_carlo"][name][key] for r in pts]
+            ax.errorbar(x + 0.12 * (k - 1), [v["mean"] for v in vals], yerr=[v["stderr"] for v in vals], fmt="o",
+                        capsize=3, color=f"C{k}", label=name)
+    if pts:
+        lo, hi = pts[0]["band"]
+        axes[0].axhspan(lo, hi, color="C0", alpha=0.15, label=f"band {lo:g}:{hi:g}")
+    axes[0].set(title="Monte Carlo variance ratio", ylabel="v_perp / sigma2")
+    axes[1].set(title="Monte Carlo Bayes accuracy", ylabel="fraction assigned to c")
+    for ax in axes:
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"C6: designs on the finite-d model at the simulated d, peak {CONFIRM_PEAK:g}, SDE")
+    save_figure(fig, path)
+
+
 def figure(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
+
+    confirm_figure(data["confirmation"], Path(path).with_name(CONFIRM_FIGURE))
 
     s, des, rows = data["_settings"], data["_design"], data["monte_carlo"]
     base, pred, design = des.baseline, des.prediction, des.schedule
@@ -246,4 +278,4 @@ def section(data: dict, verdict: Verdict) -> str:
         "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
         "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
     ]
-    return _section(NAME, lines, FIGURE, verdict)
+    return _section(NAME, lines, FIGURE, verdict, extra_figures=(CONFIRM_FIGURE,))
