@@ -140,6 +140,9 @@ def _predict(problem: Problem) -> dict:
         "var_ratio": pred.var_ratio,
         "log_var_ratio": pred.log_var_ratio,
         "kl_per_dim": pred.kl_per_dim,
+        # separability of the infinite-class limit (docs/model.md section 4); the exponential
+        # regime's separability is the margin
+        "log_odds": pred.get("log_odds"),
     }
     for key, v in {**values, **{k: extra[k] for k in NULL_KEYS}}.items():
         if v is not None and not math.isfinite(v):
@@ -256,13 +259,68 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
                                                  "samples; numbers are {mean, stderr} over them", **out)
 
 
+# -- schedule design ---------------------------------------------------------------------------
+
+def design_schedule(mixture, peak: float, sampler="sde", *, band=(0.98, 1.02), family: str = "negwin",
+                    seed: int = 0, **search):
+    """``cfgmft schedule design``: the schedule of ``family`` with peak guidance ``peak`` that
+    maximises class separability with its variance ratio inside ``band``
+    (:func:`cfgmft.solvers.design.design_schedule`, whose keywords ``search`` passes on).
+
+    ``mixture`` (:class:`cfgmft.params.Mixture`, ``gaussian`` or ``sphere`` prior) says where:
+    ``classes = inf`` is the infinite-class limit; ``alpha`` the exponential regime on the
+    ``d -> infinity`` mean field, corrected on the finite-``d`` model when ``d`` is given; a
+    finite ``classes`` needs ``d`` (read as ``alpha = log(K)/d``, corrected at that ``d``).
+    ``sampler``: ``'sde'``/``'ode'`` or a :class:`cfgmft.params.Sampler` (its ``T``).
+    Returns a :class:`cfgmft.solvers.design.ScheduleDesign`; raises ``ParameterError`` for bad
+    input and :class:`cfgmft.errors.InfeasibleError` when nothing meets the band."""
+    from .params import Mixture, Sampler
+    from .solvers.design import design_schedule as _design
+
+    if not isinstance(mixture, Mixture):
+        raise ParameterError("mixture", f"must be a cfgmft.params.Mixture, got {type(mixture).__name__}")
+    if mixture.prior not in ("gaussian", "sphere"):
+        raise ParameterError("prior", f"a design needs the gaussian or sphere prior, got {mixture.prior!r}")
+    smp = sampler if isinstance(sampler, Sampler) else Sampler(kind=sampler)
+    T = smp.T if smp.T is None or math.isfinite(smp.T) else None
+    kw = dict(prior=mixture.prior, sigma2=mixture.sigma2, peak=peak, sampler=smp.kind, band=band, family=family,
+              T=T, seed=seed, d=mixture.d, **search)
+    if mixture.regime == "infinite":
+        kw["alpha"] = math.inf
+    elif mixture.regime == "exponential":
+        kw["alpha"] = mixture.alpha
+    else:
+        if mixture.d is None:
+            raise ParameterError("d", f"is needed to read classes = {mixture.classes} as alpha = log(K)/d")
+        kw["K"] = int(mixture.classes)
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _design(**kw)
+    except (FloatingPointError, OverflowError) as e:
+        raise NumericalError(f"floating-point failure ({e}) in the schedule design") from None
+
+
+def nogo_table(**kwargs) -> list:
+    """``cfgmft schedule nogo``: the largest variance ratio of every non-negative family in
+    each regime and sampler (claim C5), with the negative window as a control; a list of
+    :class:`cfgmft.solvers.nogo.NoGoRow` (:func:`cfgmft.solvers.nogo.nogo_table`, whose keywords
+    ``kwargs`` passes on)."""
+    from .solvers.nogo import nogo_table as _table
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        return _table(**kwargs)
+
+
 # -- Monte Carlo ------------------------------------------------------------------------------
 
-OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin")
+OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
+               "log_odds")
 #: the CLI's names for the estimators' fields
 KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
         "var_ratio_parallel": "var_ratio_parallel", "var_m": "var_m",
-        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin"}
+        "kl_per_dim": "kl_per_dim", "accuracy": "accuracy", "margin": "margin", "log_odds": "log_odds"}
+#: keys of :data:`KEYS` that results stored before they existed may lack
+OPTIONAL_KEYS = ("log_odds",)
 
 
 #: float32 is refused when the estimated absolute rounding error of the float32 logits at
@@ -509,6 +567,8 @@ def check_simulation_result(result: dict) -> str | None:
             return f"no {key!r}"
     for key in KEYS.values():
         if key not in result:
+            if key in OPTIONAL_KEYS:
+                continue
             return f"no {key!r}"
         est = result[key]
         if est is None:

@@ -14,7 +14,7 @@ import re
 import sys
 
 from . import CONVENTION, __version__
-from .errors import NumericalError, ParameterError, check_int, check_real
+from .errors import InfeasibleError, NumericalError, ParameterError, check_int, check_real
 from .sweep import UnitFailed
 from .ranges import ALPHA_MAX, D_MAX, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
 
@@ -102,8 +102,9 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
                         "EDM schedulers")
 
 
-def _add_problem_args(p: argparse.ArgumentParser) -> None:
-    """The problem flags shared by ``theory`` (and, later, ``simulate``)."""
+def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None:
+    """The problem flags shared by ``theory`` (and, later, ``simulate``); without
+    ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the schedule)."""
     p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
                    help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
                         "(|m| = sqrt(d)), Monte Carlo only")
@@ -115,15 +116,20 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     k.add_argument("--classes", type=_classes, default=math.inf,
                    help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
     p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    if guidance:
+        _add_guidance_args(p)
+    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
+                   help="reverse SDE or probability-flow ODE (default: sde)")
+    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
+                   help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
+
+
+def _add_guidance_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--omega", type=_real(OMEGA_MIN, OMEGA_MAX),
                    help=f"constant guidance strength omega in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (guidance scale w = 1 + omega)")
     g.add_argument("--schedule", type=_schedule, metavar="SPEC",
                    help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
-    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
-                   help="reverse SDE or probability-flow ODE (default: sde)")
-    p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
-                   help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +216,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
+    _add_problem_args(p, guidance=False)
+    p.add_argument("--peak", required=True, type=float, metavar="W",
+                   help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
+    p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
+                   help="the band of v_perp/sigma2 the design must meet, 0 < LO < HI (default: 0.98:1.02)")
+    p.add_argument("--family", default="negwin", metavar="NAME",
+                   help="negwin (default), negramp, or a non-negative family: constant, interval, linear_up, "
+                        "linear_down, cosine_up, cosine_down, lhl, table")
+    p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=64, metavar="N",
+                   help="points of the global Sobol scan (default: 64)")
+    p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
+                   help="largest time a schedule parameter ranges over (default: 3)")
+    p.add_argument("--finite-d-samples", type=_int(200), default=4000,
+                   help="samples of the finite-d model in the design at --d (default: 4000; about a second per "
+                        "candidate, about 100 candidates)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = ssub.add_parser("nogo", help="claim C5: the largest variance ratio of each non-negative family, per regime")
+    p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
+    p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
+                   help="points of the global Sobol scan per family (default: 64, quick 16)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
     p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
     p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
@@ -272,8 +304,9 @@ def cmd_simulate(args) -> int:
     lines.append("")
     if result.get("grid"):
         lines.insert(1, f"  grid {result['grid']}, update {result['update']}: {result['update_formula']}")
-    for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):
-        v = result[key]
+    for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
+                "log_odds"):
+        v = result.get(key)
         lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
     print("\n".join(lines))
@@ -327,9 +360,10 @@ def format_prediction(r: dict) -> str:
         "t_condense": "condensation time",
         "t_collapse": "collapse time",
         "margin": "log-likelihood margin per dimension",
+        "log_odds": "separability: (log P_0(x|c) - log P_0(x))/d (infinite-class limit)",
     }
     for key, text in meaning.items():
-        v = r[key]
+        v = r.get(key)
         val = "n/a" if v is None else f"{v:.12g}"
         lines.append(f"  {key:<12} {val:>20}   {text}")
     for note in r.get("notes", []):
@@ -367,6 +401,37 @@ def cmd_schedule_evaluate(args) -> int:
         print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
     else:
         print(format_evaluation(result))
+    return 0
+
+
+def cmd_schedule_design(args) -> int:
+    from .commands.schedule_design import design, format_design
+    from .params import Mixture, Sampler
+
+    mixture = Mixture(sigma2=args.sigma2, prior=args.prior, classes=None if args.alpha is not None else args.classes,
+                      alpha=args.alpha, d=args.d)
+    result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
+                    family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
+                    finite_d_samples=args.finite_d_samples)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_design(result))
+    return 0
+
+
+def cmd_schedule_nogo(args) -> int:
+    from .commands.schedule_nogo import format_nogo, nogo
+
+    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_nogo(result))
     return 0
 
 
@@ -429,13 +494,15 @@ def cmd_phase_diagram(args) -> int:
 
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
             "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
-            "schedule export": cmd_schedule_export,
+            "schedule export": cmd_schedule_export, "schedule design": cmd_schedule_design,
+            "schedule nogo": cmd_schedule_nogo,
             "reproduce": cmd_reproduce}
 
 
 #: Python argument names that a command spells as another flag
 FLAG_ALIASES = {"theory": {"samples": "--finite-d-samples"}, "validate": {"d": "--dims"},
                 "schedule evaluate": {"samples": "--samples"},
+                "schedule design": {"K": "--classes", "n_global": "--global", "prior": "--prior"},
                 "*": {"out_dir": "--out", "out": "--out"}}
 
 
@@ -493,6 +560,9 @@ def main(argv=None) -> int:
             return EXIT_BAD_INPUT
         sys.stderr.write(f"cfgmft {args.command}: the unit at d = {e.unit.get('d')} failed: "
                          f"{type(cause).__name__}: {cause}{where}\n")
+        return 1
+    except InfeasibleError as e:
+        sys.stderr.write(f"cfgmft {args.command}: no feasible schedule: {e}\n")
         return 1
     except (NumericalError, FloatingPointError, OverflowError) as e:
         sys.stderr.write(f"cfgmft {args.command}: numerical failure: {e}\n")

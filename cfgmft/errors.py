@@ -93,3 +93,8 @@ def _range_text(lo, hi, lo_open, hi_open) -> str:
     left = "(" if lo_open else "["
     right = ")" if hi_open else "]"
     return f" in {left}{lo:g}, {hi:g}{right}"
+
+
+class InfeasibleError(RuntimeError):
+    """A search (e.g. a schedule design) found nothing that meets its constraints; the CLI
+    prints the message as one line and exits with code 1 (the input was valid)."""

@@ -314,7 +314,7 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
         notes.append(f"backward integration of (M, log S) from t = {t_start:g} (DOP853, rtol={rtol:g})")
     if breakpoints:
         notes.append(f"schedule integrated piecewise between breakpoints {list(breakpoints)}")
-    notes.append("kl_per_dim assumes |mu_c|^2 = d")
+    notes.append("kl_per_dim and log_odds assume |mu_c|^2 = d")
 
     m_final += 0.0  # no negative zero (omega = -1 gives M(0) = 0 exactly)
     log_var_ratio += 0.0
@@ -322,6 +322,10 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
     if math.isfinite(log_var_ratio):
         values["var_ratio"] = var_ratio = _exp(log_var_ratio)
         values["kl_per_dim"] = kl = float(gen.kl_per_dim_log(m_final, log_var_ratio, sigma2))
+    if math.isfinite(log_var_ratio):
+        # separability (docs/model.md section 4): the implicit classifier's log-odds per dimension
+        values["log_odds"] = float(gen.log_odds_gaussian(m_final, var_ratio, sigma2, 1.0) if prior == "gaussian"
+                                   else gen.log_odds_sphere(m_final, var_ratio, sigma2))
     bad = {k: v for k, v in values.items() if not math.isfinite(v)}
     if bad:
         raise NumericalError(f"non-finite result {bad} for prior={prior!r}, sampler={sampler!r}, "
@@ -335,5 +339,5 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
         status="infinite_class", message=message,
         prior=prior, sampler=sampler, sigma2=sigma2, omega=omega_label, T=T,
         m_final=m_final, mean_shift=m_final - 1.0, var_ratio=var_ratio, log_var_ratio=log_var_ratio,
-        kl_per_dim=kl, method=method, notes=tuple(notes), convention=CONVENTION_LONG,
+        kl_per_dim=kl, log_odds=values["log_odds"], method=method, notes=tuple(notes), convention=CONVENTION_LONG,
     )

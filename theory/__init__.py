@@ -39,7 +39,7 @@ _LAZY = {
     "InfiniteClassSphere": "infinite_class",
 }
 _SUBMODULES = ("bridge", "checks", "derivation", "exponential", "functions", "infinite_class", "observables",
-               "registry", "rem", "symbols")
+               "nogo", "registry", "rem", "symbols")
 
 
 def __getattr__(name):

@@ -38,7 +38,7 @@ from . import symbols as sy
 from .checks import require_zero
 from .functions import log1p
 from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
-from .observables import KL_PER_DIM, KL_PER_DIM_LOG
+from .observables import KL_PER_DIM, KL_PER_DIM_LOG, LOG_ODDS_GAUSSIAN, LOG_ODDS_SPHERE
 
 __all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
            "render_scalar_module", "exponential_functions", "render_exponential", "regenerate",
@@ -168,6 +168,15 @@ def functions(gaussian: InfiniteClassGaussian | None = None,
         "kl_per_dim_log", (sy.m_final, sy.log_var_ratio, s2), g.kl_log_expr,
         "The same KL per dimension in log_var_ratio = log(var_ratio): exact where var_ratio underflows.",
         "Gaussian.kl_per_dim_log"))
+    fns.append(GeneratedFunction(
+        "log_odds_gaussian", (sy.m_final, sy.var_ratio, s2, sy.n_c), LOG_ODDS_GAUSSIAN,
+        "Separability of the gaussian continuum: E[(1/d)(log P_0(x|c) - log P_0(x))] for x ~ "
+        "N(m_final mu_c, var_ratio sigma2 I), |mu_c|^2 = n_c d (exact at every d).",
+        "observables.LOG_ODDS_GAUSSIAN"))
+    fns.append(GeneratedFunction(
+        "log_odds_sphere", (sy.m_final, sy.var_ratio, s2), LOG_ODDS_SPHERE,
+        "Separability of the sphere continuum as d -> infinity: (1/d)(log P_0(x|c) - log P_0(x)) "
+        "at r = m_final^2 + var_ratio sigma2.", "observables.LOG_ODDS_SPHERE"))
     return fns
 
 

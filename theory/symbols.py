@@ -25,7 +25,7 @@ import sympy as sp
 __all__ = [
     "t", "tau", "T", "s", "p", "sigma2", "omega", "omega_f", "d", "r",
     "x", "mu", "xi", "M", "S", "M_f", "S_f", "A", "B", "L", "J_M", "J_S", "S_T",
-    "m_final", "var_ratio", "log_var_ratio", "log_S",
+    "m_final", "var_ratio", "log_var_ratio", "log_S", "n_c", "log_odds",
     "u", "k", "z", "y", "kappa", "nu", "rho",
     "Delta_t", "Gamma_t", "G_t", "Delta", "Gamma", "G", "explicit",
 ]
@@ -80,6 +80,12 @@ var_ratio = sp.Symbol("var_ratio", positive=True)
 #: ``log(var_ratio)``: what the solvers carry, so that a ratio below float64's range keeps its
 #: value (and the KL its accuracy)
 log_var_ratio = sp.Symbol("log_var_ratio", real=True)
+#: ``|mu_c|^2 / d``, the target's squared norm per dimension (1 on the sphere; the theory's
+#: default for the gaussian prior, whose ``chi2(d)/d`` fluctuates at finite ``d``)
+n_c = sp.Symbol("n_c", positive=True)
+#: ``(1/d)[log P_0(x|c) - log P_0(x)]`` averaged over the samples: the separability of the
+#: infinite-class limit (docs/model.md section 4)
+log_odds = sp.Symbol("log_odds", real=True)
 #: ``log S``, the state the solvers integrate in place of ``S`` (the log-variance equations)
 log_S = sp.Symbol("log_S", real=True)
 

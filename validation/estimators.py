@@ -17,7 +17,12 @@ For samples ``x_i`` (``i = 1..N``, at ``t = 0``) of the target class of mean ``m
   ``(1/(2d)) [ (d-1)(rho - 1 - log rho) + (rho_par - 1 - log rho_par) + (M - 1)^2 |mu_c|^2 / sigma2 ]``;
 * ``accuracy``: fraction of samples that the Bayes classifier of the whole mixture at ``t = 0``
   assigns to ``c`` (streamed over class chunks), and ``margin``: mean per-dimension
-  log-likelihood margin ``[log P_0(x|c) - max_{k != c} log P_0(x|k)] / d``.
+  log-likelihood margin ``[log P_0(x|c) - max_{k != c} log P_0(x|k)] / d``;
+* ``log_odds``: mean per-dimension log-odds of the implicit classifier,
+  ``[log P_0(x|c) - log P_0(x)] / d`` with ``P_0(x|c) = N(mu_c, sigma2 I)`` and ``P_0(x)`` the
+  unconditional density of the denoiser at ``t = 0`` (the continuum's, or the finite mixture's
+  ``(1/K) sum_k P_0(x|k)``): the separability that stays defined in the infinite-class limit
+  (``None`` without a denoiser).
 
 Standard errors: sample means use ``std / sqrt(N)``; nonlinear functions of sample means use
 the delta method with the sample covariance of the per-sample influence terms; the sample
@@ -60,6 +65,7 @@ class SampleEstimates:
     kl_per_dim_aniso: Estimate
     accuracy: Estimate | None = None
     margin: Estimate | None = None
+    log_odds: Estimate | None = None
 
     def to_dict(self) -> dict:
         """Flat dictionary: ``name`` and ``name_stderr`` for every estimate."""
@@ -102,7 +108,8 @@ def _delta(value: float, grad: np.ndarray, influence: np.ndarray) -> Estimate:
     return Estimate(value, math.sqrt(max(var, 0.0)))
 
 
-def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = None, c=None) -> SampleEstimates:
+def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = None, c=None,
+                         denoiser=None) -> SampleEstimates:
     """Distortion observables of the samples ``x`` (``(N, d)``, ``N >= 2``, ``d >= 2``).
 
     Parameters
@@ -118,6 +125,9 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         as is ``c``).
     c : int, optional
         Target class index in ``mixture``; found from ``mu_c`` when omitted (exact match).
+    denoiser : Denoiser, optional
+        The unconditional model whose ``log_density(x, 0)`` is ``log P_0(x)``, for ``log_odds``
+        (``mixture``, when given, serves as well).
     """
     sigma2 = check_sigma2(sigma2)
     mu_c = check_mu(mu_c, None)
@@ -196,6 +206,15 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         if marg is not None:
             margin = _mean_est(marg)
 
+    log_odds = None
+    model = denoiser if denoiser is not None else mixture
+    if model is not None:
+        log_cond = -np.einsum("nd,nd->n", x - mu_c, x - mu_c) / (2.0 * sigma2) - 0.5 * d * math.log(2.0 * math.pi * sigma2)
+        ell = (log_cond - np.asarray(model.log_density(x, 0.0), dtype=np.float64)) / d
+        if not np.all(np.isfinite(ell)):
+            raise ParameterError("x", "the log-odds of the implicit classifier is not finite at these samples")
+        log_odds = _mean_est(ell)
+
     return SampleEstimates(
         n=n,
         d=d,
@@ -211,4 +230,5 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         kl_per_dim_aniso=kl_an_est,
         accuracy=accuracy,
         margin=margin,
+        log_odds=log_odds,
     )

@@ -127,7 +127,7 @@ def run_monte_carlo(
     if mixture is not None and c is None and mixture.class_index(mu_c) is None:
         mixture = None
     clock = time.perf_counter()
-    est = estimate_observables(res.x, mu_c, sigma2, mixture=mixture, c=c)
+    est = estimate_observables(res.x, mu_c, sigma2, mixture=mixture, c=c, denoiser=denoiser)
     seconds_est = time.perf_counter() - clock
 
     if callable(omega):

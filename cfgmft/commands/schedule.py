@@ -13,7 +13,9 @@ For one problem (mixture, schedule, sampler) it puts side by side
 
 for the observables of docs/model.md section 4: the mean shift, the variance ratio, the
 per-dimension KL, separability (the per-dimension log-likelihood margin of the target over the
-best competitor; in Monte Carlo also the Bayes accuracy) and the commitment time. Every number
+best competitor; in Monte Carlo also the Bayes accuracy; in the infinite-class limit, where there is
+no best competitor, the implicit classifier's log-odds ``(log P_0(x|c) - log P_0(x))/d``) and the
+commitment time. Every number
 is float64 in the convention ``s = (1+omega) s_c - omega s_u`` (guidance scale ``w = 1 + omega``);
 a Monte Carlo or finite-d number is ``{"mean", "stderr"}``.
 
@@ -64,6 +66,7 @@ ROWS = (
     ("kl_per_dim", "KL(generated || target) / d"),
     ("margin", "separability: log-likelihood margin of c per dimension"),
     ("accuracy", "separability: Bayes accuracy (Monte Carlo)"),
+    ("log_odds", "separability: (log P_0(x|c) - log P_0(x))/d, implicit classifier"),
     ("t_commit", "commitment time (theory)"),
 )
 

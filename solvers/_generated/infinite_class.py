@@ -22,7 +22,7 @@ __all__ = ["Delta", "Gamma", "G", "A_coef", "B_coef", "A_u_sphere", "A_coef_sphe
     "quadrature_result_sde", "quadrature_log_result_sde", "quadrature_log_result_ode",
     "m_final_ode_const", "var_ratio_ode_const", "m_final_sde_const",
     "var_ratio_sde_const", "log_var_ratio_sde_const", "log_var_ratio_ode_const",
-    "kl_per_dim", "kl_per_dim_log"]
+    "kl_per_dim", "kl_per_dim_log", "log_odds_gaussian", "log_odds_sphere"]
 
 
 def _f64(*args):
@@ -482,3 +482,34 @@ def kl_per_dim_log(m_final, log_var_ratio, sigma2):
     m_final, log_var_ratio, sigma2 = _f64(m_final, log_var_ratio, sigma2)
     _r = -1/2*log_var_ratio + (1/2)*numpy.expm1(log_var_ratio) + (1/2)*(m_final - 1)**2/sigma2
     return _out(_r, m_final, log_var_ratio, sigma2)
+
+
+def log_odds_gaussian(m_final, var_ratio, sigma2, n_c):
+    """Separability of the gaussian continuum: E[(1/d)(log P_0(x|c) - log P_0(x))] for x ~
+    N(m_final mu_c, var_ratio sigma2 I), |mu_c|^2 = n_c d (exact at every d).
+
+    Formula: log(1 + 1/sigma2)/2 + (m_final**2*n_c + sigma2*var_ratio)/(2*sigma2 + 2) +
+    (-n_c*(m_final - 1)**2 - sigma2*var_ratio)/(2*sigma2)
+
+    Source: observables.LOG_ODDS_GAUSSIAN.
+    """
+    m_final, var_ratio, sigma2, n_c = _f64(m_final, var_ratio, sigma2, n_c)
+    _x0 = sigma2**(-1.0)
+    _x1 = sigma2*var_ratio
+    _r = (1/2)*_x0*(-_x1 - n_c*(m_final - 1)**2) + (_x1 + m_final**2*n_c)/(2*sigma2 + 2) + (1/2)*numpy.log(_x0 + 1)
+    return _out(_r, m_final, var_ratio, sigma2, n_c)
+
+
+def log_odds_sphere(m_final, var_ratio, sigma2):
+    """Separability of the sphere continuum as d -> infinity: (1/d)(log P_0(x|c) - log
+    P_0(x)) at r = m_final^2 + var_ratio sigma2.
+
+    Formula: m_final/sigma2 - sqrt(1 + 4*(m_final**2 + sigma2*var_ratio)/sigma2**2)/2 +
+    log(sqrt(1 + 4*(m_final**2 + sigma2*var_ratio)/sigma2**2)/2 + 1/2)/2 + 1/2
+
+    Source: observables.LOG_ODDS_SPHERE.
+    """
+    m_final, var_ratio, sigma2 = _f64(m_final, var_ratio, sigma2)
+    _x0 = (1/2)*numpy.sqrt(1 + 4*(m_final**2 + sigma2*var_ratio)/sigma2**2)
+    _r = -_x0 + m_final/sigma2 + (1/2)*numpy.log(_x0 + 1/2) + 1/2
+    return _out(_r, m_final, var_ratio, sigma2)

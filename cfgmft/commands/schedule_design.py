@@ -1,0 +1,75 @@
+"""``cfgmft schedule design``: a schedule that restores the variance while keeping separability.
+
+:func:`design` runs :func:`cfgmft.api.design_schedule` and returns the JSON object of
+``--json``: ``schedule`` (the text form ``--schedule`` accepts), its predicted numbers
+(``design``), the same numbers for constant CFG at the peak (``constant``) and for ``omega = 0``
+(``unguided``), the finite-d model's numbers where the design was corrected at ``--d``
+(``finite_d``), the search's record and notes, with the version and the convention.
+:func:`format_design` is the text form.
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..api import design_schedule
+from ..conventions import CONVENTION
+
+__all__ = ["design", "format_design", "DESIGN_ROWS"]
+
+#: the rows of the text table: (key, meaning)
+DESIGN_ROWS = (
+    ("var_ratio", "v_perp / sigma2 (exact sampling: 1)"),
+    ("mean_shift", "E[m] - 1"),
+    ("kl_per_dim", "KL(generated || target) / d"),
+    ("separability", "the design's objective (log_odds or margin)"),
+    ("log_odds", "(log P_0(x|c) - log P_0(x))/d (infinite-class limit)"),
+    ("margin", "log-likelihood margin over the best competitor (exponential regime)"),
+    ("t_commit", "commitment time"),
+    ("status", "theory's status"),
+)
+
+
+def design(mixture, peak, sampler, *, band, family, seed=0, **search) -> dict:
+    """The design as a JSON-able dict (module docstring)."""
+    r = design_schedule(mixture, peak, sampler, band=band, family=family, seed=seed, **search)
+    out = {"version": __version__, "convention": CONVENTION + " (guidance scale w = 1 + omega)",
+           "precision": "float64"}
+    out.update(r.to_dict())
+    return out
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        return f"{v['mean']:.5g} +- {v['stderr']:.2g}"
+    return f"{v:.6g}"
+
+
+def format_design(r: dict) -> str:
+    """A readable summary of :func:`design`'s result."""
+    m = r["model"]
+    lines = [f"cfgmft {r['version']} schedule design: {r['schedule']}",
+             f"  family {r['family']}, peak {r['peak']:g}, variance band {r['variance_band'][0]:g}:"
+             f"{r['variance_band'][1]:g}; maximised: {r['separability']}",
+             f"  {m['theory']}; prior {m['prior']}, sigma2 = {m['sigma2']:g}, sampler {m['sampler']}"
+             + (f", d = {m['d']}, K = {m['K']}" if m.get("d") is not None else ""),
+             f"  convention: {r['convention']}; {r['precision']}", "",
+             f"  {'quantity':<13} {'design':>14} {'constant W':>14} {'omega = 0':>14}   meaning"]
+    for key, meaning in DESIGN_ROWS:
+        lines.append(f"  {key:<13} {_cell(r['design'].get(key)):>14} {_cell(r['constant'].get(key)):>14} "
+                     f"{_cell(r['unguided'].get(key)):>14}   {meaning}")
+    fd = r.get("finite_d")
+    if fd:
+        lines += ["", f"  finite-d model at d = {fd['d']}, K = {fd['K']} ({fd['note']}):"]
+        for key in ("var_ratio", "mean_shift"):
+            lines.append(f"  {key:<13} {_cell(fd['design'][key]):>20} {_cell(fd['constant'][key]):>20} "
+                         f"{_cell(fd['unguided'][key]):>20}")
+    s = r["search"]
+    lines += ["", f"  search: {s['global_evaluations']} global + {s['local_evaluations']} local evaluations, "
+                  f"{s['feasible_evaluations']} feasible ({s['method']})"]
+    for note in r.get("notes", []):
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
