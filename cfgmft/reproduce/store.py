@@ -96,6 +96,7 @@ def save(out: Path, name: str, s: Settings, entry: dict, section: str, files: di
            "timing": {"seconds": seconds, "started_utc": started}}
     rec["checksum"] = _checksum(rec)
     _atomic_write_json(path_of(out, name), rec)
+    os.chmod(path_of(out, name), 0o644)
     return rec
 
 
