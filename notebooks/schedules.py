@@ -102,13 +102,14 @@ plt.show()
 # %%
 from cfgmft.solvers.design import design_negative_window
 
-kw = dict(window_omegas=(-0.3, -0.6), t_lo=(0.2, 0.6, 1.0), t_hi=(0.8, 1.5, 2.0)) if QUICK else {}
+kw = dict(window_omegas=(-0.3, -0.6), t_lo=(0.2, 0.4, 0.6), t_hi=(1.0, 1.5)) if QUICK else {}
 des = design_negative_window("sphere", 1.0, 0.3, 2.0, "sde", **kw)
 b, p = des.baseline, des.prediction
 print(f"constant:2          v_perp/sigma2 = {b.var_ratio:.4f}, margin = {b.margin:.4f}, t_commit = {b.t_commit:.4f}")
 print(f"{des.schedule.spec:20s}v_perp/sigma2 = {p.var_ratio:.4f}, margin = {p.margin:.4f}, t_commit = {p.t_commit:.4f}")
 print(f"variance defect reduced {des.defect_reduction:.1f}x; {len(des.admissible)} of {len(des.candidates)} candidates admissible")
-assert abs(p.var_ratio - 1) < abs(b.var_ratio - 1) and p.margin >= des.min_margin
+# the criterion of claim C6 on the theory side: the defect at most a quarter of constant guidance's
+assert abs(p.var_ratio - 1) <= abs(b.var_ratio - 1) / 4 and p.margin >= des.min_margin > 0
 
 # %% [markdown]
 # ## The frontier
