@@ -162,3 +162,27 @@ def test_progress_bar_per_claim_when_asked(tmp_path, capsys):
     reproduce(tmp_path, tiny=True, only="C1", progress=True)
     err = capsys.readouterr().err
     assert "C1 (compute)" in err and "C1 (saved): 4 runs done" in err
+
+
+def test_record_of_other_code_is_recomputed(tmp_path, capsys):
+    """A record whose checksum verifies but which other source code computed is not reused."""
+    from cfgmft.sweep import _checksum
+
+    out = tmp_path / "run"
+    assert _run(out, "--only", "C1") == 0
+    path = out / "claims" / "C1.json"
+    rec = json.loads(path.read_text())
+    assert len(rec["code"]) == 64
+    rec["code"] = "0" * 64
+    rec["checksum"] = _checksum(rec)
+    path.write_text(json.dumps(rec))
+    capsys.readouterr()
+    assert _run(out, "--only", "C1") == 0
+    assert "source of cfgmft has changed" in capsys.readouterr().err
+    assert _record(out, "C1")["code"] == rec_code() != "0" * 64
+
+
+def rec_code():
+    from cfgmft.reproduce.store import code_fingerprint
+
+    return code_fingerprint()

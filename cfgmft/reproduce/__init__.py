@@ -22,7 +22,7 @@ seed, the mode), the package version and convention, the claim's ``results.json`
 markdown section, the SHA-256 of every file its figure step wrote, its timing, and a checksum
 of all of these (the scheme of the sweep executor's unit files, :mod:`cfgmft.sweep`). A re-run
 in the same folder reuses every claim whose record verifies (checksum, same settings, same
-version, its files unchanged) and recomputes the others, saying on standard error why a
+version and source code, its files unchanged) and recomputes the others, saying on standard error why a
 record present was not used; ``report.md`` and ``results.json`` are rebuilt from the records.
 ``force=True`` recomputes every selected claim; ``only`` selects claims (the report still shows
 the other claims' saved sections when they were run with the same settings).

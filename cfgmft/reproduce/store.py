@@ -11,13 +11,15 @@ the ``checksum`` field), so a file is complete or absent whatever happens to the
 a file edited by hand or damaged does not verify.
 
 A record is reused only if it verifies: it parses, has this format and claim, its checksum
-matches, its settings and version are this run's, and every file it lists is present with
-the same SHA-256. Anything else is recomputed; :func:`load_all` says why for every record
+matches, its settings and version are this run's, the source of cfgmft is the same (the
+SHA-256 of every module, :func:`code_fingerprint`: code edited since, at the same version
+number, is recomputed too), and every file it lists is present with the same SHA-256. Anything else is recomputed; :func:`load_all` says why for every record
 present that it does not use.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +37,26 @@ FORMAT = "cfgmft-reproduce-claim/1"
 FOLDER = "claims"
 #: files of the run itself, never a claim's output
 _OWN = {"report.md", "results.json", ".lock"}
+#: the packages whose source makes the code fingerprint of a record
+_PACKAGES = ("cfgmft", "cfgmft.commands", "cfgmft.reproduce", "cfgmft.theory", "cfgmft.solvers",
+             "cfgmft.solvers._generated", "cfgmft.validation")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of the Python source of cfgmft (every module of its packages, by package and
+    file name): a record computed by other code is recomputed, even at the same version."""
+    import importlib
+
+    h = hashlib.sha256()
+    for name in _PACKAGES:
+        pkg = importlib.import_module(name)
+        for folder in getattr(pkg, "__path__", []):
+            for f in sorted(Path(folder).glob("*.py")):
+                h.update(f"{name}/{f.name}\0".encode())
+                h.update(f.read_bytes())
+                h.update(b"\0")
+    return h.hexdigest()
 
 
 class Lock(_FolderLock):
@@ -92,7 +114,7 @@ def save(out: Path, name: str, s: Settings, entry: dict, section: str, files: di
     folder = out / FOLDER
     folder.mkdir(exist_ok=True)
     rec = {"format": FORMAT, "claim": name, "settings": _json(settings_record(s)), "version": __version__,
-           "convention": CONVENTION, "results": _json(entry), "section": section, "files": files,
+           "code": code_fingerprint(), "convention": CONVENTION, "results": _json(entry), "section": section, "files": files,
            "timing": {"seconds": seconds, "started_utc": started}}
     rec["checksum"] = _checksum(rec)
     _atomic_write_json(path_of(out, name), rec)
@@ -113,6 +135,8 @@ def verify(out: Path, name: str, s: Settings):
         return None, "its checksum does not match its content (edited or damaged)"
     if rec.get("version") != __version__ or rec.get("convention") != CONVENTION:
         return None, f"it was computed by cfgmft {rec.get('version')}, this is {__version__}"
+    if rec.get("code") != code_fingerprint():
+        return None, "the source of cfgmft has changed since it was computed (code fingerprint)"
     want = _json(settings_record(s))
     if rec.get("settings") != want:
         have = rec.get("settings") if isinstance(rec.get("settings"), dict) else {}
