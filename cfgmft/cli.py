@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
 
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
-    p.add_argument("--quick", action="store_true", help="small Monte Carlo (a few minutes)")
+    p.add_argument("--quick", action="store_true", help="smaller Monte Carlo (about 6 CPU-minutes; the full run is larger)")
     p.add_argument("--out", default="results/reproduce", help="output folder (default: results/reproduce)")
     p.add_argument("--seed", type=_int(0), default=20260223, help="random seed (default: 20260223)")
     p.add_argument("--force", action="store_true",
