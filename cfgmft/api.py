@@ -50,12 +50,29 @@ NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
 
 
 
-def predict(problem: Problem) -> Prediction:
+def predict(problem: Problem, *, grid=None, update: str | None = None, start: str = "edm") -> Prediction:
     """The theory's prediction for ``problem`` (see :func:`_predict`); a floating-point
     overflow or invalid operation anywhere inside is a :class:`NumericalError`, never a
-    silent inf or NaN."""
+    silent inf or NaN.
+
+    With ``grid`` (a sampler grid, :func:`cfgmft.grids.sigma_grid`: ``karras:N:SMIN:SMAX[:RHO]``,
+    ``ddim:N[:T...]``, ``sigmas:...``) and ``update`` (:data:`cfgmft.updates.UPDATES`), the
+    prediction on that discrete grid with that update rule
+    (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from ``N(0, sigma_0^2 I)`` in
+    EDM's scale): the same keys, plus ``grid``, ``update``, ``update_formula``, ``steps`` and
+    ``omega_steps``; the problem's ``sampler`` is replaced by the rule's continuous-time limit
+    (``ode`` for euler, heun, ddim; ``sde`` for ancestral) and ``T`` by the grid's start.
+    ``start``: ``'edm'`` (``xs ~ N(0, sigma_0^2 I)``, k-diffusion, diffusers' Euler discrete) or
+    ``'unit'`` (``N(0, (1 + sigma_0^2) I)``: ``x_T ~ N(0, I)`` in the VP scale, diffusers' DDIM and
+    EDM schedulers)."""
+    if (grid is None) != (update is None):
+        raise ParameterError("grid" if grid is None else "update",
+                             "--grid and --update go together: a sampler grid needs an update rule and vice versa")
+    start = _check_start(grid, start)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
+            if grid is not None:
+                return _predict_grid(problem, grid, update, start)
             return _predict(problem)
     except (FloatingPointError, OverflowError) as e:
         raise NumericalError(f"floating-point failure ({e}) for {problem.guidance.schedule.spec}, "
@@ -139,6 +156,74 @@ def _predict(problem: Problem) -> dict:
         **values,
         **extra,
     )
+    return Prediction(**out)
+
+
+def _check_grid_problem(problem: Problem, grid, update):
+    from .grids import sigma_grid
+    from .updates import check_update
+
+    check_update(update)
+    try:
+        g = sigma_grid(grid)
+    except ParameterError as e:
+        raise ParameterError("grid", str(e).removeprefix("sigma_grid").lstrip(": ")) from None
+    if problem.sampler.T is not None:
+        raise ParameterError("T", "is set by the grid (its first noise level); leave it out with --grid")
+    return g
+
+
+_START_TEXT = {"edm": "xs ~ N(0, sigma_0^2 I) in EDM's scale (x = e^{-t} xs)",
+               "unit": "xs ~ N(0, (1 + sigma_0^2) I) in EDM's scale (x_T ~ N(0, I) in the VP scale; x = e^{-t} xs)"}
+
+
+def _check_start(grid, start) -> str:
+    from .errors import check_choice
+
+    start = check_choice("start", start, tuple(_START_TEXT))
+    if grid is None and start != "edm":
+        raise ParameterError("start", "applies to a sampler grid only: give --grid and --update with it")
+    return start
+
+
+def _predict_grid(problem: Problem, grid, update, start: str = "edm") -> Prediction:
+    """The discrete-grid prediction (:func:`predict` with ``grid`` and ``update``)."""
+    from .solvers.discrete_grid import predict_discrete
+
+    g = _check_grid_problem(problem, grid, update)
+    mix, guid = problem.mixture, problem.guidance
+    omega = guid.omega if guid.is_constant else guid.schedule
+    out = problem.to_dict()
+    out.pop("steps", None)
+    if mix.regime == "infinite":
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, start=start)
+        theory = ("infinite-class limit on a discrete grid" +
+                  (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)"))
+    else:
+        if mix.prior in ("given", "antipodal"):
+            raise ParameterError("prior", f"{mix.prior!r} has no d -> infinity theory here; use 'gaussian' or 'sphere'")
+        if mix.alpha is None and mix.d is None:
+            raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, alpha=mix.alpha_effective, start=start)
+        theory = "exponential-class regime on a discrete grid, random-energy mean field (d -> infinity)"
+        out["alpha"] = mix.alpha_effective
+    notes = [f"update rule {update}: {pred.update_formula}",
+             f"start {_START_TEXT[start]}, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g})",
+             f"omega_i read at the midpoint in t of each step; continuous-time limit: the {pred.continuum_sampler} "
+             "sampler from T = t_0"]
+    out.update(sampler=pred.continuum_sampler, T=pred.t_start, version=__version__, theory=theory,
+               convention=CONVENTION, precision="float64", kl_convention=KL_CONVENTION, method=pred.method,
+               notes=notes, grid=pred.grid, update=update, update_formula=pred.update_formula, steps=pred.steps,
+               start=start,
+               omega_steps=pred.omega_steps,
+               **{k: pred[k] for k in ("m_final", "mean_shift", "var_ratio", "log_var_ratio", "kl_per_dim", "status",
+                                       "message", "t_commit", "t_condense", "t_collapse", "margin")})
+    for key in ("condensed_before_commit", "switching_min_abs", "switching"):
+        if key in pred:
+            out[key] = pred[key]
+    if pred.get("switching_min_abs") is not None:
+        notes.append(f"commitment at finite d: the prediction needs d * {pred['switching_min_abs']:.4g} >> 1 "
+                     "(min |e_c - phi| over the model evaluations)")
     return Prediction(**out)
 
 
@@ -241,14 +326,25 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 
 
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
-             precision: str = "float64", progress: bool = False) -> dict:
+             precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
+             start: str = "edm") -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
     ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
-    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone)."""
+    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
+
+    With ``grid`` and ``update`` (see :func:`predict`): the exact-score sampler runs that update
+    rule on that grid (:func:`cfgmft.validation.discrete.run_monte_carlo_grid`), from
+    ``N(0, sigma_0^2 I)`` in EDM's scale; ``grid``, ``update`` and ``steps`` are echoed, the
+    problem's ``sampler`` and ``steps`` are not used; ``start`` as in :func:`predict`."""
     from tqdm.auto import tqdm
 
     from .validation.montecarlo import run_monte_carlo
 
+    if (grid is None) != (update is None):
+        raise ParameterError("grid" if grid is None else "update",
+                             "--grid and --update go together: a sampler grid needs an update rule and vice versa")
+    g = _check_grid_problem(problem, grid, update) if grid is not None else None
+    start = _check_start(grid, start)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision)
     mix, samp = problem.mixture, problem.sampler
     d = mix.d
@@ -268,8 +364,14 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             if err > FLOAT32_MAX_LOGIT_ERROR:
                 raise ParameterError("precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
                                                     f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
-        res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
-                              rng=sampler_ss, c=c, precision=precision)
+        if g is not None:
+            from .validation.discrete import run_monte_carlo_grid
+
+            res = run_monte_carlo_grid(den, mu_c, mix.sigma2, omega, g, update, n=samples, rng=sampler_ss, c=c,
+                                       precision=precision, start=start)
+        else:
+            res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=samp.steps, T=T,
+                                  rng=sampler_ss, c=c, precision=precision)
         seconds += res.seconds_sampling
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
@@ -286,6 +388,12 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             out[KEYS[k]] = None
             continue
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
+    if g is not None:
+        from .updates import CONTINUUM_SAMPLER, UPDATE_FORMULAS
+
+        out.update(grid=g.spec, update=update, update_formula=UPDATE_FORMULAS[update], steps=g.steps,
+                   sampler=CONTINUUM_SAMPLER[update], T=float(g.t[0]), sigma_max=float(g.sigmas[0]),
+                   start=start, start_formula=_START_TEXT[start])
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
     return out

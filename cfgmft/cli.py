@@ -76,6 +76,32 @@ def _schedule(text):
         raise argparse.ArgumentTypeError(msg.removeprefix("schedule ") if msg.startswith("schedule ") else msg) from None
 
 
+def _sigma_grid(text):
+    from .grids import sigma_grid
+
+    try:
+        return sigma_grid(text)
+    except ParameterError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("sigma_grid").lstrip(": ")) from None
+
+
+def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--grid`` and ``--update`` of ``theory`` and ``simulate``."""
+    from .updates import UPDATES
+
+    p.add_argument("--grid", type=_sigma_grid, default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
+                   help=f"{what} on this sampler grid of EDM noise levels (N steps, then sigma = 0), started from "
+                        "N(0, SMAX^2 I) in EDM's scale; needs --update; replaces --sampler, --T and --steps (README, "
+                        "'Discrete grids and update rules')")
+    p.add_argument("--update", choices=UPDATES, default=None,
+                   help="update rule on --grid: euler (probability-flow ODE in sigma), heun (EDM, no churn), "
+                        "ddim (eta = 0), ancestral (Euler ancestral, eta = 1)")
+    p.add_argument("--start", choices=("edm", "unit"), default="edm",
+                   help="the start on --grid: edm (default) xs ~ N(0, SMAX^2 I), as k-diffusion and diffusers' Euler "
+                        "discrete; unit N(0, (1 + SMAX^2) I), i.e. x_T ~ N(0, I) in the VP scale, as diffusers' DDIM and "
+                        "EDM schedulers")
+
+
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
     """The problem flags shared by ``theory`` (and, later, ``simulate``)."""
     p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
@@ -121,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "gaussian or sphere prior; 5-20 s)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000; its standard errors are reported)")
+    _add_grid_args(p, "the prediction")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("simulate", help="exact-score Monte Carlo of the guided sampler")
@@ -133,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=("float64", "float32"), default="float64",
                    help="arithmetic of the sums over classes: float64 (default) or float32 (finite K only; "
                         "float32 means and products, float64 accumulators, sampler and estimators)")
+    _add_grid_args(p, "run the exact-score sampler")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
@@ -179,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
     p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
-    p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|sigmas:S1,S2,...",
+    p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
                    help="the sampler's noise levels (EDM sigma, in the data's units)")
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
                    help="standard deviation of the data per coordinate over the mixture's (default: 1)")
@@ -216,7 +244,8 @@ def cmd_simulate(args) -> int:
 
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      precision=args.precision, progress=sys.stderr.isatty())
+                      precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
+                      start=args.start)
     if args.json:
         from .io import to_jsonable
 
@@ -226,6 +255,8 @@ def cmd_simulate(args) -> int:
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
              f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}", ""]
+    if result.get("grid"):
+        lines.insert(1, f"  grid {result['grid']}, update {result['update']}: {result['update_formula']}")
     for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin"):
         v = result[key]
         lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
@@ -238,8 +269,10 @@ def cmd_theory(args) -> int:
     from .api import predict
 
     problem = _problem_from_args(args)
-    result = predict(problem)
+    result = predict(problem, grid=args.grid, update=args.update, start=args.start)
     if args.finite_d:
+        if args.grid is not None:
+            raise ParameterError("--finite-d", "has no discrete-grid version; leave out --grid/--update or --finite-d")
         from .api import predict_finite_d
 
         fd = predict_finite_d(problem, samples=args.finite_d_samples)
@@ -266,6 +299,7 @@ def format_prediction(r: dict) -> str:
         f"  prior {r['prior']}, sigma2 = {r['sigma2']:g}, classes = {r['classes']}, sampler = {r['sampler']}, T = {T}",
         f"  guidance {r['schedule_spec']}{scale}",
         f"  convention: {r['convention']}; {r['precision']}; method: {r['method']}",
+        *([f"  grid {r['grid']} ({r['steps']} steps), update {r['update']}"] if r.get("grid") else []),
         "",
         f"  {'quantity':<12} {'value':>20}   meaning",
     ]

@@ -20,7 +20,21 @@ Sampler grids and per-step guidance
   SIGMA_MAX^{1/RHO}))^RHO`` for ``i = 0..N-1`` (``sigma_0`` alone if ``N = 1``), then 0; computed
   in float64 (k-diffusion computes in torch's default dtype);
 * ``sigmas:S1,S2,...``: explicit, strictly decreasing, positive except a final 0; a 0 is
-  appended when the list does not end with one.
+  appended when the list does not end with one;
+* ``ddim:N[:T[:BETAS[:BETA_START:BETA_END[:SPACING[:OFFSET]]]]]`` (defaults ``T = 1000``,
+  ``BETAS = linear``, ``BETA_START = 0.0001``, ``BETA_END = 0.02``, ``SPACING = leading``,
+  ``OFFSET = 0``: diffusers' ``DDIMScheduler`` defaults; Stable Diffusion's is
+  ``ddim:N:1000:scaled_linear:0.00085:0.012:leading:1``): ``N`` timesteps of a ``T``-step DDPM
+  beta schedule, ``betas = linspace(BETA_START, BETA_END, T)`` (``linear``) or
+  ``linspace(sqrt(BETA_START), sqrt(BETA_END), T)^2`` (``scaled_linear``),
+  ``alpha_bar_k = prod_{j <= k} (1 - beta_j)``; timesteps ``k_i`` (decreasing) by diffusers'
+  ``timestep_spacing``: ``leading`` ``(arange(N) * (T // N))[::-1] + OFFSET``, ``trailing``
+  ``round(arange(T, 0, -T/N)) - 1``, ``linspace`` ``round(linspace(0, T - 1, N))[::-1]``; noise
+  levels ``sigma_i = sqrt((1 - alpha_bar_{k_i})/alpha_bar_{k_i})``, then 0 (DDIM with
+  ``set_alpha_to_one``: the last step lands on the data). Step ``i`` goes from ``k_i`` to
+  ``k_{i+1}``: with ``leading`` spacing this is diffusers' DDIM step (``prev = k - T // N``);
+  with the other spacings diffusers' DDIM still steps to ``k - T // N``, which is not always the
+  next timestep, and such a grid is then the ``sigmas:`` list of what it does.
 
 Its times are ``t_i = log1p(sigma_i^2)/2`` (:func:`cfgmft.schedules.t_of_sigma`, the same
 function a ``table:sigma`` schedule uses, so the grid's times are the schedule's breakpoints
@@ -60,7 +74,7 @@ from .ranges import OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, SIGMA_MAX, TIM
 from .schedules import OmegaFunction, Table, _fmt, t_of_sigma
 
 __all__ = ["GRIDS", "DEFAULT_GRID", "DEFAULT_MC_T", "log_snr", "t_of_log_snr", "time_grid", "check_grid_array",
-           "with_breakpoints", "omega_at_midpoints", "SigmaGrid", "sigma_grid", "SIGMA_GRID_KINDS", "per_step_schedule",
+           "with_breakpoints", "omega_at_midpoints", "SigmaGrid", "sigma_grid", "SIGMA_GRID_KINDS", "ddpm_alpha_bar", "per_step_schedule",
            "diffusers_schedule", "edm_interval_schedule", "sigma_limits_schedule"]
 
 GRIDS = ("logsnr", "edm", "uniform")
@@ -178,7 +192,11 @@ def omega_at_midpoints(omega: OmegaFunction, t_grid: np.ndarray) -> np.ndarray:
 
 
 # --- a sampler's grid of noise levels and its per-step guidance --------------------------------------
-SIGMA_GRID_KINDS = ("karras", "sigmas")
+SIGMA_GRID_KINDS = ("karras", "sigmas", "ddim")
+DDIM_BETAS = ("linear", "scaled_linear")
+DDIM_SPACINGS = ("leading", "trailing", "linspace")
+#: most training timesteps of a ddim grid
+DDIM_T_MAX = 100_000
 #: most steps of a sampler grid
 SIGMA_GRID_STEPS_MAX = 100_000
 
@@ -230,8 +248,8 @@ def _make_grid(spec: str, sigmas: np.ndarray, kind: str) -> SigmaGrid:
 
 
 def sigma_grid(spec) -> SigmaGrid:
-    """A sampler's grid of noise levels from its text form ``karras:N:SIGMA_MIN:SIGMA_MAX[:RHO]``
-    or ``sigmas:S1,S2,...`` (module docstring); a :class:`SigmaGrid` is returned as it is. Bad
+    """A sampler's grid of noise levels from its text form ``karras:N:SIGMA_MIN:SIGMA_MAX[:RHO]``,
+    ``sigmas:S1,S2,...`` or ``ddim:N[:T[:...]]`` (module docstring); a :class:`SigmaGrid` is returned as it is. Bad
     input raises :class:`ParameterError` naming the argument (e.g. ``sigma_grid karras N``)."""
     if isinstance(spec, SigmaGrid):
         return spec
@@ -265,7 +283,51 @@ def sigma_grid(spec) -> SigmaGrid:
                                           f"got {spec!r}")
         sigmas = np.array(vals, dtype=np.float64)
         return _make_grid("sigmas:" + ",".join(_fmt(x) for x in vals), sigmas, kind)
+    if kind == "ddim":
+        return _ddim_grid(spec, raw)
     raise _grid_error(None, None, f"unknown kind {kind!r}; allowed: {', '.join(SIGMA_GRID_KINDS)}")
+
+
+def ddpm_alpha_bar(T: int, betas: str = "linear", beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
+    """``alpha_bar_k = prod_{j <= k} (1 - beta_j)``, ``k = 0..T-1``, of a DDPM beta schedule
+    (``linear`` or ``scaled_linear``, as diffusers), in float64."""
+    if betas == "linear":
+        b = np.linspace(beta_start, beta_end, T, dtype=np.float64)
+    else:
+        b = np.linspace(math.sqrt(beta_start), math.sqrt(beta_end), T, dtype=np.float64) ** 2
+    return np.cumprod(1.0 - b)
+
+
+def _ddim_grid(spec: str, raw: list) -> SigmaGrid:
+    kind = "ddim"
+    if not 1 <= len(raw) <= 7 or len(raw) == 4:
+        raise _grid_error(kind, None, "takes the form ddim:N[:T[:BETAS[:BETA_START:BETA_END[:SPACING[:OFFSET]]]]], "
+                                      f"got {spec!r}")
+    T = check_int("sigma_grid ddim T", raw[1], lo=2, hi=DDIM_T_MAX) if len(raw) > 1 else 1000
+    n = check_int("sigma_grid ddim N", raw[0], lo=1, hi=T)
+    betas = raw[2] if len(raw) > 2 else "linear"
+    if betas not in DDIM_BETAS:
+        raise _grid_error(kind, "BETAS", f"must be one of {', '.join(DDIM_BETAS)}, got {betas!r}")
+    b0 = check_real("sigma_grid ddim BETA_START", _grid_numbers(kind, "BETA_START", raw[3]), lo=0.0, hi=1.0,
+                    lo_open=True, hi_open=True) if len(raw) > 3 else 1e-4
+    b1 = check_real("sigma_grid ddim BETA_END", _grid_numbers(kind, "BETA_END", raw[4]), lo=b0, hi=1.0,
+                    hi_open=True) if len(raw) > 4 else 0.02
+    spacing = raw[5] if len(raw) > 5 else "leading"
+    if spacing not in DDIM_SPACINGS:
+        raise _grid_error(kind, "SPACING", f"must be one of {', '.join(DDIM_SPACINGS)}, got {spacing!r}")
+    offset = check_int("sigma_grid ddim OFFSET", raw[6], lo=0, hi=T - 1) if len(raw) > 6 else 0
+    if spacing == "leading":
+        k = (np.arange(n) * (T // n))[::-1] + offset
+    elif spacing == "trailing":
+        k = np.round(np.arange(T, 0, -T / n)).astype(np.int64) - 1
+    else:
+        k = np.round(np.linspace(0, T - 1, n))[::-1].astype(np.int64)
+    if k.max() > T - 1 or k.min() < 0:
+        raise _grid_error(kind, "OFFSET", f"puts a timestep outside 0..{T - 1} in {spec!r}")
+    ab = ddpm_alpha_bar(T, betas, b0, b1)[k.astype(np.int64)]
+    sigmas = np.append(np.sqrt((1.0 - ab) / ab), 0.0)
+    canon = f"ddim:{n}:{T}:{betas}:{_fmt(b0)}:{_fmt(b1)}:{spacing}:{offset}"
+    return _make_grid(canon, sigmas, kind)
 
 
 def per_step_schedule(grid, omegas) -> Table:

@@ -86,6 +86,11 @@ _RTOL = 1e-12
 #: pure rounding noise that a tinier atol would chase).
 _ATOL_SMALL = 1e-30
 _ATOL_L = 1e-14
+#: absolute tolerance of the mean (J_M, M): its rate carries the rounding of ``1 + omega``
+#: (absolute ~1e-16 where omega = -1 + small), which a tinier atol would chase with steps of
+#: ~1e-15 near such a point; 1e-18 is far below any overlap worth reporting (m is O(1) or
+#: exactly 0 for omega = -1, reported then as |m_final| below ~1e-16)
+_ATOL_M = 1e-18
 
 OmegaLike = Union[float, Callable[[np.ndarray], np.ndarray]]
 
@@ -192,7 +197,7 @@ def _gaussian_quadrature(sampler: str, sigma2: float, omega_at, breakpoints, T: 
         return kernel(t, y[0], omega_at(_inside(t, lo, hi)), sigma2)
 
     n = 2 if sampler == "ode" else 3
-    atol = np.array([_ATOL_L] + [_ATOL_SMALL] * (n - 1))
+    atol = np.array([_ATOL_L, _ATOL_M] + [_ATOL_SMALL] * (n - 2))
     t_end = T if math.isfinite(T) else T_MAX_DEFAULT
     y = _integrate(rhs, np.zeros(n), _segments(0.0, t_end, breakpoints), rtol, atol)
     if math.isinf(T):
@@ -231,7 +236,7 @@ def _sphere_mean_field(sampler: str, sigma2: float, omega_at, breakpoints, T: fl
 
     t_start = _sphere_start(omega_at, T)
     y = _integrate(rhs, np.array([0.0, 0.0]), _segments(t_start, 0.0, breakpoints), rtol,
-                   np.array([_ATOL_SMALL, _ATOL_L]))
+                   np.array([_ATOL_M, _ATOL_L]))
     return float(y[0]), float(y[1]) - math.log(sigma2), t_start
 
 

@@ -402,3 +402,19 @@ def test_non_finite_log_var_ratio_raises(monkeypatch):
     with pytest.raises(NumericalError, match="non-finite") as info:
         predict_infinite_class("gaussian", 1.0, 1.0, "ode")
     assert "\n" not in str(info.value) and "log_var_ratio" in str(info.value)
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "sphere"])
+@pytest.mark.parametrize("sampler", ["sde", "ode"])
+def test_guidance_through_omega_minus_one_near_t0(prior, sampler):
+    """``negramp:1000:-1:1:1`` passes through omega = -1 at t = 0, where the mean's rate carries
+    the rounding of ``1 + omega``: the quadrature must not chase it (it once took minutes), and
+    its answer equals the never-committed mean field (alpha = 100, another solver)."""
+    from cfgmft.schedules import parse_schedule
+    from cfgmft.solvers.exponential import predict_exponential
+
+    sc = parse_schedule("negramp:1000:-1:1:1")
+    ic_pred = predict_infinite_class(prior, 1.0, sc, sampler)
+    mf = predict_exponential(prior, 1.0, sc, sampler, alpha=100.0)
+    assert ic_pred["m_final"] == pytest.approx(mf["m_final"], rel=1e-8)
+    assert ic_pred["log_var_ratio"] == pytest.approx(mf["log_var_ratio"], rel=1e-8, abs=1e-8)

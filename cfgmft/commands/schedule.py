@@ -50,7 +50,8 @@ from ..grids import per_step_schedule, sigma_grid
 from ..params import Problem
 from ..schedules import as_schedule, omega_function, t_of_sigma
 
-__all__ = ["ROWS", "evaluate", "format_evaluation", "export", "export_csv", "read_guidance_table", "INTERPOLATION"]
+__all__ = ["ROWS", "evaluate", "format_evaluation", "export", "export_csv", "read_guidance_table", "load_guidance_table",
+           "INTERPOLATION"]
 
 #: how a table's per-step values are meant
 INTERPOLATION = ("piecewise constant per step: omega_i (w_i = 1 + omega_i) on the whole step from sigma_i to "
@@ -170,6 +171,19 @@ def read_guidance_table(source):
     """The schedule a guidance table stands for: its ``table:sigma:const`` schedule on the
     mixture's noise levels ``sigma/S`` (``source``: :func:`export`'s dict, its JSON text, or its
     CSV text)."""
+    source = load_guidance_table(source)
+    S = check_real("data_scale", source.get("data_scale", 1.0), lo=1e-6, hi=1e6)
+    try:
+        sig = [float(r["sigma"]) / S for r in source["rows"]] + [float(source["rows"][-1]["sigma_next"]) / S]
+        omegas = [float(r["omega"]) for r in source["rows"]]
+    except (KeyError, TypeError, ValueError):
+        raise ParameterError("table", "every row needs numbers sigma, sigma_next and omega") from None
+    return per_step_schedule("sigmas:" + ",".join(repr(x) for x in sig), omegas)
+
+
+def load_guidance_table(source) -> dict:
+    """A guidance table as :func:`export`'s dict, from that dict, its JSON text or its CSV text
+    (metadata from the ``#`` lines); checks that it has rows."""
     if isinstance(source, str):
         text = source.lstrip()
         if text.startswith("{"):
@@ -196,10 +210,4 @@ def read_guidance_table(source):
                                               + ",".join(_COLUMNS)) from None
     if not isinstance(source, dict) or not isinstance(source.get("rows"), list) or not source["rows"]:
         raise ParameterError("table", "must be a guidance table (cfgmft schedule export) with at least one row")
-    S = check_real("data_scale", source.get("data_scale", 1.0), lo=1e-6, hi=1e6)
-    try:
-        sig = [float(r["sigma"]) / S for r in source["rows"]] + [float(source["rows"][-1]["sigma_next"]) / S]
-        omegas = [float(r["omega"]) for r in source["rows"]]
-    except (KeyError, TypeError, ValueError):
-        raise ParameterError("table", "every row needs numbers sigma, sigma_next and omega") from None
-    return per_step_schedule("sigmas:" + ",".join(repr(x) for x in sig), omegas)
+    return source

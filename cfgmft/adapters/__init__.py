@@ -1,0 +1,19 @@
+"""From a cfgmft guidance schedule to a real sampler.
+
+* :mod:`cfgmft.adapters.guidance` (numpy only): :class:`GuidanceTable`, the per-step guidance
+  of an exported table (``cfgmft schedule export``) or of any schedule on a sampler's grid, and
+  :func:`w_for_sigmas`, the per-step scales ``w_i = 1 + omega_i`` for any hand-written loop;
+* :mod:`cfgmft.adapters.torch` (the ``torch`` extra, ``pip install "cfgmft[diffusers]"``): the
+  Gaussian mixture's exact denoiser as a torch module in the prediction types samplers expect
+  (:class:`~cfgmft.adapters.torch.ExactMixtureDenoiser`), a k-diffusion-style CFG denoiser with
+  ``w(sigma)`` (:class:`~cfgmft.adapters.torch.ScheduledCFGDenoiser`), and a diffusers guider
+  applying the table per step (:func:`~cfgmft.adapters.torch.table_guider`, the
+  ``diffusers.guiders`` API), negative ``omega`` (``w < 1``) included.
+
+The core of cfgmft never imports torch; importing :mod:`cfgmft.adapters.torch` without it
+raises an ImportError that says which extra to install.
+"""
+
+from .guidance import GuidanceTable, w_for_sigmas
+
+__all__ = ["GuidanceTable", "w_for_sigmas"]

@@ -1,0 +1,146 @@
+"""Exact-score Monte Carlo of a practitioner's sampler: a discrete grid of EDM noise levels and
+an update rule (:mod:`cfgmft.updates`), run literally on the samples.
+
+The loop is the one of k-diffusion / EDM / diffusers in EDM's scale ``xs = e^{t} x``
+(``sigma = sigma_i``, ``t = log1p(sigma^2)/2``): ``xs ~ N(0, sigma_0^2 I)`` (block streams as in
+:mod:`cfgmft.validation.samplers`), then for each step ``i`` from ``s = sigma_i`` to
+``s' = sigma_{i+1}`` with ``w = 1 + omega_i``:
+
+* ``D_w(xs; s) = (sigma2 xs + s^2 Dmu)/(sigma2 + s^2)``, ``Dmu = (1 + omega_i) mu_c - omega_i
+  E[mu | x, t]`` at ``x = e^{-t} xs`` (the exact guided denoiser; ``E`` from the exact
+  unconditional posterior of the denoiser object: finite mixture or continuum), ``d = (xs -
+  D_w)/s``;
+* ``euler``: ``xs + (s' - s) d``; ``ddim``: ``D_w + (s'/s)(xs - D_w)``; ``heun``: Euler predictor
+  ``x~``, then (``s' > 0``) ``xs + (s' - s)(d + d(x~; s'))/2``; ``ancestral``: ``xs + (sigma_down -
+  s) d + sigma_up z`` (:func:`cfgmft.updates.ancestral_sigmas`, ``eta = 1``, one ``z`` per step
+  from the block streams).
+
+The output at ``sigma_N = 0`` is in the mixture's scale (they coincide at ``t = 0``). Nothing
+here uses the theory: the moments are measured on the samples
+(:func:`cfgmft.validation.estimators.estimate_observables`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from cfgmft.conventions import CONVENTION
+from cfgmft.errors import ParameterError, check_choice, check_int
+from cfgmft.grids import sigma_grid
+from cfgmft.updates import ancestral_sigmas, check_update, step_omegas
+
+from .estimators import estimate_observables
+from .mixture import as_seed_sequence
+from .montecarlo import MonteCarloResult, _describe_rng
+from .samplers import _BlockNoise
+from .scores import FiniteMixture, NonFiniteError, as_precision, check_mu, check_sigma2
+
+__all__ = ["sample_on_grid", "run_monte_carlo_grid"]
+
+
+def _denoise(denoiser, xs, sigma, sigma2, mu_c, omega):
+    """The exact guided denoiser ``D_w(xs; sigma)`` in EDM's scale."""
+    s2 = sigma * sigma
+    if omega == 0.0:
+        Dmu = mu_c
+    else:
+        t = 0.5 * math.log1p(s2)
+        E, _, _ = denoiser.posterior_stats(xs * math.exp(-t), t)
+        Dmu = (1.0 + omega) * mu_c - omega * E
+    return (sigma2 * xs + s2 * Dmu) / (sigma2 + s2)
+
+
+#: the starts of a sampler: ``edm`` draws ``xs ~ N(0, sigma_0^2 I)`` (k-diffusion, diffusers' Euler
+#: discrete), ``unit`` ``N(0, (1 + sigma_0^2) I)`` (``x_T ~ N(0, I)`` in the VP scale: diffusers' DDIM,
+#: ``init_noise_sigma = sqrt(sigma_max^2 + 1)`` of its EDM schedulers)
+STARTS = ("edm", "unit")
+
+
+def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int = 1000, rng=None,
+                   batch_size: int = 2048, block_size: int = 256, precision: str | None = None,
+                   start: str = "edm"):
+    """``(samples (n, d), sigmas, omegas, seconds)``: ``n`` samples of the update rule ``update`` on
+    the sampler grid ``grid`` (text form or :class:`cfgmft.grids.SigmaGrid`) with the exact guided
+    denoiser (module docstring). ``omega``: constant or schedule, read per step by
+    :func:`cfgmft.updates.step_omegas`. ``start``: :data:`STARTS`."""
+    update = check_update(update)
+    start = check_choice("start", start, STARTS)
+    try:
+        g = sigma_grid(grid)
+    except ParameterError as e:
+        raise ParameterError("grid", str(e)) from None
+    denoiser = as_precision(denoiser, precision)
+    sigma2 = check_sigma2(denoiser.sigma2 if sigma2 is None else sigma2)
+    if sigma2 != denoiser.sigma2:
+        raise ParameterError("sigma2", f"must equal the denoiser's sigma2 = {denoiser.sigma2}, got {sigma2}")
+    mu_c = check_mu(mu_c, getattr(denoiser, "d", None))
+    d = mu_c.shape[0]
+    n = check_int("n", n, lo=1, strict=True)
+    batch_size = check_int("batch_size", batch_size, lo=1, strict=True)
+    block_size = check_int("block_size", block_size, lo=1, strict=True)
+    omegas = step_omegas(g, omega)
+    sig = g.sigmas
+    ss = as_seed_sequence(rng)
+    out = np.empty((n, d))
+    clock = time.perf_counter()
+    for a in range(0, n, batch_size):
+        b = min(n, a + batch_size)
+        noise = _BlockNoise(ss, a, b, block_size, d)
+        x = (float(sig[0]) if start == "edm" else math.sqrt(1.0 + float(sig[0]) ** 2)) * noise.draw()
+        for i in range(g.steps):
+            s, sp, om = float(sig[i]), float(sig[i + 1]), float(omegas[i])
+            D = _denoise(denoiser, x, s, sigma2, mu_c, om)
+            if update == "ddim":
+                x_new = D + (sp / s) * (x - D)
+            elif update == "ancestral":
+                down, up = (float(v) for v in ancestral_sigmas(s, sp))
+                x_new = x + (down - s) * (x - D) / s
+                if sp > 0.0:
+                    x_new += up * noise.draw()
+            else:
+                dx = (x - D) / s
+                x_new = x + (sp - s) * dx
+                if update == "heun" and sp > 0.0:
+                    D2 = _denoise(denoiser, x_new, sp, sigma2, mu_c, om)
+                    x_new = x + (sp - s) * 0.5 * (dx + (x_new - D2) / sp)
+            x = x_new
+            if not np.all(np.isfinite(x)):
+                raise NonFiniteError(f"non-finite sample after the step sigma = {s!r} -> {sp!r} (omega = {om})")
+        out[a:b] = x
+    return out, g, omegas, time.perf_counter() - clock
+
+
+def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int = 4096, rng=None,
+                         batch_size: int = 2048, c=None, keep_samples: bool = False,
+                         precision: str | None = None, start: str = "edm") -> MonteCarloResult:
+    """:func:`sample_on_grid` plus the estimators (as :func:`cfgmft.validation.montecarlo.run_monte_carlo`)."""
+    converted = as_precision(denoiser, precision)
+    if converted is not denoiser:
+        idx = c if c is not None else denoiser.class_index(mu_c)
+        if idx is not None and np.array_equal(denoiser.means[int(idx)], np.asarray(mu_c, dtype=np.float64)):
+            mu_c = converted.means[int(idx)].astype(np.float64)
+        denoiser = converted
+    x, g, omegas, seconds = sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update, n=n, rng=rng,
+                                           batch_size=batch_size, start=start)
+    mu_c = np.asarray(mu_c, dtype=np.float64)
+    mixture = denoiser if isinstance(denoiser, FiniteMixture) else None
+    if mixture is not None and c is None and mixture.class_index(mu_c) is None:
+        mixture = None
+    clock = time.perf_counter()
+    est = estimate_observables(x, mu_c, sigma2, mixture=mixture, c=c)
+    seconds_est = time.perf_counter() - clock
+    params = {
+        "convention": CONVENTION, "omega": (float(omega) if isinstance(omega, (int, float)) else
+                                            getattr(omega, "spec", None) or repr(omega)),
+        "omega_steps": [float(w) for w in omegas], "update": update, "start": start, "grid": g.spec, "steps": g.steps,
+        "n": int(x.shape[0]), "d": int(mu_c.shape[0]),
+        "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
+        "precision": getattr(denoiser, "precision", "float64"), "sigma2": float(sigma2), "denoiser": repr(denoiser),
+        "rng": _describe_rng(rng), "batch_size": int(batch_size),
+        "target_index": None if mixture is None else (int(c) if c is not None else mixture.class_index(mu_c)),
+    }
+    return MonteCarloResult(estimates=est, parameters=params, seconds_sampling=seconds, seconds_estimators=seconds_est,
+                            samples=x if keep_samples else None)
