@@ -88,3 +88,27 @@ def test_verdict_record_and_section():
     assert "\nVerdict: not confirmed\n" in text and "(not met: mc_agrees)" in text and "![C1](c1.png)" in text
     ok = Verdict({"a": True})
     assert ok.ok and ok.reason == "all criteria met" and "\nVerdict: confirmed\n" in section("C1", [], "c1.png", ok)
+
+
+def test_quick_rerun_reuses_every_saved_claim(quick_report, capsys):
+    """The real --quick run saved a verified record per claim; a re-run recomputes nothing and
+    rebuilds the same report from the records."""
+    import time
+
+    records = {p.name: p.read_bytes() for p in (quick_report / "claims").glob("*.json")}
+    assert sorted(records) == [f"C{i}.json" for i in range(1, 7)]
+    rec = json.loads(records["C2.json"])
+    assert rec["settings"]["quick"] is True and rec["settings"]["seed"] == 20260223 and rec["version"]
+    assert len(rec["checksum"]) == 64 and "c2_mc/validate.json" in rec["files"]
+    old = (quick_report / "report.md").read_text()
+    capsys.readouterr()
+    t0 = time.perf_counter()
+    assert main(["reproduce", "--quick", "--out", str(quick_report)]) == 0
+    assert time.perf_counter() - t0 < 60
+    assert "reusing the saved C1, C2, C3, C4, C5, C6" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (quick_report / "claims").glob("*.json")} == records
+    data = json.loads((quick_report / "results.json").read_text())
+    assert all(data["claims"][c]["reused"] for c in ("C1", "C2", "C3", "C4", "C5", "C6")) and data["pending"] == []
+    new = (quick_report / "report.md").read_text()
+    assert new.split("## C1:", 1)[1] == old.split("## C1:", 1)[1]  # every section, word for word
+    assert "Reused from the saved records" in new

@@ -16,6 +16,17 @@ driver :func:`reproduce` calls in turn:
 * ``figure(data, path)``: the figure (and any further files beside it);
 * ``section(data, verdict) -> str``: the markdown section of ``report.md``.
 
+Saving and resuming (:mod:`.store`): as soon as a claim is done, its record
+``OUT/claims/<NAME>.json`` is written atomically: the settings of the run (every size, the
+seed, the mode), the package version and convention, the claim's ``results.json`` entry, its
+markdown section, the SHA-256 of every file its figure step wrote, its timing, and a checksum
+of all of these (the scheme of the sweep executor's unit files, :mod:`cfgmft.sweep`). A re-run
+in the same folder reuses every claim whose record verifies (checksum, same settings, same
+version and source code, its files unchanged) and recomputes the others, saying on standard error why a
+record present was not used; ``report.md`` and ``results.json`` are rebuilt from the records.
+``force=True`` recomputes every selected claim; ``only`` selects claims (the report still shows
+the other claims' saved sections when they were run with the same settings).
+
 Verdict criteria (stated in the report next to each verdict):
 
 * a Monte Carlo number *agrees* with the theory when ``|MC - theory| <= 4 stderr``;
@@ -24,44 +35,107 @@ Verdict criteria (stated in the report next to each verdict):
 
 from __future__ import annotations
 
+import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ParameterError
 from ..io import output_folder
-from . import c1, c2, c3, c4, c5, c6, report
+from . import c1, c2, c3, c4, c5, c6, common, report, store
 from .c5 import random_nonnegative_schedule
 from .common import AGREE_K
 from .report import CLAIMS, NOT_YET, Verdict
 from .settings import Settings
 
-__all__ = ["reproduce", "Settings", "Verdict", "CLAIMS", "NOT_YET", "STEPS", "AGREE_K",
+__all__ = ["reproduce", "parse_only", "Settings", "Verdict", "CLAIMS", "NOT_YET", "STEPS", "AGREE_K",
            "random_nonnegative_schedule"]
 
 #: the claims the driver runs, in report order: name -> module
 STEPS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6}
 
 
-def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223) -> Path:
-    """Run every computable claim and write ``out/report.md``; returns its path."""
+def parse_only(only) -> list:
+    """The claims selected by ``only`` (``None``: all; a string ``"C2,C6"`` or a list of names,
+    case-insensitive), in report order; anything else raises ParameterError('only', ...)
+    naming the allowed values."""
+    allowed = ", ".join(STEPS)
+    if only is None:
+        return list(STEPS)
+    names = only.split(",") if isinstance(only, str) else list(only)
+    picked = set()
+    for raw in names:
+        name = str(raw).strip().upper()
+        if name not in STEPS:
+            raise ParameterError("only", f"must be a comma-separated list of claims from {allowed}, got {only!r}")
+        picked.add(name)
+    if not picked:
+        raise ParameterError("only", f"must name at least one claim from {allowed}, got {only!r}")
+    return [n for n in STEPS if n in picked]
+
+
+def _claim_bar(name: str, enabled: bool):
+    """The progress bar of one claim: its stage, and the Monte Carlo / finite-size runs done
+    (counted by :func:`.common.tick`)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=name, unit="run", disable=not enabled, leave=True,
+                bar_format="{desc}: {n_fmt} runs done, {elapsed} elapsed")
+
+
+def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223, *, force: bool = False,
+              only=None, progress: bool | None = None, tiny: bool = False) -> Path:
+    """Run the selected claims (all by default) and write ``out/report.md``; returns its path.
+
+    Finished claims are saved as they finish and reused by the next run in ``out`` (see the
+    module docstring); ``force`` recomputes them. ``progress``: a bar per claim on standard
+    error (default: when it is a terminal). ``tiny`` is a very small run for the tests of the
+    machinery (its numbers say nothing about the claims)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from tqdm.auto import tqdm
-
-    if not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("seed", f"must be an integer >= 0, got {seed!r}")
+    selected = parse_only(only)
     out = output_folder(out)
-    s = Settings.make(quick, seed)
+    s = Settings.make(quick, seed, tiny=tiny)
+    if progress is None:
+        progress = sys.stderr.isatty()
     t0 = time.perf_counter()
-    sections, results = {}, {"settings": report.settings_record(s)}
-    path = out / "report.md"
-    for name, claim in tqdm(STEPS.items(), desc="cfgmft reproduce", unit="claim"):
-        data = claim.compute(s)
-        verdict = claim.judge(data)
-        claim.figure(data, out / claim.FIGURE)
-        sections[name] = claim.section(data, verdict)
-        results[name] = report.record(data, verdict)
-        # written after every claim, so an interruption keeps what is done
-        path = report.write(out, sections, results, s, time.perf_counter() - t0, pending=len(sections) < len(STEPS))
+    with store.Lock(out):
+        saved, notes = store.load_all(out, s, STEPS)
+        for name, why in notes:
+            if not (force and name in selected):
+                sys.stderr.write(f"cfgmft reproduce: {why}\n")
+        todo = [n for n in selected if force or n not in saved]
+        reused = [n for n in selected if n not in todo]
+        if reused:
+            sys.stderr.write(f"cfgmft reproduce: reusing the saved {', '.join(reused)} of {out / store.FOLDER} "
+                             "(same settings and version; --force recomputes)\n")
+        path = report.write_from_records(out, saved, s, time.perf_counter() - t0, pending=todo, reused=reused)
+        for name in todo:
+            claim = STEPS[name]
+            bar = _claim_bar(name, progress)
+            started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            c0 = time.perf_counter()
+            try:
+                with common.ticking(bar.update):
+                    bar.set_description_str(f"{name} (compute)")
+                    data = claim.compute(s)
+                    bar.set_description_str(f"{name} (judge)")
+                    verdict = claim.judge(data)
+                    bar.set_description_str(f"{name} (figure)")
+                    before = store.snapshot(out)
+                    claim.figure(data, out / claim.FIGURE)
+                    files = store.written_since(out, before, claim.FIGURE)
+                    bar.set_description_str(f"{name} (section)")
+                    text = claim.section(data, verdict)
+                    entry = report.record(data, verdict)
+                bar.set_description_str(f"{name} (saved)")
+            finally:
+                bar.close()
+            saved[name] = store.save(out, name, s, entry, text, files, time.perf_counter() - c0, started)
+            # rebuilt after every claim, so an interruption keeps what is done
+            path = report.write_from_records(out, saved, s, time.perf_counter() - t0,
+                                             pending=todo[todo.index(name) + 1:], reused=reused)
     return path

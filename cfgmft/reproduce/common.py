@@ -3,6 +3,7 @@ Carlo calls, the d -> infinity curves of C2 and C3, and their finite-size scalin
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -13,6 +14,25 @@ from .report import save_figure
 from .settings import Settings
 
 AGREE_K = 4.0  # agreement criterion, in standard errors
+
+#: the progress callback of the claim being computed (see :func:`ticking`)
+_TICK = [None]
+
+
+@contextlib.contextmanager
+def ticking(callback):
+    """While in this block, :func:`tick` calls ``callback(n)`` (the driver's per-claim bar)."""
+    old, _TICK[0] = _TICK[0], callback
+    try:
+        yield
+    finally:
+        _TICK[0] = old
+
+
+def tick(n: int = 1) -> None:
+    """Count ``n`` finished runs (Monte Carlo, finite-size scaling) on the claim's progress bar."""
+    if _TICK[0] is not None:
+        _TICK[0](n)
 
 
 def theory(prior, sigma2, omega, sampler):
@@ -26,8 +46,10 @@ def mc(denoiser, mu_c, sigma2, omega, sampler, s: Settings, seed, n=None):
     """The Monte Carlo estimates of one run with exact scores (``n`` samples, default ``s.n``)."""
     from ..validation.montecarlo import run_monte_carlo
 
-    return run_monte_carlo(denoiser, mu_c, sigma2, omega, sampler, n=n or s.n, steps=s.steps,
-                           T=DEFAULT_MC_T, rng=seed).estimates
+    est = run_monte_carlo(denoiser, mu_c, sigma2, omega, sampler, n=n or s.n, steps=s.steps,
+                          T=DEFAULT_MC_T, rng=seed).estimates
+    tick()
+    return est
 
 
 def agree(mc_mean, mc_se, value) -> bool:
@@ -101,8 +123,10 @@ def fss(s: Settings, name: str, **kw) -> dict:
     mix = Mixture(sigma2=s.sigma2, prior=prior, alpha=alpha, classes=kw.get("classes", None if alpha is not None else 2),
                   d=kw["dims"][0])
     problem = Problem(mix, Guidance(omega=2.0), Sampler("sde", steps=s.steps))
-    return validate(problem, list(kw["dims"]), samples=kw["samples"], disorder=kw.get("disorder", 1),
-                    seed=s.seed + sum(map(ord, name)), finite_d_samples=s.fd_samples)
+    res = validate(problem, list(kw["dims"]), samples=kw["samples"], disorder=kw.get("disorder", 1),
+                   seed=s.seed + sum(map(ord, name)), finite_d_samples=s.fd_samples)
+    tick()
+    return res
 
 
 def write_fss(res: dict, folder: Path) -> None:

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import CONVENTION, __version__
-from ..io import save_json
 from .settings import Settings
 
 #: the claims of docs/model.md §6, in report order
@@ -79,37 +78,79 @@ def save_figure(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def render(sections: dict, s: Settings, seconds: float, pending: bool = False) -> str:
-    """The whole ``report.md``: header, then every claim's section (``pending`` marks the
-    claims not yet done while the run is in progress)."""
+def render(sections: dict, s: Settings, seconds: float, pending=(), reused=()) -> str:
+    """The whole ``report.md``: header, then every claim's section; a claim without a section
+    is marked as still running (in ``pending``) or as not computed with these settings."""
+    pending = set(pending if not isinstance(pending, bool) else (n for n in CLAIMS if n not in sections and pending))
+    mode = "tiny (tests of the machinery only)" if getattr(s, "tiny", False) else ("quick" if s.quick else "full")
     parts = [
         "# cfgmft reproduce",
         "",
         f"cfgmft {__version__}; convention `{CONVENTION}` (guidance scale w = 1 + omega); float64; "
-        f"{'quick' if s.quick else 'full'} mode, seed {s.seed}; {seconds:.1f} s. Every number below is in "
-        "`results.json` beside this file.",
+        f"{mode} mode, seed {s.seed}; {seconds:.1f} s. Every number below is in "
+        "`results.json` beside this file; each claim's record (settings, seed, version, checksum) is in "
+        "`claims/<claim>.json`.",
         "",
         "Observables: m = x.mu_c/|mu_c|^2 (exact sampling: E[m] = 1); v_perp = |x - m mu_c|^2/(d-1) (exact: sigma2). "
         "Monte Carlo numbers are mean ± one standard error.",
         "",
     ]
+    if reused:
+        parts += [f"Reused from the saved records of an earlier run with the same settings: {', '.join(reused)} "
+                  "(`cfgmft reproduce --force` recomputes them).", ""]
     for name in CLAIMS:
         if name in sections:
             parts.append(sections[name])
-        elif pending and name not in NOT_YET:
+        elif name in NOT_YET:
+            parts += [f"## {name}: {CLAIMS[name]}", "", f"Not yet computed: {NOT_YET[name]}.", ""]
+        elif name in pending:
             parts += [f"## {name}: {CLAIMS[name]}", "", "Pending: still running (or interrupted).", ""]
         else:
-            parts += [f"## {name}: {CLAIMS[name]}", "", f"Not yet computed: {NOT_YET[name]}.", ""]
+            parts += [f"## {name}: {CLAIMS[name]}", "",
+                      f"Not computed with these settings in this folder: run `cfgmft reproduce --only {name}` "
+                      "with the same options.", ""]
     return "\n".join(parts)
 
 
-def write(out: Path, sections: dict, results: dict, s: Settings, seconds: float, pending: bool) -> Path:
-    """Write ``out/report.md`` and ``out/results.json`` (``results`` gains ``seconds``);
-    returns the report's path."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-" + path.stem + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_from_records(out: Path, records: dict, s: Settings, seconds: float, pending=(), reused=()) -> Path:
+    """Write ``out/report.md`` and ``out/results.json`` from the claims' saved records
+    (:mod:`.store`); returns the report's path. ``results.json`` holds the settings, every
+    claim's entry, and per claim where it came from (``claims``: seconds, started, record)."""
+    import json
+
+    from ..io import to_jsonable
+
+    sections = {n: records[n]["section"] for n in CLAIMS if n in records}
+    results = {"settings": settings_record(s)}
+    results.update({n: records[n]["results"] for n in CLAIMS if n in records})
+    results["claims"] = {n: {"seconds": records[n]["timing"]["seconds"], "started_utc": records[n]["timing"]["started_utc"],
+                             "record": f"claims/{n}.json", "checksum": records[n]["checksum"],
+                             "reused": n in reused} for n in CLAIMS if n in records}
+    results["pending"] = [n for n in CLAIMS if n in pending]
     results["seconds"] = seconds
     path = out / "report.md"
-    path.write_text(render(sections, s, seconds, pending=pending))
-    save_json(out / "results.json", results)
+    write_text_atomic(path, render(sections, s, seconds, pending=pending, reused=reused))
+    data = {"version": __version__, "convention": CONVENTION, **results}
+    write_text_atomic(out / "results.json", json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
     return path
 
 

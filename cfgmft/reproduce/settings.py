@@ -11,6 +11,8 @@ class Settings:
 
     quick: bool
     seed: int
+    #: a very small run for the tests of the resume machinery (hidden: its numbers mean nothing)
+    tiny: bool = False
     sigma2: float = 1.0
     d: int = 8
     n: int = 20000
@@ -36,7 +38,12 @@ class Settings:
     c6_disorder: int = 8
 
     @classmethod
-    def make(cls, quick: bool, seed: int) -> "Settings":
+    def make(cls, quick: bool, seed: int, tiny: bool = False) -> "Settings":
+        if tiny:
+            return cls(quick=True, seed=seed, tiny=True, n=400, steps=40, omegas_mc=(0.0, 2.0), n_random_schedules=8,
+                       K_finite=(100,), n_finite=200, c2_dims=(20, 25), c2_samples=200, c2_disorder=1,
+                       fd_samples=500, c3_dims=(8, 16), c3_samples=200, c6_dims=(20,), c6_samples=200,
+                       c6_disorder=2)
         if quick:
             return cls(quick=True, seed=seed, n=4000, steps=200, n_random_schedules=100,
                        K_finite=(100, 1000), n_finite=1000, c2_dims=(20, 25, 30), c2_samples=1000,
