@@ -23,24 +23,35 @@ FIGURE = "c6.png"
 PRIOR, SAMPLER, OMEGA = "sphere", "sde", 2.0
 #: the confirmation of the design tool: sigma2 = 1, peak 3, SDE, at alpha 0.3 and 0.6
 CONFIRM_PEAK, CONFIRM_ALPHAS = 3.0, (0.3, 0.6)
+#: the ODE's confirmation point (prior, alpha), in the full report only
+CONFIRM_ODE = (("sphere", 0.3),)
 
 
 def confirm_settings(s: Settings) -> dict:
-    """The confirmation's sizes (kept here: the design tool's cost is per candidate)."""
+    """The confirmation's sizes (kept here: the design tool's cost is per candidate).
+    ``points``: every ``(prior, alpha, sampler)`` confirmed, at each of ``dims``: the SDE at
+    every prior and alpha of :data:`CONFIRM_ALPHAS`, and (full report only) the ODE at
+    :data:`CONFIRM_ODE`."""
     if s.quick:
-        return {"priors": ("sphere",), "dims": (8,), "samples": 1000, "disorder": 2,
-                "design": {"finite_d_samples": 1000, "finite_d_global": 8, "finite_d_maxiter": 12, "n_global": 32}}
-    return {"priors": ("sphere", "gaussian"), "dims": (8, 12), "samples": 4000, "disorder": 4,
-            "design": {"finite_d_samples": 4000, "finite_d_global": 32, "finite_d_maxiter": 30, "n_global": 64}}
+        priors, ode = ("sphere",), ()
+        c = {"dims": (8,), "samples": 1000, "disorder": 2,
+             "design": {"finite_d_samples": 1000, "finite_d_global": 8, "finite_d_maxiter": 12, "n_global": 32}}
+    else:
+        priors, ode = ("sphere", "gaussian"), CONFIRM_ODE
+        c = {"dims": (8, 12), "samples": 4000, "disorder": 4,
+             "design": {"finite_d_samples": 4000, "finite_d_global": 32, "finite_d_maxiter": 30, "n_global": 64}}
+    c["priors"] = priors
+    c["points"] = tuple((p, a, SAMPLER) for p in priors for a in CONFIRM_ALPHAS) + tuple((p, a, "ode") for p, a in ode)
+    return c
 
 
 def _confirmations(s: Settings) -> list:
     from ..commands.schedule_confirm import confirm
 
     c = confirm_settings(s)
-    return [confirm(prior, a, d, CONFIRM_PEAK, SAMPLER, sigma2=s.sigma2, samples=c["samples"], disorder=c["disorder"],
+    return [confirm(prior, a, d, CONFIRM_PEAK, smp, sigma2=s.sigma2, samples=c["samples"], disorder=c["disorder"],
                     steps=s.steps, seed=s.seed, **c["design"])
-            for prior in c["priors"] for a in CONFIRM_ALPHAS for d in c["dims"]]
+            for prior, a, smp in c["points"] for d in c["dims"]]
 
 
 def _combine(runs: list, key: str, what: str) -> dict:
@@ -108,7 +119,8 @@ def judge(data: dict) -> Verdict:
     base, pred = data["_design"].baseline, data["_design"].prediction
     checks = {"theory_ok": abs(pred.var_ratio - 1) <= abs(base.var_ratio - 1) / 4 and pred.margin > 0}
     for r in data["confirmation"]:
-        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, d = {r['d']}: variance in band ({r['reason']})"] = \
+        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, {r['sampler'].upper()}, d = {r['d']}: variance in band "
+               f"({r['reason']})"] = \
             r["confirmed"]
     for r in data["monte_carlo"]:
         checks[f"d = {r['d']}: variance improved"] = r["improved"]
@@ -126,7 +138,7 @@ def confirm_figure(conf: list, path: Path) -> None:
 
     pts = [r for r in conf if r.get("monte_carlo")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    labels = [f"{r['prior']}\nalpha={r['alpha']:g}, d={r['d']}" for r in pts]
+    labels = [f"{r['prior']} {r['sampler'].upper()}\nalpha={r['alpha']:g}, d={r['d']}" for r in pts]
     x = np.arange(len(pts))
     for k, name in enumerate(("design", "constant", "unguided")):
         for ax, key in zip(axes, ("var_ratio", "accuracy")):
@@ -142,7 +154,7 @@ def confirm_figure(conf: list, path: Path) -> None:
         ax.set_xticks(x, labels, fontsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"C6: designs on the finite-d model at the simulated d, peak {CONFIRM_PEAK:g}, SDE")
+    fig.suptitle(f"C6: designs on the finite-d model at the simulated d, peak {CONFIRM_PEAK:g}")
     save_figure(fig, path)
 
 
@@ -185,6 +197,14 @@ def figure(data: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def _points_text(cs: dict) -> str:
+    """The confirmation points of :func:`confirm_settings`, in words."""
+    by = {}
+    for prior, a, smp in cs["points"]:
+        by.setdefault(smp, []).append(f"{prior} alpha = {a:g}")
+    return "; ".join(f"{smp.upper()}: {', '.join(v)}" for smp, v in by.items())
+
+
 def _grid_text(des) -> str:
     """The candidate grid of the design, in words."""
     sch = [c.schedule for c in des.candidates]
@@ -201,19 +221,19 @@ def section(data: dict, verdict: Verdict) -> str:
     cs = confirm_settings(s)
     lines = [
         f"**The design tool, confirmed by Monte Carlo.** `cfgmft schedule design --peak {CONFIRM_PEAK:g}` "
-        f"(family negwin, band 0.98:1.02, sigma2 = {s.sigma2:g}, {SAMPLER.upper()}) at each d on the finite-d model "
+        f"(family negwin, band 0.98:1.02, sigma2 = {s.sigma2:g}; {_points_text(cs)}) at each d on the finite-d model "
         f"({cs['design']['finite_d_samples']} model samples, {cs['design']['finite_d_global']} scan points plus COBYLA), "
         f"then exact-score Monte Carlo ({cs['samples']} samples x {cs['disorder']} mixtures, {s.steps} steps) of the "
         "design, of constant CFG at the peak and of omega = 0, on the same mixtures and noise. Criterion: the design's "
         "Monte Carlo v_perp/sigma2 inside the band within 3 standard errors; separability (Bayes accuracy, margin over "
         "the best competitor, log-odds of the implicit classifier) beside it:",
         "",
-        "| prior | alpha | d | K | design | schedule | v_perp/sigma2 (finite-d model) | v_perp/sigma2 (MC) | accuracy | margin | log_odds | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| prior | alpha | sampler | d | K | design | schedule | v_perp/sigma2 (finite-d model) | v_perp/sigma2 (MC) | accuracy | margin | log_odds | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in conf:
         if r.get("monte_carlo") is None:
-            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['d']} | {r['K']} | - | - | - | - | - | - | - | "
+            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | - | - | - | - | - | - | - | "
                          f"not confirmed: {r['reason']} |")
             continue
         fd = r["design"]["finite_d"]
@@ -225,7 +245,7 @@ def section(data: dict, verdict: Verdict) -> str:
             cell = lambda e: "n/a" if e is None else f"{e['mean']:.4f} ± {e['stderr']:.4f}"  # noqa: E731
             verdict_cell = (("confirmed" if r["confirmed"] else "not confirmed") + f": {r['reason']}") \
                 if name == "design" else ""
-            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['d']} | {r['K']} | {name} | {sched} | {cell(fdv)} | "
+            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | {name} | {sched} | {cell(fdv)} | "
                          f"{cell(q['var_ratio'])} | {cell(q['accuracy'])} | {cell(q['margin'])} | {cell(q['log_odds'])} | "
                          f"{verdict_cell} |")
     lines += [
