@@ -16,9 +16,11 @@ How the sweep runs: the floors are taken from the highest to the lowest; the sea
 floor starts from the same Sobol scan (with, for the families that contain it, constant CFG at
 the peak, a corner of the box the scan does not hit) (the model's numbers are cached by the schedule's text
 form, so the scan is scored once per family) plus the best schedule of the floor above it,
-which is feasible at the lower floor. The best feasible separability therefore never decreases
-as the floor falls: the frontier is non-increasing in ``v``, as the maximum over nested
-feasible sets must be. A floor no schedule of the family reaches is reported as infeasible
+which is feasible at the lower floor. The frontier's point at a floor is then the best of
+every schedule the family's searches scored (at any floor) whose variance ratio reaches it: a
+search at a higher floor can find what the search at a lower one missed. Either way the best
+feasible separability never decreases as the floor falls: the frontier is non-increasing in
+``v``, as the maximum over nested feasible sets must be. A floor no schedule of the family reaches is reported as infeasible
 (``feasible = False``, with the largest variance ratio seen), never as a point.
 
 Beside the swept points, ``pareto`` is the set of non-dominated evaluations among every schedule
@@ -221,6 +223,9 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
     families = tuple(families)
     if not families:
         raise ParameterError("families", f"needs at least one of {', '.join(FRONTIER_FAMILIES)}")
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise ParameterError("families", f"must be names from {', '.join(FRONTIER_FAMILIES)}, got {unknown[0]!r}")
     fams = [get_family(f) for f in families]
     if len(set(families)) != len(families):
         raise ParameterError("families", f"lists a family twice: {','.join(families)}")
@@ -254,14 +259,17 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
             for e in res.evaluations:
                 seen[e.schedule.spec] = e
             if res.best is not None:
-                b = res.best
+                start = (res.best.x,)
+        evals = list(seen.values())
+        for v in floors:  # every schedule scored at any floor counts at every floor it reaches
+            ok = [e for e in evals if math.exp(e.numbers["log_var_ratio"]) >= v]
+            if ok:
+                b = max(ok, key=lambda e: e.numbers["separability"])
                 points[v] = FrontierPoint(v, True, b.numbers["var_ratio"], b.numbers["separability"], b.schedule.spec,
                                           b.numbers["status"], b.numbers["mean_shift"], b.numbers["t_commit"])
-                start = (b.x,)
             else:
-                vmax = max((e.numbers["var_ratio"] for e in res.evaluations), default=None)
+                vmax = max((e.numbers["var_ratio"] for e in evals), default=None)
                 points[v] = FrontierPoint(v, False, vmax, None, None, None)
-        evals = list(seen.values())
         curve = FrontierCurve(fam.name, fam.nonnegative, [points[v] for v in sorted(points)], _pareto(evals),
                               max((e.numbers["var_ratio"] for e in evals), default=math.nan), n_eval, fam.params)
         curves[fam.name] = curve
