@@ -13,8 +13,8 @@ the margin over the best competitor in the exponential regime, the implicit clas
 log-odds in the infinite-class limit.
 
 How the sweep runs: the floors are taken from the highest to the lowest; the search at each
-floor starts from the same Sobol scan (with, for the families that contain it, constant CFG at
-the peak, a corner of the box the scan does not hit) (the model's numbers are cached by the schedule's text
+floor starts from the same Sobol scan (with, for the families that contain them, constant CFG at
+the peak and ``omega = 0``, corners of the box the scan does not hit) (the model's numbers are cached by the schedule's text
 form, so the scan is scored once per family) plus the best schedule of the floor above it,
 which is feasible at the lower floor. The frontier's point at a floor is then the best of
 every schedule the family's searches scored (at any floor) whose variance ratio reaches it: a
@@ -169,11 +169,15 @@ def check_floors(floors) -> tuple:
 
 
 def _constant_members(name: str, W: float, t_max: float) -> tuple:
-    """Parameter vectors of the family's member that is (or, for ``interval``/``lhl``, is on
-    ``[0, t_max]``) constant CFG at the peak ``W``: a point on the edge of the box that a
-    Sobol scan does not hit, added to every floor's scan; none for the other families."""
-    return {"constant": ((W,),), "interval": ((W, 0.0, t_max),), "lhl": ((W, W, 0.0, t_max),),
-            "table": ((W,) * len(FAMILIES["table"].params),)}.get(name, ())
+    """Parameter vectors of the family's members that are constant CFG at the peak ``W`` (for
+    ``interval``/``lhl``: on ``[0, t_max]``) and ``omega = 0``: points on the edge of the box
+    that a Sobol scan does not hit, added to every floor's scan (the negative families contain
+    neither)."""
+    n = len(FAMILIES["table"].params)
+    return {"constant": ((W,), (0.0,)), "interval": ((W, 0.0, t_max), (0.0, 0.0, t_max)),
+            "lhl": ((W, W, 0.0, t_max), (0.0, 0.0, 0.0, t_max)), "table": ((W,) * n, (0.0,) * n),
+            "linear_up": ((0.0, t_max),), "linear_down": ((0.0, t_max),), "cosine_up": ((0.0, t_max),),
+            "cosine_down": ((0.0, t_max),)}.get(name, ())
 
 
 def _pareto(evals) -> list:

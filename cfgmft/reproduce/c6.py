@@ -45,6 +45,76 @@ def confirm_settings(s: Settings) -> dict:
     return c
 
 
+#: the frontier's problems: (prior, alpha) at sigma2 = 1, peak CONFIRM_PEAK, SDE; the
+#: infinite-class limit (gaussian prior, log-odds) in the full report only
+FRONTIER_PROBLEMS = (("sphere", 0.3), ("sphere", 0.6))
+FRONTIER_FULL_EXTRA = (("gaussian", math.inf),)
+FRONTIER_FIGURE = "c6_frontier.png"
+
+
+def frontier_settings(s: Settings) -> dict:
+    """The frontier's problems and search sizes (quick: the exponential regime only, a few
+    seconds)."""
+    if s.quick:
+        return {"problems": FRONTIER_PROBLEMS, "search": {"n_global": 16, "maxiter": 15}}
+    return {"problems": FRONTIER_PROBLEMS + FRONTIER_FULL_EXTRA, "search": {"n_global": 32, "maxiter": 30}}
+
+
+def _frontiers(s: Settings) -> list:
+    from ..commands.schedule_frontier import run_frontier
+
+    c = frontier_settings(s)
+    return [run_frontier(prior=prior, sigma2=s.sigma2, sampler=SAMPLER, alpha=a, peak=CONFIRM_PEAK, seed=s.seed,
+                         **c["search"]) for prior, a in c["problems"]]
+
+
+def frontier_figure(frontiers: list, path: Path) -> None:
+    """One panel per problem: the frontier of each family (:mod:`cfgmft.commands.schedule_frontier`)."""
+    import matplotlib.pyplot as plt
+
+    from ..commands.schedule_frontier import frontier_figure as panel
+
+    fig, axes = plt.subplots(1, len(frontiers), figsize=(6.2 * len(frontiers), 4.6), squeeze=False)
+    for ax, r in zip(axes[0], frontiers):
+        panel(r, None, ax=ax)
+    fig.suptitle("C6: the trade-off frontier, max separability with v_perp/sigma2 >= floor (d -> infinity theory)")
+    save_figure(fig, path)
+
+
+def _frontier_lines(frontiers: list) -> list:
+    """The frontier in the report: per problem, each family's separability at v = 1 (or the
+    largest variance ratio it reaches), against constant CFG and omega = 0."""
+    lines = ["", "**The trade-off frontier** (`cfgmft schedule frontier`, `cfgmft.solvers.frontier.frontier`): for each "
+             "family, the largest separability with v_perp/sigma2 at or above a floor, on the d -> infinity theory "
+             f"(peak {CONFIRM_PEAK:g}, {SAMPLER.upper()}; figure {FRONTIER_FIGURE}). At the floor v = 1:", "",
+             "| problem | separability | constant CFG (v, sep.) | omega = 0 (sep.) | negwin at v >= 1 | negramp at v >= 1 | "
+             "best non-negative at v >= 1 | largest v of a non-negative family |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in frontiers:
+        m = r["model"]
+        where = "infinite-class" if m["alpha"] is None else f"alpha = {m['alpha']:g}"
+
+        def at1(c):
+            p = [q for q in c["points"] if q["floor"] == 1.0]
+            return p[0] if p and p[0]["feasible"] else None
+
+        def cell(name):
+            c = r["curves"].get(name)
+            p = None if c is None else at1(c)
+            return "-" if p is None else f"{p['separability']:.4f} (v = {p['var_ratio']:.4f})"
+
+        nonneg = [c for c in r["curves"].values() if c["nonnegative"]]
+        best = max((at1(c)["separability"] for c in nonneg if at1(c)), default=None)
+        lines.append(f"| {m['prior']}, {where} | {r['separability']} | {r['constant']['var_ratio']:.4f}, "
+                     f"{r['constant']['separability']:.4f} | {r['unguided']['separability']:.4f} | {cell('negwin')} | "
+                     f"{cell('negramp')} | {'-' if best is None else f'{best:.4f}'} | "
+                     f"{max(c['max_var_ratio'] for c in nonneg):.12f} |")
+    lines += ["", "A non-negative family reaches v = 1 only by switching guidance off (its separability there is omega = "
+              "0's) and never goes above it (C5); the negative families reach v >= 1 and keep more separability than "
+              "omega = 0 where the negwin/negramp cells exceed it."]
+    return lines
+
+
 def _confirmations(s: Settings) -> list:
     from ..commands.schedule_confirm import confirm
 
@@ -110,7 +180,7 @@ def compute(s: Settings) -> dict:
         rows.append(dict(d=d, K=per["constant"][0]["K"], constant=res["constant"], designed=res["designed"],
                          var_gain=diff, z_gain=gain, improved=improved, separable=separable, min_accuracy=acc,
                          finite_d=fd))
-    return {"confirmation": _confirmations(s), "design": design.spec, "candidates": len(des.admissible),
+    return {"confirmation": _confirmations(s), "frontiers": _frontiers(s), "design": design.spec, "candidates": len(des.admissible),
             "theory": {"constant": des.baseline.to_dict(), "designed": des.prediction.to_dict()},
             "monte_carlo": rows, "_settings": s, "_design": des}
 
@@ -162,6 +232,8 @@ def figure(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     confirm_figure(data["confirmation"], Path(path).with_name(CONFIRM_FIGURE))
+    if data.get("frontiers"):
+        frontier_figure(data["frontiers"], Path(path).with_name(FRONTIER_FIGURE))
 
     s, des, rows = data["_settings"], data["_design"], data["monte_carlo"]
     base, pred, design = des.baseline, des.prediction, des.schedule
@@ -248,6 +320,8 @@ def section(data: dict, verdict: Verdict) -> str:
             lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | {name} | {sched} | {cell(fdv)} | "
                          f"{cell(q['var_ratio'])} | {cell(q['accuracy'])} | {cell(q['margin'])} | {cell(q['log_odds'])} | "
                          f"{verdict_cell} |")
+    if data.get("frontiers"):
+        lines += _frontier_lines(data["frontiers"])
     lines += [
         "",
         "**The earlier grid design.** "
@@ -298,4 +372,5 @@ def section(data: dict, verdict: Verdict) -> str:
         "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
         "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
     ]
-    return _section(NAME, lines, FIGURE, verdict, extra_figures=(CONFIRM_FIGURE,))
+    extra = (CONFIRM_FIGURE, FRONTIER_FIGURE) if data.get("frontiers") else (CONFIRM_FIGURE,)
+    return _section(NAME, lines, FIGURE, verdict, extra_figures=extra)
