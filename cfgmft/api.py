@@ -311,6 +311,20 @@ def nogo_table(**kwargs) -> list:
         return _table(**kwargs)
 
 
+def frontier(**kwargs):
+    """``cfgmft schedule frontier``: for each schedule family, the largest separability with the
+    variance ratio at or above each floor of a sweep, in the theory
+    (:func:`cfgmft.solvers.frontier.frontier`, whose keywords ``kwargs`` passes on); a
+    :class:`cfgmft.solvers.frontier.Frontier`."""
+    from .solvers.frontier import frontier as _frontier
+
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _frontier(**kwargs)
+    except (FloatingPointError, OverflowError) as e:
+        raise NumericalError(f"floating-point failure ({e}) in the frontier") from None
+
+
 # -- Monte Carlo ------------------------------------------------------------------------------
 
 OBSERVABLES = ("m", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",

@@ -235,6 +235,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = ssub.add_parser("frontier", help="per family, the largest separability with the variance ratio above each "
+                                         "floor (the trade-off, in the theory)")
+    _add_problem_args(p, guidance=False)
+    p.add_argument("--peak", required=True, type=float, metavar="W",
+                   help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window; the others: the "
+                        "largest strength)")
+    p.add_argument("--families", default=None, metavar="F1,F2,...",
+                   help="the families (default: all): negwin, negramp, constant, interval, linear_up, linear_down, "
+                        "cosine_up, cosine_down, lhl, table")
+    p.add_argument("--floors", default=None, metavar="START:STOP:NUM",
+                   help="the variance floors, 0 < START < STOP <= 100, 2 <= NUM <= 200 (default: 9 from constant "
+                        "CFG's variance ratio to 1, then two steps above 1)")
+    p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=64, metavar="N",
+                   help="points of the global Sobol scan per floor (default: 64)")
+    p.add_argument("--maxiter", type=_int(1, 100000), default=40, help="COBYLA iterations per floor (default: 40)")
+    p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
+                   help="largest time a schedule parameter ranges over (default: 3)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
+    p.add_argument("--out", default="results/schedule_frontier",
+                   help="output folder for frontier.json and frontier.png (default: results/schedule_frontier)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = ssub.add_parser("nogo", help="claim C5: the largest variance ratio of each non-negative family, per regime")
     p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
     p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
@@ -427,6 +449,38 @@ def cmd_schedule_design(args) -> int:
     return 0
 
 
+def cmd_schedule_frontier(args) -> int:
+    from .commands.schedule_frontier import format_frontier, run_frontier
+
+    if args.d is not None:
+        raise ParameterError("--d", "the frontier is computed on the d -> infinity theory: leave out --d")
+    if args.alpha is not None:
+        alpha = args.alpha
+        if alpha == 0.0:
+            raise ParameterError("--alpha", "must be > 0 (at alpha = 0 guidance is inert in the d -> infinity theory) "
+                                            "or leave it out for the infinite-class limit")
+    elif math.isinf(args.classes):
+        alpha = math.inf
+    else:
+        raise ParameterError("--classes", f"the frontier's theory needs --classes inf or --alpha A > 0, got "
+                                          f"{args.classes} (a finite K is alpha = log(K)/d at a dimension)")
+    if args.prior not in ("gaussian", "sphere"):
+        raise ParameterError("--prior", f"the frontier needs the gaussian or sphere prior, got {args.prior!r}")
+    families = None if args.families is None else [f.strip() for f in args.families.split(",")]
+    kw = {} if families is None else {"families": families}
+    T = args.T if args.T is None or math.isfinite(args.T) else None
+    result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
+                          peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
+                          maxiter=args.maxiter, seed=args.seed, **kw)
+    if args.json:
+        from .io import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, allow_nan=False))
+    else:
+        print(format_frontier(result))
+    return 0
+
+
 def cmd_schedule_nogo(args) -> int:
     from .commands.schedule_nogo import format_nogo, nogo
 
@@ -502,7 +556,7 @@ def cmd_phase_diagram(args) -> int:
 COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate, "validate": cmd_validate,
             "phase-diagram": cmd_phase_diagram, "schedule evaluate": cmd_schedule_evaluate,
             "schedule export": cmd_schedule_export, "schedule design": cmd_schedule_design,
-            "schedule nogo": cmd_schedule_nogo,
+            "schedule nogo": cmd_schedule_nogo, "schedule frontier": cmd_schedule_frontier,
             "reproduce": cmd_reproduce}
 
 
@@ -510,6 +564,7 @@ COMMANDS = {"derive": cmd_derive, "theory": cmd_theory, "simulate": cmd_simulate
 FLAG_ALIASES = {"theory": {"samples": "--finite-d-samples"}, "validate": {"d": "--dims"},
                 "schedule evaluate": {"samples": "--samples"},
                 "schedule design": {"K": "--classes", "n_global": "--global", "prior": "--prior"},
+                "schedule frontier": {"n_global": "--global", "n_floors": "--floors"},
                 "*": {"out_dir": "--out", "out": "--out"}}
 
 

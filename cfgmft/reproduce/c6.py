@@ -23,24 +23,105 @@ FIGURE = "c6.png"
 PRIOR, SAMPLER, OMEGA = "sphere", "sde", 2.0
 #: the confirmation of the design tool: sigma2 = 1, peak 3, SDE, at alpha 0.3 and 0.6
 CONFIRM_PEAK, CONFIRM_ALPHAS = 3.0, (0.3, 0.6)
+#: the ODE's confirmation point (prior, alpha), in the full report only
+CONFIRM_ODE = (("sphere", 0.3),)
 
 
 def confirm_settings(s: Settings) -> dict:
-    """The confirmation's sizes (kept here: the design tool's cost is per candidate)."""
+    """The confirmation's sizes (kept here: the design tool's cost is per candidate).
+    ``points``: every ``(prior, alpha, sampler)`` confirmed, at each of ``dims``: the SDE at
+    every prior and alpha of :data:`CONFIRM_ALPHAS`, and (full report only) the ODE at
+    :data:`CONFIRM_ODE`."""
     if s.quick:
-        return {"priors": ("sphere",), "dims": (8,), "samples": 1000, "disorder": 2,
-                "design": {"finite_d_samples": 1000, "finite_d_global": 8, "finite_d_maxiter": 12, "n_global": 32}}
-    return {"priors": ("sphere", "gaussian"), "dims": (8, 12), "samples": 4000, "disorder": 4,
-            "design": {"finite_d_samples": 4000, "finite_d_global": 32, "finite_d_maxiter": 30, "n_global": 64}}
+        priors, ode = ("sphere",), ()
+        c = {"dims": (8,), "samples": 1000, "disorder": 2,
+             "design": {"finite_d_samples": 1000, "finite_d_global": 8, "finite_d_maxiter": 12, "n_global": 32}}
+    else:
+        priors, ode = ("sphere", "gaussian"), CONFIRM_ODE
+        c = {"dims": (8, 12), "samples": 4000, "disorder": 4,
+             "design": {"finite_d_samples": 4000, "finite_d_global": 32, "finite_d_maxiter": 30, "n_global": 64}}
+    c["priors"] = priors
+    c["points"] = tuple((p, a, SAMPLER) for p in priors for a in CONFIRM_ALPHAS) + tuple((p, a, "ode") for p, a in ode)
+    return c
+
+
+#: the frontier's problems: (prior, alpha) at sigma2 = 1, peak CONFIRM_PEAK, SDE; the
+#: infinite-class limit (gaussian prior, log-odds) in the full report only
+FRONTIER_PROBLEMS = (("sphere", 0.3), ("sphere", 0.6))
+FRONTIER_FULL_EXTRA = (("gaussian", math.inf),)
+FRONTIER_FIGURE = "c6_frontier.png"
+
+
+def frontier_settings(s: Settings) -> dict:
+    """The frontier's problems and search sizes (quick: the exponential regime only, a few
+    seconds)."""
+    if s.quick:
+        return {"problems": FRONTIER_PROBLEMS, "search": {"n_global": 16, "maxiter": 15}}
+    return {"problems": FRONTIER_PROBLEMS + FRONTIER_FULL_EXTRA, "search": {"n_global": 32, "maxiter": 30}}
+
+
+def _frontiers(s: Settings) -> list:
+    from ..commands.schedule_frontier import run_frontier
+
+    c = frontier_settings(s)
+    return [run_frontier(prior=prior, sigma2=s.sigma2, sampler=SAMPLER, alpha=a, peak=CONFIRM_PEAK, seed=s.seed,
+                         **c["search"]) for prior, a in c["problems"]]
+
+
+def frontier_figure(frontiers: list, path: Path) -> None:
+    """One panel per problem: the frontier of each family (:mod:`cfgmft.commands.schedule_frontier`)."""
+    import matplotlib.pyplot as plt
+
+    from ..commands.schedule_frontier import frontier_figure as panel
+
+    fig, axes = plt.subplots(1, len(frontiers), figsize=(6.2 * len(frontiers), 4.6), squeeze=False)
+    for ax, r in zip(axes[0], frontiers):
+        panel(r, None, ax=ax)
+    fig.suptitle("C6: the trade-off frontier, max separability with v_perp/sigma2 >= floor (d -> infinity theory)")
+    save_figure(fig, path)
+
+
+def _frontier_lines(frontiers: list) -> list:
+    """The frontier in the report: per problem, each family's separability at v = 1 (or the
+    largest variance ratio it reaches), against constant CFG and omega = 0."""
+    lines = ["", "**The trade-off frontier** (`cfgmft schedule frontier`, `cfgmft.solvers.frontier.frontier`): for each "
+             "family, the largest separability with v_perp/sigma2 at or above a floor, on the d -> infinity theory "
+             f"(peak {CONFIRM_PEAK:g}, {SAMPLER.upper()}; figure {FRONTIER_FIGURE}). At the floor v = 1:", "",
+             "| problem | separability | constant CFG (v, sep.) | omega = 0 (sep.) | negwin at v >= 1 | negramp at v >= 1 | "
+             "best non-negative at v >= 1 | largest v of a non-negative family |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in frontiers:
+        m = r["model"]
+        where = "infinite-class" if m["alpha"] is None else f"alpha = {m['alpha']:g}"
+
+        def at1(c):
+            p = [q for q in c["points"] if q["floor"] == 1.0]
+            return p[0] if p and p[0]["feasible"] else None
+
+        def cell(name):
+            c = r["curves"].get(name)
+            p = None if c is None else at1(c)
+            return "-" if p is None else f"{p['separability']:.4f} (v = {p['var_ratio']:.4f})"
+
+        nonneg = [c for c in r["curves"].values() if c["nonnegative"]]
+        best = max((at1(c)["separability"] for c in nonneg if at1(c)), default=None)
+        lines.append(f"| {m['prior']}, {where} | {r['separability']} | {r['constant']['var_ratio']:.4f}, "
+                     f"{r['constant']['separability']:.4f} | {r['unguided']['separability']:.4f} | {cell('negwin')} | "
+                     f"{cell('negramp')} | {'-' if best is None else f'{best:.4f}'} | "
+                     f"{max(c['max_var_ratio'] for c in nonneg):.12f} |")
+    lines += ["", "A non-negative family reaches v = 1 only by switching guidance off (its separability there is omega = "
+              "0's) and never goes above it (C5); the negative families reach v >= 1 and keep more separability than "
+              "omega = 0 where the negwin/negramp cells exceed it."]
+    return lines
 
 
 def _confirmations(s: Settings) -> list:
     from ..commands.schedule_confirm import confirm
 
     c = confirm_settings(s)
-    return [confirm(prior, a, d, CONFIRM_PEAK, SAMPLER, sigma2=s.sigma2, samples=c["samples"], disorder=c["disorder"],
+    return [confirm(prior, a, d, CONFIRM_PEAK, smp, sigma2=s.sigma2, samples=c["samples"], disorder=c["disorder"],
                     steps=s.steps, seed=s.seed, **c["design"])
-            for prior in c["priors"] for a in CONFIRM_ALPHAS for d in c["dims"]]
+            for prior, a, smp in c["points"] for d in c["dims"]]
 
 
 def _combine(runs: list, key: str, what: str) -> dict:
@@ -99,7 +180,7 @@ def compute(s: Settings) -> dict:
         rows.append(dict(d=d, K=per["constant"][0]["K"], constant=res["constant"], designed=res["designed"],
                          var_gain=diff, z_gain=gain, improved=improved, separable=separable, min_accuracy=acc,
                          finite_d=fd))
-    return {"confirmation": _confirmations(s), "design": design.spec, "candidates": len(des.admissible),
+    return {"confirmation": _confirmations(s), "frontiers": _frontiers(s), "design": design.spec, "candidates": len(des.admissible),
             "theory": {"constant": des.baseline.to_dict(), "designed": des.prediction.to_dict()},
             "monte_carlo": rows, "_settings": s, "_design": des}
 
@@ -108,7 +189,8 @@ def judge(data: dict) -> Verdict:
     base, pred = data["_design"].baseline, data["_design"].prediction
     checks = {"theory_ok": abs(pred.var_ratio - 1) <= abs(base.var_ratio - 1) / 4 and pred.margin > 0}
     for r in data["confirmation"]:
-        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, d = {r['d']}: variance in band ({r['reason']})"] = \
+        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, {r['sampler'].upper()}, d = {r['d']}: variance in band "
+               f"({r['reason']})"] = \
             r["confirmed"]
     for r in data["monte_carlo"]:
         checks[f"d = {r['d']}: variance improved"] = r["improved"]
@@ -126,7 +208,7 @@ def confirm_figure(conf: list, path: Path) -> None:
 
     pts = [r for r in conf if r.get("monte_carlo")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    labels = [f"{r['prior']}\nalpha={r['alpha']:g}, d={r['d']}" for r in pts]
+    labels = [f"{r['prior']} {r['sampler'].upper()}\nalpha={r['alpha']:g}, d={r['d']}" for r in pts]
     x = np.arange(len(pts))
     for k, name in enumerate(("design", "constant", "unguided")):
         for ax, key in zip(axes, ("var_ratio", "accuracy")):
@@ -142,7 +224,7 @@ def confirm_figure(conf: list, path: Path) -> None:
         ax.set_xticks(x, labels, fontsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"C6: designs on the finite-d model at the simulated d, peak {CONFIRM_PEAK:g}, SDE")
+    fig.suptitle(f"C6: designs on the finite-d model at the simulated d, peak {CONFIRM_PEAK:g}")
     save_figure(fig, path)
 
 
@@ -150,6 +232,8 @@ def figure(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     confirm_figure(data["confirmation"], Path(path).with_name(CONFIRM_FIGURE))
+    if data.get("frontiers"):
+        frontier_figure(data["frontiers"], Path(path).with_name(FRONTIER_FIGURE))
 
     s, des, rows = data["_settings"], data["_design"], data["monte_carlo"]
     base, pred, design = des.baseline, des.prediction, des.schedule
@@ -185,6 +269,14 @@ def figure(data: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def _points_text(cs: dict) -> str:
+    """The confirmation points of :func:`confirm_settings`, in words."""
+    by = {}
+    for prior, a, smp in cs["points"]:
+        by.setdefault(smp, []).append(f"{prior} alpha = {a:g}")
+    return "; ".join(f"{smp.upper()}: {', '.join(v)}" for smp, v in by.items())
+
+
 def _grid_text(des) -> str:
     """The candidate grid of the design, in words."""
     sch = [c.schedule for c in des.candidates]
@@ -201,19 +293,19 @@ def section(data: dict, verdict: Verdict) -> str:
     cs = confirm_settings(s)
     lines = [
         f"**The design tool, confirmed by Monte Carlo.** `cfgmft schedule design --peak {CONFIRM_PEAK:g}` "
-        f"(family negwin, band 0.98:1.02, sigma2 = {s.sigma2:g}, {SAMPLER.upper()}) at each d on the finite-d model "
+        f"(family negwin, band 0.98:1.02, sigma2 = {s.sigma2:g}; {_points_text(cs)}) at each d on the finite-d model "
         f"({cs['design']['finite_d_samples']} model samples, {cs['design']['finite_d_global']} scan points plus COBYLA), "
         f"then exact-score Monte Carlo ({cs['samples']} samples x {cs['disorder']} mixtures, {s.steps} steps) of the "
         "design, of constant CFG at the peak and of omega = 0, on the same mixtures and noise. Criterion: the design's "
         "Monte Carlo v_perp/sigma2 inside the band within 3 standard errors; separability (Bayes accuracy, margin over "
         "the best competitor, log-odds of the implicit classifier) beside it:",
         "",
-        "| prior | alpha | d | K | design | schedule | v_perp/sigma2 (finite-d model) | v_perp/sigma2 (MC) | accuracy | margin | log_odds | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| prior | alpha | sampler | d | K | design | schedule | v_perp/sigma2 (finite-d model) | v_perp/sigma2 (MC) | accuracy | margin | log_odds | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in conf:
         if r.get("monte_carlo") is None:
-            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['d']} | {r['K']} | - | - | - | - | - | - | - | "
+            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | - | - | - | - | - | - | - | "
                          f"not confirmed: {r['reason']} |")
             continue
         fd = r["design"]["finite_d"]
@@ -225,9 +317,11 @@ def section(data: dict, verdict: Verdict) -> str:
             cell = lambda e: "n/a" if e is None else f"{e['mean']:.4f} ± {e['stderr']:.4f}"  # noqa: E731
             verdict_cell = (("confirmed" if r["confirmed"] else "not confirmed") + f": {r['reason']}") \
                 if name == "design" else ""
-            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['d']} | {r['K']} | {name} | {sched} | {cell(fdv)} | "
+            lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | {name} | {sched} | {cell(fdv)} | "
                          f"{cell(q['var_ratio'])} | {cell(q['accuracy'])} | {cell(q['margin'])} | {cell(q['log_odds'])} | "
                          f"{verdict_cell} |")
+    if data.get("frontiers"):
+        lines += _frontier_lines(data["frontiers"])
     lines += [
         "",
         "**The earlier grid design.** "
@@ -278,4 +372,5 @@ def section(data: dict, verdict: Verdict) -> str:
         "positive margin; Monte Carlo at every d: its variance ratio above constant guidance's by more than 3 "
         "standard errors of the paired difference, and Bayes accuracy of its samples >= 0.99 (class separability kept).",
     ]
-    return _section(NAME, lines, FIGURE, verdict, extra_figures=(CONFIRM_FIGURE,))
+    extra = (CONFIRM_FIGURE, FRONTIER_FIGURE) if data.get("frontiers") else (CONFIRM_FIGURE,)
+    return _section(NAME, lines, FIGURE, verdict, extra_figures=extra)
