@@ -8,6 +8,9 @@ the same mixtures and noise (one seed). The criterion:
 * **confirmed** when the Monte Carlo variance ratio of the design lies inside the band within
   3 standard errors (``LO - 3 se <= v <= HI + 3 se``; 3 standard errors is the project's
   threshold for the finite-``d`` model, docs/model.md section 6);
+* and the design keeps separability: its Monte Carlo Bayes accuracy exceeds that of ``omega = 0``
+  by more than 3 combined standard errors (a schedule that meets the band by switching guidance
+  off is not a design);
 * otherwise **not confirmed**, with the reason (the Monte Carlo ratio and how far it is from the
   band, and the finite-``d`` model's value it was designed to), or the design's own failure.
 
@@ -16,6 +19,8 @@ accuracy, the margin over the best competitor and the log-odds of the implicit c
 """
 
 from __future__ import annotations
+
+import math
 
 from ..api import design_schedule, simulate
 from ..errors import InfeasibleError
@@ -38,7 +43,8 @@ def confirm(prior: str, alpha: float, d: int, peak: float = 3.0, sampler: str = 
     mix = Mixture(sigma2=sigma2, prior=prior, alpha=alpha, d=d)
     out = {"prior": prior, "alpha": alpha, "d": d, "K": mix.K, "peak": peak, "sampler": sampler, "sigma2": sigma2,
            "band": list(band), "family": family, "samples": samples, "disorder": disorder, "steps": steps,
-           "seed": seed, "criterion": f"Monte Carlo var_ratio of the design inside the band within {SIGMAS:g} stderr"}
+           "seed": seed, "criterion": (f"Monte Carlo var_ratio of the design inside the band within {SIGMAS:g} stderr, and its "
+                                       f"Bayes accuracy above omega = 0's by more than {SIGMAS:g} combined stderr")}
     try:
         des = design_schedule(mix, peak, sampler, band=band, family=family, seed=seed, **design_kwargs)
     except InfeasibleError as e:
@@ -54,13 +60,27 @@ def confirm(prior: str, alpha: float, d: int, peak: float = 3.0, sampler: str = 
     out["monte_carlo"] = mc
     v, se = mc["design"]["var_ratio"]["mean"], mc["design"]["var_ratio"]["stderr"]
     lo, hi = band
-    ok = lo - SIGMAS * se <= v <= hi + SIGMAS * se
+    in_band = lo - SIGMAS * se <= v <= hi + SIGMAS * se
     fd_v = des.finite_d["design"]["var_ratio"]["mean"] if des.finite_d else des.design["var_ratio"]
-    out["confirmed"] = bool(ok)
-    if ok:
-        out["reason"] = f"Monte Carlo var_ratio {v:.4f} +- {se:.4f} is inside {lo:g}:{hi:g} within {SIGMAS:g} stderr"
+    # separability kept: the design's Bayes accuracy above omega = 0's by more than SIGMAS combined
+    # standard errors (a design that restores the variance by switching guidance off is no design)
+    a_d, a_u = mc["design"].get("accuracy"), mc["unguided"].get("accuracy")
+    if a_d is not None and a_u is not None:
+        se_gain = math.hypot(a_d["stderr"], a_u["stderr"])
+        gain = a_d["mean"] - a_u["mean"]
+        separable = gain > SIGMAS * se_gain
+        sep_text = (f"Bayes accuracy {a_d['mean']:.4f} +- {a_d['stderr']:.4f} against omega = 0's "
+                    f"{a_u['mean']:.4f} +- {a_u['stderr']:.4f} ({gain / se_gain if se_gain > 0 else math.inf:+.1f} stderr)")
+    else:
+        separable, sep_text = False, "no Bayes accuracy (no finite mixture): separability not checked"
+    out["separability_kept"] = bool(separable)
+    out["confirmed"] = bool(in_band and separable)
+    if in_band:
+        band_text = f"Monte Carlo var_ratio {v:.4f} +- {se:.4f} is inside {lo:g}:{hi:g} within {SIGMAS:g} stderr"
     else:
         gap = (lo - v) if v < lo else (v - hi)
-        out["reason"] = (f"Monte Carlo var_ratio {v:.4f} +- {se:.4f} lies {gap / se:.1f} stderr outside {lo:g}:{hi:g}; "
-                         f"the model it was designed on gives {fd_v:.4f}")
+        band_text = (f"Monte Carlo var_ratio {v:.4f} +- {se:.4f} lies {gap / se:.1f} stderr outside {lo:g}:{hi:g}; "
+                     f"the model it was designed on gives {fd_v:.4f}")
+    out["reason"] = band_text + "; " + sep_text + (
+        "" if separable else f": separability not kept (needs more than {SIGMAS:g} stderr above omega = 0)")
     return out
