@@ -190,7 +190,7 @@ def judge(data: dict) -> Verdict:
     base, pred = data["_design"].baseline, data["_design"].prediction
     checks = {"theory_ok": abs(pred.var_ratio - 1) <= abs(base.var_ratio - 1) / 4 and pred.margin > 0}
     for r in data["confirmation"]:
-        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, {r['sampler'].upper()}, d = {r['d']}: variance in band "
+        checks[f"design {r['prior']}, alpha = {r['alpha']:g}, {r['sampler'].upper()}, d = {r['d']}: variance in band and separability kept "
                f"({r['reason']})"] = \
             r["confirmed"]
     for r in data["monte_carlo"]:
