@@ -176,14 +176,16 @@ def _check_grid_problem(problem: Problem, grid, update):
     return g
 
 
-_START_TEXT = {"edm": "xs ~ N(0, sigma_0^2 I) in EDM's scale (x = e^{-t} xs)",
-               "unit": "xs ~ N(0, (1 + sigma_0^2) I) in EDM's scale (x_T ~ N(0, I) in the VP scale; x = e^{-t} xs)"}
+def _start_text(start: str) -> str:
+    from .updates import STARTS
+
+    return STARTS[start]
 
 
 def _check_start(grid, start) -> str:
-    from .errors import check_choice
+    from .updates import check_start
 
-    start = check_choice("start", start, tuple(_START_TEXT))
+    start = check_start(start)
     if grid is None and start != "edm":
         raise ParameterError("start", "applies to a sampler grid only: give --grid and --update with it")
     return start
@@ -211,7 +213,7 @@ def _predict_grid(problem: Problem, grid, update, start: str = "edm") -> Predict
         theory = "exponential-class regime on a discrete grid, random-energy mean field (d -> infinity)"
         out["alpha"] = mix.alpha_effective
     notes = [f"update rule {update}: {pred.update_formula}",
-             f"start {_START_TEXT[start]}, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g})",
+             f"start {_start_text(start)}, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g})",
              f"omega_i read at the midpoint in t of each step; continuous-time limit: the {pred.continuum_sampler} "
              "sampler from T = t_0"]
     out.update(sampler=pred.continuum_sampler, T=pred.t_start, version=__version__, theory=theory,
@@ -499,7 +501,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
 
         out.update(grid=g.spec, update=update, update_formula=UPDATE_FORMULAS[update], steps=g.steps,
                    sampler=CONTINUUM_SAMPLER[update], T=float(g.t[0]), sigma_max=float(g.sigmas[0]),
-                   start=start, start_formula=_START_TEXT[start])
+                   start=start, start_formula=_start_text(start))
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
     return out

@@ -86,8 +86,8 @@ def _sigma_grid(text):
 
 
 def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
-    """``--grid`` and ``--update`` of ``theory`` and ``simulate``."""
-    from .updates import UPDATES
+    """``--grid``, ``--update`` and ``--start`` of ``theory`` and ``simulate``."""
+    from .updates import STARTS, UPDATES
 
     p.add_argument("--grid", type=_sigma_grid, default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
                    help=f"{what} on this sampler grid of EDM noise levels (N steps, then sigma = 0), started from "
@@ -96,7 +96,7 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--update", choices=UPDATES, default=None,
                    help="update rule on --grid: euler (probability-flow ODE in sigma), heun (EDM, no churn), "
                         "ddim (eta = 0), ancestral (Euler ancestral, eta = 1)")
-    p.add_argument("--start", choices=("edm", "unit"), default="edm",
+    p.add_argument("--start", choices=tuple(STARTS), default="edm",
                    help="the start on --grid: edm (default) xs ~ N(0, SMAX^2 I), as k-diffusion and diffusers' Euler "
                         "discrete; unit N(0, (1 + SMAX^2) I), i.e. x_T ~ N(0, I) in the VP scale, as diffusers' DDIM and "
                         "EDM schedulers")

@@ -41,13 +41,15 @@ probability-flow ODE, ``ancestral`` the reverse SDE (:data:`CONTINUUM_SAMPLER`);
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .errors import ParameterError
+from .errors import ParameterError, check_choice
 from .schedules import omega_function
 
 __all__ = ["UPDATES", "CONTINUUM_SAMPLER", "STOCHASTIC", "check_update", "ancestral_sigmas", "step_omegas",
-           "UPDATE_FORMULAS"]
+           "UPDATE_FORMULAS", "STARTS", "check_start", "start_std", "start_log_variance"]
 
 UPDATES = ("euler", "heun", "ddim", "ancestral")
 #: the sampler each rule integrates as the number of steps grows
@@ -64,6 +66,30 @@ UPDATE_FORMULAS = {
                  "s'^2)/s^2)), sigma_down = sqrt(s'^2 - sigma_up^2), xs' = xs + (sigma_down - s)(xs - D_w)/s "
                  "+ sigma_up z",
 }
+
+
+#: start laws of the grid's first state, EDM scale: ``edm`` ``N(0, sigma_0^2 I)`` (k-diffusion, EDM,
+#: diffusers' Euler discrete); ``unit`` ``N(0, (1 + sigma_0^2) I)``, i.e. ``x_T ~ N(0, I)`` in the VP
+#: scale (diffusers' DDIM and EDM schedulers) and the continuous theory's start at ``T = t_0``
+STARTS = {"edm": "xs ~ N(0, sigma_0^2 I) in EDM's scale (x = e^{-t} xs)",
+          "unit": "xs ~ N(0, (1 + sigma_0^2) I) in EDM's scale (x_T ~ N(0, I) in the VP scale; x = e^{-t} xs)"}
+
+
+def check_start(start) -> str:
+    """``start`` if it is one of :data:`STARTS`, else a :class:`ParameterError` naming ``start``."""
+    return check_choice("start", start, tuple(STARTS))
+
+
+def start_std(sigma_0: float, start: str) -> float:
+    """Per-coordinate standard deviation of the start law :data:`STARTS` ``[start]``."""
+    s0 = float(sigma_0)
+    return s0 if check_start(start) == "edm" else math.sqrt(1.0 + s0 ** 2)
+
+
+def start_log_variance(sigma_0: float, start: str) -> float:
+    """``log`` of the per-coordinate variance of the start law :data:`STARTS` ``[start]``."""
+    s0 = float(sigma_0)
+    return 2.0 * math.log(s0) if check_start(start) == "edm" else math.log1p(s0 * s0)
 
 
 def check_update(update) -> str:

@@ -73,7 +73,8 @@ from cfgmft.conventions import CONVENTION_LONG, IID_PRIORS
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 from cfgmft.grids import sigma_grid
 from cfgmft.results import Prediction
-from cfgmft.updates import CONTINUUM_SAMPLER, UPDATE_FORMULAS, ancestral_sigmas, check_update, step_omegas
+from cfgmft.updates import (CONTINUUM_SAMPLER, STARTS, UPDATE_FORMULAS, ancestral_sigmas, check_start, check_update,
+                            start_log_variance, step_omegas)
 
 from ._generated import infinite_class as gen_ic
 
@@ -144,17 +145,10 @@ class _Model:
         return (s2 - omega * sig2 * math.exp(-t) * rho) / den, (1.0 + omega) * sig2 / den
 
 
-#: start laws of the grid's first state (EDM scale): ``edm`` ``N(0, sigma_0^2 I)`` (practice: k-diffusion,
-#: EDM), ``unit`` ``N(0, (1 + sigma_0^2) I)``, which is ``N(0, I)`` in the mixture's scale at ``t_0``: the
-#: start of the continuous-time theory at ``T = t_0`` (for comparisons with it)
-STARTS = ("edm", "unit")
-
-
 def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray, start: str = "edm"):
     """Run the moment maps over the grid; returns ``(m, log v)`` at ``sigma = 0`` and the
     per-step ``(P, Q, sigma_up)`` (for inspection and tests)."""
-    s0 = float(sigmas[0])
-    m, log_v = 0.0, (2.0 * math.log(s0) if start == "edm" else math.log1p(s0 * s0))
+    m, log_v = 0.0, start_log_variance(sigmas[0], start)
     rows = []
     for i in range(sigmas.size - 1):
         s, sp, om = float(sigmas[i]), float(sigmas[i + 1]), float(omegas[i])
@@ -200,7 +194,7 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     ``start``: ``'edm'`` (default, ``xs ~ N(0, sigma_0^2 I)`` as samplers do) or ``'unit'``
     (``N(0, (1 + sigma_0^2) I)``, the continuous theory's ``N(0, I)`` at ``T = t_0``; :data:`STARTS`).
     """
-    start = check_choice("start", start, STARTS)
+    start = check_start(start)
     prior = check_choice("prior", prior, IID_PRIORS)
     sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     update = check_update(update)

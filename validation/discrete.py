@@ -28,9 +28,9 @@ import time
 import numpy as np
 
 from cfgmft.conventions import CONVENTION
-from cfgmft.errors import ParameterError, check_choice, check_int
+from cfgmft.errors import ParameterError, check_int
 from cfgmft.grids import sigma_grid
-from cfgmft.updates import ancestral_sigmas, check_update, step_omegas
+from cfgmft.updates import ancestral_sigmas, check_start, check_update, start_std, step_omegas
 
 from .estimators import estimate_observables
 from .mixture import as_seed_sequence
@@ -53,21 +53,15 @@ def _denoise(denoiser, xs, sigma, sigma2, mu_c, omega):
     return (sigma2 * xs + s2 * Dmu) / (sigma2 + s2)
 
 
-#: the starts of a sampler: ``edm`` draws ``xs ~ N(0, sigma_0^2 I)`` (k-diffusion, diffusers' Euler
-#: discrete), ``unit`` ``N(0, (1 + sigma_0^2) I)`` (``x_T ~ N(0, I)`` in the VP scale: diffusers' DDIM,
-#: ``init_noise_sigma = sqrt(sigma_max^2 + 1)`` of its EDM schedulers)
-STARTS = ("edm", "unit")
-
-
 def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int = 1000, rng=None,
                    batch_size: int = 2048, block_size: int = 256, precision: str | None = None,
                    start: str = "edm"):
     """``(samples (n, d), sigmas, omegas, seconds)``: ``n`` samples of the update rule ``update`` on
     the sampler grid ``grid`` (text form or :class:`cfgmft.grids.SigmaGrid`) with the exact guided
     denoiser (module docstring). ``omega``: constant or schedule, read per step by
-    :func:`cfgmft.updates.step_omegas`. ``start``: :data:`STARTS`."""
+    :func:`cfgmft.updates.step_omegas`. ``start``: :data:`cfgmft.updates.STARTS`."""
     update = check_update(update)
-    start = check_choice("start", start, STARTS)
+    start = check_start(start)
     try:
         g = sigma_grid(grid)
     except ParameterError as e:
@@ -89,7 +83,7 @@ def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int =
     for a in range(0, n, batch_size):
         b = min(n, a + batch_size)
         noise = _BlockNoise(ss, a, b, block_size, d)
-        x = (float(sig[0]) if start == "edm" else math.sqrt(1.0 + float(sig[0]) ** 2)) * noise.draw()
+        x = start_std(sig[0], start) * noise.draw()
         for i in range(g.steps):
             s, sp, om = float(sig[i]), float(sig[i + 1]), float(omegas[i])
             D = _denoise(denoiser, x, s, sigma2, mu_c, om)
