@@ -34,7 +34,7 @@ from cfgmft.updates import ancestral_sigmas, check_start, check_update, start_st
 
 from .estimators import estimate_observables
 from .mixture import as_seed_sequence
-from .montecarlo import MonteCarloResult, _describe_rng
+from .montecarlo import MonteCarloResult, _describe_rng, with_precision
 from .samplers import _BlockNoise
 from .scores import FiniteMixture, NonFiniteError, as_precision, check_mu, check_sigma2
 
@@ -111,12 +111,7 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
                          batch_size: int = 2048, c=None, keep_samples: bool = False,
                          precision: str | None = None, start: str = "edm") -> MonteCarloResult:
     """:func:`sample_on_grid` plus the estimators (as :func:`cfgmft.validation.montecarlo.run_monte_carlo`)."""
-    converted = as_precision(denoiser, precision)
-    if converted is not denoiser:
-        idx = c if c is not None else denoiser.class_index(mu_c)
-        if idx is not None and np.array_equal(denoiser.means[int(idx)], np.asarray(mu_c, dtype=np.float64)):
-            mu_c = converted.means[int(idx)].astype(np.float64)
-        denoiser = converted
+    denoiser, mu_c = with_precision(denoiser, mu_c, c, precision)
     x, g, omegas, seconds = sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update, n=n, rng=rng,
                                            batch_size=batch_size, start=start)
     mu_c = np.asarray(mu_c, dtype=np.float64)

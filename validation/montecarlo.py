@@ -68,6 +68,19 @@ def _describe_rng(rng):
     return repr(rng)
 
 
+def with_precision(denoiser, mu_c, c, precision):
+    """``(denoiser, mu_c)`` in the arithmetic ``precision`` (``None``: the denoiser's own): where
+    the means are rounded, a target given as one of them (index ``c`` or found from ``mu_c``)
+    becomes its rounded value, so that it is still a class of the mixture."""
+    converted = as_precision(denoiser, precision)
+    if converted is not denoiser:
+        idx = c if c is not None else denoiser.class_index(mu_c)
+        if idx is not None and np.array_equal(denoiser.means[int(idx)], np.asarray(mu_c, dtype=np.float64)):
+            mu_c = converted.means[int(idx)].astype(np.float64)
+        denoiser = converted
+    return denoiser, mu_c
+
+
 def run_monte_carlo(
     denoiser,
     mu_c,
@@ -99,13 +112,7 @@ def run_monte_carlo(
     posterior's streamed sums over classes (see :func:`~cfgmft.validation.samplers.sample`);
     it is recorded in ``parameters['precision']``. Samples, estimators and errors are float64.
     """
-    converted = as_precision(denoiser, precision)
-    if converted is not denoiser:
-        # the means were rounded: a target given as one of them becomes its rounded value
-        idx = c if c is not None else denoiser.class_index(mu_c)
-        if idx is not None and np.array_equal(denoiser.means[int(idx)], np.asarray(mu_c, dtype=np.float64)):
-            mu_c = converted.means[int(idx)].astype(np.float64)
-        denoiser = converted
+    denoiser, mu_c = with_precision(denoiser, mu_c, c, precision)
     res = sample(
         denoiser,
         mu_c,
