@@ -66,6 +66,7 @@ from .io import output_folder, to_jsonable
 
 __all__ = [
     "UnitFailed", "canonical_unit", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
+    "atomic_write_text",
 ]
 
 MANIFEST_FORMAT = "cfgmft-sweep/1"
@@ -203,14 +204,16 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write_json(path: Path, data) -> None:
-    text = json.dumps(data, indent=1, allow_nan=False) + "\n"
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it (readable by
+    all, ``0o644``), flushed to disk, then ``os.replace``; the folder is synced after."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX + path.stem + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -219,6 +222,10 @@ def _atomic_write_json(path: Path, data) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def _atomic_write_json(path: Path, data) -> None:
+    atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def _read_json(path: Path):

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import CONVENTION, __version__
+from ..sweep import atomic_write_text
 from .settings import Settings
 
 #: the claims of docs/model.md §6, in report order
@@ -112,25 +113,6 @@ def render(sections: dict, s: Settings, seconds: float, pending=(), reused=()) -
     return "\n".join(parts)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-" + path.stem + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_from_records(out: Path, records: dict, s: Settings, seconds: float, pending=(), reused=()) -> Path:
     """Write ``out/report.md`` and ``out/results.json`` from the claims' saved records
     (:mod:`.store`); returns the report's path. ``results.json`` holds the settings, every
@@ -148,9 +130,9 @@ def write_from_records(out: Path, records: dict, s: Settings, seconds: float, pe
     results["pending"] = [n for n in CLAIMS if n in pending]
     results["seconds"] = seconds
     path = out / "report.md"
-    write_text_atomic(path, render(sections, s, seconds, pending=pending, reused=reused))
+    atomic_write_text(path, render(sections, s, seconds, pending=pending, reused=reused))
     data = {"version": __version__, "convention": CONVENTION, **results}
-    write_text_atomic(out / "results.json", json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
+    atomic_write_text(out / "results.json", json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
     return path
 
 
