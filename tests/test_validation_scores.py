@@ -423,3 +423,23 @@ def test_denoisers_implement_the_protocol():
     np.testing.assert_allclose(c, (W @ (means**2).sum(1) - (E**2).sum(1)) / d, rtol=1e-10, atol=1e-14)
     with pytest.raises(TypeError):
         mix.posterior_stats(x, t, True)  # the flags are keyword-only
+
+
+def test_partial_sums_of_shards_combine_to_the_whole_mixture():
+    """Sums of disjoint shards of the classes, combined (cfgmft.validation.scores.combine_sums),
+    equal the whole mixture's streamed statistics to rounding."""
+    from cfgmft.validation.scores import FiniteMixture, combine_sums, finish_sums
+
+    rng = np.random.default_rng(5)
+    K, d = 700, 6
+    means = rng.standard_normal((K, d)) * 1.5
+    x = rng.standard_normal((9, d)) * 2.0
+    whole = FiniteMixture(means, 0.7, chunk_size=64)
+    for t in (0.0, 0.3, 2.0):
+        E, lse, c = whole.posterior_stats(x, t, want_lse=True, want_spread=True)
+        cuts = [0, 1, 250, 251, 700]
+        parts = [FiniteMixture(means[a:b], 0.7, chunk_size=64).partial_sums(x, t) for a, b in zip(cuts, cuts[1:])]
+        E2, lse2, c2 = finish_sums(*combine_sums(parts), want_spread=True)
+        np.testing.assert_allclose(E2, E, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(lse2, lse, rtol=1e-14, atol=1e-12)
+        np.testing.assert_allclose(c2, c, rtol=0, atol=1e-12)

@@ -89,6 +89,8 @@ __all__ = [
     "guided_mean_from_posterior",
     "guided_score",
     "as_precision",
+    "combine_sums",
+    "finish_sums",
     "check_mu",
     "check_sigma2",
 ]
@@ -559,6 +561,17 @@ class FiniteMixture(DenoiserBase):
         ``c = tr Cov[mu|x,t] / d = (sum_k w_k |mu_k|^2 - |E|^2) / d`` (``None`` unless
         ``want_spread``; clipped at 0 against rounding).
         """
+        acc, shift = self.partial_sums(x, t)
+        return finish_sums(acc, shift, want_mean=want_mean, want_spread=want_spread)
+
+    def partial_sums(self, x: np.ndarray, t: float):
+        """The streamed sums of this mixture's classes before they are normalised:
+        ``(acc, shift)`` with ``acc`` the float64 ``(N, d + 2)`` array
+        ``[sum_k w_k mu_k, sum_k w_k |mu_k|^2, sum_k w_k]``, ``w_k = exp(l_k - shift)``, and
+        ``shift`` the float64 ``(N,)`` per-point shift. Sums of disjoint sets of classes
+        (shards of one mixture, on other workers or devices) combine exactly with
+        :func:`combine_sums`; :func:`finish_sums` turns them into ``(E, lse, c)``. Unchecked
+        input (``x`` a finite float64 ``(N, d)`` array, ``t`` in ``[0, TIME_MAX]``)."""
         a, b = self._coefficients(t)
         N, d = x.shape
         # columns of the streamed sums: [sum w mu (d), sum w |mu|^2, sum w]
@@ -571,13 +584,7 @@ class FiniteMixture(DenoiserBase):
         for r0 in range(0, N, rb):
             r1 = min(N, r0 + rb)
             rows(x[r0:r1], a, b, acc[r0:r1], shift[r0:r1], L)
-        S = acc[:, d + 1]
-        lse = shift + np.log(S)
-        E = acc[:, :d] / S[:, None] if (want_mean or want_spread) else None
-        c = None
-        if want_spread:
-            c = np.maximum(acc[:, d] / S - np.einsum("nd,nd->n", E, E), 0.0) / d
-        return E, lse, c
+        return acc, shift
 
     def _stream_rows(self, x, a, b, acc, shift, Lbuf):
         """Streamed sums for one row block, written into ``acc`` (``[sum w mu, sum w |mu|^2,
@@ -866,6 +873,38 @@ def as_precision(denoiser, precision, argument: str = "precision"):
         raise ParameterError(argument, f"{precision} is available for finite mixtures only; "
                                        f"{type(denoiser).__name__} (infinite classes) runs in float64")
     return denoiser
+
+
+def combine_sums(parts):
+    """``(acc, shift)`` of the union of disjoint sets of classes from the ``(acc_i, shift_i)`` of
+    each (:meth:`FiniteMixture.partial_sums`): the shift is the largest, and each part's sums
+    are rescaled by ``exp(shift_i - shift) <= 1`` (no overflow; a part whose terms all
+    underflow there adds zero). Exact up to the rounding of the rescaling (relative ~1e-16)."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("combine_sums needs at least one part")
+    if len(parts) == 1:
+        return parts[0]
+    shift = np.max(np.stack([s for _, s in parts]), axis=0)
+    acc = np.zeros_like(parts[0][0])
+    for a, s in parts:
+        acc += a * np.exp(s - shift)[:, None]
+    return acc, shift
+
+
+def finish_sums(acc, shift, *, want_mean: bool = True, want_spread: bool = False):
+    """``(E, lse, c)`` from streamed sums ``(acc, shift)`` (:meth:`FiniteMixture.partial_sums`):
+    ``lse = shift + log sum w``, ``E = sum w mu / sum w`` (``None`` unless ``want_mean`` or
+    ``want_spread``) and ``c = (sum w |mu|^2 / sum w - |E|^2) / d`` clipped at 0 (``None``
+    unless ``want_spread``)."""
+    d = acc.shape[1] - 2
+    S = acc[:, d + 1]
+    lse = shift + np.log(S)
+    E = acc[:, :d] / S[:, None] if (want_mean or want_spread) else None
+    c = None
+    if want_spread:
+        c = np.maximum(acc[:, d] / S - np.einsum("nd,nd->n", E, E), 0.0) / d
+    return E, lse, c
 
 
 def _is_index(c) -> bool:
