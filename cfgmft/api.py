@@ -32,6 +32,7 @@ rounding of the logits, :data:`FLOAT32_MAX_LOGIT_ERROR`, would be exceeded.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -347,7 +348,23 @@ OPTIONAL_KEYS = ("log_odds",)
 FLOAT32_MAX_LOGIT_ERROR = 1e-3
 
 
-def _denoiser(problem: Problem, d: int, rng, precision: str = "float64"):
+def _denoiser(problem: Problem, d: int, rng, precision: str = "float64", backend: str = "numpy", device=None,
+              client=None):
+    """``(denoiser, mu_c, target index)`` of one draw of ``problem``'s mixture from ``rng``: in this
+    process on ``backend``/``device``, or sharded across ``client``'s workers."""
+    from .validation.backends import to_backend
+
+    if client is not None:
+        from .validation.sharded import ShardedMixture
+
+        mix = problem.mixture
+        den = ShardedMixture(client, mix.K, d, mix.prior, mix.sigma2, rng, precision=precision)
+        return den, den.mean_of(mix.target), mix.target
+    den, mu_c, c = _denoiser_in_process(problem, d, rng, precision)
+    return to_backend(den, backend, device), mu_c, c
+
+
+def _denoiser_in_process(problem: Problem, d: int, rng, precision: str = "float64"):
     from .validation.mixture import antipodal_means, draw_means
     from .validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
 
@@ -367,10 +384,12 @@ def _denoiser(problem: Problem, d: int, rng, precision: str = "float64"):
     return den, den.means[mix.target].astype(np.float64), mix.target
 
 
-def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1, precision: str = "float64") -> None:
+def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1, precision: str = "float64",
+                     sharded: bool = False) -> None:
     """Every check :func:`simulate` makes before it computes anything (a :class:`ParameterError`
     naming the argument): the precision, the dimension, a Monte Carlo needs ``K >= 2``, the
-    sizes against :mod:`cfgmft.ranges` and against this machine's memory."""
+    sizes against :mod:`cfgmft.ranges` and against this machine's memory (the class means only
+    when they are held here, not ``sharded`` across a cluster)."""
     mix, samp = problem.mixture, problem.sampler
     if precision not in ("float64", "float32"):
         raise ParameterError("precision", f"must be 'float64' or 'float32', got {precision!r}")
@@ -386,7 +405,7 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
         raise ParameterError("alpha", f"K = round(e^(alpha d)) = {K} at d = {d}: Monte Carlo needs K >= 2 classes "
                                       "(alpha = 0 is the d -> infinity limit of the theory only)")
     memory = machine_memory()
-    if K != math.inf:
+    if K != math.inf and not sharded:
         need = (8.0 if precision == "float64" else 4.0) * K * d
         if need > 0.6 * memory:
             arg = "alpha" if mix.alpha is not None else "classes"
@@ -401,7 +420,8 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
-             start: str = "edm", tol: float | None = None) -> dict:
+             start: str = "edm", tol: float | None = None, backend: str = "numpy", device: str | None = None,
+             scheduler: str | None = None) -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
     ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
     ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
@@ -419,12 +439,14 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     (:func:`cfgmft.validation.stepcontrol.steps_for_tolerance`, seeded from the draw's own
     seed sequence, apart from the means' and the sampler's); ``steps`` is then the largest
     chosen count and ``step_control`` holds each draw's choice, error bound and pilot cost
-    (``pilot_seconds`` is outside ``seconds_sampling``)."""
-    from tqdm.auto import tqdm
+    (``pilot_seconds`` is outside ``seconds_sampling``).
 
-    from .validation.montecarlo import run_monte_carlo
-    from .validation.stepcontrol import steps_for_tolerance
-
+    Where the sums over classes run (:mod:`cfgmft.validation.backends`): ``backend`` ``"numpy"``
+    (default) or ``"torch"`` on ``device`` (``cpu``, ``cuda``, ``cuda:N``); or, with
+    ``scheduler`` (``"local:N"`` or a dask scheduler address), the classes are sharded across
+    the cluster's workers (:mod:`cfgmft.validation.sharded`; drawn priors only, numpy backend).
+    The sampler, its noise and the estimators stay numpy float64 in this process, so a seed gives
+    the same result on every backend to rounding; ``backend`` and ``device`` are echoed."""
     if (grid is None) != (update is None):
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
@@ -434,7 +456,50 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     if tol is not None and grid is not None:
         raise ParameterError("tol", "does not apply on a sampler grid (--grid fixes the steps): leave --tol out")
-    check_simulation(problem, samples=samples, disorder=disorder, precision=precision)
+    backend, device, scheduler = _check_where(problem, backend, device, scheduler)
+    check_simulation(problem, samples=samples, disorder=disorder, precision=precision, sharded=scheduler is not None)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if scheduler is not None:
+            from .sweep import dask_client
+
+            client = stack.enter_context(dask_client(scheduler))
+        return _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device,
+                         client)
+
+
+def _check_where(problem: Problem, backend, device, scheduler):
+    """The checked ``(backend, device, scheduler)`` of :func:`simulate` (``scheduler`` ``None``
+    for this process), before anything is computed."""
+    from .sweep import parse_scheduler
+    from .validation.backends import check_backend
+
+    backend, device = check_backend(backend, device)
+    if scheduler is not None and parse_scheduler(scheduler)[0] == "inprocess":
+        scheduler = None
+    if scheduler is not None:
+        mix = problem.mixture
+        if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
+            raise ParameterError("scheduler", "shards the drawn classes of a finite mixture (prior gaussian or sphere, "
+                                              f"finite K); got prior {mix.prior}, K = {mix.K}")
+        if backend != "numpy":
+            raise ParameterError("backend", "the shards of --scheduler run numpy on their workers: leave --backend out")
+    elif backend == "torch" and problem.mixture.regime == "infinite":
+        raise ParameterError("backend", "torch runs the sums over the classes of a finite mixture; "
+                                        "the infinite-class limit (classes = inf) has none: use numpy")
+    if backend == "torch":
+        from .validation.torch_backend import torch_device  # a clear error where torch is absent
+
+        torch_device(device)
+    return backend, device, scheduler
+
+
+def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client):
+    from tqdm.auto import tqdm
+
+    from .validation.montecarlo import run_monte_carlo
+    from .validation.stepcontrol import steps_for_tolerance
+
     mix, samp = problem.mixture, problem.sampler
     d = mix.d
     K = mix.K
@@ -448,7 +513,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     control = []
     for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
         means_ss, sampler_ss = child.spawn(2)
-        den, mu_c, c = _denoiser(problem, d, means_ss, precision)
+        den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
         if precision == "float32":
             err = den.float32_logit_error(0.0)
             if err > FLOAT32_MAX_LOGIT_ERROR:
@@ -478,7 +543,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
-               version=__version__,
+               version=__version__, backend=den.backend, device=den.device,
                stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION)
     for k in OBSERVABLES:
         if not per_draw[k]:

@@ -171,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=("float64", "float32"), default="float64",
                    help="arithmetic of the sums over classes: float64 (default) or float32 (finite K only; "
                         "float32 means and products, float64 accumulators, sampler and estimators)")
+    p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="array backend of the sums over classes: numpy (default) or torch (needs torch: "
+                        "pip install 'cfgmft[diffusers]'; finite K only)")
+    p.add_argument("--device", default=None, metavar="cpu|cuda|cuda:N",
+                   help="torch device of --backend torch (default: cpu)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local:N",
+                   help="shard the classes across a dask.distributed cluster (an address, or local:N worker "
+                        "processes); each worker keeps its shard and returns its partial sums every step")
     _add_grid_args(p, "run the exact-score sampler")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -309,7 +317,7 @@ def cmd_simulate(args) -> int:
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
                       precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
-                      start=args.start, tol=tol)
+                      start=args.start, tol=tol, backend=args.backend, device=args.device, scheduler=args.scheduler)
     if args.json:
         from .io import to_jsonable
 
@@ -318,7 +326,8 @@ def cmd_simulate(args) -> int:
     lines = [f"cfgmft {result['version']} simulate: d = {result['d']}, K = {result['K']}, prior {result['prior']}, "
              f"sigma2 = {result['sigma2']:g}, {result['schedule_spec']}, {result['sampler']}, "
              f"{result['samples']} samples x {result['disorder']} mixture(s), {result['steps']} steps from T = {result['T']:g}",
-             f"  convention: {result['convention']}; precision {result['precision']}; stderr: {result['stderr_convention']}"]
+             f"  convention: {result['convention']}; precision {result['precision']}; sums over classes on "
+             f"{result['backend']} ({result['device']}); stderr: {result['stderr_convention']}"]
     if result.get("step_control"):
         sc = result["step_control"]
         lines.append(f"  steps chosen for --tol {sc['tol']:g} (step error of E[m] and var_ratio): "

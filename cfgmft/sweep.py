@@ -47,6 +47,7 @@ its JSON object) is :func:`cfgmft.api.run_simulations`, which passes ``fn =``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -65,7 +66,7 @@ from .errors import ParameterError
 from .io import output_folder, to_jsonable
 
 __all__ = [
-    "UnitFailed", "canonical_unit", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
+    "UnitFailed", "canonical_unit", "dask_client", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
     "atomic_write_text",
 ]
 
@@ -473,6 +474,20 @@ def _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, ba
             _finish(i, out, units, ids, results, units_dir, fn_name, bar)
         return
     distributed = _import_distributed()
+    with dask_client(f"local:{target}" if kind == "local" else target) as client:
+        _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler):
+    """A ``distributed.Client`` for ``scheduler`` (``local:N`` or an address, see
+    :func:`parse_scheduler`), closed (with its local cluster) on exit. A ``local:N`` cluster has
+    ``N`` single-threaded worker processes, each with ``cpu_count // N`` BLAS and numba threads;
+    an address that does not answer within 20 s raises ParameterError naming ``scheduler``."""
+    kind, target = parse_scheduler(scheduler)
+    if kind == "inprocess":
+        raise ParameterError("scheduler", "a dask client needs local:N or a scheduler address, got none")
+    distributed = _import_distributed()
     if kind == "local":
         import logging
 
@@ -483,7 +498,7 @@ def _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, ba
                                            dashboard_address=None, silence_logs=logging.ERROR, env=env)
         try:
             with distributed.Client(cluster) as client:
-                _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar)
+                yield client
         finally:
             cluster.close()
         return
@@ -492,7 +507,7 @@ def _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, ba
     except (OSError, TimeoutError) as e:
         raise ParameterError("scheduler", f"cannot connect to {target}: {e}") from None
     with client:
-        _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar)
+        yield client
 
 
 def _worker_version():

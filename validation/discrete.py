@@ -127,7 +127,8 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
         "omega_steps": [float(w) for w in omegas], "update": update, "start": start, "grid": g.spec, "steps": g.steps,
         "n": int(x.shape[0]), "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
-        "precision": getattr(denoiser, "precision", "float64"), "sigma2": float(sigma2), "denoiser": repr(denoiser),
+        "precision": getattr(denoiser, "precision", "float64"), "backend": getattr(denoiser, "backend", "numpy"),
+        "device": getattr(denoiser, "device", "cpu"), "sigma2": float(sigma2), "denoiser": repr(denoiser),
         "rng": _describe_rng(rng), "batch_size": int(batch_size),
         "target_index": None if mixture is None else (int(c) if c is not None else mixture.class_index(mu_c)),
     }

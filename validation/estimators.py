@@ -197,7 +197,7 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
                 raise ParameterError("mu_c", "is not one of the mixture's means; pass the target index c")
         else:
             c = check_int("c", c, lo=0, hi=mixture.K - 1)
-            if not np.array_equal(mixture.means[c], mu_c):
+            if not np.array_equal(mixture.mean_of(c), mu_c):
                 raise ParameterError("mu_c", f"must equal the mean of class c = {c}")
         pred, marg = mixture.bayes_classify(x, c=int(c), t=0.0)
         hit = (pred == int(c)).astype(np.float64)

@@ -152,6 +152,8 @@ def run_monte_carlo(
         "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
         "precision": res.precision,
+        "backend": getattr(denoiser, "backend", "numpy"),
+        "device": getattr(denoiser, "device", "cpu"),
         "sigma2": float(sigma2),
         "denoiser": repr(denoiser),
         "steps": int(res.t_grid.size - 1),

@@ -285,6 +285,10 @@ class DenoiserBase(Denoiser):
     d: int | None = None
     #: arithmetic of the posterior statistics; only :class:`FiniteMixture` has a float32 mode
     precision: str = "float64"
+    #: where the sums over classes run (:mod:`cfgmft.validation.backends`): numpy in this
+    #: process unless a subclass says otherwise
+    backend: str = "numpy"
+    device: str = "cpu"
     #: whether ``posterior_stats(want_lse=True)`` and ``logit_of`` are available
     has_log_partition: bool = False
 
@@ -462,25 +466,37 @@ class FiniteMixture(DenoiserBase):
 
     @classmethod
     def from_prior(cls, K: int, d: int, prior: str, sigma2, rng=None, chunk_size: int | None = None,
-                   block: int = 1 << 16, precision: str = "float64"):
+                   block: int = 1 << 16, precision: str = "float64", rows: tuple[int, int] | None = None):
         """Mixture with means drawn from ``prior`` (see :func:`cfgmft.validation.mixture.draw_means`),
         written block by block straight into the storage, so that peak memory is the storage
         itself (``K (d + 2) 8`` bytes, or ``K (d + 2) 4 + 8 K`` in float32) rather than twice
         the means. The means are bit-for-bit those of
         ``FiniteMixture(draw_means(K, d, prior, rng), sigma2, precision=precision)`` (both fill
-        the generator's normal stream row after row; in float32 both round the float64 draws)."""
+        the generator's normal stream row after row; in float32 both round the float64 draws).
+
+        ``rows = (start, stop)`` keeps only the classes ``start..stop-1`` of that draw (a shard of
+        the mixture, :mod:`cfgmft.validation.sharded`): the stream is drawn from its beginning
+        block by block and the rows before ``start`` are discarded, so the shard's means are
+        bit-for-bit those rows of the whole draw, in ``(stop - start) (d + 2)`` numbers of
+        memory plus one block."""
         from .mixture import _check_prior_dims, as_generator
 
         precision = check_choice("precision", precision, PRECISIONS)
         K, d = _check_prior_dims(K, d, prior)
+        lo, hi = (0, K) if rows is None else (check_int("rows[0]", rows[0], lo=0, hi=K - 1),
+                                              check_int("rows[1]", rows[1], lo=int(rows[0]) + 1, hi=K))
         gen = as_generator(rng)
-        aug = np.empty((K, d + 2), dtype=np.dtype(precision))
-        for start in range(0, K, block):
+        aug = np.empty((hi - lo, d + 2), dtype=np.dtype(precision))
+        for start in range(0, hi, block):
             stop = min(K, start + block)
             z = gen.standard_normal((stop - start, d))
+            a, b = max(start, lo), min(stop, hi)
+            if a >= b:
+                continue
+            z = z[a - start : b - start]
             if prior == "sphere":
                 z = np.sqrt(d) * z / np.linalg.norm(z, axis=1, keepdims=True)
-            aug[start:stop, :d] = z
+            aug[a - lo : b - lo, :d] = z
         self = cls.__new__(cls)
         self._init_storage(aug, sigma2, chunk_size)
         return self
@@ -534,10 +550,19 @@ class FiniteMixture(DenoiserBase):
         """
         t = _check_t(t)
         a, b = self._coefficients(t)
-        n2 = float(np.max(self.norms2))
+        n2 = self.max_norm2
         if x_norm is None:
             x_norm = math.sqrt(n2 + self.d * self.sigma2)
         return 2.0**-24 * (2.0 * a * x_norm * math.sqrt(n2) + 2.0 * b * n2)
+
+    @property
+    def max_norm2(self) -> float:
+        """``max_k |mu_k|^2``."""
+        return float(np.max(self.norms2))
+
+    def mean_of(self, c) -> np.ndarray:
+        """The float64 mean ``mu_c`` of class index ``c`` (a copy)."""
+        return self.means[self._index(c)].astype(np.float64)
 
     def __repr__(self):
         prec = "" if self.precision == "float64" else f", precision={self.precision!r}"
@@ -824,18 +849,11 @@ class FiniteMixture(DenoiserBase):
         """Guided score toward class index ``c``; see :func:`guided_score`."""
         return guided_score(self, x, t, self.means[self._index(c)], self.sigma2, omega)
 
-    def bayes_classify(self, x, c=None, t: float = 0.0):
-        """Streamed Bayes classifier of the whole mixture at time ``t`` (default ``t = 0``).
-
-        Returns ``(argmax, margin)``: ``argmax`` is the index of the most probable class
-        (shape ``(N,)``). If ``c`` is given, ``margin`` is the per-dimension log-likelihood
-        margin of class ``c`` over its best competitor,
-        ``[log P_t(x|c) - max_{k != c} log P_t(x|k)] / d`` (``None`` without ``c`` or when
-        ``K = 1``).
-        """
-        x, was_1d = _check_x(x, self.d)
-        t = _check_t(t)
-        c = None if c is None else self._index(c)
+    def bayes_parts(self, x, c, t):
+        """The streamed pieces of :meth:`bayes_classify` on validated input: the best logit and
+        its class index per point, and the best logit over the classes other than index ``c``
+        (``-inf`` where there is none; over all when ``c`` is ``None``). Shards of a mixture
+        combine them by the largest value (ties to the lower index)."""
         a, b = self._coefficients(t)
         N = x.shape[0]
         best_val = np.full(N, -np.inf)
@@ -848,11 +866,24 @@ class FiniteMixture(DenoiserBase):
             upd = v > best_val
             best_val = np.where(upd, v, best_val)
             best_idx = np.where(upd, start + j, best_idx)
-            if c is not None:
-                if start <= c < stop:
-                    L[:, c - start] = -np.inf
-                if stop - start > (1 if start <= c < stop else 0):
-                    comp_val = np.maximum(comp_val, L.max(axis=1))
+            if c is not None and start <= c < stop:
+                L[:, c - start] = -np.inf
+            comp_val = np.maximum(comp_val, L.max(axis=1))
+        return best_val, best_idx, comp_val
+
+    def bayes_classify(self, x, c=None, t: float = 0.0):
+        """Streamed Bayes classifier of the whole mixture at time ``t`` (default ``t = 0``).
+
+        Returns ``(argmax, margin)``: ``argmax`` is the index of the most probable class
+        (shape ``(N,)``). If ``c`` is given, ``margin`` is the per-dimension log-likelihood
+        margin of class ``c`` over its best competitor,
+        ``[log P_t(x|c) - max_{k != c} log P_t(x|k)] / d`` (``None`` without ``c`` or when
+        ``K = 1``).
+        """
+        x, was_1d = _check_x(x, self.d)
+        t = _check_t(t)
+        c = None if c is None else self._index(c)
+        best_val, best_idx, comp_val = self.bayes_parts(x, c, t)
         margin = None
         if c is not None and self.K > 1:
             margin = (self.logit_of(x, t, self.means[c]) - comp_val) / self.d
