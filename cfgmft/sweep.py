@@ -67,7 +67,7 @@ from .io import output_folder, to_jsonable
 
 __all__ = [
     "UnitFailed", "canonical_unit", "dask_client", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
-    "atomic_write_text",
+    "atomic_write_text", "atomic_write_json", "read_json", "canonical_json", "record_checksum", "FolderLock",
 ]
 
 MANIFEST_FORMAT = "cfgmft-sweep/1"
@@ -94,18 +94,18 @@ def canonical_unit(unit) -> dict:
     if not isinstance(unit, dict):
         raise ParameterError("units", f"each unit must be a dict of parameters, got {type(unit).__name__}")
     try:
-        return json.loads(_canonical_json(to_jsonable(unit, "unit")))
+        return json.loads(canonical_json(to_jsonable(unit, "unit")))
     except (TypeError, ArithmeticError) as e:
         raise ParameterError("units", f"a unit must be JSON-able: {e}") from None
 
 
-def _canonical_json(obj) -> str:
+def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def unit_id(unit: dict) -> str:
     """Stable id of a unit: 16 hex digits of the SHA-256 of its canonical JSON."""
-    return hashlib.sha256(_canonical_json(canonical_unit(unit)).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(canonical_unit(unit)).encode()).hexdigest()[:16]
 
 
 def grid(base: dict | None = None, **axes) -> list[dict]:
@@ -225,20 +225,20 @@ def atomic_write_text(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-def _atomic_write_json(path: Path, data) -> None:
+def atomic_write_json(path: Path, data) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
-def _read_json(path: Path):
+def read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
 
 
-def _checksum(rec: dict) -> str:
+def record_checksum(rec: dict) -> str:
     """SHA-256 of the record's canonical JSON without its ``checksum`` field."""
-    return hashlib.sha256(_canonical_json({k: v for k, v in rec.items() if k != "checksum"}).encode()).hexdigest()
+    return hashlib.sha256(canonical_json({k: v for k, v in rec.items() if k != "checksum"}).encode()).hexdigest()
 
 
 def _verify_unit_file(path: Path, uid: str, unit: dict, fn_name: str, check_result=None):
@@ -247,12 +247,12 @@ def _verify_unit_file(path: Path, uid: str, unit: dict, fn_name: str, check_resu
     (edited or damaged), or a result that ``check_result`` refuses."""
     if not path.exists():
         return None, "absent"
-    rec = _read_json(path)
+    rec = read_json(path)
     if not isinstance(rec, dict) or rec.get("format") != UNIT_FORMAT:
         return None, "not a unit record"
     if rec.get("id") != uid or rec.get("unit") != unit or rec.get("fn") != fn_name:
         return None, "holds another unit or function"
-    if rec.get("checksum") != _checksum(rec):
+    if rec.get("checksum") != record_checksum(rec):
         return None, "its checksum does not match its content (edited or damaged)"
     if not isinstance(rec.get("result"), dict):
         return None, "its result is not an object"
@@ -268,7 +268,7 @@ def _read_unit_file(path: Path, uid: str, unit: dict, fn_name: str, check_result
     return _verify_unit_file(path, uid, unit, fn_name, check_result)[0]
 
 
-class _FolderLock:
+class FolderLock:
     """An exclusive ``flock`` on ``out_dir/.lock`` (released by the system if the process dies)."""
 
     def __init__(self, folder: Path):
@@ -313,7 +313,7 @@ def _check_manifest(out: Path, ids, units, fn_name, resume) -> None:
     new = {"format": MANIFEST_FORMAT, "version": __version__, "convention": CONVENTION, "fn": fn_name,
            "n_units": len(ids), "units": [{"id": i, "unit": u} for i, u in zip(ids, units)]}
     if path.exists():
-        old = _read_json(path)
+        old = read_json(path)
         same = (isinstance(old, dict) and old.get("fn") == fn_name
                 and [x.get("id") for x in old.get("units", []) if isinstance(x, dict)] == ids)
         if same:
@@ -328,7 +328,7 @@ def _check_manifest(out: Path, ids, units, fn_name, resume) -> None:
                 why = f"its manifest.json lists a different sweep ({len(old.get('units', []))} units, not these {len(ids)})"
             raise ParameterError("out_dir", f"{out} already holds another sweep: {why}; choose another folder, "
                                           "delete it, or pass --resume to replace its manifest and reuse matching units")
-    _atomic_write_json(path, new)
+    atomic_write_json(path, new)
 
 
 def _clean_partial_files(units_dir: Path) -> None:
@@ -357,9 +357,9 @@ def _timed_call(fn, unit: dict) -> dict:
 
 def _record(uid, unit, fn_name, out) -> dict:
     rec = {"format": UNIT_FORMAT, "id": uid, "fn": fn_name, "unit": unit,
-           "result": json.loads(_canonical_json(out["result"])), "version": out["version"],
+           "result": json.loads(canonical_json(out["result"])), "version": out["version"],
            "convention": CONVENTION, "timing": out["timing"]}
-    rec["checksum"] = _checksum(rec)
+    rec["checksum"] = record_checksum(rec)
     return rec
 
 
@@ -432,7 +432,7 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
 
     out = _prepare_folder(out_dir)
     units_dir = out / "units"
-    with _FolderLock(out):
+    with FolderLock(out):
         _check_manifest(out, ids, units, fn_name, resume)
         _clean_partial_files(units_dir)
         todo, recomputed = [], []
@@ -457,7 +457,7 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
 def _finish(i, out, units, ids, results, units_dir, fn_name, bar):
     rec = _record(ids[i], units[i], fn_name, out)
     if units_dir is not None:
-        _atomic_write_json(units_dir / f"{ids[i]}.json", rec)
+        atomic_write_json(units_dir / f"{ids[i]}.json", rec)
     results[i] = rec["result"]
     bar.update(1)
 
@@ -550,7 +550,7 @@ def load_sweep(out_dir, check_result=None) -> tuple[list[dict], list]:
     """``(units, results)`` of the sweep in ``out_dir``, in manifest order; the result of a
     unit whose file is missing, corrupt or does not verify (see :func:`run_sweep`) is ``None``."""
     out = Path(out_dir)
-    man = _read_json(out / "manifest.json")
+    man = read_json(out / "manifest.json")
     if not isinstance(man, dict) or man.get("format") != MANIFEST_FORMAT:
         raise ParameterError("out_dir", f"{out} holds no readable sweep manifest (manifest.json)")
     units, results = [], []

@@ -166,7 +166,7 @@ def test_progress_bar_per_claim_when_asked(tmp_path, capsys):
 
 def test_record_of_other_code_is_recomputed(tmp_path, capsys):
     """A record whose checksum verifies but which other source code computed is not reused."""
-    from cfgmft.sweep import _checksum
+    from cfgmft.sweep import record_checksum
 
     out = tmp_path / "run"
     assert _run(out, "--only", "C1") == 0
@@ -174,7 +174,7 @@ def test_record_of_other_code_is_recomputed(tmp_path, capsys):
     rec = json.loads(path.read_text())
     assert len(rec["code"]) == 64
     rec["code"] = "0" * 64
-    rec["checksum"] = _checksum(rec)
+    rec["checksum"] = record_checksum(rec)
     path.write_text(json.dumps(rec))
     capsys.readouterr()
     assert _run(out, "--only", "C1") == 0

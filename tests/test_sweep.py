@@ -177,8 +177,8 @@ def test_edited_or_malformed_unit_files_are_recomputed_and_said_so(tmp_path, cap
         rec = json.loads(f.read_text())
         damage(rec["result"])
         rec.pop("checksum")
-        from cfgmft.sweep import _checksum  # a valid checksum over the damaged content
-        rec["checksum"] = _checksum(rec)
+        from cfgmft.sweep import record_checksum  # a valid checksum over the damaged content
+        rec["checksum"] = record_checksum(rec)
         f.write_text(json.dumps(rec))
     capsys.readouterr()
     again = run_simulations(units, out_dir=out, resume=True, progress=False)
@@ -320,11 +320,11 @@ def test_resume_after_kill_9(tmp_path):
 
 def test_second_writer_is_refused(tmp_path):
     pytest.importorskip("fcntl")
-    from cfgmft.sweep import _FolderLock
+    from cfgmft.sweep import FolderLock
 
     out = tmp_path / "s"
     out.mkdir()
-    with _FolderLock(out):
+    with FolderLock(out):
         with pytest.raises(ParameterError, match="^out_dir: .*another running sweep"):
             run_sweep([{"d": 3, "seed": 0}], noise_stat, out, progress=False)
     run_sweep([{"d": 3, "seed": 0}], noise_stat, out, progress=False)

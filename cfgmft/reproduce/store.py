@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import CONVENTION, __version__
 from ..errors import ParameterError
 from ..io import to_jsonable
-from ..sweep import _FolderLock, _atomic_write_json, _canonical_json, _checksum, _read_json
+from ..sweep import FolderLock, atomic_write_json, canonical_json, record_checksum, read_json
 from .report import settings_record
 from .settings import Settings
 
@@ -59,7 +59,7 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-class Lock(_FolderLock):
+class Lock(FolderLock):
     """One ``cfgmft reproduce`` at a time writes to a folder (released when the process ends)."""
 
     def __enter__(self):
@@ -72,7 +72,7 @@ class Lock(_FolderLock):
 
 def _json(obj):
     """``obj`` as the plain JSON values it reads back as."""
-    return json.loads(_canonical_json(to_jsonable(obj)))
+    return json.loads(canonical_json(to_jsonable(obj)))
 
 
 def sha256(path: Path) -> str:
@@ -116,8 +116,8 @@ def save(out: Path, name: str, s: Settings, entry: dict, section: str, files: di
     rec = {"format": FORMAT, "claim": name, "settings": _json(settings_record(s)), "version": __version__,
            "code": code_fingerprint(), "convention": CONVENTION, "results": _json(entry), "section": section, "files": files,
            "timing": {"seconds": seconds, "started_utc": started}}
-    rec["checksum"] = _checksum(rec)
-    _atomic_write_json(path_of(out, name), rec)
+    rec["checksum"] = record_checksum(rec)
+    atomic_write_json(path_of(out, name), rec)
     os.chmod(path_of(out, name), 0o644)
     return rec
 
@@ -128,10 +128,10 @@ def verify(out: Path, name: str, s: Settings):
     path = path_of(out, name)
     if not path.exists():
         return None, "absent"
-    rec = _read_json(path)
+    rec = read_json(path)
     if not isinstance(rec, dict) or rec.get("format") != FORMAT or rec.get("claim") != name:
         return None, "it is not a record of this claim"
-    if rec.get("checksum") != _checksum(rec):
+    if rec.get("checksum") != record_checksum(rec):
         return None, "its checksum does not match its content (edited or damaged)"
     if rec.get("version") != __version__ or rec.get("convention") != CONVENTION:
         return None, f"it was computed by cfgmft {rec.get('version')}, this is {__version__}"
