@@ -1,4 +1,4 @@
-"""The numba float64 exp of cfgmft.validation._fastexp: ulp accuracy against np.exp (random
+"""The numba float64 exp of cfgmft.validation._fastexp(_jit): ulp accuracy against np.exp (random
 points and edge cases), and the streamed sums of FiniteMixture with it against numpy's exp."""
 
 import numpy as np
@@ -72,16 +72,6 @@ def test_subnormal_range_dense():
     assert ulp_distance(fast_exp(x), np.exp(x)).max() <= 1
 
 
-def test_shift_kernel():
-    rng = np.random.default_rng(2)
-    L = rng.uniform(-60.0, 5.0, (7, 33))
-    delta = rng.uniform(-3.0, 3.0, 7)
-    ref = np.exp(L - delta[:, None])
-    a = L.copy().reshape(-1)
-    fe.exp_rows_shift_inplace(a, 7, 33, delta)
-    assert ulp_distance(a, ref.reshape(-1)).max() <= 1
-
-
 def test_backend_choice(backend, monkeypatch):
     assert fe.set_exp_backend("numba") is True and fe.use_fast_exp()
     assert fe.set_exp_backend("numpy") is False and not fe.use_fast_exp()
@@ -139,3 +129,19 @@ def test_float32_path_unchanged(backend):
     E1, l1, _ = mix.posterior_stats(x, 0.1, want_lse=True)
     np.testing.assert_array_equal(E1, E0)
     np.testing.assert_array_equal(l1, l0)
+
+
+def test_numba_not_imported_with_numpy_exp():
+    """With CFGMFT_EXP=numpy the float64 streamed sums never import numba."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from cfgmft.validation.scores import FiniteMixture\n"
+            "m = FiniteMixture.from_prior(300, 4, 'gaussian', 0.1, rng=0)\n"
+            "m.posterior_mean(np.zeros((3, 4)), 0.5)\n"
+            "print('numba' in sys.modules)\n")
+    env = dict(os.environ, CFGMFT_EXP="numpy")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
