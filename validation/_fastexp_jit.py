@@ -17,8 +17,8 @@ float32 ``exp``), which made the ``exp`` of the logit block the largest cost of
 * ``exp(r) = 1 + r + r^2 q(r)``, ``q`` the degree-10 Chebyshev interpolant of
   ``(e^r - 1 - r) / r^2`` on ``[-ln2/2, ln2/2]`` (coefficients derived with mpmath at 50
   digits, rounded to float64; the approximation error with the rounded coefficients is
-  ``3e-19`` relative, ``0.003`` ulp), by Horner's rule (FMA contraction allowed: it only makes
-  each step more exact);
+  ``3e-19`` relative, ``0.003`` ulp), by Estrin's scheme (FMA contraction allowed: it only
+  makes each step more exact);
 * ``2^k`` from bits: ``(k + 1023) << 52`` viewed as a float64. Subnormal results
   (``x < -708.40``) are rounded by integer arithmetic rather than by a subnormal product (which
   costs a microcode assist on Intel CPUs in every lane of the vector; measured 15x slower):
@@ -105,18 +105,15 @@ def _exp1(x):
     k = _f2i(t) - _SHIFTER_BITS
     r = xc - kf * _LN2_HI
     r = r - kf * _LN2_LO
-    q = _Q10
-    q = q * r + _Q9
-    q = q * r + _Q8
-    q = q * r + _Q7
-    q = q * r + _Q6
-    q = q * r + _Q5
-    q = q * r + _Q4
-    q = q * r + _Q3
-    q = q * r + _Q2
-    q = q * r + _Q1
-    q = q * r + _Q0
-    p = 1.0 + (r + (r * r) * q)
+    # q by Estrin's scheme (shorter dependency chains than Horner's: 3% faster measured; q is
+    # multiplied by r^2 <= 0.121, so its own rounding barely reaches the result)
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    q = (((_Q0 + _Q1 * r) + r2 * (_Q2 + _Q3 * r))
+         + r4 * ((_Q4 + _Q5 * r) + r2 * (_Q6 + _Q7 * r))
+         + r8 * ((_Q8 + _Q9 * r) + r2 * _Q10))
+    p = 1.0 + (r + r2 * q)
     # 2^k from bits (always a normal scale). Subnormal results (x < -708.40, below
     # log 2^-1022 = -708.3964) are built without subnormal floating-point arithmetic, which
     # costs a microcode assist (~100+ cycles) on Intel CPUs, in every lane of a vector: with
