@@ -178,7 +178,7 @@ def _ensure_finite(arr, what: str, t: float):
 
 
 def _block(buf, n, C):
-    """The first ``n * C`` elements of the C-ordered buffer ``buf`` as a C-contiguous
+    """The first ``n * C`` elements of the C-contiguous buffer ``buf`` as a C-contiguous
     ``(n, C)`` array (a view), whatever ``buf``'s second dimension: the logit blocks of the
     streamed sums are contiguous also for a last, shorter chunk."""
     return buf.reshape(-1)[: n * C].reshape(n, C)
@@ -668,8 +668,9 @@ class FiniteMixture(DenoiserBase):
     def _add_exp_rows(L, B, active, acc, part, Lbuf, Lbuf2):
         """``acc += exp(L) @ B`` over the rows marked ``active`` (the others are exactly zero),
         ``exp`` in place (:func:`_exp_inplace`: in float64 the numba ``exp`` of
-        :mod:`cfgmft.validation._fastexp` where numpy's is scalar); rows are gathered into ``Lbuf2`` (allocated like ``Lbuf`` on first
-        need, and returned) when only some are active. Shared by both precisions."""
+        :mod:`cfgmft.validation._fastexp` where numpy's is scalar); rows are gathered into
+        ``Lbuf2`` (allocated like ``Lbuf`` on first need, and returned) when only some are
+        active. Shared by both precisions."""
         n, C = L.shape
         nact = int(np.count_nonzero(active))
         if nact == n:
