@@ -2,7 +2,7 @@
 against a straightforward dense numpy implementation, side by side.
 
 Run: ``python benchmarks/bench_scores.py [--K 131072] [--d 32] [--N 256] [--steps 20]
-[--repeat 5] [--blas-threads 1] [--chunks 512,1024,2048,4096,8192]``.
+[--repeat 5] [--blas-threads 1] [--exp both] [--chunks 512,1024,2048,4096,8192]``.
 
 * fast: :func:`cfgmft.validation.samplers.sample` (reverse SDE, default local-Gaussian scheme,
   which asks the denoiser for the posterior mean and spread at every step) on a
@@ -24,6 +24,12 @@ Run: ``python benchmarks/bench_scores.py [--K 131072] [--d 32] [--N 256] [--step
 * BLAS threads: ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` are set to
   ``--blas-threads`` (default 1) before numpy is imported; on this 2-core machine a second BLAS
   thread does not help these products (and slows small ones down).
+* ``--exp``: the float64 ``exp`` of the fast path (:mod:`cfgmft.validation._fastexp`):
+  ``both`` (default) times the fast path twice in the same interleaved loop, with the numba
+  ``exp`` (``fast``) and with numpy's (``fast-npexp``, the path before it), and reports both
+  ratios to dense; ``numba``/``numpy``/``auto`` time the one (``auto``: numba unless numpy's
+  float64 ``exp`` has its AVX-512 loop). The dense baseline always uses numpy's ``exp``. The
+  CPU's avx2 / avx512f flags are printed.
 * ``--chunks`` also times the fast path for each listed chunk size (how the default was chosen).
 """
 
@@ -47,6 +53,8 @@ def _parse():
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--chunks", type=str, default="", help="comma-separated chunk sizes to sweep")
     p.add_argument("--chunk-repeat", type=int, default=3)
+    p.add_argument("--exp", choices=("both", "auto", "numba", "numpy"), default="both",
+                   help="float64 exp of the fast path (both: numba and numpy side by side)")
     return p.parse_args()
 
 
@@ -59,6 +67,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cfgmft.validation.samplers import sample  # noqa: E402
+from cfgmft.validation import _fastexp  # noqa: E402
 from cfgmft.validation.scores import FiniteMixture  # noqa: E402
 
 
@@ -100,11 +109,25 @@ def gemm_rate(n=2048, repeat=7):
     return float(np.median(wall)), float(np.median(cpu))
 
 
-def run(mix, args):
+def run(mix, args, exp=None):
+    """One timed sampler run; ``exp`` (``'numba'``/``'numpy'``/``'auto'``) sets the float64
+    ``exp`` backend of the streamed sums for this run."""
+    if exp is not None:
+        _fastexp.set_exp_backend(exp)
     c0 = time.process_time()
     r = _sample(mix, args)
     r.cpu_seconds = time.process_time() - c0
     return r
+
+
+def cpu_flags_text():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((ln.split(":", 1)[1].split() for ln in f if ln.startswith("flags")), [])
+    except OSError:
+        flags = []
+    return (f"CPU flags: avx2={'avx2' in flags}, fma={'fma' in flags}, avx512f={'avx512f' in flags}; "
+            f"numpy float64 exp AVX-512 loop: {_fastexp.numpy_has_simd_exp64()}")
 
 
 def _sample(mix, args):
@@ -136,15 +159,30 @@ def main(args):
     print(f"machine float64 GEMM (2048^3), median of 7: {g_wall:.1f} GFLOP/s by wall clock, "
           f"{g_cpu:.1f} GFLOP/s by process CPU time")
 
-    run(mix, args)  # warm-up (page faults, BLAS buffers)
+    print(cpu_flags_text())
+    both = args.exp == "both"
+    exp_fast = "numba" if both else args.exp
+    t0 = time.perf_counter()
+    _fastexp.set_exp_backend(exp_fast)
+    _fastexp.warm_up()
+    print(f"fast path exp: {exp_fast} (-> {'numba' if _fastexp.use_fast_exp() else 'numpy'}); numba kernels "
+          f"loaded/compiled in {time.perf_counter() - t0:.2f} s"
+          + ("; fast-npexp: the same with numpy's exp" if both else ""))
+    run(mix, args, exp_fast)  # warm-up (page faults, BLAS buffers)
     run(mix32, args)
     t_fast, t_dense, c_fast, c_dense, t_32, c_32 = [], [], [], [], [], []
-    x_fast = x_dense = x_32 = None
+    t_np, c_np = [], []
+    x_fast = x_dense = x_32 = x_np = None
     for _ in range(args.repeat):
-        r = run(mix, args)
+        r = run(mix, args, exp_fast)
         t_fast.append(r.seconds)
         c_fast.append(r.cpu_seconds)
         x_fast = r.x
+        if both:
+            r = run(mix, args, "numpy")
+            t_np.append(r.seconds)
+            c_np.append(r.cpu_seconds)
+            x_np = r.x
         r = run(mix32, args)
         t_32.append(r.seconds)
         c_32.append(r.cpu_seconds)
@@ -160,6 +198,13 @@ def main(args):
     print(f"fast : median {mf:.3f} s wall, {cf:.3f} s CPU  (wall runs: {fmt(t_fast)})")
     print(f"dense: median {md:.3f} s wall, {cd:.3f} s CPU  (wall runs: {fmt(t_dense)})")
     print(f"ratio dense / fast (medians): {md / mf:.2f}x wall-clock, {cd / cf:.2f}x CPU time   [target >= 2.5x]")
+    if both:
+        mn, cn = float(np.median(t_np)), float(np.median(c_np))
+        print(f"fast-npexp: median {mn:.3f} s wall, {cn:.3f} s CPU  (wall runs: {fmt(t_np)})")
+        print(f"ratio dense / fast-npexp (medians, numpy's exp: the path before the numba exp): {md / mn:.2f}x wall-clock, "
+              f"{cd / cn:.2f}x CPU time; numba exp speeds the fast path up {mn / mf:.2f}x (wall)")
+        dnp = float(np.abs(x_fast - x_np).max())
+        print(f"same seed: max |x_fast - x_fast_npexp| = {dnp:.2e} (relative {dnp / float(np.abs(x_np).max()):.1e})")
     m32, c32 = float(np.median(t_32)), float(np.median(c_32))
     print(f"fast32: median {m32:.3f} s wall, {c32:.3f} s CPU  (wall runs: {fmt(t_32)})")
     print(f"ratio fast / fast32 (medians): {mf / m32:.2f}x wall-clock, {cf / c32:.2f}x CPU time; "
@@ -196,7 +241,7 @@ def main(args):
         times = {c: [] for c in sizes}
         for _ in range(args.chunk_repeat):
             for c in sizes:
-                r = run(mixes[c], args)
+                r = run(mixes[c], args, exp_fast)
                 times[c].append((r.seconds, r.cpu_seconds))
         for c in sizes:
             w = [v[0] for v in times[c]]

@@ -179,6 +179,28 @@ def _ensure_finite(arr, what: str, t: float):
     return arr
 
 
+def _block(buf, n, C):
+    """The first ``n * C`` elements of the C-contiguous buffer ``buf`` as a C-contiguous
+    ``(n, C)`` array (a view), whatever ``buf``'s second dimension: the logit blocks of the
+    streamed sums are contiguous also for a last, shorter chunk."""
+    return buf.reshape(-1)[: n * C].reshape(n, C)
+
+
+def _exp_inplace(L):
+    """``L = exp(L)`` in place for a C-contiguous block: numpy's ``exp``, except for float64
+    when :func:`cfgmft.validation._fastexp.use_fast_exp` (``CFGMFT_EXP``: by default where
+    numpy's float64 ``exp`` has no SIMD loop, i.e. without AVX-512), which uses the numba
+    kernel :func:`~cfgmft.validation._fastexp.exp_inplace` (within 1 ulp of numpy's;
+    ``benchmarks/bench_exp.py``). numba is imported on the first float64 call only."""
+    if L.dtype == np.float64:
+        from . import _fastexp
+
+        if _fastexp.use_fast_exp():
+            _fastexp.exp_inplace(L.reshape(-1))
+            return
+    np.exp(L, out=L)
+
+
 def _restore(arr, was_1d):
     return arr[0] if was_1d else arr
 
@@ -635,7 +657,7 @@ class FiniteMixture(DenoiserBase):
         first = True
         for start, stop in self._chunks():
             C = stop - start
-            L = Lbuf[:n, :C]
+            L = _block(Lbuf, n, C)
             B = aug[start:stop]
             np.matmul(xs, B.T, out=L)
             cmax = L.max(axis=1)
@@ -677,20 +699,22 @@ class FiniteMixture(DenoiserBase):
     @staticmethod
     def _add_exp_rows(L, B, active, acc, part, Lbuf, Lbuf2):
         """``acc += exp(L) @ B`` over the rows marked ``active`` (the others are exactly zero),
-        ``exp`` in place; rows are gathered into ``Lbuf2`` (allocated like ``Lbuf`` on first
-        need, and returned) when only some are active. Shared by both precisions."""
+        ``exp`` in place (:func:`_exp_inplace`: in float64 the numba ``exp`` of
+        :mod:`cfgmft.validation._fastexp` where numpy's is scalar); rows are gathered into
+        ``Lbuf2`` (allocated like ``Lbuf`` on first need, and returned) when only some are
+        active. Shared by both precisions."""
         n, C = L.shape
         nact = int(np.count_nonzero(active))
         if nact == n:
-            np.exp(L, out=L)
+            _exp_inplace(L)
             np.matmul(L, B, out=part)
             acc += part
         elif nact:
             idx = np.flatnonzero(active)
             if Lbuf2 is None:
                 Lbuf2 = np.empty_like(Lbuf)
-            La = np.take(L, idx, axis=0, out=Lbuf2[:nact, :C])
-            np.exp(La, out=La)
+            La = np.take(L, idx, axis=0, out=_block(Lbuf2, nact, C))
+            _exp_inplace(La)
             np.matmul(La, B, out=part[:nact])
             acc[idx] += part[:nact]
         return Lbuf2
@@ -723,7 +747,7 @@ class FiniteMixture(DenoiserBase):
         first = True
         for start, stop in self._chunks():
             C = stop - start
-            L = Lbuf[:n, :C]
+            L = _block(Lbuf, n, C)
             B = aug[start:stop]
             np.matmul(xs, B.T, out=L)
             cmax = L.max(axis=1)
