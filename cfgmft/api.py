@@ -540,10 +540,12 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             if est is not None:
                 per_draw[k].append(est.value)
                 within[k].append(est.stderr)
+        where = (den.backend, den.device)
+        den = res = None  # this draw's means (or shards) are freed before the next is drawn
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
-               version=__version__, backend=den.backend, device=den.device,
+               version=__version__, backend=where[0], device=where[1],
                stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION)
     for k in OBSERVABLES:
         if not per_draw[k]:

@@ -67,7 +67,7 @@ from .io import output_folder, to_jsonable
 
 __all__ = [
     "UnitFailed", "canonical_unit", "dask_client", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
-    "atomic_write_text", "atomic_write_json", "read_json", "canonical_json", "record_checksum", "FolderLock",
+    "atomic_write_text", "check_worker_versions", "atomic_write_json", "read_json", "canonical_json", "record_checksum", "FolderLock",
 ]
 
 MANIFEST_FORMAT = "cfgmft-sweep/1"
@@ -516,7 +516,8 @@ def _worker_version():
     return cfgmft.__version__
 
 
-def _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar):
+def check_worker_versions(client) -> None:
+    """ParameterError naming ``scheduler`` unless every worker imports this cfgmft version."""
     try:
         versions = client.run(_worker_version)
     except Exception as e:
@@ -526,6 +527,10 @@ def _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir
     if other:
         raise ParameterError("scheduler", f"the workers run cfgmft {', '.join(other)}, this is {__version__}; "
                                             "install the same version everywhere")
+
+
+def _run_on_client(client, distributed, fn, units, ids, todo, results, units_dir, fn_name, bar):
+    check_worker_versions(client)
     token = os.urandom(4).hex()
     futures = {}
     for i in todo:

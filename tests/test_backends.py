@@ -178,3 +178,15 @@ def test_sharded_refusals(cli):
     code, out, err = cli(["simulate", "--classes", "100", "--d", "4", "--omega", "1", "--steps", "5", "--samples", "8",
                           "--device", "cuda"])
     assert code == 2 and "device" in err and "Traceback" not in err
+
+
+def test_sharded_memory_check_and_closed_mixture(client):
+    from cfgmft.validation.sharded import ShardedMixture
+
+    with pytest.raises(ParameterError, match="scheduler"):
+        ShardedMixture(client, 10**12, 64, "sphere", 1.0, 0)  # far beyond a local worker's memory
+    sh = ShardedMixture(client, 40, D, "sphere", 0.8, 1, shards=5)
+    assert len(sh.shards) == 5
+    sh.close()
+    with pytest.raises(ParameterError, match="closed"):
+        sh.posterior_stats(_points(), 0.5)

@@ -53,7 +53,9 @@ def numpy_has_simd_exp64() -> bool:
 def _resolve(value: str) -> bool:
     value = (value or "auto").strip().lower()
     if value not in EXP_BACKENDS:
-        raise ValueError(f"CFGMFT_EXP must be one of {EXP_BACKENDS}, got {value!r}")
+        from cfgmft.errors import ParameterError
+
+        raise ParameterError("CFGMFT_EXP", f"must be one of {', '.join(EXP_BACKENDS)}, got {value!r}")
     if value == "auto":
         return not numpy_has_simd_exp64()
     return value == "numba"

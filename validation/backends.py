@@ -1,7 +1,7 @@
 """Where the streamed sums over classes run: the array backend and device of a Monte Carlo.
 
 * ``"numpy"`` (default): this process, numpy on the CPU (:class:`~cfgmft.validation.scores.FiniteMixture`);
-* ``"torch"``: torch on ``device`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``), the sums of
+* ``"torch"``: torch on ``device`` (``cpu``, ``cuda``, ``cuda:N``), the sums of
   :class:`cfgmft.validation.torch_backend.TorchMixture` (needs torch: the ``diffusers`` extra).
 
 The sampler's ``O(N d)`` update and its noise stay numpy float64 on the host in every case, so a

@@ -29,7 +29,7 @@ import numpy as np
 
 from cfgmft.errors import ParameterError, check_int
 
-from .scores import FiniteMixture, combine_sums
+from .scores import FiniteMixture, check_mu, combine_sums
 
 __all__ = ["ShardedMixture"]
 
@@ -60,6 +60,22 @@ def _shard_find(m, mu):
     return int(hits[0]) if hits.size else None
 
 
+def _check_worker_memory(client, bounds, workers, d, precision):
+    """ParameterError naming ``scheduler`` when a shard's storage (plus one block of the draw)
+    exceeds 60% of its worker's memory limit (where the workers have one)."""
+    try:
+        info = client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:  # older distributed: all workers by default
+        info = client.scheduler_info()["workers"]
+    size = 8 if precision == "float64" else 4
+    for (a, b), w in zip(bounds, workers):
+        limit = (info.get(w) or {}).get("memory_limit") or 0
+        need = size * (b - a) * (d + 2) + 8 * (1 << 16) * d
+        if limit and need > 0.6 * limit:
+            raise ParameterError("scheduler", f"a shard of {b - a} classes at d = {d} needs {need / 2**30:.2f} GiB, more than "
+                                              f"60% of its worker's memory limit ({limit / 2**30:.2f} GiB): use more workers")
+
+
 class ShardedMixture(FiniteMixture):
     """A mixture of ``K`` classes drawn from ``prior`` and kept in shards on a dask cluster.
 
@@ -81,7 +97,8 @@ class ShardedMixture(FiniteMixture):
         if not (isinstance(rng, np.random.SeedSequence) or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool))):
             raise ParameterError("rng", "a sharded mixture is drawn on the workers from an int seed or a SeedSequence, "
                                         f"got {type(rng).__name__}")
-        workers = sorted(client.scheduler_info()["workers"])
+        nthreads = client.nthreads()  # every worker (scheduler_info() may list only a few)
+        workers = sorted(nthreads)
         if not workers:
             raise ParameterError("scheduler", "the cluster has no workers")
         n = len(workers) if shards is None else check_int("shards", shards, lo=1)
@@ -91,8 +108,11 @@ class ShardedMixture(FiniteMixture):
         self._client = client
         self._bounds = list(zip(cuts[:-1], cuts[1:]))
         self._workers = [workers[i % len(workers)] for i in range(n)]
+        _check_worker_memory(client, self._bounds, self._workers, d, precision)
+        # each shard is first placed on its worker; dask may draw it again elsewhere (the draw is
+        # deterministic) if that worker is lost, and every evaluation runs where the shard is
         self._shards = [client.submit(_draw_shard, K, d, prior, sigma2, rng, a, b, precision, chunk_size,
-                                      workers=[w], allow_other_workers=False, pure=False)
+                                      workers=[w], allow_other_workers=True, pure=False)
                         for (a, b), w in zip(self._bounds, self._workers)]
         info = client.gather([self._run(_shard_info, i) for i in range(n)])
         if [k for k, _ in info] != [b - a for a, b in self._bounds]:  # pragma: no cover - defensive
@@ -106,7 +126,9 @@ class ShardedMixture(FiniteMixture):
         self.device = f"{n} shards on {len(set(self._workers))} dask workers"
 
     def _run(self, fn, i, *args):
-        return self._client.submit(fn, self._shards[i], *args, workers=[self._workers[i]], pure=False)
+        if not self._shards:
+            raise ParameterError("mixture", "this sharded mixture was closed: its shards are released")
+        return self._client.submit(fn, self._shards[i], *args, pure=False)
 
     @property
     def shards(self) -> list[tuple[int, int]]:
@@ -146,6 +168,8 @@ class ShardedMixture(FiniteMixture):
         raise AssertionError  # pragma: no cover
 
     def partial_sums(self, x, t):
+        if not self._shards:
+            raise ParameterError("mixture", "this sharded mixture was closed: its shards are released")
         futures = [self._run(_shard_sums, i, x, float(t)) for i in range(len(self._shards))]
         return combine_sums(self._client.gather(futures))
 
@@ -154,7 +178,7 @@ class ShardedMixture(FiniteMixture):
         return self._run(_shard_mean, i, j).result()
 
     def class_index(self, mu_c):
-        mu = np.asarray(mu_c, dtype=np.float64)
+        mu = check_mu(mu_c, self.d)
         found = self._client.gather([self._run(_shard_find, i, mu) for i in range(len(self._shards))])
         for (a, _), j in zip(self._bounds, found):
             if j is not None:

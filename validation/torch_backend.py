@@ -3,7 +3,8 @@
 :class:`TorchMixture` is a :class:`~cfgmft.validation.scores.FiniteMixture` whose
 :meth:`~cfgmft.validation.scores.FiniteMixture.partial_sums` (the only part of a step that
 grows with ``K``: two matrix products, the row maxima and the ``exp`` per chunk of classes) run
-in torch on a device: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` (``"mps"``...) where one exists.
+in torch on a device: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` where one exists (not ``"mps"``,
+which has no float64).
 Everything else is the numpy mixture's: the sampler's ``O(N d)`` update, its noise (so that a
 seed gives the same noise, the same ``x_T`` and, to rounding, the same samples on every
 backend), the estimators, the Bayes classifier. The device holds its own copy of the storage
@@ -55,10 +56,13 @@ def torch_device(device) -> "torch.device":
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ParameterError("device", f"{text!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
     elif dev.type == "mps":
-        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise ParameterError("device", "'mps' asked for, but torch.backends.mps.is_available() is False here")
+        raise ParameterError("device", "mps has no float64, which the accumulators of the sums need: use cpu or cuda")
     elif dev.type != "cpu":
-        raise ParameterError("device", f"must be cpu, cuda, cuda:N or mps, got {text!r}")
+        raise ParameterError("device", f"must be cpu, cuda or cuda:N, got {text!r}")
+    else:
+        dev = torch.device("cpu")
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
     return dev
 
 
