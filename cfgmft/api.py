@@ -461,9 +461,10 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     with contextlib.ExitStack() as stack:
         client = None
         if scheduler is not None:
-            from .sweep import dask_client
+            from .sweep import check_worker_versions, dask_client
 
             client = stack.enter_context(dask_client(scheduler))
+            check_worker_versions(client)
         return _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device,
                          client)
 
