@@ -91,6 +91,7 @@ __all__ = [
     "as_precision",
     "combine_sums",
     "finish_sums",
+    "merge_best",
     "check_mu",
     "check_sigma2",
 ]
@@ -192,7 +193,7 @@ def _exp_inplace(L):
     numpy's float64 ``exp`` has no SIMD loop, i.e. without AVX-512), which uses the numba
     kernel :func:`~cfgmft.validation._fastexp.exp_inplace` (within 1 ulp of numpy's;
     ``benchmarks/bench_exp.py``). numba is imported on the first float64 call only."""
-    if L.dtype == np.float64:
+    if L.dtype == np.float64 and L.flags.c_contiguous:  # the kernel works on a flat view
         from . import _fastexp
 
         if _fastexp.use_fast_exp():
@@ -886,10 +887,7 @@ class FiniteMixture(DenoiserBase):
         for start, stop in self._chunks():
             L = a * (x @ self.means[start:stop].T) - b * self.norms2[start:stop]
             j = L.argmax(axis=1)
-            v = L[np.arange(N), j]
-            upd = v > best_val
-            best_val = np.where(upd, v, best_val)
-            best_idx = np.where(upd, start + j, best_idx)
+            best_val, best_idx = merge_best(best_val, best_idx, L[np.arange(N), j], start + j)
             if c is not None and start <= c < stop:
                 L[:, c - start] = -np.inf
             comp_val = np.maximum(comp_val, L.max(axis=1))
@@ -928,6 +926,14 @@ def as_precision(denoiser, precision, argument: str = "precision"):
         raise ParameterError(argument, f"{precision} is available for finite mixtures only; "
                                        f"{type(denoiser).__name__} (infinite classes) runs in float64")
     return denoiser
+
+
+def merge_best(best_val, best_idx, val, idx):
+    """The running best ``(value, index)`` per point after a block of classes with best
+    ``(val, idx)``, blocks taken in increasing class order: only a strictly larger value
+    replaces, so ties go to the lower index (chunks of a mixture, shards of a sharded one)."""
+    upd = val > best_val
+    return np.where(upd, val, best_val), np.where(upd, idx, best_idx)
 
 
 def combine_sums(parts):

@@ -29,7 +29,7 @@ import numpy as np
 
 from cfgmft.errors import ParameterError, check_int
 
-from .scores import FiniteMixture, check_mu, combine_sums
+from .scores import FiniteMixture, check_mu, combine_sums, merge_best
 
 __all__ = ["ShardedMixture"]
 
@@ -52,12 +52,11 @@ def _shard_bayes(m, x, c_local, t):
 
 
 def _shard_mean(m, i):
-    return m.means[i].astype(np.float64)
+    return m.mean_of(i)
 
 
 def _shard_find(m, mu):
-    hits = np.flatnonzero(np.all(m.means == mu, axis=1))
-    return int(hits[0]) if hits.size else None
+    return m.class_index(mu)
 
 
 def _check_worker_memory(client, bounds, workers, d, precision):
@@ -130,6 +129,14 @@ class ShardedMixture(FiniteMixture):
             raise ParameterError("mixture", "this sharded mixture was closed: its shards are released")
         return self._client.submit(fn, self._shards[i], *args, pure=False)
 
+    def _map(self, fn, *args, local=None):
+        """``fn(shard, *args, *local(i))`` on every shard ``i`` (``local``: the shard's own
+        extra arguments, a tuple; none by default), gathered in shard order."""
+        if not self._shards:
+            raise ParameterError("mixture", "this sharded mixture was closed: its shards are released")
+        local = local or (lambda i: ())
+        return self._client.gather([self._run(fn, i, *args, *local(i)) for i in range(len(self._shards))])
+
     @property
     def shards(self) -> list[tuple[int, int]]:
         """The classes ``(start, stop)`` of each shard."""
@@ -168,10 +175,7 @@ class ShardedMixture(FiniteMixture):
         raise AssertionError  # pragma: no cover
 
     def partial_sums(self, x, t):
-        if not self._shards:
-            raise ParameterError("mixture", "this sharded mixture was closed: its shards are released")
-        futures = [self._run(_shard_sums, i, x, float(t)) for i in range(len(self._shards))]
-        return combine_sums(self._client.gather(futures))
+        return combine_sums(self._map(_shard_sums, x, float(t)))
 
     def mean_of(self, c) -> np.ndarray:
         i, j = self._owner(c)
@@ -179,7 +183,7 @@ class ShardedMixture(FiniteMixture):
 
     def class_index(self, mu_c):
         mu = check_mu(mu_c, self.d)
-        found = self._client.gather([self._run(_shard_find, i, mu) for i in range(len(self._shards))])
+        found = self._map(_shard_find, mu)
         for (a, _), j in zip(self._bounds, found):
             if j is not None:
                 return a + j
@@ -191,16 +195,13 @@ class ShardedMixture(FiniteMixture):
         x, was_1d = _check_x(x, self.d)
         t = _check_t(t)
         owner = self._owner(c) if c is not None else None
-        parts = self._client.gather([self._run(_shard_bayes, i, x, owner[1] if owner and owner[0] == i else None, t)
-                                     for i in range(len(self._shards))])
+        parts = self._map(_shard_bayes, x, local=lambda i: (owner[1] if owner and owner[0] == i else None, t))
         N = x.shape[0]
         best_val = np.full(N, -np.inf)
         best_idx = np.zeros(N, dtype=np.int64)
         comp_val = np.full(N, -np.inf)
         for (a, _), (v, j, comp) in zip(self._bounds, parts):
-            upd = v > best_val  # ties go to the lower index, as in one pass
-            best_val = np.where(upd, v, best_val)
-            best_idx = np.where(upd, a + j, best_idx)
+            best_val, best_idx = merge_best(best_val, best_idx, v, a + j)  # shards in class order
             comp_val = np.maximum(comp_val, comp)
         margin = None
         if c is not None:
