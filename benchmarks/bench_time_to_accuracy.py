@@ -17,8 +17,9 @@ by ``FiniteMixture.from_prior``), ``sigma2 = 1``, constant ``omega``, reverse SD
   :func:`~cfgmft.validation.stepcontrol.steps_for_tolerance` (pilot of 256 samples, its own
   seed) chooses ``S`` steps, then :func:`~cfgmft.validation.samplers.sample` runs ``N`` samples
   at ``S`` steps on the streamed :class:`~cfgmft.validation.scores.FiniteMixture` (default
-  local-Gaussian scheme, order 2, ``logsnr`` grid). Its time to accuracy is the wall time of
-  the pilot plus that of the main run.
+  local-Gaussian scheme, order 2, ``logsnr`` grid, and the ``--tol`` path's two posterior
+  evaluations per step for the SDE, the predictor-corrector: ``stepcontrol.TOL_STAGES``). Its
+  time to accuracy is the wall time of the pilot plus that of the main run.
 * Achieved error of cfgmft (not assumed): :func:`~cfgmft.validation.stepcontrol.run_levels` at
   ``S, 2S, 4S, 8S`` steps (``--verify-factor 8``) with common ``x_T`` and Brownian paths, on
   other samples (their own seed); the error at ``S`` is the paired difference to ``8S`` plus
@@ -53,6 +54,13 @@ by ``FiniteMixture.from_prior``), ``sigma2 = 1``, constant ``omega``, reverse SD
   ``--part baseline`` run at once, then ``--part merge``) the wall times depend on the other
   jobs, the CPU times much less.
 
+Many samples (``--N 4096 --baseline-samples 256``): the baseline's ladder runs on the first
+``--baseline-samples`` of the check's ``x_T`` (its step error is a bias, the same at any ``N``;
+only its standard errors grow), or is reused from an earlier part with the same problem
+(``--baseline-ladder-from results/time_to_accuracy/part_baseline.json``), and its time per step
+at ``N`` is the median of ``--baseline-time-steps`` dense steps at ``N`` samples; its time to
+accuracy is then ``M_needed`` times that, reported as extrapolated.
+
 Writes ``time_to_accuracy.json`` (every number with its parameters, version, machine) into
 ``--out``. ``--quick``: ``K = 2^12``, ``d = 16``, ``N = 64``, a 30 s baseline budget (a smoke run).
 """
@@ -79,6 +87,12 @@ def _parser():
     p.add_argument("--baseline-M0", type=int, default=64)
     p.add_argument("--baseline-max", type=int, default=2**15, help="finest grid of the baseline's common random numbers")
     p.add_argument("--baseline-budget", type=float, default=1200.0, help="seconds for the baseline's ladder")
+    p.add_argument("--baseline-samples", type=int, default=None,
+                   help="samples of the baseline's ladder (default --N); its time per step is then measured at --N")
+    p.add_argument("--baseline-time-steps", type=int, default=4,
+                   help="dense steps timed at --N when the ladder has fewer samples")
+    p.add_argument("--baseline-ladder-from", default=None, metavar="PART_JSON",
+                   help="reuse the ladder of a part_baseline.json with the same problem (and --baseline-samples)")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="K = 2^12, d = 16, N = 64, baseline budget 30 s")
     p.add_argument("--part", choices=("all", "cfgmft", "baseline", "merge"), default="all",
@@ -105,10 +119,12 @@ from cfgmft import __version__  # noqa: E402
 from cfgmft.grids import DEFAULT_MC_T  # noqa: E402
 from cfgmft.validation.samplers import sample  # noqa: E402
 from cfgmft.validation.scores import FiniteMixture  # noqa: E402
-from cfgmft.validation.stepcontrol import (CONTROLLED, ORDERS, PILOT, SAFETY, paired_observables,  # noqa: E402
-                                           run_levels, steps_for_tolerance)
+from cfgmft.validation.stepcontrol import (CONTROLLED, ORDERS, PILOT, SAFETY, TOL_STAGES,  # noqa: E402
+                                           paired_observables, run_levels, steps_for_tolerance)
 
 SAMPLER = "sde"
+#: Posterior evaluations per step of the ``--tol`` path for the SDE (the predictor-corrector).
+STAGES = TOL_STAGES[SAMPLER]
 
 
 def make_problem(K, d, sigma2, seed):
@@ -130,17 +146,18 @@ def run_cfgmft(mix, mu_c, omega, tol, n, *, pilot_seed, main_seed, T=DEFAULT_MC_
     """cfgmft's ``--tol`` path: the pilot chooses the steps, then ``n`` samples at them
     (wall and process CPU seconds of each)."""
     clock, cpu = time.perf_counter(), time.process_time()
-    choice = steps_for_tolerance(mix, mu_c, mix.sigma2, omega, SAMPLER, tol, rng=pilot_seed, T=T)
+    choice = steps_for_tolerance(mix, mu_c, mix.sigma2, omega, SAMPLER, tol, rng=pilot_seed, T=T, stages=STAGES)
     pilot_seconds, pilot_cpu = time.perf_counter() - clock, time.process_time() - cpu
     clock, cpu = time.perf_counter(), time.process_time()
-    res = sample(mix, mu_c, mix.sigma2, omega, SAMPLER, T=T, steps=choice.steps, n=n, rng=main_seed)
+    res = sample(mix, mu_c, mix.sigma2, omega, SAMPLER, T=T, steps=choice.steps, n=n, rng=main_seed, stages=STAGES)
     main_seconds, main_cpu = time.perf_counter() - clock, time.process_time() - cpu
     terms = paired_observables(res.x, mu_c, mix.sigma2)
     values = {k: {"mean": float(terms[k].mean()), "stderr": float(terms[k].std(ddof=1) / math.sqrt(n))} for k in CONTROLLED}
     return {"steps": choice.steps, "choice": choice.to_dict(), "pilot_seconds": pilot_seconds, "pilot_cpu_seconds": pilot_cpu,
             "main_seconds": main_seconds, "main_cpu_seconds": main_cpu, "main_loop_seconds": res.seconds,
             "seconds": pilot_seconds + main_seconds, "cpu_seconds": pilot_cpu + main_cpu,
-            "values": values, "pilot_samples": PILOT, "safety": SAFETY}
+            "values": values, "pilot_samples": PILOT, "safety": SAFETY, "stages": STAGES,
+            "main_evaluations": n * choice.steps * STAGES}
 
 
 def _richardson_terms(fine, coarse, q):
@@ -162,7 +179,7 @@ def verify_cfgmft(mix, mu_c, omega, steps, tol, n, *, seed, factor=8, T=DEFAULT_
         raise ValueError(f"--verify-factor must be a power of 2, at least 4, got {factor}")
     levels = [steps * 2**j for j in range(int(math.log2(factor)) + 1)]
     clock, cpu = time.perf_counter(), time.process_time()
-    run = run_levels(mix, mu_c, mix.sigma2, omega, SAMPLER, levels, n=n, rng=seed, T=T)
+    run = run_levels(mix, mu_c, mix.sigma2, omega, SAMPLER, levels, n=n, rng=seed, T=T, stages=STAGES)
     seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
     S, R = levels[0], levels[-1]
     out = {"levels": levels, "samples": n, "seed": seed, "seconds": seconds, "cpu_seconds": cpu,
@@ -408,13 +425,69 @@ def part_cfgmft(args, mix, mu_c, log=print):
     return {"cfgmft": cf, "cfgmft_check": check, "machine_cfgmft": machine()}, conv
 
 
+#: Parameters a reused ladder (``--baseline-ladder-from``) must share with this run.
+LADDER_KEYS = ("K", "d", "omega", "sigma2", "tol", "seed", "baseline_M0", "baseline_max", "baseline_budget", "quick")
+
+
+def baseline_step_time(mix, mu_c, omega, n, steps, *, seed, T=DEFAULT_MC_T):
+    """Wall and CPU seconds per step of the dense baseline at ``n`` samples, the median over
+    ``steps`` Euler-Maruyama steps spread over ``[T, 0]`` (a plain normal draw per step)."""
+    means = np.ascontiguousarray(mix.means, dtype=np.float64)
+    norms2 = np.ascontiguousarray(mix.norms2, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, mix.d))
+    walls, cpus = [], []
+    dt = T / 1024
+    for t in np.linspace(T, dt, steps):
+        clock, cpu = time.perf_counter(), time.process_time()
+        s = guided_score_dense(x, float(t), means, norms2, mu_c, omega, mix.sigma2)
+        x = x + (x + 2.0 * s) * dt + math.sqrt(2.0 * dt) * rng.standard_normal(x.shape)
+        walls.append(time.perf_counter() - clock)
+        cpus.append(time.process_time() - cpu)
+    return float(np.median(walls)), float(np.median(cpus))
+
+
 def part_baseline(args, mix, mu_c, log=print):
-    """(b): the dense Euler-Maruyama ladder, on the ``x_T`` of the cfgmft check."""
+    """(b): the dense Euler-Maruyama ladder, on the ``x_T`` of the cfgmft check (its first
+    ``--baseline-samples``); with fewer samples than ``N``, or with a ladder reused from
+    ``--baseline-ladder-from``, its time per step at ``N`` is measured apart."""
     seeds = seeds_of(args)
-    log(f"\n(b) baseline: dense softmax + Euler-Maruyama on a uniform grid (budget {args.baseline_budget:.0f} s)")
-    x_T = x_T_of(seeds["check"], args.N, args.d)
-    bl, conv = baseline_ladder(mix, mu_c, args.omega, args.tol, args.N, seed=seeds["baseline_brownian"], x_T=x_T,
-                               M0=args.baseline_M0, M_fine=args.baseline_max, budget=args.baseline_budget, log=log)
+    m = args.baseline_samples or args.N
+    if args.baseline_ladder_from:
+        with open(args.baseline_ladder_from) as f:
+            prev = json.load(f)
+        theirs = prev["parameters_of_part"]
+        for key in LADDER_KEYS:
+            if theirs.get(key) != getattr(args, key):
+                raise SystemExit(f"--baseline-ladder-from: its {key} = {theirs.get(key)!r}, this run's {getattr(args, key)!r}")
+        if prev["baseline"]["samples"] != m:
+            raise SystemExit(f"--baseline-ladder-from: its ladder has {prev['baseline']['samples']} samples, "
+                             f"--baseline-samples {m}")
+        bl = dict(prev["baseline"], reused_from=args.baseline_ladder_from)
+        npz = os.path.splitext(args.baseline_ladder_from)[0] + ".npz"
+        with np.load(npz) as z:
+            conv = {k: z[k] for k in z.files}
+        log(f"\n(b) baseline: the ladder of {args.baseline_ladder_from} ({m} samples, levels {bl['levels']}, "
+            f"M_needed {bl['M_needed']})")
+    else:
+        log(f"\n(b) baseline: dense softmax + Euler-Maruyama on a uniform grid (budget {args.baseline_budget:.0f} s, "
+            f"{m} samples)")
+        x_T = x_T_of(seeds["check"], args.N, args.d)[:m]
+        bl, conv = baseline_ladder(mix, mu_c, args.omega, args.tol, m, seed=seeds["baseline_brownian"], x_T=x_T,
+                                   M0=args.baseline_M0, M_fine=args.baseline_max, budget=args.baseline_budget, log=log)
+    if m != args.N:
+        # the step error is a bias (it does not depend on N); the time per step does
+        wall, cpu = baseline_step_time(mix, mu_c, args.omega, args.N, args.baseline_time_steps, seed=seeds["main"])
+        log(f"  baseline time per step at N = {args.N}: {wall:.3f} s wall, {cpu:.3f} s CPU "
+            f"(median of {args.baseline_time_steps} steps); the ladder's was at {m} samples")
+        bl.update(ladder_samples=m, ladder_seconds_per_step=bl["seconds_per_step"],
+                  ladder_cpu_seconds_per_step=bl["cpu_seconds_per_step"], seconds_per_step=wall, cpu_seconds_per_step=cpu,
+                  time_steps=args.baseline_time_steps)
+        if bl.get("M_needed") is not None:
+            if not bl["extrapolated"]:
+                bl["extrapolated"] = True
+                bl["extrapolated_from"] = bl["M_needed"]
+            bl.update(seconds=bl["M_needed"] * wall, cpu_seconds=bl["M_needed"] * cpu)
     return {"baseline": bl, "machine_baseline": machine()}, conv
 
 
@@ -430,6 +503,9 @@ def assemble(args, a, conv_c, b, conv_b, log=print):
         ("steps to tol", f"{cf['steps']} (logsnr grid)", f"{bl['M_needed']} (uniform grid, {kind})"),
         ("how the steps were found", f"pilot, {cf['pilot_seconds']:.1f} s ({cf['pilot_cpu_seconds']:.1f} s CPU)",
          f"ladder {bl['levels']}, {bl['ladder_seconds']:.0f} s ({bl['ladder_cpu_seconds']:.0f} s CPU), not counted"),
+        ("evaluations per sample", f"{cf['steps'] * cf.get('stages', 1)} ({cf.get('stages', 1)} per step); pilot "
+                                   f"{cf['choice']['pilot_evaluations']} point-steps",
+         f"{bl['M_needed']} (1 per step)"),
         ("time per step at N", f"{cf['main_seconds'] / cf['steps']:.4f} s ({cf['main_cpu_seconds'] / cf['steps']:.4f} s CPU)",
          f"{bl['seconds_per_step']:.4f} s ({bl['cpu_seconds_per_step']:.4f} s CPU), measured"),
         ("run at the chosen steps", f"{cf['main_seconds']:.1f} s ({cf['main_cpu_seconds']:.1f} s CPU)",
@@ -476,7 +552,9 @@ def assemble(args, a, conv_c, b, conv_b, log=print):
                        "verify_factor": args.verify_factor, "check_samples": args.check_samples or args.N,
                        "baseline_M0": args.baseline_M0,
                        "baseline_max": args.baseline_max, "baseline_budget": args.baseline_budget,
-                       "controlled": list(CONTROLLED), "cfgmft_order": ORDERS[SAMPLER]},
+                       "controlled": list(CONTROLLED), "cfgmft_order": ORDERS[(SAMPLER, STAGES)],
+                       "cfgmft_stages": STAGES, "baseline_samples": args.baseline_samples or args.N,
+                       "baseline_ladder_from": args.baseline_ladder_from},
         "machine": machine(), **a, **b, "agreement": agree,
         "ratio": ratio, "ratio_cpu": ratio_cpu, "baseline_extrapolated": bl["extrapolated"], "table": table,
         "notes": notes, "final_line": final,
@@ -540,9 +618,10 @@ def main(args):
     if args.part == "merge":
         a, conv_c = _load_part(args.out, "cfgmft" + suffix)
         b, conv_b = _load_part(args.out, "baseline" + suffix)
+        defaults = vars(_parser().parse_args([]))  # a part written before an option existed ran with its default
         for part in (a, b):
             mine = {k: v for k, v in vars(args).items() if k not in ("part", "out")}
-            theirs = {k: v for k, v in part.pop("parameters_of_part").items() if k not in ("part", "out")}
+            theirs = {k: v for k, v in {**defaults, **part.pop("parameters_of_part")}.items() if k not in ("part", "out")}
             if mine != theirs:
                 raise SystemExit(f"--part merge: the parts were run with other parameters: {theirs} != {mine}")
         _header(args, print)

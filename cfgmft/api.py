@@ -421,7 +421,7 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
              start: str = "edm", tol: float | None = None, backend: str = "numpy", device: str | None = None,
-             scheduler: str | None = None) -> dict:
+             scheduler: str | None = None, stages: int | None = None) -> dict:
     """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
     ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
     ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
@@ -441,6 +441,10 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     chosen count and ``step_control`` holds each draw's choice, error bound and pilot cost
     (``pilot_seconds`` is outside ``seconds_sampling``).
 
+    ``stages``: posterior evaluations per integration step, 1 (the multistep scheme) or 2 (the
+    predictor-corrector, :func:`cfgmft.validation.samplers.sample`); ``None`` (default): 2 for
+    the SDE under ``tol`` (weak order 2 there, against 1), 1 otherwise. Echoed as ``stages``.
+
     Where the sums over classes run (:mod:`cfgmft.validation.backends`): ``backend`` ``"numpy"``
     (default) or ``"torch"`` on ``device`` (``cpu``, ``cuda``, ``cuda:N``); or, with
     ``scheduler`` (``"local:N"`` or a dask scheduler address), the classes are sharded across
@@ -456,6 +460,16 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     if tol is not None and grid is not None:
         raise ParameterError("tol", "does not apply on a sampler grid (--grid fixes the steps): leave --tol out")
+    if stages is not None:
+        from .validation.samplers import STAGES
+
+        check_choice("stages", stages, STAGES)
+        if grid is not None:
+            raise ParameterError("stages", "does not apply on a sampler grid (its update rule fixes the step): leave --stages out")
+    else:
+        from .validation.stepcontrol import TOL_STAGES
+
+        stages = TOL_STAGES[problem.sampler.kind] if tol is not None and grid is None else 1
     backend, device, scheduler = _check_where(problem, backend, device, scheduler)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision, sharded=scheduler is not None)
     with contextlib.ExitStack() as stack:
@@ -466,7 +480,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
             client = stack.enter_context(dask_client(scheduler))
             check_worker_versions(client)
         return _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device,
-                         client)
+                         client, stages)
 
 
 def _check_where(problem: Problem, backend, device, scheduler):
@@ -495,7 +509,8 @@ def _check_where(problem: Problem, backend, device, scheduler):
     return backend, device, scheduler
 
 
-def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client):
+def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client,
+              stages=1):
     from tqdm.auto import tqdm
 
     from .validation.montecarlo import run_monte_carlo
@@ -524,7 +539,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
         if tol is not None:
             (pilot_ss,) = child.spawn(1)
             clock = time.perf_counter()
-            choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T)
+            choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T, stages=stages)
             steps = choice.steps
             control.append({**choice.to_dict(), "pilot_seconds": time.perf_counter() - clock})
         if g is not None:
@@ -534,7 +549,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                        precision=precision, start=start)
         else:
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
-                                  rng=sampler_ss, c=c, precision=precision)
+                                  rng=sampler_ss, c=c, precision=precision, stages=stages)
         seconds += res.seconds_sampling
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
@@ -554,6 +569,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             continue
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
     out["tol"] = tol
+    out["stages"] = None if g is not None else stages
     if tol is not None:
         out["steps"] = max(ch["steps"] for ch in control)
         out["step_control"] = {"tol": tol, "controlled": ["m_final", "var_ratio"],
@@ -561,7 +577,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                "error_bound_per_draw": [max(ch["estimate"].values()) for ch in control],
                                "pilot_samples": control[0]["pilot"],
                                "pilot_evaluations": sum(ch["pilot_evaluations"] for ch in control),
-                               "main_evaluations": samples * sum(ch["steps"] for ch in control),
+                               "main_evaluations": samples * stages * sum(ch["steps"] for ch in control),
                                "pilot_seconds": sum(ch["pilot_seconds"] for ch in control),
                                "history_per_draw": [ch["history"] for ch in control]}
     if g is not None:

@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "exclusive with --steps)")
     p.add_argument("--steps", type=_int(1), default=None,
                    help="a fixed number of integration steps instead of --tol (exclusive with --tol)")
+    p.add_argument("--stages", type=int, choices=(1, 2), default=None,
+                   help="posterior evaluations per step: 1 (multistep) or 2 (predictor-corrector, weak order 2 for "
+                        "the SDE); default: 2 for the SDE under --tol, 1 otherwise")
     p.add_argument("--disorder", type=_int(1), default=1,
                    help="independent draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
@@ -317,7 +320,8 @@ def cmd_simulate(args) -> int:
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
                       precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
-                      start=args.start, tol=tol, backend=args.backend, device=args.device, scheduler=args.scheduler)
+                      start=args.start, tol=tol, backend=args.backend, device=args.device, scheduler=args.scheduler,
+                      stages=args.stages)
     if args.json:
         from .io import to_jsonable
 
@@ -330,7 +334,8 @@ def cmd_simulate(args) -> int:
              f"{result['backend']} ({result['device']}); stderr: {result['stderr_convention']}"]
     if result.get("step_control"):
         sc = result["step_control"]
-        lines.append(f"  steps chosen for --tol {sc['tol']:g} (step error of E[m] and var_ratio): "
+        lines.append(f"  steps chosen for --tol {sc['tol']:g} (step error of E[m] and var_ratio, {result['stages']} "
+                     f"evaluation(s) per step): "
                      f"{', '.join(map(str, sc['steps_per_draw']))}; estimated bound {max(sc['error_bound_per_draw']):.2g}; "
                      f"pilot {sc['pilot_samples']} samples, {sc['pilot_seconds']:.2f} s")
     elif result.get("grid"):

@@ -87,7 +87,8 @@ def test_cfgmft_meets_tol_and_baseline_converges_to_the_same_values(bench, tiny)
 def test_quick_driver_writes_every_number(bench, tmp_path, monkeypatch):
     args = types.SimpleNamespace(K=0, d=0, N=0, omega=OMEGA, sigma2=1.0, tol=TOL, seed=0, verify_factor=8,
                                  check_samples=None, part="all", baseline_M0=64, baseline_max=2**10, baseline_budget=0.0, blas_threads=1,
-                                 quick=True, out=str(tmp_path))
+                                 quick=True, out=str(tmp_path), baseline_samples=None, baseline_time_steps=4,
+                                 baseline_ladder_from=None)
     monkeypatch.setattr(bench, "settings", lambda a: (a.__dict__.update(K=256, d=8, N=64) or a))
     lines = []
     res = bench.run(args, log=lines.append)
@@ -103,3 +104,25 @@ def test_quick_driver_writes_every_number(bench, tmp_path, monkeypatch):
     assert "baseline extrapolated" in res["final_line"]
     assert any("EXTRAPOLATED" in line for line in lines)
     json.dumps(res)  # every number serialisable
+
+
+def test_baseline_ladder_on_fewer_samples_and_reused(bench, tiny, tmp_path):
+    # the ladder on 32 of N = 64 samples, its time per step measured at N; then the same ladder
+    # reused by a run with the same problem, and refused by one with another omega
+    mix, mu_c = tiny
+    args = types.SimpleNamespace(K=K, d=D, N=64, omega=OMEGA, sigma2=1.0, tol=TOL, seed=0, baseline_M0=64,
+                                 baseline_max=2**10, baseline_budget=0.0, quick=False, baseline_samples=32,
+                                 baseline_time_steps=3, baseline_ladder_from=None)
+    part, conv = bench.part_baseline(args, mix, mu_c, log=lambda *a: None)
+    bl = part["baseline"]
+    assert bl["samples"] == 32 and bl["ladder_samples"] == 32 and bl["time_steps"] == 3 and bl["extrapolated"]
+    assert bl["cpu_seconds"] == pytest.approx(bl["M_needed"] * bl["cpu_seconds_per_step"], rel=1e-12)
+    part["parameters_of_part"] = dict(vars(args))
+    bench._save_part(str(tmp_path), "baseline", part, conv)
+    again = types.SimpleNamespace(**{**vars(args), "baseline_ladder_from": str(tmp_path / "part_baseline.json")})
+    part2, conv2 = bench.part_baseline(again, mix, mu_c, log=lambda *a: None)
+    assert part2["baseline"]["M_needed"] == bl["M_needed"] and part2["baseline"]["levels"] == bl["levels"]
+    assert np.array_equal(conv2["m"], conv["m"])
+    other = types.SimpleNamespace(**{**vars(again), "omega": 1.0})
+    with pytest.raises(SystemExit, match="omega"):
+        bench.part_baseline(other, mix, mu_c, log=lambda *a: None)

@@ -9,7 +9,7 @@ import pytest
 
 from cfgmft.errors import ParameterError
 from cfgmft.validation.samplers import sample, step_coefficients
-from cfgmft.validation.scores import ContinuumSphere, FiniteMixture
+from cfgmft.validation.scores import ContinuumGaussian, ContinuumSphere, FiniteMixture
 from cfgmft.validation.stepcontrol import NestedNoise, nested_grid, run_levels, steps_for_tolerance
 
 
@@ -59,6 +59,42 @@ def test_step_error_converges_at_the_measured_order(sampler, lo, hi):
     assert lo <= e40 / e80 <= hi, (e40, e80)
 
 
+def test_predictor_corrector_is_exact_where_the_local_model_is():
+    # Gaussian continuum: the local model is the posterior, the corrector's residual is zero
+    den = ContinuumGaussian(0.3, 6)
+    mu_c = np.random.default_rng(0).standard_normal(6)
+    for sampler in ("sde", "ode"):
+        one = sample(den, mu_c, 0.3, 2.0, sampler, steps=7, n=50, rng=3, stages=1).x
+        two = sample(den, mu_c, 0.3, 2.0, sampler, steps=7, n=50, rng=3, stages=2).x
+        assert np.allclose(two, one, rtol=0, atol=1e-13)
+    with pytest.raises(ParameterError, match="^order: must be 2 with stages=2"):
+        sample(den, mu_c, 0.3, 2.0, "sde", steps=4, n=2, rng=0, stages=2, order=1)
+    with pytest.raises(ParameterError, match="^stages: must be one of 1, 2"):
+        sample(den, mu_c, 0.3, 2.0, "sde", steps=4, n=2, rng=0, stages=3)
+
+
+def test_predictor_corrector_beats_the_multistep_sde_at_equal_evaluations():
+    # exponential regime (d = 8, K = 25): two evaluations per step at N steps against one at 2N
+    den = FiniteMixture.from_prior(int(round(math.exp(0.4 * 8))), 8, "sphere", 1.0, rng=2)
+    mu_c = den.means[0].astype(np.float64)
+    one = run_levels(den, mu_c, 1.0, 2.0, "sde", [80, 640], n=1024, rng=4, stages=1)
+    two = run_levels(den, mu_c, 1.0, 2.0, "sde", [40, 640], n=1024, rng=4, stages=2)
+    assert two.evaluations[40] == one.evaluations[80]
+    for name in ("m", "var_ratio"):
+        e1, se1 = one.diff(80, 640, name)
+        e2, se2 = two.diff(40, 640, name)
+        assert abs(e1) > 4 * se1 and abs(e2) + 2 * se2 < 0.75 * abs(e1), (name, e1, se1, e2, se2)
+
+
+def test_predictor_corrector_ode_is_second_order():
+    den = ContinuumSphere(8, 1.0)
+    run = run_levels(den, _sphere_mu(8), 1.0, 2.0, "ode", [80, 160, 1280], n=128, rng=4, stages=2)
+    e80, _ = run.diff(80, 1280, "m")
+    e160, se160 = run.diff(160, 1280, "m")
+    assert abs(e160) > 4 * se160
+    assert 3.0 <= e80 / e160 <= 5.5, (e80, e160)
+
+
 CASES = {
     "infinite": lambda: (ContinuumSphere(8, 1.0), _sphere_mu(8), None),
     "exponential": lambda: (lambda den: (den, den.means[0].astype(np.float64), 0))(
@@ -73,7 +109,8 @@ def test_tolerance_is_met_on_held_apart_samples(case, sampler, tol):
     choice = steps_for_tolerance(den, mu_c, 1.0, 2.0, sampler, tol, rng=11)
     N = choice.steps
     # held apart: other samples and Brownian paths, against a reference at 8N steps
-    check = run_levels(den, mu_c, 1.0, 2.0, sampler, [N, 8 * N], n=512, rng=12, c=c)
+    assert choice.stages == {"sde": 2, "ode": 1}[sampler]  # the --tol path's scheme
+    check = run_levels(den, mu_c, 1.0, 2.0, sampler, [N, 8 * N], n=512, rng=12, c=c, stages=choice.stages)
     for name in ("m", "var_ratio"):
         err, se = check.diff(N, 8 * N, name)
         assert abs(err) <= tol, (name, N, err, se)
@@ -101,6 +138,21 @@ def test_cli_tol_is_the_default_and_reproducible(cli):
     assert code == 0 and r["steps"] == 20 and r["tol"] is None and "step_control" not in r
     code, out, err = cli(args[:-1])
     assert code == 0 and "steps chosen for --tol 0.001" in out
+
+
+def test_cli_stages(cli):
+    args = ["simulate", "--classes", "inf", "--d", "6", "--prior", "sphere", "--omega", "2", "--sampler", "sde",
+            "--samples", "32", "--seed", "3", "--json"]
+    code, out, err = cli(args)
+    r = json.loads(out)
+    assert code == 0 and r["stages"] == 2  # the SDE's --tol default
+    assert r["step_control"]["main_evaluations"] == 32 * 2 * r["steps"]
+    code, out, err = cli(args + ["--steps", "20"])
+    assert code == 0 and json.loads(out)["stages"] == 1
+    code, out, err = cli(args + ["--steps", "20", "--stages", "2"])
+    assert code == 0 and json.loads(out)["stages"] == 2
+    code, out, err = cli(args + ["--stages", "3"])
+    assert code == 2 and out == "" and "--stages" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("extra", [["--tol", "0"], ["--tol", "1"], ["--tol", "nan"], ["--tol", "1e-3", "--steps", "10"]])

@@ -17,7 +17,7 @@ from cfgmft.conventions import CONVENTION
 from cfgmft.grids import DEFAULT_MC_T
 
 from .estimators import SampleEstimates, estimate_observables
-from .samplers import DEFAULT_GRID, DEFAULT_ORDER, DEFAULT_SCHEME, DEFAULT_STEPS, sample
+from .samplers import DEFAULT_GRID, DEFAULT_ORDER, DEFAULT_SCHEME, DEFAULT_STAGES, DEFAULT_STEPS, sample
 from .scores import FiniteMixture, as_precision
 
 __all__ = ["MonteCarloResult", "run_monte_carlo"]
@@ -96,6 +96,7 @@ def run_monte_carlo(
     grid=DEFAULT_GRID,
     scheme: str = DEFAULT_SCHEME,
     order: int = DEFAULT_ORDER,
+    stages: int = DEFAULT_STAGES,
     c=None,
     record=None,
     keep_samples: bool = False,
@@ -128,6 +129,7 @@ def run_monte_carlo(
         batch_size=batch_size,
         scheme=scheme,
         order=order,
+        stages=stages,
     )
     mu_c = np.asarray(mu_c, dtype=np.float64)
     mixture = denoiser if isinstance(denoiser, FiniteMixture) else None
@@ -148,6 +150,7 @@ def run_monte_carlo(
         "sampler": sampler,
         "scheme": scheme,
         "order": order,
+        "stages": stages,
         "n": int(res.x.shape[0]),
         "d": int(mu_c.shape[0]),
         "K": int(denoiser.K) if isinstance(denoiser, FiniteMixture) else None,
