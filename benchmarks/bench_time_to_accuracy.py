@@ -93,6 +93,8 @@ def _parser():
                    help="dense steps timed at --N when the ladder has fewer samples")
     p.add_argument("--baseline-ladder-from", default=None, metavar="PART_JSON",
                    help="reuse the ladder of a part_baseline.json with the same problem (and --baseline-samples)")
+    p.add_argument("--check-from", default=None, metavar="PART_JSON",
+                   help="reuse the achieved-error check of a part_cfgmft.json when it checked the same steps, samples and seed")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="K = 2^12, d = 16, N = 64, baseline budget 30 s")
     p.add_argument("--part", choices=("all", "cfgmft", "baseline", "merge"), default="all",
@@ -157,6 +159,7 @@ def run_cfgmft(mix, mu_c, omega, tol, n, *, pilot_seed, main_seed, T=DEFAULT_MC_
             "main_seconds": main_seconds, "main_cpu_seconds": main_cpu, "main_loop_seconds": res.seconds,
             "seconds": pilot_seconds + main_seconds, "cpu_seconds": pilot_cpu + main_cpu,
             "values": values, "pilot_samples": PILOT, "safety": SAFETY, "stages": STAGES,
+            "pilot_precision": choice.pilot_precision,
             "main_evaluations": n * choice.steps * STAGES}
 
 
@@ -415,8 +418,23 @@ def part_cfgmft(args, mix, mu_c, log=print):
         f"{cf['main_seconds']:.1f} s ({cf['main_cpu_seconds']:.1f} s CPU)")
     log(f"  achieved error: levels S..{args.verify_factor}S with common random numbers, {args.check_samples or args.N} samples, "
         f"seed {seeds['check']}")
-    check, conv = verify_cfgmft(mix, mu_c, args.omega, cf["steps"], args.tol, args.check_samples or args.N,
-                                seed=seeds["check"], factor=args.verify_factor)
+    check = None
+    if args.check_from:
+        # the check is a function of (S, its samples, seed, factor) alone: reuse an earlier one
+        with open(args.check_from) as f:
+            prev = json.load(f)["cfgmft_check"]
+        want = {"levels": [cf["steps"] * 2**j for j in range(int(math.log2(args.verify_factor)) + 1)],
+                "samples": args.check_samples or args.N, "seed": seeds["check"]}
+        if all(prev[k] == v for k, v in want.items()):
+            check = dict(prev, reused_from=args.check_from)
+            with np.load(os.path.splitext(args.check_from)[0] + ".npz") as z:
+                conv = {k: z[k] for k in z.files}
+            log(f"    reused from {args.check_from} (same S = {cf['steps']}, samples and seed)")
+        else:
+            log(f"    {args.check_from} checked other steps, samples or seed: run anew")
+    if check is None:
+        check, conv = verify_cfgmft(mix, mu_c, args.omega, cf["steps"], args.tol, args.check_samples or args.N,
+                                    seed=seeds["check"], factor=args.verify_factor)
     for name, v in check["observables"].items():
         log(f"    {name}: error at S {v['error']:+.2e} +- {v['error_se']:.1e} (vs {check['levels'][-1]} steps "
             f"{v['raw_error_vs_reference']:+.2e}, reference's own {v['reference_error_estimate']:+.2e}, order {v['reference_order']:.2f})"
@@ -619,9 +637,10 @@ def main(args):
         a, conv_c = _load_part(args.out, "cfgmft" + suffix)
         b, conv_b = _load_part(args.out, "baseline" + suffix)
         defaults = vars(_parser().parse_args([]))  # a part written before an option existed ran with its default
+        skip = ("part", "out", "check_from", "baseline_ladder_from")  # how a part was run, not what it measured
         for part in (a, b):
-            mine = {k: v for k, v in vars(args).items() if k not in ("part", "out")}
-            theirs = {k: v for k, v in {**defaults, **part.pop("parameters_of_part")}.items() if k not in ("part", "out")}
+            mine = {k: v for k, v in vars(args).items() if k not in skip}
+            theirs = {k: v for k, v in {**defaults, **part.pop("parameters_of_part")}.items() if k not in skip}
             if mine != theirs:
                 raise SystemExit(f"--part merge: the parts were run with other parameters: {theirs} != {mine}")
         _header(args, print)

@@ -42,7 +42,7 @@ from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int, check_real
 from .params import DEFAULT_MC_T, Problem
-from .ranges import DISORDER_MAX, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
+from .ranges import DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
 from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
 from .sweep import canonical_unit
 
@@ -340,12 +340,6 @@ KEYS = {"m": "m_final", "mean_shift": "mean_shift", "var_ratio": "var_ratio",
 OPTIONAL_KEYS = ("log_odds",)
 
 
-#: float32 is refused when the estimated absolute rounding error of the float32 logits at
-#: ``t = 0`` (``FiniteMixture.float32_logit_error``, ``2^-24`` times the energy scale
-#: ``~ 4 d / sigma2`` for means of norm ``sqrt(d)``) exceeds this: the class posteriors then
-#: carry relative errors above 1e-3. The float32 validation (tests/test_float32.py) runs at
-#: errors ~1e-5.
-FLOAT32_MAX_LOGIT_ERROR = 1e-3
 
 
 def _denoiser(problem: Problem, d: int, rng, precision: str = "float64", backend: str = "numpy", device=None,

@@ -17,6 +17,12 @@ GRID_NUM_MAX = 100_000     # points per axis of a phase diagram
 STEPS_MAX = 10_000_000     # integration steps of the Monte Carlo and the finite-d model
 DISORDER_MAX = 100_000     # mixtures drawn by one simulation
 SAMPLES_MAX = 1_000_000_000  # samples of one simulation (and of the finite-d model); memory is checked too
+#: float32 is refused when the estimated absolute rounding error of the float32 logits at
+#: ``t = 0`` (``FiniteMixture.float32_logit_error``, ``2^-24`` times the energy scale
+#: ``~ 4 d / sigma2`` for means of norm ``sqrt(d)``) exceeds this: the class posteriors then
+#: carry relative errors above 1e-3. The float32 validation (tests/test_float32.py) runs at
+#: errors ~1e-5.
+FLOAT32_MAX_LOGIT_ERROR = 1e-3
 
 
 def machine_memory() -> float:

@@ -80,11 +80,14 @@ def test_torch_float32_sums_within_the_float32_logit_rounding():
 
 
 @torch_needed
-def test_seeded_simulation_is_the_same_on_torch():
+@pytest.mark.parametrize("stages", [1, 2])
+def test_seeded_simulation_is_the_same_on_torch(stages):
     m = _mixture()
     mu = m.mean_of(0)
-    a = run_monte_carlo(m, mu, 0.8, 2.0, n=64, steps=60, rng=9, c=0, keep_samples=True)
-    b = run_monte_carlo(to_backend(m, "torch"), mu, 0.8, 2.0, n=64, steps=60, rng=9, c=0, keep_samples=True)
+    a = run_monte_carlo(m, mu, 0.8, 2.0, n=64, steps=60, rng=9, c=0, keep_samples=True, stages=stages)
+    b = run_monte_carlo(to_backend(m, "torch"), mu, 0.8, 2.0, n=64, steps=60, rng=9, c=0, keep_samples=True,
+                        stages=stages)
+    assert a.parameters["stages"] == b.parameters["stages"] == stages
     assert np.max(np.abs(a.samples - b.samples)) <= 1e-10
     assert (b.parameters["backend"], b.parameters["device"]) == ("torch", "cpu")
     assert a.parameters["backend"] == "numpy"

@@ -86,7 +86,7 @@ def test_cfgmft_meets_tol_and_baseline_converges_to_the_same_values(bench, tiny)
 
 def test_quick_driver_writes_every_number(bench, tmp_path, monkeypatch):
     args = types.SimpleNamespace(K=0, d=0, N=0, omega=OMEGA, sigma2=1.0, tol=TOL, seed=0, verify_factor=8,
-                                 check_samples=None, part="all", baseline_M0=64, baseline_max=2**10, baseline_budget=0.0, blas_threads=1,
+                                 check_samples=None, check_from=None, part="all", baseline_M0=64, baseline_max=2**10, baseline_budget=0.0, blas_threads=1,
                                  quick=True, out=str(tmp_path), baseline_samples=None, baseline_time_steps=4,
                                  baseline_ladder_from=None)
     monkeypatch.setattr(bench, "settings", lambda a: (a.__dict__.update(K=256, d=8, N=64) or a))

@@ -117,6 +117,22 @@ def test_tolerance_is_met_on_held_apart_samples(case, sampler, tol):
     assert choice.pilot_evaluations > 0 and max(choice.estimate.values()) <= tol
 
 
+def test_float32_pilot_measures_the_float64_step_error():
+    den, mu_c, _ = CASES["exponential"]()
+    auto = steps_for_tolerance(den, mu_c, 1.0, 2.0, "sde", 4e-3, rng=11)
+    f64 = steps_for_tolerance(den, mu_c, 1.0, 2.0, "sde", 4e-3, rng=11, pilot_precision="float64")
+    assert auto.pilot_precision == "float32" and f64.pilot_precision == "float64"
+    assert [N for N, _ in auto.history] == [N for N, _ in f64.history] and auto.steps == f64.steps
+    for (_, b32), (_, b64) in zip(auto.history, f64.history):
+        for name in b64:
+            assert abs(b32[name] - b64[name]) <= 1e-3 * max(b64[name], 4e-3), (name, b32, b64)
+    # a continuum denoiser, or a tolerance below 1e-4, keeps float64
+    assert steps_for_tolerance(ContinuumSphere(6, 1.0), _sphere_mu(6), 1.0, 2.0, "ode", 4e-3, rng=0).pilot_precision == "float64"
+    from cfgmft.validation.stepcontrol import pilot_denoiser
+
+    assert pilot_denoiser(den, 5e-5).precision == "float64" and pilot_denoiser(den, 1e-3).precision == "float32"
+
+
 def test_tolerance_out_of_reach_is_refused():
     den = ContinuumSphere(6, 1.0)
     with pytest.raises(ParameterError, match="^tol: must be reachable within 64 steps"):

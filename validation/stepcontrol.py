@@ -42,7 +42,19 @@ at ``N = start`` and then at the count that a law ``C / N^q`` through the last b
 after the first; the growth kept within ``[1.5, 8]``, rounded up to a multiple of 16), until every
 controlled observable's bound at ``N`` is at most ``tol / safety``; the answer is the count
 that the same law puts at ``tol / safety`` from that last bound, within
-``(last failed N, N]``. The pilot's ``x_T`` are its own draws; it costs
+``(last failed N, N]``.
+
+Pilot precision. The pilot measures a step error, a difference between runs of the same
+problem at two step counts with common random numbers, so the rounding of the float32 sums
+(a smooth perturbation of the posterior, relative ``<= 1e-3`` where float32 is allowed, see
+:data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`) changes it only at second order. By default
+(``pilot_precision="auto"``) a float64 :class:`FiniteMixture` is piloted on a float32 copy of
+its means (1.9-3.2x faster sums, ``benchmarks/bench_scores.py``) when ``tol >= 1e-4`` and the
+copy takes at most 256 MiB; the main run keeps the denoiser's precision. ``StepChoice`` records
+``pilot_precision``; ``tests/test_stepcontrol.py`` checks that the float32 pilot's bounds equal
+the float64 one's within a small fraction of ``tol``.
+
+The pilot's ``x_T`` are its own draws; it costs
 ``3 N pilot stages`` posterior evaluations per verified ``N``.
 """
 
@@ -54,16 +66,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cfgmft.errors import ParameterError, check_choice, check_int, check_real
-from cfgmft.ranges import TOL_MAX, TOL_MIN
+from cfgmft.ranges import FLOAT32_MAX_LOGIT_ERROR, TOL_MAX, TOL_MIN
 from cfgmft.grids import DEFAULT_GRID, DEFAULT_MC_T, time_grid, with_breakpoints
 from cfgmft.schedules import omega_function
 
 from .mixture import as_seed_sequence
 from .samplers import DEFAULT_STAGES, STAGES, sample, step_coefficients
-from .scores import FiniteMixture
+from .scores import FiniteMixture, as_precision
 
 __all__ = ["NestedNoise", "nested_grid", "paired_observables", "PairedRun", "run_levels", "StepChoice",
-           "steps_for_tolerance", "TOL_MIN", "TOL_MAX", "CONTROLLED", "ORDERS", "TOL_STAGES", "PILOT", "START",
+           "steps_for_tolerance", "pilot_denoiser", "TOL_MIN", "TOL_MAX", "CONTROLLED", "ORDERS", "TOL_STAGES", "PILOT", "START",
            "SAFETY"]
 
 #: Observables the tolerance controls (absolute error).
@@ -76,6 +88,10 @@ ORDERS = {("sde", 1): 1, ("sde", 2): SDE_HEUN_ORDER, ("ode", 1): 2, ("ode", 2): 
 #: Evaluations per step of the ``--tol`` path, per sampler: the predictor-corrector for the SDE
 #: (fewer evaluations to a tolerance, ``benchmarks/study_step_error.py``), the multistep for the ODE.
 TOL_STAGES = {"sde": 2, "ode": 1}
+#: The float32 pilot of ``pilot_precision="auto"``: the smallest tolerance and the largest
+#: float32 copy of the means (bytes) it is used for (module docstring).
+PILOT_FLOAT32_MIN_TOL = 1e-4
+PILOT_FLOAT32_MAX_BYTES = 256 * 2**20
 #: Pilot samples, first step count and safety factor of :func:`steps_for_tolerance`.
 PILOT = 256
 START = 32
@@ -217,16 +233,33 @@ class StepChoice:
     pilot_evaluations: int
     stages: int = DEFAULT_STAGES
     order: int = 1
+    pilot_precision: str = "float64"
 
     def to_dict(self) -> dict:
         return {"steps": self.steps, "tol": self.tol, "estimate": dict(self.estimate),
                 "history": [[N, dict(b)] for N, b in self.history], "pilot": self.pilot,
-                "pilot_evaluations": self.pilot_evaluations, "stages": self.stages, "order": self.order}
+                "pilot_evaluations": self.pilot_evaluations, "stages": self.stages, "order": self.order,
+                "pilot_precision": self.pilot_precision}
+
+
+def pilot_denoiser(denoiser, tol: float, pilot_precision: str | None = "auto"):
+    """The denoiser the pilot runs on (module docstring): ``pilot_precision`` ``"float32"``,
+    ``"float64"``, ``None`` (the denoiser's own) or ``"auto"``: float32 for a float64
+    :class:`FiniteMixture` whose float32 logits round by at most
+    :data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`, when ``tol >= PILOT_FLOAT32_MIN_TOL`` and
+    the float32 copy of the means takes at most ``PILOT_FLOAT32_MAX_BYTES``; else its own."""
+    if pilot_precision == "auto":
+        ok = (isinstance(denoiser, FiniteMixture) and denoiser.precision == "float64" and tol >= PILOT_FLOAT32_MIN_TOL
+              and 4 * denoiser.K * denoiser.d <= PILOT_FLOAT32_MAX_BYTES
+              and denoiser.float32_logit_error(0.0) <= FLOAT32_MAX_LOGIT_ERROR)
+        pilot_precision = "float32" if ok else None
+    return as_precision(denoiser, pilot_precision, "pilot_precision")
 
 
 def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: float = DEFAULT_MC_T,
                         grid: str = DEFAULT_GRID, pilot: int = PILOT, start: int = START, max_steps: int = 16384,
-                        safety: float = SAFETY, stages: int | None = None) -> StepChoice:
+                        safety: float = SAFETY, stages: int | None = None,
+                        pilot_precision: str | None = "auto") -> StepChoice:
     """The number of steps at which the step error of ``E[m]`` and of the variance ratio is at
     most ``tol`` (absolute), estimated on a pilot (module docstring).
 
@@ -242,6 +275,7 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
     check_choice("sampler", sampler, tuple(TOL_STAGES))
     stages = TOL_STAGES[sampler] if stages is None else check_choice("stages", stages, STAGES)
     p = ORDERS[(sampler, stages)]
+    pilot_den = pilot_denoiser(denoiser, tol, pilot_precision)
     factor = 2.0**p / (2.0**p - 1.0)
     target = tol / safety
     history = []
@@ -255,7 +289,7 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
             raise ParameterError("tol", f"must be reachable within {max_steps} steps (the pilot's runs at N and 2N): at {history[-1][0]} steps the "
                                         f"step error is still bounded by {max(history[-1][1].values()):.2g} "
                                         f"> tol/{safety:g}")
-        run = run_levels(denoiser, mu_c, sigma2, omega, sampler, [N, 2 * N], n=pilot, rng=rng, T=T, grid=grid,
+        run = run_levels(pilot_den, mu_c, sigma2, omega, sampler, [N, 2 * N], n=pilot, rng=rng, T=T, grid=grid,
                          stages=stages)
         evaluations += run.evaluations[N] + run.evaluations[2 * N]
         bounds = {}
@@ -269,7 +303,8 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
             wanted = math.ceil(N * (worst / target) ** (1.0 / p)) if worst > 0 else 2
             chosen = max(failed + 1, 2, min(N, wanted))
             est = {k: v * (N / chosen) ** p for k, v in bounds.items()}
-            return StepChoice(chosen, tol, est, history, pilot, evaluations, stages, p)
+            return StepChoice(chosen, tol, est, history, pilot, evaluations, stages, p,
+                              getattr(pilot_den, "precision", "float64"))
         failed = N
         # next count to verify: the local order between the last two bounds (2 before there are
         # two: the pre-asymptotic rate of both samplers), clipped to [p, 2], growth in [1.5, 8]
