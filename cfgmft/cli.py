@@ -337,7 +337,7 @@ def cmd_simulate(args) -> int:
         lines.append(f"  steps chosen for --tol {sc['tol']:g} (step error of E[m] and var_ratio, {result['stages']} "
                      f"evaluation(s) per step): "
                      f"{', '.join(map(str, sc['steps_per_draw']))}; estimated bound {max(sc['error_bound_per_draw']):.2g}; "
-                     f"pilot {sc['pilot_samples']} samples, {sc['pilot_seconds']:.2f} s")
+                     f"pilot {sc['pilot_samples']} samples ({sc['pilot_precision']} sums), {sc['pilot_seconds']:.2f} s")
     elif result.get("grid"):
         lines.append(f"  the sampler grid fixes the steps ({result['steps']}): its discretisation is part of the result")
     else:

@@ -163,6 +163,7 @@ def test_cli_stages(cli):
     r = json.loads(out)
     assert code == 0 and r["stages"] == 2  # the SDE's --tol default
     assert r["step_control"]["main_evaluations"] == 32 * 2 * r["steps"]
+    assert r["step_control"]["order"] == 2 and r["step_control"]["pilot_precision"] == "float64"  # continuum
     code, out, err = cli(args + ["--steps", "20"])
     assert code == 0 and json.loads(out)["stages"] == 1
     code, out, err = cli(args + ["--steps", "20", "--stages", "2"])
