@@ -169,6 +169,18 @@ def test_sharded_simulation_equals_in_process(client):
         assert abs(here[key]["mean"] - there[key]["mean"]) <= 1e-10, key
 
 
+def test_sharded_tolerance_path_pilots_in_its_own_precision(client):
+    kw = dict(samples=16, seed=4, tol=2e-2)
+    here = simulate(_problem(), **kw)
+    there = simulate(_problem(), scheduler="local:2", **kw)
+    assert here["step_control"]["pilot_precision"] == "float32"
+    assert there["step_control"]["pilot_precision"] == "float64" and there["stages"] == 2
+    # the float32 pilot's bounds are the float64 one's to ~1e-6 relative: the same steps here
+    assert there["steps"] == here["steps"]
+    bh, bt = here["step_control"]["error_bound_per_draw"][0], there["step_control"]["error_bound_per_draw"][0]
+    assert abs(bh - bt) <= 1e-3 * bt
+
+
 def test_sharded_refusals(cli):
     with pytest.raises(ParameterError, match="scheduler"):
         simulate(Problem(Mixture(prior="sphere", classes=math.inf, d=D, sigma2=0.8), Guidance(omega=2.0), Sampler(steps=10)),

@@ -49,8 +49,11 @@ problem at two step counts with common random numbers, so the rounding of the fl
 (a smooth perturbation of the posterior, relative ``<= 1e-3`` where float32 is allowed, see
 :data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`) changes it only at second order. By default
 (``pilot_precision="auto"``) a float64 :class:`FiniteMixture` is piloted on a float32 copy of
-its means (1.9-3.2x faster sums, ``benchmarks/bench_scores.py``) when ``tol >= 1e-4`` and the
-copy takes at most 256 MiB; the main run keeps the denoiser's precision. ``StepChoice`` records
+its means (1.7-1.9x faster sums in ``benchmarks/bench_scores.py``, a 1.8x cheaper pilot in
+``benchmarks/bench_time_to_accuracy.py``) when ``tol >= 1e-4`` and the copy takes at most 256
+MiB; the main run keeps the denoiser's precision. A sharded mixture (its shards' precision is
+fixed on the workers) pilots in its own precision, so its chosen steps can differ from the
+in-process run's where a bound falls within float32 rounding of a step-count boundary. ``StepChoice`` records
 ``pilot_precision``; ``tests/test_stepcontrol.py`` checks that the float32 pilot's bounds equal
 the float64 one's within a small fraction of ``tol``.
 
@@ -92,6 +95,9 @@ TOL_STAGES = {"sde": 2, "ode": 1}
 #: float32 copy of the means (bytes) it is used for (module docstring).
 PILOT_FLOAT32_MIN_TOL = 1e-4
 PILOT_FLOAT32_MAX_BYTES = 256 * 2**20
+#: Backends whose mixture can make its float32 copy in this process (a sharded mixture's
+#: precision is fixed when its shards are drawn: it pilots in its own).
+PILOT_FLOAT32_BACKENDS = ("numpy", "torch")
 #: Pilot samples, first step count and safety factor of :func:`steps_for_tolerance`.
 PILOT = 256
 START = 32
@@ -245,11 +251,12 @@ class StepChoice:
 def pilot_denoiser(denoiser, tol: float, pilot_precision: str | None = "auto"):
     """The denoiser the pilot runs on (module docstring): ``pilot_precision`` ``"float32"``,
     ``"float64"``, ``None`` (the denoiser's own) or ``"auto"``: float32 for a float64
-    :class:`FiniteMixture` whose float32 logits round by at most
+    :class:`FiniteMixture` (numpy or torch backend, not sharded) whose float32 logits round by at most
     :data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`, when ``tol >= PILOT_FLOAT32_MIN_TOL`` and
     the float32 copy of the means takes at most ``PILOT_FLOAT32_MAX_BYTES``; else its own."""
     if pilot_precision == "auto":
-        ok = (isinstance(denoiser, FiniteMixture) and denoiser.precision == "float64" and tol >= PILOT_FLOAT32_MIN_TOL
+        ok = (isinstance(denoiser, FiniteMixture) and getattr(denoiser, "backend", "numpy") in PILOT_FLOAT32_BACKENDS
+              and denoiser.precision == "float64" and tol >= PILOT_FLOAT32_MIN_TOL
               and 4 * denoiser.K * denoiser.d <= PILOT_FLOAT32_MAX_BYTES
               and denoiser.float32_logit_error(0.0) <= FLOAT32_MAX_LOGIT_ERROR)
         pilot_precision = "float32" if ok else None
