@@ -420,12 +420,16 @@ def part_cfgmft(args, mix, mu_c, log=print):
         f"seed {seeds['check']}")
     check = None
     if args.check_from:
-        # the check is a function of (S, its samples, seed, factor) alone: reuse an earlier one
+        # the check is a function of the problem, the scheme, S, its samples, seed and factor: reuse
+        # an earlier one only where all of them are the same
         with open(args.check_from) as f:
-            prev = json.load(f)["cfgmft_check"]
+            whole = json.load(f)
+        prev, theirs = whole["cfgmft_check"], whole.get("parameters_of_part", {})
         want = {"levels": [cf["steps"] * 2**j for j in range(int(math.log2(args.verify_factor)) + 1)],
                 "samples": args.check_samples or args.N, "seed": seeds["check"]}
-        if all(prev[k] == v for k, v in want.items()):
+        same = (all(prev[k] == v for k, v in want.items()) and whole["cfgmft"].get("stages", 1) == STAGES
+                and all(theirs.get(k) == getattr(args, k) for k in LADDER_KEYS if k != "baseline_budget"))
+        if same:
             check = dict(prev, reused_from=args.check_from)
             with np.load(os.path.splitext(args.check_from)[0] + ".npz") as z:
                 conv = {k: z[k] for k in z.files}
@@ -470,7 +474,9 @@ def part_baseline(args, mix, mu_c, log=print):
     ``--baseline-samples``); with fewer samples than ``N``, or with a ladder reused from
     ``--baseline-ladder-from``, its time per step at ``N`` is measured apart."""
     seeds = seeds_of(args)
-    m = args.baseline_samples or args.N
+    m = args.N if args.baseline_samples is None else args.baseline_samples
+    if not 2 <= m <= args.N:
+        raise SystemExit(f"--baseline-samples must be in [2, --N = {args.N}], got {m}")
     if args.baseline_ladder_from:
         with open(args.baseline_ladder_from) as f:
             prev = json.load(f)
@@ -570,9 +576,8 @@ def assemble(args, a, conv_c, b, conv_b, log=print):
                        "verify_factor": args.verify_factor, "check_samples": args.check_samples or args.N,
                        "baseline_M0": args.baseline_M0,
                        "baseline_max": args.baseline_max, "baseline_budget": args.baseline_budget,
-                       "controlled": list(CONTROLLED), "cfgmft_order": ORDERS[(SAMPLER, STAGES)],
-                       "cfgmft_stages": STAGES, "baseline_samples": args.baseline_samples or args.N,
-                       "baseline_ladder_from": args.baseline_ladder_from},
+                       "controlled": list(CONTROLLED), "cfgmft_order": cf["choice"].get("order", ORDERS[(SAMPLER, 1)]),
+                       "cfgmft_stages": cf.get("stages", 1), "baseline_samples": b["baseline"].get("ladder_samples", args.N)},
         "machine": machine(), **a, **b, "agreement": agree,
         "ratio": ratio, "ratio_cpu": ratio_cpu, "baseline_extrapolated": bl["extrapolated"], "table": table,
         "notes": notes, "final_line": final,
@@ -638,14 +643,18 @@ def main(args):
         b, conv_b = _load_part(args.out, "baseline" + suffix)
         defaults = vars(_parser().parse_args([]))  # a part written before an option existed ran with its default
         skip = ("part", "out", "check_from", "baseline_ladder_from")  # how a part was run, not what it measured
+        parts_run = []
         for part in (a, b):
             mine = {k: v for k, v in vars(args).items() if k not in skip}
-            theirs = {k: v for k, v in {**defaults, **part.pop("parameters_of_part")}.items() if k not in skip}
+            ran = part.pop("parameters_of_part")
+            parts_run.append(ran)
+            theirs = {k: v for k, v in {**defaults, **ran}.items() if k not in skip}
             if mine != theirs:
                 raise SystemExit(f"--part merge: the parts were run with other parameters: {theirs} != {mine}")
         _header(args, print)
         result = assemble(args, a, conv_c, b, conv_b)
         result["run_as"] = "two processes (--part cfgmft, --part baseline), assembled by --part merge"
+        result["parts_parameters"] = {"cfgmft": parts_run[0], "baseline": parts_run[1]}
     else:
         result = run(args)
         result["run_as"] = "one process (--part all)"

@@ -433,7 +433,8 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     (:func:`cfgmft.validation.stepcontrol.steps_for_tolerance`, seeded from the draw's own
     seed sequence, apart from the means' and the sampler's); ``steps`` is then the largest
     chosen count and ``step_control`` holds each draw's choice, error bound and pilot cost
-    (``pilot_seconds`` is outside ``seconds_sampling``).
+    (``pilot_seconds`` is outside ``seconds_sampling``; ``main_evaluations`` is samples x
+    stages x steps, an upper count: a step with ``omega = 0`` evaluates nothing).
 
     ``stages``: posterior evaluations per integration step, 1 (the multistep scheme) or 2 (the
     predictor-corrector, :func:`cfgmft.validation.samplers.sample`); ``None`` (default): 2 for
@@ -457,7 +458,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     if stages is not None:
         from .validation.samplers import STAGES
 
-        check_choice("stages", stages, STAGES)
+        stages = check_int("stages", stages, lo=min(STAGES), hi=max(STAGES), strict=True)
         if grid is not None:
             raise ParameterError("stages", "does not apply on a sampler grid (its update rule fixes the step): leave --stages out")
     else:
@@ -570,7 +571,10 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                "steps_per_draw": [ch["steps"] for ch in control],
                                "error_bound_per_draw": [max(ch["estimate"].values()) for ch in control],
                                "pilot_samples": control[0]["pilot"],
-                               "pilot_precision": control[0]["pilot_precision"], "order": control[0]["order"],
+                               "pilot_precision": (lambda ps: ps[0] if len(ps) == 1 else "mixed")(
+                                   sorted({ch["pilot_precision"] for ch in control})),
+                               "pilot_precision_per_draw": [ch["pilot_precision"] for ch in control],
+                               "order": control[0]["order"],
                                "pilot_evaluations": sum(ch["pilot_evaluations"] for ch in control),
                                "main_evaluations": samples * stages * sum(ch["steps"] for ch in control),
                                "pilot_seconds": sum(ch["pilot_seconds"] for ch in control),

@@ -69,8 +69,9 @@ def test_predictor_corrector_is_exact_where_the_local_model_is():
         assert np.allclose(two, one, rtol=0, atol=1e-13)
     with pytest.raises(ParameterError, match="^order: must be 2 with stages=2"):
         sample(den, mu_c, 0.3, 2.0, "sde", steps=4, n=2, rng=0, stages=2, order=1)
-    with pytest.raises(ParameterError, match="^stages: must be one of 1, 2"):
-        sample(den, mu_c, 0.3, 2.0, "sde", steps=4, n=2, rng=0, stages=3)
+    for bad in (3, 0, True, 2.0):
+        with pytest.raises(ParameterError, match=r"^stages: must be an integer in \[1, 2\]"):
+            sample(den, mu_c, 0.3, 2.0, "sde", steps=4, n=2, rng=0, stages=bad)
 
 
 def test_predictor_corrector_beats_the_multistep_sde_at_equal_evaluations():
@@ -84,6 +85,20 @@ def test_predictor_corrector_beats_the_multistep_sde_at_equal_evaluations():
         e1, se1 = one.diff(80, 640, name)
         e2, se2 = two.diff(40, 640, name)
         assert abs(e1) > 4 * se1 and abs(e2) + 2 * se2 < 0.75 * abs(e1), (name, e1, se1, e2, se2)
+
+
+def test_predictor_corrector_frozen_scheme_is_second_order():
+    # a finite mixture, where the residual is not zero: a wrong sign or lambda direction of the
+    # corrector's slope would leave first order (ratio ~2) or diverge
+    den = FiniteMixture.from_prior(int(round(math.exp(0.4 * 8))), 8, "sphere", 1.0, rng=2)
+    mu_c = den.means[0].astype(np.float64)
+    errs = []
+    ref = sample(den, mu_c, 1.0, 2.0, "ode", steps=1280, n=64, rng=4, scheme="frozen", stages=2).x
+    for N in (80, 160):
+        x = sample(den, mu_c, 1.0, 2.0, "ode", steps=N, n=64, rng=4, scheme="frozen", stages=2).x
+        errs.append(float(np.mean((x - ref) @ mu_c) / (mu_c @ mu_c)))
+    assert abs(errs[1]) > 1e-7
+    assert 3.0 <= errs[0] / errs[1] <= 6.0, errs
 
 
 def test_predictor_corrector_ode_is_second_order():

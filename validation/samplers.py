@@ -460,7 +460,7 @@ def sample(
     check_choice("sampler", sampler, SAMPLERS)
     check_choice("scheme", scheme, SCHEMES)
     check_choice("order", order, (1, 2))
-    check_choice("stages", stages, STAGES)
+    stages = check_int("stages", stages, lo=min(STAGES), hi=max(STAGES), strict=True)
     if stages == 2 and order != 2:
         raise ParameterError("order", f"must be 2 with stages=2 (the corrector is the second-order term), got {order}")
     denoiser = as_precision(denoiser, precision)

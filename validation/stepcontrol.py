@@ -30,7 +30,8 @@ Tolerance (:func:`steps_for_tolerance`). The step error of an observable behaves
 for the reverse SDE (weak order; the multistep slope takes the Brownian increment of the
 previous step for a change of the posterior). The predictor-corrector (``stages=2``, two
 evaluations per step, :func:`cfgmft.validation.samplers.sample`) restores ``p = 2`` for the SDE:
-on the ``below`` case of the study (8192 samples, against 3200 steps) the error of ``E[m]``
+on the ``below`` case of the study (8192 samples, against 3200 steps,
+``results/step_error_stages2/below_n8192/``) the error of ``E[m]``
 falls 5.4x, 5.7x, 8.7x and that of the variance ratio 2.6x, 3.7x, 3.9x, 3.3x, 3.5x per halving
 of the step from 25 steps on, and at ``1e-3`` it needs ~100 steps (200 evaluations) against ~600
 with one stage. The ``--tol`` path therefore uses ``stages = 2`` for the SDE and ``1`` for the ODE
@@ -49,7 +50,7 @@ problem at two step counts with common random numbers, so the rounding of the fl
 (a smooth perturbation of the posterior, relative ``<= 1e-3`` where float32 is allowed, see
 :data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`) changes it only at second order. By default
 (``pilot_precision="auto"``) a float64 :class:`FiniteMixture` is piloted on a float32 copy of
-its means (1.7-1.9x faster sums in ``benchmarks/bench_scores.py``, a 1.8x cheaper pilot in
+its means (1.6-1.9x faster sums in ``benchmarks/bench_scores.py``, a 1.8x cheaper pilot in
 ``benchmarks/bench_time_to_accuracy.py``) when ``tol >= 1e-4`` and the copy takes at most 256
 MiB; the main run keeps the denoiser's precision. A sharded mixture (its shards' precision is
 fixed on the workers) pilots in its own precision, so its chosen steps can differ from the
@@ -280,7 +281,8 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
     start = check_int("start", start, lo=2)
     max_steps = check_int("max_steps", max_steps, lo=start)
     check_choice("sampler", sampler, tuple(TOL_STAGES))
-    stages = TOL_STAGES[sampler] if stages is None else check_choice("stages", stages, STAGES)
+    stages = TOL_STAGES[sampler] if stages is None else check_int("stages", stages, lo=min(STAGES), hi=max(STAGES),
+                                                                    strict=True)
     p = ORDERS[(sampler, stages)]
     pilot_den = pilot_denoiser(denoiser, tol, pilot_precision)
     factor = 2.0**p / (2.0**p - 1.0)
