@@ -168,19 +168,23 @@ def figure(out, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    colors = {name: f"C{i}" for i, name in enumerate(CASES)}  # one colour a case in every panel
     for key, case in out["cases"].items():
         steps = [r["steps"] for r in case["rows"]]
         for ax, o in zip(axes, OBS):
             if o not in case["rows"][0]:
                 continue
             err = [abs(r[o]) if r[o] != 0 else np.nan for r in case["rows"]]  # exact zeros not drawn
-            ax.loglog(steps, err, "o-" if case["sampler"] == "sde" else "s--", label=key, ms=4)
+            ax.loglog(steps, err, "o-" if case["sampler"] == "sde" else "s--", label=key, ms=4,
+                      color=colors.get(key.split("/")[0]))
     for ax, o in zip(axes, OBS):
         ax.axhline(1e-3, color="k", lw=0.8, ls=":")
         ax.axvline(800, color="grey", lw=0.8, ls=":")
         ax.set_xlabel("steps")
         ax.set_title(f"|step error| of {o} (vs {out['ref']} steps)")
     axes[0].legend(fontsize=7)
+    if "stages" in out:
+        fig.suptitle(f"{out['stages']} posterior evaluation(s) per step, {out['n']} samples", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
