@@ -464,7 +464,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     else:
         from .validation.stepcontrol import TOL_STAGES
 
-        stages = TOL_STAGES[problem.sampler.kind] if tol is not None and grid is None else 1
+        stages = TOL_STAGES[problem.sampler.kind] if tol is not None else 1  # tol excludes a grid (above)
     backend, device, scheduler = _check_where(problem, backend, device, scheduler)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision, sharded=scheduler is not None)
     with contextlib.ExitStack() as stack:
@@ -567,13 +567,13 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     out["stages"] = None if g is not None else stages
     if tol is not None:
         out["steps"] = max(ch["steps"] for ch in control)
+        precisions = [ch["pilot_precision"] for ch in control]
         out["step_control"] = {"tol": tol, "controlled": ["m_final", "var_ratio"],
                                "steps_per_draw": [ch["steps"] for ch in control],
                                "error_bound_per_draw": [max(ch["estimate"].values()) for ch in control],
                                "pilot_samples": control[0]["pilot"],
-                               "pilot_precision": (lambda ps: ps[0] if len(ps) == 1 else "mixed")(
-                                   sorted({ch["pilot_precision"] for ch in control})),
-                               "pilot_precision_per_draw": [ch["pilot_precision"] for ch in control],
+                               "pilot_precision": precisions[0] if len(set(precisions)) == 1 else "mixed",
+                               "pilot_precision_per_draw": precisions,
                                "order": control[0]["order"],
                                "pilot_evaluations": sum(ch["pilot_evaluations"] for ch in control),
                                "main_evaluations": samples * stages * sum(ch["steps"] for ch in control),

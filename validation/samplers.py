@@ -304,21 +304,25 @@ def _guided_step(x1, mu_c, m0, v, slope, omega, t1, t0, sigma2, sampler, xi):
     return x0
 
 
-def _heun_step(denoiser, x1, E1, c1, mu_c, omega, t1, t0, sigma2, sampler, xi, local, lam1, lam0):
+def _model_mean(m0, v, x, t, sigma2):
+    """Posterior mean at ``(x, t)`` of the local Gaussian model ``mu ~ N(m0, v I)``:
+    ``m0 Gamma_t / H_t + v e^{-t} x / H_t``, ``H_t = v e^{-2t} + Gamma_t``."""
+    G = float(Gamma(t, sigma2))
+    H = v * math.exp(-2.0 * t) + G
+    return m0 * (G / H)[:, None] + (v * math.exp(-t) / H)[:, None] * x
+
+
+def _heun_step(denoiser, x1, E1, c1, mu_c, omega, t1, t0, sigma2, sampler, xi, local, lam1, lam0, Phi, coef, noise_std):
     """Predictor-corrector step (``stages=2``, module docstring): a first-order step to
     ``x~_0`` with the draw ``xi``, the posterior mean at ``(x~_0, t0)``, then the step again with
     the same ``xi`` and the residual taken linear in ``lambda`` from 0 at ``t1`` to its value at
-    ``(x~_0, t0)``."""
+    ``(x~_0, t0)``. ``Phi, coef, noise_std``: the step's frozen-D coefficients."""
     if local:
         v, m0 = _local_prior(x1, E1, c1, t1, sigma2)
         pred = _guided_step(x1, mu_c, m0, v, None, omega, t1, t0, sigma2, sampler, xi)
         E0, _, _ = denoiser.posterior_stats(pred, t0, want_lse=False, want_spread=False)
-        G0 = float(Gamma(t0, sigma2))
-        H0 = v * math.exp(-2.0 * t0) + G0
-        E_model = m0 * (G0 / H0)[:, None] + (v * math.exp(-t0) / H0)[:, None] * pred
-        slope = (E0 - E_model) / (lam0 - lam1)
+        slope = (E0 - _model_mean(m0, v, pred, t0, sigma2)) / (lam0 - lam1)
         return _guided_step(x1, mu_c, m0, v, slope, omega, t1, t0, sigma2, sampler, xi)
-    Phi, coef, noise_std = (float(a) for a in step_coefficients(t1, t0, sigma2, sampler))
     D1 = guided_mean_from_posterior(mu_c, omega, E1)
     pred = _frozen_step(x1, D1, None, omega, t1, t0, sigma2, sampler, xi, Phi, coef, noise_std)
     E0, _, _ = denoiser.posterior_stats(pred, t0, want_lse=False, want_spread=False)
@@ -540,17 +544,14 @@ def sample(
                 xi = _step_noise(noise, noise_source, k, a, b, d) if sampler == "sde" else None
                 if stages == 2:
                     x_new = _heun_step(denoiser, x, E, c, mu_c, om, t1, t0, sigma2, sampler, xi, local,
-                                       lam_grid[k], lam_grid[k + 1])
+                                       lam_grid[k], lam_grid[k + 1], Phi[k], coef[k], noise_std[k])
                 elif local:
                     v, m0 = _local_prior(x, E, c, t1, sigma2)
                     slope = None
                     if order == 2 and prev is not None:
                         # residual of the current local model at the previous step start
                         lam_p, x_p, t_p, E_p = prev
-                        G_p = float(Gamma(t_p, sigma2))
-                        H_p = v * math.exp(-2.0 * t_p) + G_p
-                        E_model = m0 * (G_p / H_p)[:, None] + (v * math.exp(-t_p) / H_p)[:, None] * x_p
-                        slope = (E_p - E_model) / (lam_p - lam_grid[k])
+                        slope = (E_p - _model_mean(m0, v, x_p, t_p, sigma2)) / (lam_p - lam_grid[k])
                     x_new = _guided_step(x, mu_c, m0, v, slope, om, t1, t0, sigma2, sampler, xi)
                 else:
                     slope = None

@@ -271,7 +271,7 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
     """The number of steps at which the step error of ``E[m]`` and of the variance ratio is at
     most ``tol`` (absolute), estimated on a pilot (module docstring).
 
-    ``rng`` seeds the pilot (its ``x_T`` and Brownian paths); the pilot's ``pilot * (N + 2N)``
+    ``rng`` seeds the pilot (its ``x_T`` and Brownian paths); the pilot's ``pilot * (N + 2N) * stages``
     posterior evaluations per doubling are counted in :attr:`StepChoice.pilot_evaluations`.
     Raises :class:`~cfgmft.errors.ParameterError` naming ``tol`` when ``max_steps`` is reached
     first.
