@@ -17,6 +17,7 @@ from .errors import ParameterError, check_choice, check_int, check_real
 from .grids import DEFAULT_MC_T  # defined with the time grids; re-exported here
 from .ranges import (ALPHA_D_MAX, ALPHA_MAX, ALPHA_MIN_POSITIVE, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX,
                      SIGMA2_MIN, TIME_MAX)
+from .guidance import Rule, as_rule
 from .schedules import Constant, Schedule, as_schedule
 
 __all__ = ["Mixture", "Guidance", "Sampler", "Problem", "PRIORS", "SAMPLERS", "DEFAULT_MC_T"]
@@ -145,14 +146,19 @@ class Mixture:
 
 @dataclass(frozen=True)
 class Guidance:
-    """CFG guidance ``s = (1+omega(t)) s_c - omega(t) s_u``: a constant ``omega`` or a schedule.
+    """Guidance: a strength, a constant ``omega`` or a schedule ``omega(t)`` (how hard), and a
+    rule (:mod:`cfgmft.guidance`: how the two predictions are combined; default ``cfg``,
+    ``s = (1+omega(t)) s_c - omega(t) s_u``).
 
-    The diffusers/EDM guidance scale is ``w = 1 + omega``.
+    The diffusers/EDM guidance scale is ``w = 1 + omega``. ``rule``: a
+    :class:`~cfgmft.guidance.Rule`, its text form (``"apg:eta=0,r=0.05"``), its dict form or
+    ``None`` (``cfg``).
     """
 
     schedule: Schedule
+    rule: Rule
 
-    def __init__(self, omega=None, schedule=None):
+    def __init__(self, omega=None, schedule=None, rule=None):
         if (omega is None) == (schedule is None):
             raise ParameterError("omega", "give exactly one of omega (a number) or schedule")
         if omega is not None:
@@ -160,6 +166,12 @@ class Guidance:
         else:
             sched = as_schedule(schedule)
         object.__setattr__(self, "schedule", sched)
+        object.__setattr__(self, "rule", as_rule(rule))
+
+    @property
+    def is_cfg(self) -> bool:
+        """The rule is linear CFG (exactly, possibly through its parameters)."""
+        return self.rule.reduces_to_cfg
 
     @property
     def is_constant(self) -> bool:
@@ -174,7 +186,8 @@ class Guidance:
         return self.schedule(t)
 
     def to_dict(self) -> dict:
-        return {"omega": self.omega, "schedule": self.schedule.to_json(), "schedule_spec": self.schedule.spec}
+        return {"omega": self.omega, "schedule": self.schedule.to_json(), "schedule_spec": self.schedule.spec,
+                "guidance": self.rule.spec}
 
 
 @dataclass(frozen=True)
@@ -228,7 +241,7 @@ class Problem:
     def from_dict(cls, obj: dict) -> "Problem":
         """The problem of a :meth:`to_dict` form (extra keys are ignored; the missing ones take
         their defaults). The guidance is ``omega`` (a number) or else ``schedule`` (a schedule's
-        JSON or text form). Given means (``prior='given'``) are not in the dict and are refused."""
+        JSON or text form), with the rule ``guidance`` (text or dict form; absent: ``cfg``). Given means (``prior='given'``) are not in the dict and are refused."""
         if not isinstance(obj, dict):
             raise ParameterError("problem", f"must be a dict, got {type(obj).__name__}")
         if obj.get("prior") == "given":
@@ -239,9 +252,9 @@ class Problem:
         mix = Mixture(sigma2=obj.get("sigma2", 1.0), prior=obj.get("prior", "gaussian"), classes=classes,
                       alpha=obj.get("alpha"), d=obj.get("d"), target=obj.get("target", 0))
         if obj.get("omega") is not None:
-            guidance = Guidance(omega=obj["omega"])
+            guidance = Guidance(omega=obj["omega"], rule=obj.get("guidance"))
         else:
-            guidance = Guidance(schedule=obj.get("schedule"))
+            guidance = Guidance(schedule=obj.get("schedule"), rule=obj.get("guidance"))
         T = obj.get("T")
         sampler = Sampler(kind=obj.get("sampler", "sde"), T=None if T in (None, "inf") else T,
                           steps=obj.get("steps", Sampler.steps))
