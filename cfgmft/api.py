@@ -70,6 +70,7 @@ def predict(problem: Problem, *, grid=None, update: str | None = None, start: st
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     start = _check_start(grid, start)
+    _check_rule_grid(problem, grid)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             if grid is not None:
@@ -102,7 +103,20 @@ def _predict(problem: Problem) -> dict:
     omega = guid.omega if guid.is_constant else guid.schedule
     out = problem.to_dict()
     out.pop("steps", None)
-    if mix.regime == "infinite":
+    rule = None if guid.is_cfg else guid.rule  # a rule that is not linear CFG: solvers.rules
+    if rule is not None and mix.prior not in ("gaussian", "sphere"):
+        raise ParameterError("guidance", f"the theory of the rule {rule.spec} covers the gaussian and sphere priors; "
+                                         f"got {mix.prior!r}: use cfgmft simulate")
+    if mix.regime == "infinite" and rule is not None:
+        from .solvers.rules import predict_rule
+
+        pred = predict_rule(mix.prior, mix.sigma2, omega, samp.kind, rule, T=samp.T)
+        theory = (f"infinite-class limit, guidance rule {rule.spec}: d -> infinity mean field (the rule is nonlinear "
+                  "in x: not exact at finite d)")
+        extra = {k: None for k in NULL_KEYS}
+        extra.update(status=pred.status, message=pred.message)
+        notes = [pred.message]
+    elif mix.regime == "infinite":
         from .solvers.infinite_class import predict_infinite_class
 
         pred = predict_infinite_class(mix.prior, mix.sigma2, omega, samp.kind, T=samp.T)
@@ -120,8 +134,15 @@ def _predict(problem: Problem) -> dict:
             raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
         alpha = mix.alpha_effective
         T = start_time(samp.T)
-        pred = predict_exponential(mix.prior, mix.sigma2, omega, samp.kind, alpha=alpha, T=T)
+        if rule is not None:
+            from .solvers.rules import predict_rule
+
+            pred = predict_rule(mix.prior, mix.sigma2, omega, samp.kind, rule, alpha=alpha, T=T)
+        else:
+            pred = predict_exponential(mix.prior, mix.sigma2, omega, samp.kind, alpha=alpha, T=T)
         theory = "exponential-class regime, random-energy mean field (d -> infinity)"
+        if rule is not None:
+            theory += f", guidance rule {rule.spec}"
         t_commit = pred.t_commit
         if T is None and t_commit is not None and t_commit >= T_DEFAULT:
             # the stand-in start of T -> infinity is not a time: it commits at the start
@@ -152,15 +173,23 @@ def _predict(problem: Problem) -> dict:
     out.update(
         version=__version__,
         theory=theory,
-        convention=CONVENTION,
+        convention=guid.rule.convention,
         precision="float64",
         kl_convention=KL_CONVENTION,
-        method=getattr(pred, "method", "mean_field_numba"),
+        method=getattr(pred, "method", "mean_field_numba" if rule is None else "mean_field_scipy (solvers.rules)"),
         notes=notes,
         **values,
         **extra,
     )
     return Prediction(**out)
+
+
+def _check_rule_grid(problem: Problem, grid) -> None:
+    """Refuse a guidance rule other than ``cfg`` on a sampler grid (the discrete-grid moment maps
+    and the grid Monte Carlo are linear CFG's), before any work."""
+    if grid is not None and not problem.guidance.is_cfg:
+        raise ParameterError("guidance", f"the sampler grids (--grid) take the rule cfg only for now, got "
+                                         f"{problem.guidance.rule.spec}: leave --grid out (continuous time)")
 
 
 def _check_grid_problem(problem: Problem, grid, update):
@@ -249,6 +278,9 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
         raise ParameterError("classes", "the finite-d prediction needs a finite number of classes (or alpha)")
     if mix.prior not in ("gaussian", "sphere"):
         raise ParameterError("prior", f"the finite-d prediction needs i.i.d. class means (gaussian or sphere), got {mix.prior!r}")
+    if not guid.is_cfg:
+        raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {guid.rule.spec}: use the "
+                                         "d -> infinity theory and cfgmft simulate")
     omega = guid.omega if guid.is_constant else guid.schedule
     T = DEFAULT_MC_T if samp.T is None else samp.T
     try:
@@ -451,6 +483,7 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     g = _check_grid_problem(problem, grid, update) if grid is not None else None
     start = _check_start(grid, start)
+    _check_rule_grid(problem, grid)
     if tol is not None:
         tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     if tol is not None and grid is not None:
@@ -534,7 +567,8 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
         if tol is not None:
             (pilot_ss,) = child.spawn(1)
             clock = time.perf_counter()
-            choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T, stages=stages)
+            choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T, stages=stages,
+                                         rule=problem.guidance.rule)
             steps = choice.steps
             control.append({**choice.to_dict(), "pilot_seconds": time.perf_counter() - clock})
         if g is not None:
@@ -544,7 +578,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                        precision=precision, start=start)
         else:
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
-                                  rng=sampler_ss, c=c, precision=precision, stages=stages)
+                                  rng=sampler_ss, c=c, precision=precision, stages=stages, rule=problem.guidance.rule)
         seconds += res.seconds_sampling
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
@@ -555,7 +589,8 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
         den = res = None  # this draw's means (or shards) are freed before the next is drawn
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
-               samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
+               samples=samples, disorder=disorder, seed=seed, T=T, precision=precision,
+               convention=problem.guidance.rule.convention,
                version=__version__, backend=where[0], device=where[1],
                stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION)
     for k in OBSERVABLES:
@@ -598,7 +633,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
 SIMULATION_DEFAULTS = {
     "prior": "gaussian", "sigma2": 1.0, "classes": "inf", "alpha": None, "d": None, "target": 0,
     "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": 800,
-    "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64",
+    "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64", "guidance": None,
 }
 
 
@@ -607,12 +642,16 @@ SIMULATION_DEFAULTS = {
 def problem_unit(problem: Problem) -> dict:
     """The keys of a simulation unit that describe ``problem`` (the inverse of
     :meth:`cfgmft.params.Problem.from_dict` on them); a constant schedule is written as
-    ``omega``."""
+    ``omega``; the guidance rule is written as ``guidance`` (its text form) unless it is ``cfg``,
+    so that the units of linear CFG keep their identity."""
     m, g, smp = problem.mixture.to_dict(), problem.guidance, problem.sampler
-    return {"prior": m["prior"], "sigma2": m["sigma2"], "classes": None if m["alpha"] is not None else m["classes"],
+    unit = {"prior": m["prior"], "sigma2": m["sigma2"], "classes": None if m["alpha"] is not None else m["classes"],
             "alpha": m["alpha"], "d": m["d"], "target": m["target"], "omega": g.omega,
             "schedule": None if g.is_constant else g.schedule.spec, "sampler": smp.kind, "T": smp.T,
             "steps": smp.steps}
+    if g.rule.kind != "cfg":
+        unit["guidance"] = g.rule.spec
+    return unit
 
 
 def simulation_unit(unit: dict | None = None, **params) -> dict:

@@ -76,6 +76,15 @@ def _schedule(text):
         raise argparse.ArgumentTypeError(msg.removeprefix("schedule ") if msg.startswith("schedule ") else msg) from None
 
 
+def _rule(text):
+    from .guidance import parse_rule
+
+    try:
+        return parse_rule(text)
+    except ParameterError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("guidance: ")) from None
+
+
 def _sigma_grid(text):
     from .grids import sigma_grid
 
@@ -130,6 +139,9 @@ def _add_guidance_args(p: argparse.ArgumentParser) -> None:
                    help=f"constant guidance strength omega in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (guidance scale w = 1 + omega)")
     g.add_argument("--schedule", type=_schedule, metavar="SPEC",
                    help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="guidance rule: how the two predictions are combined at strength omega: cfg (default), "
+                        "powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P (cfgmft.guidance)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,7 +316,9 @@ def _problem_from_args(args, d=None):
     mixture = Mixture(sigma2=args.sigma2, prior=args.prior,
                       classes=None if args.alpha is not None else args.classes,
                       alpha=args.alpha, d=args.d if d is None else d)
-    guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
+    rule = getattr(args, "guidance", None)
+    guidance = (Guidance(omega=args.omega, rule=rule) if args.omega is not None
+                else Guidance(schedule=args.schedule, rule=rule))
     steps = getattr(args, "steps", None)
     sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": steps} if steps is not None else {}))
     return Problem(mixture, guidance, sampler)
@@ -383,6 +397,8 @@ def format_prediction(r: dict) -> str:
     """A readable table of a prediction (the JSON object of ``cfgmft theory --json``)."""
     T = "infinity (limit)" if r["T"] is None else f"{r['T']:g}"
     scale = "" if r["omega"] is None else f"   (guidance scale w = 1 + omega = {1 + r['omega']:g})"
+    if r.get("guidance", "cfg") != "cfg":
+        scale += f"; rule {r['guidance']}"
     lines = [
         f"cfgmft {r['version']} theory: {r['theory']}",
         f"  prior {r['prior']}, sigma2 = {r['sigma2']:g}, classes = {r['classes']}, sampler = {r['sampler']}, T = {T}",

@@ -63,7 +63,7 @@ from .errors import ParameterError, check_real
 
 __all__ = [
     "SPACES", "Rule", "CFG", "PowerLaw", "APG", "ZeroStar", "Rescale", "RULES", "RULE_KINDS", "parse_rule",
-    "rule_from_dict", "as_rule", "RowOps", "ROW_OPS", "space_coefficients", "guided_target",
+    "rule_from_dict", "as_rule", "RowOps", "ROW_OPS", "space_coefficients", "guided_target", "cfg_target",
 ]
 
 #: The spaces a rule can act in.
@@ -393,6 +393,13 @@ def space_coefficients(space: str, t: float, sigma2: float) -> tuple[float, floa
     raise ParameterError("space", f"must be one of {', '.join(SPACES)}, got {space!r}")
 
 
+def cfg_target(mu_c, E, omega):
+    """Linear CFG on targets, ``(1 + omega) mu_c - omega E`` (the guided score is
+    ``(e^{-t} M_g - x)/Gamma_t``): the one place the Monte Carlo writes the CFG formula (the
+    sampler, its exact local-Gaussian step's ``omega``-weights aside, and the grid samplers call it)."""
+    return (1.0 + omega) * mu_c - omega * E
+
+
 def guided_target(rule: Rule, x, t: float, sigma2: float, mu_c, E, omega: float, ops=ROW_OPS):
     """The guided target ``M_g`` of ``rule`` at ``(x, t)``: the guided score is
     ``(e^{-t} M_g - x) / Gamma_t``. ``mu_c`` is the conditional target, ``E`` the unconditional
@@ -405,7 +412,7 @@ def guided_target(rule: Rule, x, t: float, sigma2: float, mu_c, E, omega: float,
     if omega == 0.0:
         return np.broadcast_to(mu_c, np.shape(x)).astype(np.float64)
     if rule.reduces_to_cfg:
-        return (1.0 + omega) * mu_c - omega * E
+        return cfg_target(mu_c, E, omega)
     a, b = space_coefficients(rule.space, max(t, T_FLOOR), sigma2)
     bx = b * x
     c = a * mu_c + bx

@@ -36,7 +36,7 @@ from .estimators import estimate_observables
 from .mixture import as_seed_sequence
 from .montecarlo import MonteCarloResult, _describe_rng, with_precision
 from .samplers import _BlockNoise
-from .scores import FiniteMixture, NonFiniteError, as_precision, check_mu, check_sigma2
+from .scores import FiniteMixture, NonFiniteError, as_precision, check_mu, check_sigma2, guided_mean_from_posterior
 
 __all__ = ["sample_on_grid", "run_monte_carlo_grid"]
 
@@ -49,7 +49,7 @@ def _denoise(denoiser, xs, sigma, sigma2, mu_c, omega):
     else:
         t = 0.5 * math.log1p(s2)
         E, _, _ = denoiser.posterior_stats(xs * math.exp(-t), t)
-        Dmu = (1.0 + omega) * mu_c - omega * E
+        Dmu = guided_mean_from_posterior(mu_c, omega, E)
     return (sigma2 * xs + s2 * Dmu) / (sigma2 + s2)
 
 

@@ -101,6 +101,7 @@ def run_monte_carlo(
     record=None,
     keep_samples: bool = False,
     precision: str | None = None,
+    rule=None,
 ) -> MonteCarloResult:
     """Sample ``n`` points of the CFG sampler and estimate the distortion observables.
 
@@ -112,6 +113,8 @@ def run_monte_carlo(
     and ``c`` is not given). ``precision`` (``None``: the denoiser's) is that of the
     posterior's streamed sums over classes (see :func:`~cfgmft.validation.samplers.sample`);
     it is recorded in ``parameters['precision']``. Samples, estimators and errors are float64.
+    ``rule``: the guidance rule (:mod:`cfgmft.guidance`; ``None``: ``cfg``), recorded in
+    ``parameters['guidance']``; ``parameters['scheme']`` is the scheme that ran.
     """
     denoiser, mu_c = with_precision(denoiser, mu_c, c, precision)
     res = sample(
@@ -130,6 +133,7 @@ def run_monte_carlo(
         scheme=scheme,
         order=order,
         stages=stages,
+        rule=rule,
     )
     mu_c = np.asarray(mu_c, dtype=np.float64)
     mixture = denoiser if isinstance(denoiser, FiniteMixture) else None
@@ -148,7 +152,8 @@ def run_monte_carlo(
         "omega": omega_desc,
         "omega_grid": [float(w) for w in res.omega_grid] if callable(omega) else None,
         "sampler": sampler,
-        "scheme": scheme,
+        "guidance": res.rule,
+        "scheme": res.scheme,
         "order": order,
         "stages": stages,
         "n": int(res.x.shape[0]),

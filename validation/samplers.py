@@ -74,6 +74,17 @@ measured orders in :mod:`cfgmft.validation.stepcontrol`. It costs two posterior 
 per step (the second at ``t_0 = 0`` on the last step) and is the ``--tol`` path's scheme for
 the SDE.
 
+Guidance rules. A rule that is not linear CFG (:mod:`cfgmft.guidance`: ``powerlaw``, ``apg``,
+``zerostar``, ``rescale`` away from their CFG parameters) makes the guided target
+``D = M_g(x, t)`` a nonlinear function of ``x`` (:func:`cfgmft.guidance.guided_target`), so the
+local-Gaussian step (CFG between two Gaussians) does not apply. Those rules take the general
+step: ``D`` frozen at the step start with the linear part ``-x/Gamma_t`` integrated exactly (the
+frozen-D coefficients above) and ``D`` taken linear in ``lambda`` for the second order, its slope
+from the previous step start (``stages=1``, DPM-Solver++(2M) on ``D``) or from the predicted end
+(``stages=2``). Its measured orders are in ``tests/test_guidance_rules.py``. Its error constant is
+that of the frozen scheme (larger than the local-Gaussian step's at strong guidance): choose the
+steps by ``--tol`` or check them.
+
 Randomness and batching. The ``n`` samples are cut into fixed blocks of ``block_size`` rows;
 block ``j`` owns the generator ``PCG64(SeedSequence(entropy, spawn_key=(..., j)))`` derived
 from ``rng``, which draws the block's ``x_T`` (``block_size x d``) and then one
@@ -94,6 +105,7 @@ import numpy as np
 
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
+from cfgmft.guidance import as_rule, guided_target
 from cfgmft.grids import (DEFAULT_GRID, DEFAULT_MC_T, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr,
                           time_grid, with_breakpoints)
 from cfgmft.schedules import omega_function
@@ -163,6 +175,10 @@ class SampleResult:
     precision : str
         Arithmetic of the denoiser's streamed sums (``'float64'`` or ``'float32'``, see
         :class:`~cfgmft.validation.scores.FiniteMixture`); the integration is float64.
+    rule : str
+        The guidance rule's text form (:mod:`cfgmft.guidance`).
+    scheme : str
+        The integration scheme that ran (``'frozen'`` for the general step of a rule).
     """
 
     x: np.ndarray
@@ -172,6 +188,8 @@ class SampleResult:
     sampler: str = "sde"
     seconds: float = 0.0
     precision: str = "float64"
+    rule: str = "cfg"
+    scheme: str = DEFAULT_SCHEME
 
 
 # ----------------------------------------------------------------------------- grids
@@ -329,6 +347,36 @@ def _heun_step(denoiser, x1, E1, c1, mu_c, omega, t1, t0, sigma2, sampler, xi, l
     return _frozen_step(x1, D1, (E0 - E1) / (lam0 - lam1), omega, t1, t0, sigma2, sampler, xi, Phi, coef, noise_std)
 
 
+def _rule_step(denoiser, rule, x1, E1, mu_c, omega, t1, t0, sigma2, sampler, xi, prev_D, lam1, lam0, stages,
+               Phi, coef, noise_std):
+    """General step of a guidance rule that is not linear CFG (module docstring, "Guidance
+    rules"): the rule's guided target ``D`` (:func:`cfgmft.guidance.guided_target`) frozen at
+    ``(x1, t1)``, with the linear part integrated exactly (the frozen-D coefficients), plus the
+    second-order term of ``D`` taken linear in ``lambda``: its slope from the previous step start
+    (``prev_D = (lambda_p, D_p)``, ``stages=1``) or from the predicted end (``stages=2``, the same
+    draw ``xi``). Returns ``(x0, D1)``."""
+    D1 = guided_target(rule, x1, t1, sigma2, mu_c, E1, omega)
+    x0 = Phi * x1 + coef * D1
+    slope = None
+    if stages == 2:
+        pred = x0 + noise_std * xi if sampler == "sde" else x0
+        E0, _, _ = denoiser.posterior_stats(pred, t0, want_lse=False, want_spread=False)
+        slope = (guided_target(rule, pred, t0, sigma2, mu_c, E0, omega) - D1) / (lam0 - lam1)
+    elif prev_D is not None:
+        slope = (prev_D[1] - D1) / (prev_D[0] - lam1)
+    if slope is not None:
+        lj, l1, tj, Gj, dtj = _nodes(t1, t0, sigma2)
+        G0 = float(Gamma(t0, sigma2))
+        if sampler == "ode":
+            P, fac = np.sqrt(G0 / Gj), 1.0
+        else:
+            P, fac = np.exp(-(tj - t0)) * G0 / Gj, 2.0
+        x0 = x0 + (fac * float(np.sum(P * np.exp(-tj) * dtj / Gj * (lj - l1)))) * slope
+    if sampler == "sde":
+        x0 = x0 + noise_std * xi
+    return x0, D1
+
+
 # ----------------------------------------------------------------------------- sampling
 
 
@@ -389,6 +437,7 @@ def sample(
     precision: str | None = None,
     noise_source=None,
     stages: int = DEFAULT_STAGES,
+    rule=None,
 ) -> SampleResult:
     """Draw ``n`` samples of the CFG sampler toward the class of mean ``mu_c``.
 
@@ -463,6 +512,8 @@ def sample(
     """
     check_choice("sampler", sampler, SAMPLERS)
     check_choice("scheme", scheme, SCHEMES)
+    rule = as_rule(rule)
+    general = not rule.reduces_to_cfg
     check_choice("order", order, (1, 2))
     stages = check_int("stages", stages, lo=min(STAGES), hi=max(STAGES), strict=True)
     if stages == 2 and order != 2:
@@ -511,7 +562,7 @@ def sample(
     ss = as_seed_sequence(rng) if (sampler == "sde" or x_T is None) else None
     records = {name: np.empty((steps + 1, n)) for name in record}
     mu_norm2 = float(mu_c @ mu_c)
-    local = scheme == "local_gaussian"
+    local = scheme == "local_gaussian" and not general
     out = np.empty((n, d))
 
     start_clock = time.perf_counter()
@@ -525,6 +576,7 @@ def sample(
             if noise is not None:
                 noise.draw()  # skip the x_T draw: the SDE noise is that of the run with drawn x_T
         prev = None  # (lambda, x, t, E) at the previous step start, for order 2
+        prev_D = None  # (lambda, D) at the previous step start: the general step of a rule
         for k in range(steps + 1):
             t1 = float(t_grid[k])
             om = float(omega_grid[k]) if k < steps else 0.0
@@ -542,7 +594,12 @@ def sample(
             t0 = float(t_grid[k + 1])
             if evaluate:
                 xi = _step_noise(noise, noise_source, k, a, b, d) if sampler == "sde" else None
-                if stages == 2:
+                if general:
+                    x_new, D1 = _rule_step(denoiser, rule, x, E, mu_c, om, t1, t0, sigma2, sampler, xi,
+                                           prev_D if order == 2 else None, lam_grid[k], lam_grid[k + 1], stages,
+                                           Phi[k], coef[k], noise_std[k])
+                    prev_D = (lam_grid[k], D1)
+                elif stages == 2:
                     x_new = _heun_step(denoiser, x, E, c, mu_c, om, t1, t0, sigma2, sampler, xi, local,
                                        lam_grid[k], lam_grid[k + 1], Phi[k], coef[k], noise_std[k])
                 elif local:
@@ -561,7 +618,7 @@ def sample(
                     x_new = _frozen_step(x, D, slope, om, t1, t0, sigma2, sampler, xi, Phi[k], coef[k], noise_std[k])
                 prev = (lam_grid[k], x, t1, E)
             else:
-                prev = None
+                prev = prev_D = None
                 x_new = Phi[k] * x + coef[k] * mu_c
                 if sampler == "sde":
                     x_new += noise_std[k] * _step_noise(noise, noise_source, k, a, b, d)
@@ -571,4 +628,5 @@ def sample(
         out[a:b] = x
     seconds = time.perf_counter() - start_clock
     return SampleResult(x=out, t_grid=t_grid, omega_grid=omega_grid, records=records, sampler=sampler, seconds=seconds,
-                        precision=getattr(denoiser, "precision", "float64"))
+                        precision=getattr(denoiser, "precision", "float64"), rule=rule.spec,
+                        scheme="frozen" if general else scheme)

@@ -70,6 +70,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from cfgmft.errors import ParameterError, check_choice, check_int, check_real
+from cfgmft.guidance import cfg_target
 from cfgmft.special import bessel_ratio, log_vmf_partition
 from cfgmft.ranges import OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX
 
@@ -1079,8 +1080,8 @@ def guided_mean_from_posterior(mu_c, omega, E):
     """``D = (1 + omega) mu_c - omega E`` from an already computed posterior mean
     ``E = E[mu | x, t]`` (the samplers' hot path: nothing is checked; ``mu_c`` ``(d,)``,
     ``E`` ``(N, d)``, ``omega`` a float). :func:`guided_mean` is the validating version that
-    evaluates ``E`` itself."""
-    return (1.0 + omega) * mu_c - omega * E
+    evaluates ``E`` itself. The formula is :func:`cfgmft.guidance.cfg_target`."""
+    return cfg_target(mu_c, omega=omega, E=E)
 
 
 def _guided_target(denoiser, x, t, mu_c, omega):

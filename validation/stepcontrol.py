@@ -199,10 +199,11 @@ class PairedRun:
 
 def run_levels(denoiser, mu_c, sigma2, omega, sampler, steps_list, *, n: int, rng, T: float = DEFAULT_MC_T,
                grid: str = DEFAULT_GRID, c=None, batch_size: int = 4096, fine_steps=None,
-               stages: int = DEFAULT_STAGES) -> PairedRun:
+               stages: int = DEFAULT_STAGES, rule=None) -> PairedRun:
     """Run the sampler at every step count of ``steps_list`` (each must divide the largest, or
     ``fine_steps`` when given) with the same ``x_T`` (the first ``n`` draws of ``rng``'s block
-    streams) and, for the SDE, :class:`NestedNoise` on the finest grid."""
+    streams) and, for the SDE, :class:`NestedNoise` on the finest grid. ``rule``: the guidance
+    rule (:func:`~cfgmft.validation.samplers.sample`)."""
     steps_list = sorted(int(s) for s in steps_list)
     fine_N = int(fine_steps) if fine_steps is not None else steps_list[-1]
     for s in steps_list:
@@ -219,7 +220,7 @@ def run_levels(denoiser, mu_c, sigma2, omega, sampler, steps_list, *, n: int, rn
     for N in steps_list:
         tg = nested_grid(T, N, sigma2, omega, grid)
         res = sample(denoiser, mu_c, sigma2, omega, sampler, grid=tg, x_T=x_T, rng=noise_ss, batch_size=batch_size,
-                     noise_source=None if noise is None else noise.for_grid(tg), stages=stages)
+                     noise_source=None if noise is None else noise.for_grid(tg), stages=stages, rule=rule)
         terms[N] = paired_observables(res.x, mu_c, sigma2, mixture, c)
         seconds[N] = res.seconds
         evals[N] = int(np.count_nonzero(res.omega_grid)) * n * stages
@@ -267,14 +268,15 @@ def pilot_denoiser(denoiser, tol: float, pilot_precision: str | None = "auto"):
 def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: float = DEFAULT_MC_T,
                         grid: str = DEFAULT_GRID, pilot: int = PILOT, start: int = START, max_steps: int = 16384,
                         safety: float = SAFETY, stages: int | None = None,
-                        pilot_precision: str | None = "auto") -> StepChoice:
+                        pilot_precision: str | None = "auto", rule=None) -> StepChoice:
     """The number of steps at which the step error of ``E[m]`` and of the variance ratio is at
     most ``tol`` (absolute), estimated on a pilot (module docstring).
 
     ``rng`` seeds the pilot (its ``x_T`` and Brownian paths); the pilot's ``pilot * (N + 2N) * stages``
     posterior evaluations per doubling are counted in :attr:`StepChoice.pilot_evaluations`.
     Raises :class:`~cfgmft.errors.ParameterError` naming ``tol`` when ``max_steps`` is reached
-    first.
+    first. ``rule``: the guidance rule (:func:`~cfgmft.validation.samplers.sample`; the general
+    step of a rule has the frozen scheme's orders, the same :data:`ORDERS`).
     """
     tol = check_real("tol", tol, lo=TOL_MIN, hi=TOL_MAX)
     pilot = check_int("pilot", pilot, lo=2)
@@ -299,7 +301,7 @@ def steps_for_tolerance(denoiser, mu_c, sigma2, omega, sampler, tol, *, rng, T: 
                                         f"step error is still bounded by {max(history[-1][1].values()):.2g} "
                                         f"> tol/{safety:g}")
         run = run_levels(pilot_den, mu_c, sigma2, omega, sampler, [N, 2 * N], n=pilot, rng=rng, T=T, grid=grid,
-                         stages=stages)
+                         stages=stages, rule=rule)
         evaluations += run.evaluations[N] + run.evaluations[2 * N]
         bounds = {}
         for name in CONTROLLED:

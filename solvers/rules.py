@@ -1,0 +1,256 @@
+"""The ``d -> infinity`` theory of every guidance rule (:mod:`cfgmft.guidance`), in the
+infinite-class limit and in the exponential regime, by scipy's ``solve_ivp``.
+
+Closure. Write the state in the orthonormal frame ``e_1 = mu_c/|mu_c|``, ``e_2`` = the direction
+of the part of ``x`` orthogonal to ``mu_c``: per dimension, ``x = (M, sqrt S)``, ``mu_c = (1, 0)``
+(``|mu_c|^2/d -> 1`` for both priors), with the order parameters ``M = x.mu_c/d`` (the overlap
+``m``) and ``S = |x - M mu_c|^2/d`` (the orthogonal variance; ``r = |x|^2/d = M^2 + S``). While
+the target is not committed, the unconditional posterior mean is that of the competitors,
+``E = rho(t, r) x`` (:mod:`cfgmft.solvers.exponential`: the continuum ``rho`` at ``lambda = 1`` in
+the uncondensed phase and in the infinite-class limit, ``rho(lambda_alpha)`` in the condensed
+phase). Both predictions of every rule are then in ``span{x, mu_c}``, and every rule reads them
+only through inner products per dimension and coordinate means. The inner products of vectors of
+that span are the plain dot products of their frame coordinates, which concentrate as
+``d -> infinity`` (the frame is deterministic given ``(M, S)``, whose fluctuations are
+``O(d^{-1/2})``); the coordinate mean of such a vector is ``O(d^{-1/2})`` and vanishes (``rescale``'s
+``std`` is its RMS). So the guided score is ``s = A x + B mu_c`` with ``A, B`` functions of
+``(t, M, S)``, obtained by calling the rule itself (:meth:`cfgmft.guidance.Rule.combine`, the same
+code the Monte Carlo runs) on the frame coordinates, and the order parameters obey
+
+* ODE ``dx/dtau = x + s``: ``dM/dtau = M + s_1``, ``d log S/dtau = 2 (1 + A)``;
+* SDE ``dx = (x + 2 s) dtau + sqrt(2) dW``: ``dM/dtau = M + 2 s_1``,
+  ``d log S/dtau = 2 (1 + 2 A) + 2/S`` (Ito: ``+2`` per orthogonal coordinate),
+
+with ``A = s_2/sqrt(S)``, ``s = (e^{-t} M_g - x)/Gamma_t`` and ``M_g`` the rule's guided target
+(:func:`cfgmft.guidance.guided_target`). For ``cfg`` these are the generated equations of
+:mod:`cfgmft.solvers.exponential` (``A = -(1 + omega rho e^{-t})/Gamma_t``, tested to the solver's
+tolerance). Commitment (``e_c = phi``) and condensation do not depend on the rule; after commitment
+``c = u`` and every rule returns ``c``: the exact conditional dynamics (the generated committed
+equations). At finite ``d`` a rule that is not linear CFG is nonlinear in ``x``: the generated law
+is not Gaussian and its moments differ from these by ``O(1/d)`` (measured by the Monte Carlo).
+
+This is a reference integration in Python (slow: ~0.1-2 s a prediction); the generated numba
+kernel of :mod:`cfgmft.solvers.exponential` covers ``cfg``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from cfgmft.conventions import CONVENTION_LONG, IID_PRIORS, SAMPLERS
+from cfgmft.errors import NumericalError, check_choice, check_real
+from cfgmft.guidance import Rule, as_rule, guided_target
+from cfgmft.results import Prediction
+from cfgmft.schedules import Constant, Schedule, as_schedule
+
+from . import exponential as ex
+from ._generated import exponential as gen
+from ._generated import infinite_class as gen_ic
+
+__all__ = ["predict_rule", "rule_rhs", "MeanFieldOps", "RTOL", "ATOL"]
+
+RTOL = 1e-10
+ATOL = 1e-12
+
+
+class MeanFieldOps:
+    """Inner products per dimension of frame coordinates (plain dot products) and coordinate
+    means (0 as ``d -> infinity``), for :meth:`cfgmft.guidance.Rule.combine`."""
+
+    @staticmethod
+    def dot(a, b):
+        return np.einsum("nk,nk->n", a, b)
+
+    @staticmethod
+    def mean(a):
+        return np.zeros(a.shape[0])
+
+
+MF_OPS = MeanFieldOps()
+_MU = np.array([[1.0, 0.0]])
+
+
+def _guided_AB(rule: Rule, t: float, M: float, S: float, omega: float, rho: float, sigma2: float):
+    """``(A, s_1)``: the guided score ``s = A x + B mu_c`` has ``s_1 = A M + B`` along ``mu_c``."""
+    sq = math.sqrt(S)
+    x = np.array([[M, sq]])
+    M_g = guided_target(rule, x, t, sigma2, _MU, rho * x, omega, MF_OPS)[0]
+    G = float(gen.Gamma_t(t, sigma2))
+    et = math.exp(-t)
+    s1 = (et * M_g[0] - M) / G
+    A = (et * M_g[1] / sq - 1.0) / G
+    return A, s1
+
+
+def rule_rhs(rule: Rule, sampler: str, t: float, M: float, log_S: float, omega: float, rho: float, sigma2: float):
+    """``(dM/dtau, d log S/dtau)`` of the uncommitted dynamics of ``rule`` (module docstring)."""
+    S = math.exp(log_S)
+    A, s1 = _guided_AB(rule, t, M, S, omega, rho, sigma2)
+    if sampler == "ode":
+        return M + s1, 2.0 * (1.0 + A)
+    return M + 2.0 * s1, 2.0 * (1.0 + 2.0 * A) + 2.0 / S
+
+
+def _lambda_alpha(prior, t, r, alpha, sigma2):
+    if prior == "sphere":
+        return gen.rem_sphere_lambda_alpha(t, r, alpha, sigma2)
+    hi = 1.0
+    while gen.rem_gaussian_rate_u(t, r, sigma2, hi) < alpha:
+        hi *= 2.0
+    u = brentq(lambda uu: gen.rem_gaussian_rate_u(t, r, sigma2, uu) - alpha, 0.0, hi, xtol=1e-300, rtol=1e-15,
+               maxiter=500)
+    return 1.0 / u
+
+
+def _pre(prior):
+    return "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
+
+
+def _phi_rho(prior, condensed, t, r, alpha, sigma2):
+    pre = _pre(prior)
+    if condensed:
+        lam = _lambda_alpha(prior, t, r, alpha, sigma2)
+        return getattr(gen, pre + "energy_family")(t, r, sigma2, lam), getattr(gen, pre + "rho_family")(t, r, sigma2, lam)
+    phi = getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2) if math.isfinite(alpha) else -math.inf
+    return phi, getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
+
+
+def _integrate(prior, sampler, alpha, sigma2, sch, rule, T, rtol, atol):
+    """``(M0, log S0, t_commit, t_condense, nfev)`` from ``(M, S) = (0, 1)`` at ``t = T``;
+    ``alpha = inf``: the infinite-class limit (never committed, never condensed)."""
+    finite = math.isfinite(alpha)
+    cond_res = getattr(gen, _pre(prior) + "condensation_residual")
+    bps = sorted((b for b in sch.breakpoints if 0 < b < T), reverse=True)
+    edges = [T, *bps, 0.0]
+    y = np.array([0.0, 0.0])
+    t = T
+    mode = 2 if finite and cond_res(T, 1.0, alpha, sigma2) > 0 else 1
+    t_condense = T if mode == 2 else math.nan
+    t_commit = math.nan
+    nfev = 0
+    for hi, lo in zip(edges[:-1], edges[1:]):
+        eps = 1e-12 * (hi - lo)
+
+        def rhs(tt, yy):
+            M, log_S = yy
+            if mode == 0:
+                f = gen.rhs_committed_log_sde if sampler == "sde" else gen.rhs_committed_log_ode
+                dM, dlog = f(tt, M, log_S, sigma2)
+            else:
+                w = float(sch(min(max(tt, lo + eps), hi - eps)))
+                _, rho = _phi_rho(prior, mode == 2, tt, M * M + math.exp(log_S), alpha, sigma2)
+                dM, dlog = rule_rhs(rule, sampler, tt, M, log_S, w, rho, sigma2)
+            return [-dM, -dlog]
+
+        def ev_commit(tt, yy):
+            if mode == 0 or not finite:
+                return -1.0
+            phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
+            return gen.switching(tt, yy[0], phi, sigma2)
+        ev_commit.terminal = True
+        ev_commit.direction = 1.0
+
+        def ev_cond(tt, yy):
+            if mode == 0 or not finite:
+                return -1.0
+            val = cond_res(tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
+            return val if mode == 1 else -val
+        ev_cond.terminal = True
+        ev_cond.direction = 1.0
+
+        while t > lo:
+            sol = solve_ivp(rhs, (t, lo), y, method="DOP853", rtol=rtol, atol=atol, events=[ev_commit, ev_cond])
+            nfev += sol.nfev
+            if sol.status < 0:
+                raise NumericalError(f"the mean-field integration of {rule.spec} failed: {sol.message}")
+            hit = [(float(te[0]), k) for k, te in enumerate(sol.t_events) if len(te) and te[0] < t]
+            if not hit:
+                t, y = lo, sol.y[:, -1]
+                break
+            te, k = max(hit)
+            y = sol.y_events[k][0]
+            t = te
+            if k == 0:
+                mode = 0
+                t_commit = te
+            elif mode == 1:
+                mode = 2
+                if t_condense != t_condense:
+                    t_condense = te
+            else:
+                mode = 1
+    return float(y[0]), float(y[1]), t_commit, t_condense, nfev
+
+
+def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha: float = math.inf,
+                 T: float | None = None, rtol: float = RTOL, atol: float = ATOL) -> Prediction:
+    """The ``d -> infinity`` prediction of guidance ``rule`` at strength ``omega`` (a constant or a
+    schedule), with the keys of :func:`cfgmft.solvers.exponential.predict_exponential` and
+    ``guidance`` (the rule's text form), ``log_odds`` (the separability of the infinite-class limit,
+    ``None`` otherwise, where the ``margin`` is) and ``method``. ``alpha = inf`` (default): the infinite-class limit;
+    ``alpha > 0``: the exponential regime (random-energy competitors, commitment, condensation);
+    ``alpha = 0``: the sub-exponential limit, where every rule samples the class exactly (as
+    ``cfg``). ``T``: start time (``None``: ``T -> infinity``, started at
+    :data:`cfgmft.solvers.exponential.T_DEFAULT`)."""
+    prior = check_choice("prior", prior, IID_PRIORS, fold_case=True)
+    sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
+    sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+    rule = as_rule(rule)
+    alpha = ex._check_alpha(alpha)
+    if isinstance(omega, (Schedule, str, dict)):
+        sch = as_schedule(omega)
+    else:
+        sch = Constant(check_real("omega", omega, lo=-1.0))
+    if alpha == 0.0:
+        pred = ex.predict_exponential(prior, sigma2, sch, sampler, alpha=0.0, T=T)
+        return Prediction(**{**pred, "guidance": rule.spec})
+    T_val = ex.T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
+    omega_label = sch.omega if isinstance(sch, Constant) else f"schedule: {sch.spec}"
+    with np.errstate(over="ignore", under="ignore"):
+        M, L, t_c, t_k, nfev = _integrate(prior, sampler, alpha, sigma2, sch, rule, T_val, rtol, atol)
+    lvr = L - math.log(sigma2)
+    vr = math.exp(lvr)
+    kl = float(gen.kl_per_dim_log(M, lvr, sigma2))
+    log_odds = None
+    if math.isfinite(alpha):
+        _, _, _, mg = ex.observables_log(IID_PRIORS.index(prior), alpha, sigma2, M, L)
+    else:
+        mg = math.inf
+        # separability of the infinite-class limit, a function of (m_final, var_ratio) as for cfg
+        log_odds = float(gen_ic.log_odds_gaussian(M, vr, sigma2, 1.0) if prior == "gaussian"
+                         else gen_ic.log_odds_sphere(M, vr, sigma2))
+    vals = {"m_final": M, "log_var_ratio": lvr, "kl_per_dim": kl}
+    bad = {k: v for k, v in vals.items() if not math.isfinite(v)}
+    if bad:
+        raise NumericalError(f"non-finite result {bad} (guidance {rule.spec}, prior={prior}, sampler={sampler}, "
+                             f"alpha={alpha}, sigma2={sigma2}, omega={omega_label})")
+    if not math.isfinite(alpha):
+        status, code = ex.STATUSES[ex.ST_ALPHAINF], ex.ST_ALPHAINF
+        msg = (f"alpha = inf: infinite-class limit, never committed; guidance {rule.spec}, d -> infinity mean field "
+               "(for a rule that is not linear CFG the finite-d law is not Gaussian: O(1/d) corrections)")
+        cond = False
+    else:
+        code = ex.status_code(t_c, t_k)
+        status = ex.STATUSES[code]
+        cond = code == ex.ST_CONDENSED
+        if cond:
+            msg = f"competitors condensed at t = {t_k:.10g} before commitment (condensed-branch approximation)"
+            msg += f"; committed at t = {t_c:.10g}" if t_c == t_c else "; never committed"
+        elif code == ex.ST_COMMITTED:
+            msg = f"committed at t = {t_c:.10g}; guidance inert afterwards (every rule returns the conditional score)"
+        else:
+            msg = "never committed before t = 0: guidance acts on the whole trajectory"
+        msg += f"; guidance {rule.spec}, d -> infinity mean field"
+    fields = dict(prior=prior, sampler=sampler, alpha=alpha, sigma2=sigma2, omega=omega_label,
+                  T=math.inf if T is None else T_val, m_final=M, mean_shift=M - 1.0, var_ratio=vr, log_var_ratio=lvr,
+                  kl_per_dim=kl, margin=mg, t_commit=None if t_c != t_c else float(t_c),
+                  t_condense=float(t_k) if cond else None,
+                  t_collapse=(ex._opt(ex.t_collapse_kernel(alpha, sigma2)) if math.isfinite(alpha) else None),
+                  status=status, message=msg, status_code=int(code), condensed_before_commit=bool(cond),
+                  n_steps=int(nfev), convention=CONVENTION_LONG, guidance=rule.spec, log_odds=log_odds,
+                  method="mean_field_scipy (solvers.rules)")
+    return Prediction(**fields)
