@@ -176,7 +176,7 @@ def _predict(problem: Problem) -> dict:
         convention=guid.rule.convention,
         precision="float64",
         kl_convention=KL_CONVENTION,
-        method=getattr(pred, "method", "mean_field_numba" if rule is None else "mean_field_scipy (solvers.rules)"),
+        method=getattr(pred, "method", "mean_field_numba"),
         notes=notes,
         **values,
         **extra,

@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde", help="default: sde")
     p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
 
     p = sub.add_parser("schedule", help="guidance schedules: evaluate one, export its per-step table")
@@ -578,7 +580,7 @@ def cmd_phase_diagram(args) -> int:
 
     T = None if args.T is None or math.isinf(args.T) else args.T
     out = run_phase_diagram(args.alpha, args.omega, args.sigma2, prior=args.prior, sampler=args.sampler,
-                            out=args.out, T=T, progress=sys.stderr.isatty())
+                            out=args.out, T=T, progress=sys.stderr.isatty(), guidance=args.guidance)
     print(f"phase diagram written to {out}/ (phase_diagram.npz, phase_diagram.json, *.png)")
     return 0
 

@@ -81,6 +81,7 @@ from cfgmft import schedules
 from cfgmft.schedules import Constant, Schedule, as_schedule
 
 from ._generated import exponential as gen
+from ._generated import rules as gen_rules
 
 __all__ = [
     "PREDICTION_KEYS", "predict_exponential", "prepare", "schedule_arrays", "piece_value", "piece_index",
@@ -130,6 +131,36 @@ g_sp_cond_res = _jit_formula(gen.rem_sphere_condensation_residual)
 g_sp_energy = _jit_formula(gen.rem_sphere_energy_family)
 g_sp_rho = _jit_formula(gen.rem_sphere_rho_family)
 g_sp_lambda_alpha = _jit_formula(gen.rem_sphere_lambda_alpha)
+# the guidance rules' (A, B) (cfgmft.theory.rules), codes RULE_CODES
+g_rule_powerlaw = _jit_formula(gen_rules.rule_powerlaw_AB)
+g_rule_apg = _jit_formula(gen_rules.rule_apg_AB)
+g_rule_zerostar = _jit_formula(gen_rules.rule_zerostar_AB)
+g_rule_rescale = _jit_formula(gen_rules.rule_rescale_AB)
+
+#: integer codes of the guidance rules in the kernels (``cfgmft.theory.rules.RULE_KINDS``); each
+#: takes at most two parameters ``(p1, p2)``: powerlaw ``(beta, -)``, apg ``(eta, r)``, rescale ``(phi, -)``
+RULE_CODES = ("cfg", "powerlaw", "apg", "zerostar", "rescale")
+
+
+def rule_arrays(rule) -> tuple[int, float, float]:
+    """``(code, p1, p2)`` of a :class:`cfgmft.guidance.Rule` for the kernels (``cfg`` where its
+    parameters reduce it to linear CFG, so that the generated CFG equations run)."""
+    if rule is None or rule.reduces_to_cfg:
+        return 0, 0.0, 0.0
+    vals = list(rule.params.values()) + [0.0, 0.0]
+    return RULE_CODES.index(rule.kind), float(vals[0]), float(vals[1])
+
+
+@_jit
+def _rule_AB(rule, t, M, S, w, sigma2, rho, p1, p2):
+    """``(A, B)`` of the uncommitted guided score ``s = -A x + B mu_c`` of rule ``rule`` (code >= 1)."""
+    if rule == 1:
+        return g_rule_powerlaw(t, M, S, w, sigma2, rho, p1)
+    if rule == 2:
+        return g_rule_apg(t, M, S, w, sigma2, rho, p1, p2)
+    if rule == 3:
+        return g_rule_zerostar(t, M, S, w, sigma2, rho)
+    return g_rule_rescale(t, M, S, w, sigma2, rho, p1)
 
 
 # --- schedules ----------------------------------------------------------------------------------------
@@ -215,12 +246,16 @@ def best_competitor_energy(prior, r, alpha, sigma2):
 
 # --- right-hand side in forward time ---------------------------------------------------------------------
 @_jit
-def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L):
+def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L, rule, p1, p2):
     """``(dM/dt, dL/dt)`` (forward time, ``= -d/dtau``) on branch ``mode``, ``L = log S``.
 
     ``mode`` 0 committed, 1 uncommitted uncondensed, 2 uncommitted condensed. ``cp`` is the
     schedule's row ``(c0, c1, c2, c3, c4)`` of the piece being integrated: its formula is read
-    even at the piece's ends (the one-sided limit), so a jump never enters a step.
+    even at the piece's ends (the one-sided limit), so a jump never enters a step. ``rule``,
+    ``p1``, ``p2``: the guidance rule (:func:`rule_arrays`; 0 is cfg, the generated CFG equations);
+    another rule's uncommitted ``(A, B)`` enter the moment equations
+    ``dM/dtau = (1 - A) M + B``, ``d log S/dtau = 2 (1 - A)`` (ODE) and
+    ``dM/dtau = (1 - 2A) M + 2B``, ``d log S/dtau = 2 (1 - 2A) + 2/S`` (SDE).
     """
     if mode == 0:
         if sampler == 0:
@@ -231,6 +266,11 @@ def _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L):
     w = piece_value(cp[0], cp[1], cp[2], cp[3], cp[4], t)
     r = M * M + math.exp(L)
     _, rho = rem_phi_rho(prior, mode == 2, t, r, alpha, sigma2)
+    if rule != 0:
+        A, B = _rule_AB(rule, t, M, math.exp(L), w, sigma2, rho, p1, p2)
+        if sampler == 0:
+            return -((1.0 - 2.0 * A) * M + 2.0 * B), -(2.0 * (1.0 - 2.0 * A) + 2.0 * math.exp(-L))
+        return -((1.0 - A) * M + B), -(2.0 * (1.0 - A))
     if sampler == 0:
         dM, dL = g_rhs_uncommitted_log_sde(t, M, L, w, sigma2, rho)
     else:
@@ -262,7 +302,7 @@ _DP_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 /
 
 
 @_jit
-def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol):
+def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol, rule, p1, p2):
     """One Dormand-Prince 5(4) step of size ``h`` from ``(t, M, L)``, ``L = log S``.
 
     ``k`` is a ``(2, 7)`` work array whose column 0 holds the slope at ``(t, M, L)`` (FSAL);
@@ -281,7 +321,7 @@ def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol)
         for j in range(i):
             yM += h * _DP_A[i, j] * k[0, j]
             yL += h * _DP_A[i, j] * k[1, j]
-        dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t + _DP_C[i] * h, yM, yL)
+        dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t + _DP_C[i] * h, yM, yL, rule, p1, p2)
         k[0, i] = dM
         k[1, i] = dL
         if i == 6:  # stage 7 is evaluated at the 5th-order solution
@@ -300,7 +340,7 @@ def _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol)
 
 @_jit
 def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, g0, g1, Mh, Lh,
-            rtol, atol):
+            rtol, atol, rule, p1, p2):
     """Illinois root of event ``which`` (0 switching, 1 condensation) on the step ``[t, t + h]``.
 
     Every trial ``s`` is a fresh Dormand-Prince step of size ``s`` from ``(t, M, L)``
@@ -318,7 +358,7 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, g0, g
         s = (sa * fb - sb * fa) / (fb - fa)
         if not (min(sa, sb) < s < max(sa, sb)):
             s = 0.5 * (sa + sb)
-        M1, L1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, s, rtol, atol)
+        M1, L1, _ = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, s, rtol, atol, rule, p1, p2)
         gs, gk = _events(mode, prior, alpha, sigma2, t + s, M1, L1)
         f = gs if which == 0 else gk
         if (f > 0) == (fb > 0):
@@ -336,10 +376,11 @@ def _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, g0, g
 
 
 @_jit
-def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
+def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol, rule=0, p1=0.0, p2=0.0):
     """Integrate the mean-field equations in ``(M, L = log S)`` from ``t = T`` (``M = 0``,
     ``S = 1``) to ``t = 0`` under the schedule ``(bps, coef)`` (:func:`schedule_arrays`), piece
-    by piece.
+    by piece, for the guidance rule ``(rule, p1, p2)`` (:func:`rule_arrays`; default cfg).
+    ``alpha = inf`` is the infinite-class limit (never committed, never condensed).
 
     Returns ``(M0, log S0, t_commit, t_condense, n_steps, ok)``; event times are NaN if absent,
     ``t_condense`` is the first entry into the condensed phase before commitment.
@@ -385,7 +426,7 @@ def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
                 ok = False
                 break
             if fresh:
-                dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L)
+                dM, dL = _rhs(mode, prior, sampler, alpha, sigma2, cp, t, M, L, rule, p1, p2)
                 k[0, 0] = dM
                 k[1, 0] = dL
                 fresh = False
@@ -393,7 +434,7 @@ def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
             if t + h <= lo + 1e-14 * (1.0 + lo):
                 h = lo - t
                 last = True
-            M1, L1, err = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol)
+            M1, L1, err = _dp_step(mode, prior, sampler, alpha, sigma2, cp, t, M, L, k, h, rtol, atol, rule, p1, p2)
             n_steps += 1
             if not (err == err):  # NaN: shrink hard
                 h *= 0.1
@@ -417,7 +458,7 @@ def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
                         if (hit_s if which == 0 else hit_k):
                             s_, M_, L_ = _locate(which, mode, prior, sampler, alpha, sigma2, cp, t, M,
                                                  L, k, h, gs0 if which == 0 else gk0, gs1 if which == 0 else gk1,
-                                                 M1, L1, rtol, atol)
+                                                 M1, L1, rtol, atol, rule, p1, p2)
                             if abs(s_) < abs(s_best):
                                 s_best, which_best, M_best, L_best = s_, which, M_, L_
                     t = t + s_best
@@ -446,10 +487,11 @@ def integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
 
 
 @_jit
-def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol):
+def integrate(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol, rule=0, p1=0.0, p2=0.0):
     """:func:`integrate_log` with ``S0 = exp(log S0)`` in place of ``log S0``:
     ``(M0, S0, t_commit, t_condense, n_steps, ok)`` (``S0`` is 0 where it underflows)."""
-    M, L, t_commit, t_condense, n_steps, ok = integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol)
+    M, L, t_commit, t_condense, n_steps, ok = integrate_log(prior, sampler, alpha, sigma2, bps, coef, T, rtol, atol,
+                                                            rule, p1, p2)
     return M, math.exp(L), t_commit, t_condense, n_steps, ok
 
 
@@ -546,6 +588,7 @@ def prepare() -> None:
         for smp in (0, 1):
             integrate(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL)
             integrate_log(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL)
+            integrate_log(prior, smp, 0.3, 1.0, *schedule_arrays(1.0), 5.0, RTOL, ATOL, 3, 0.0, 0.0)
         observables(prior, 0.3, 1.0, 1.0, 1.0)
         observables_log(prior, 0.3, 1.0, 1.0, 0.0)
     g_kl_per_dim_log(1.0, 0.0, 1.0)

@@ -29,15 +29,16 @@ import numba
 import numpy as np
 
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
+from cfgmft.guidance import as_rule
 
 from .exponential import (ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, integrate_log,
-                          observables_log, start_time, status_code)
+                          observables_log, rule_arrays, start_time, status_code)
 
 __all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, idx, out, status):
+def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rtol, atol, idx, out, status, rule, p1, p2):
     """For each flat index ``k`` in ``idx`` (``i = k // n_second``, ``j = k % n_second``) fill
     ``out[i, j, :] = (t_commit, t_condense, mean_shift, var_ratio, kl, margin, M, log_var_ratio, ok)``
     (the KL from the log: finite where ``var_ratio`` underflows to 0)."""
@@ -55,7 +56,7 @@ def _grid_points(prior, sampler, alphas, seconds, second_is_omega, fixed, T, rto
             w = fixed
             s2 = seconds[j]
         coef[0, 0] = w
-        M, L, tc, tk, _, ok = integrate_log(prior, sampler, al, s2, no_bps, coef, T, rtol, atol)
+        M, L, tc, tk, _, ok = integrate_log(prior, sampler, al, s2, no_bps, coef, T, rtol, atol, rule, p1, p2)
         lvr, vr, kl, mg = observables_log(prior, al, s2, M, L)
         out[i, j, 0] = tc
         out[i, j, 1] = tk
@@ -98,32 +99,32 @@ def _run_lanes(fn, n_items: int, threads: int, progress=None) -> None:
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol):
+def _committed(prior, sampler, alpha, sigma2, omega, T, rtol, atol, rule, p1, p2):
     coef = np.zeros((1, 5))
     coef[0, 0] = omega
-    _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, np.empty(0), coef, T, rtol, atol)
+    _, _, tc, _, _, _ = integrate(prior, sampler, alpha, sigma2, np.empty(0), coef, T, rtol, atol, rule, p1, p2)
     return tc == tc
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol):
+def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol, rule, p1, p2):
     """Bisection for the smallest ``alpha`` with no commitment before ``t = 0``.
 
     Bracket: ``lo = 1e-6`` must commit (else return 0), ``hi`` doubles from 1 until it does
     not (NaN if ``hi`` exceeds 1e3). Returns the midpoint once ``hi - lo <= xtol``.
     """
     lo = 1e-6
-    if not _committed(prior, sampler, lo, sigma2, omega, T, rtol, atol):
+    if not _committed(prior, sampler, lo, sigma2, omega, T, rtol, atol, rule, p1, p2):
         return 0.0
     hi = 1.0
-    while _committed(prior, sampler, hi, sigma2, omega, T, rtol, atol):
+    while _committed(prior, sampler, hi, sigma2, omega, T, rtol, atol, rule, p1, p2):
         lo = hi
         hi *= 2.0
         if hi > 1e3:
             return math.nan
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
-        if _committed(prior, sampler, mid, sigma2, omega, T, rtol, atol):
+        if _committed(prior, sampler, mid, sigma2, omega, T, rtol, atol, rule, p1, p2):
             lo = mid
         else:
             hi = mid
@@ -131,9 +132,9 @@ def _alpha_c_kernel(prior, sampler, omega, sigma2, T, xtol, rtol, atol):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _alpha_c_points(prior, sampler, omegas, sigma2, T, xtol, rtol, atol, idx, out):
+def _alpha_c_points(prior, sampler, omegas, sigma2, T, xtol, rtol, atol, idx, out, rule, p1, p2):
     for k in idx:
-        out[k] = _alpha_c_kernel(prior, sampler, omegas[k], sigma2, T, xtol, rtol, atol)
+        out[k] = _alpha_c_kernel(prior, sampler, omegas[k], sigma2, T, xtol, rtol, atol, rule, p1, p2)
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,11 @@ def _grid(name, values, lo, lo_open):
 
 def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: float = 1.0, omega: float | None = None,
                   sampler: str = "sde", prior: str = "sphere", T: float | None = None,
-                  progress: Optional[Callable[[int, int], None]] = None, threads: int | None = None) -> PhaseDiagram:
+                  progress: Optional[Callable[[int, int], None]] = None, threads: int | None = None,
+                  rule=None) -> PhaseDiagram:
     """Mean-field phase diagram over ``alpha_grid x omega_grid`` (fixed ``sigma2``) or
-    ``alpha_grid x sigma2_grid`` (fixed constant ``omega``).
+    ``alpha_grid x sigma2_grid`` (fixed constant ``omega``), for the guidance rule ``rule``
+    (:mod:`cfgmft.guidance`; ``None``: cfg; the same kernel, with the rule's generated coefficients).
 
     ``progress(done, total)`` is called as lanes of points complete; ``threads`` defaults to
     ``numba.get_num_threads()``. ``alpha > 0`` finite on the grid.
@@ -203,8 +206,9 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
     out = np.empty((n_a, n_b, 9))
     status = np.empty((n_a, n_b), dtype=np.int64)
     out[..., 8] = 0.0
+    code, p1, p2 = rule_arrays(None if rule is None else as_rule(rule))
     _run_lanes(lambda idx: _grid_points(pr, smp, alphas, seconds, is_omega, fixed, T_val, RTOL, ATOL, idx, out,
-                                        status), n_a * n_b, _n_threads(threads), progress)
+                                        status, code, p1, p2), n_a * n_b, _n_threads(threads), progress)
     if not np.all(out[..., 8] == 1.0):
         raise NumericalError("step limit reached at some grid points")
     if not np.all(np.isfinite(out[..., 2:8])):
@@ -221,8 +225,9 @@ def phase_diagram(alpha_grid, omega_grid=None, *, sigma2_grid=None, sigma2: floa
 
 
 def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "sphere", T: float | None = None,
-            xtol: float = 1e-8, threads: int | None = None):
-    """Critical ``alpha_c(omega)``: commitment before ``t = 0`` iff ``alpha < alpha_c``.
+            xtol: float = 1e-8, threads: int | None = None, rule=None):
+    """Critical ``alpha_c(omega)``: commitment before ``t = 0`` iff ``alpha < alpha_c``, for the
+    guidance rule ``rule`` (``None``: cfg).
 
     Bisection in ``alpha`` to ``xtol`` (default 1e-8). ``omega`` a constant or a 1-d array
     (threaded over its entries); returns a float or an array. ``0`` if even ``alpha = 1e-6``
@@ -236,7 +241,8 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
     scalar = np.ndim(omega) == 0
     ws = _grid("omega", omega, -1.0, False)
     out = np.empty(ws.size)
-    _run_lanes(lambda idx: _alpha_c_points(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, idx, out), ws.size,
+    code, p1, p2 = rule_arrays(None if rule is None else as_rule(rule))
+    _run_lanes(lambda idx: _alpha_c_points(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, idx, out, code, p1, p2), ws.size,
                _n_threads(threads))
     return float(out[0]) if scalar else out
 

@@ -29,8 +29,11 @@ tolerance). Commitment (``e_c = phi``) and condensation do not depend on the rul
 equations). At finite ``d`` a rule that is not linear CFG is nonlinear in ``x``: the generated law
 is not Gaussian and its moments differ from these by ``O(1/d)`` (measured by the Monte Carlo).
 
-This is a reference integration in Python (slow: ~0.1-2 s a prediction); the generated numba
-kernel of :mod:`cfgmft.solvers.exponential` covers ``cfg``.
+Two integrations: the numba kernel of :mod:`cfgmft.solvers.exponential`, whose uncommitted
+``(A, B)`` for a rule are generated from the sympy derivation :mod:`cfgmft.theory.rules`
+(``predict_rule(method="kernel")``, the default, as fast as ``cfg``), and a reference in plain
+Python (``method="reference"``: scipy's ``solve_ivp`` on the right-hand side above, which calls the
+rule's numpy code; 0.1-2 s a prediction), an independent check of the derivation and the kernel.
 """
 
 from __future__ import annotations
@@ -187,7 +190,7 @@ def _integrate(prior, sampler, alpha, sigma2, sch, rule, T, rtol, atol):
 
 
 def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha: float = math.inf,
-                 T: float | None = None, rtol: float = RTOL, atol: float = ATOL) -> Prediction:
+                 T: float | None = None, method: str = "kernel", rtol: float = RTOL, atol: float = ATOL) -> Prediction:
     """The ``d -> infinity`` prediction of guidance ``rule`` at strength ``omega`` (a constant or a
     schedule), with the keys of :func:`cfgmft.solvers.exponential.predict_exponential` and
     ``guidance`` (the rule's text form), ``log_odds`` (the separability of the infinite-class limit,
@@ -195,7 +198,11 @@ def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha:
     ``alpha > 0``: the exponential regime (random-energy competitors, commitment, condensation);
     ``alpha = 0``: the sub-exponential limit, where every rule samples the class exactly (as
     ``cfg``). ``T``: start time (``None``: ``T -> infinity``, started at
-    :data:`cfgmft.solvers.exponential.T_DEFAULT`)."""
+    :data:`cfgmft.solvers.exponential.T_DEFAULT`). ``method``: ``"kernel"`` (default), the numba
+    kernel of :mod:`cfgmft.solvers.exponential` with the rule's generated ``(A, B)``
+    (:mod:`cfgmft.theory.rules`); ``"reference"``, scipy's ``solve_ivp`` on the rule's own numpy
+    code (:meth:`cfgmft.guidance.Rule.combine`), at ``rtol``/``atol``: an independent check."""
+    method = check_choice("method", method, ("kernel", "reference"))
     prior = check_choice("prior", prior, IID_PRIORS, fold_case=True)
     sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
     sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
@@ -210,8 +217,17 @@ def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha:
         return Prediction(**{**pred, "guidance": rule.spec})
     T_val = ex.T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
     omega_label = sch.omega if isinstance(sch, Constant) else f"schedule: {sch.spec}"
-    with np.errstate(over="ignore", under="ignore"):
-        M, L, t_c, t_k, nfev = _integrate(prior, sampler, alpha, sigma2, sch, rule, T_val, rtol, atol)
+    if method == "reference":
+        with np.errstate(over="ignore", under="ignore"):
+            M, L, t_c, t_k, nfev = _integrate(prior, sampler, alpha, sigma2, sch, rule, T_val, rtol, atol)
+    else:
+        code, p1, p2 = ex.rule_arrays(rule)
+        bps, coef = ex.schedule_arrays(sch)
+        M, L, t_c, t_k, nfev, ok = ex.integrate_log(IID_PRIORS.index(prior), SAMPLERS.index(sampler), alpha, sigma2,
+                                                    bps, coef, T_val, ex.RTOL, ex.ATOL, code, p1, p2)
+        if not ok:
+            raise NumericalError(f"step limit reached (guidance {rule.spec}, prior={prior}, sampler={sampler}, "
+                                 f"alpha={alpha}, sigma2={sigma2}, omega={omega_label})")
     lvr = L - math.log(sigma2)
     vr = math.exp(lvr)
     kl = float(gen.kl_per_dim_log(M, lvr, sigma2))
@@ -252,5 +268,6 @@ def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha:
                   t_collapse=(ex._opt(ex.t_collapse_kernel(alpha, sigma2)) if math.isfinite(alpha) else None),
                   status=status, message=msg, status_code=int(code), condensed_before_commit=bool(cond),
                   n_steps=int(nfev), convention=CONVENTION_LONG, guidance=rule.spec, log_odds=log_odds,
-                  method="mean_field_scipy (solvers.rules)")
+                  method="mean_field_numba (generated rule coefficients)" if method == "kernel"
+                  else "mean_field_scipy (solvers.rules reference)")
     return Prediction(**fields)

@@ -25,11 +25,14 @@ def test_bridge_check_covers_both_modules(monkeypatch, capsys):
     # tests/test_theory_infinite_class.py)
     ic = bridge.generated_path().read_text(encoding="utf-8")
     ex = bridge.exponential_generated_path().read_text(encoding="utf-8")
+    ru = bridge.rules_generated_path().read_text(encoding="utf-8")
     monkeypatch.setattr(bridge, "render", lambda *a, **k: ic)
+    monkeypatch.setattr(bridge, "render_rules", lambda: ru)
     monkeypatch.setattr(bridge, "render_exponential", lambda: ex)
     assert bridge.main(["--check"]) == 0
     out = capsys.readouterr().out
     assert "infinite_class.py is up to date" in out and "exponential.py is up to date" in out
+    assert "rules.py is up to date" in out
     monkeypatch.setattr(bridge, "render_exponential", lambda: ex + "# stale\n")
     assert bridge.main(["--check"]) == 1
     assert "exponential.py is stale" in capsys.readouterr().err

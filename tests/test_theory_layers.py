@@ -105,7 +105,7 @@ def test_registry_is_what_the_cli_derives(cli):
     from cfgmft.theory import DERIVATIONS, derivations
     from cfgmft.theory.rem import rem_derivation
 
-    assert list(DERIVATIONS) == ["infinite-class", "random-energy", "exponential-class"]
+    assert list(DERIVATIONS) == ["infinite-class", "random-energy", "exponential-class", "guidance-rules"]
     parser = build_parser()
     for topic in DERIVATIONS:
         assert parser.parse_args(["derive", "--only", topic]).only == topic

@@ -41,11 +41,13 @@ from .infinite_class import SAMPLERS, InfiniteClassGaussian, InfiniteClassSphere
 from .observables import KL_PER_DIM, KL_PER_DIM_LOG, LOG_ODDS_GAUSSIAN, LOG_ODDS_SPHERE
 
 __all__ = ["GeneratedFunction", "CodePrinter", "ScalarCodePrinter", "functions", "render", "render_module",
-           "render_scalar_module", "exponential_functions", "render_exponential", "regenerate",
+           "render_scalar_module", "exponential_functions", "render_exponential", "rules_functions", "render_rules",
+           "rules_generated_path", "regenerate",
            "regenerate_all", "GENERATED_DIR", "generated_path", "exponential_generated_path", "main"]
 
 MODULE = "cfgmft.solvers._generated.infinite_class"
 MODULE_EXPONENTIAL = "cfgmft.solvers._generated.exponential"
+MODULE_RULES = "cfgmft.solvers._generated.rules"
 
 
 class CodePrinter(SciPyPrinter):
@@ -507,6 +509,34 @@ def render_exponential() -> str:
     )
 
 
+def rules_functions() -> list[GeneratedFunction]:
+    """Scalar functions of the guidance rules' ``d -> infinity`` theory (:mod:`cfgmft.theory.rules`):
+    ``rule_<kind>_AB(t, M, S, omega, sigma2, rho, <params>)`` returns ``(A, B)`` of the uncommitted
+    guided score ``s = -A x + B mu_c`` with the competitors' (or continuum's) mean ``rho x``, for
+    every rule of :data:`cfgmft.theory.rules.RULE_KINDS`."""
+    from . import rules as ru
+
+    args = (sy.t, sy.M, sy.S, sy.omega, sy.sigma2, ru.rho)
+    fns = []
+    for kind in ru.RULE_KINDS:
+        der = ru.rule_derivation(kind)
+        fns.append(GeneratedFunction(
+            f"rule_{kind}_AB", args + der.params, (der.A, der.B),
+            f"{kind}: (A, B) of the uncommitted guided score s = -A x + B mu_c, E[mu|x] = rho x, "
+            "in M = x.mu_c/d and S = |x - M mu_c|^2/d.", f"RuleMeanField({kind!r}).score_coefficients"))
+    return fns
+
+
+def render_rules() -> str:
+    """Return the source of ``cfgmft.solvers._generated.rules`` (deterministic)."""
+    return render_scalar_module(
+        rules_functions(),
+        summary="Scalar (numba-compilable) guided-score coefficients of every guidance rule, d -> infinity.",
+        sources="the sympy derivations ``cfgmft.theory.rules.RuleMeanField``",
+        producer="render_rules()",
+    )
+
+
 #: ``solvers/_generated``, found from this file without importing the solvers (theory sits below
 #: them): ``theory/`` and ``solvers/`` are siblings in the source tree, as ``cfgmft/theory`` and
 #: ``cfgmft/solvers`` are in an installed package
@@ -523,6 +553,11 @@ def exponential_generated_path() -> Path:
     return GENERATED_DIR / "exponential.py"
 
 
+def rules_generated_path() -> Path:
+    """Path of ``solvers/_generated/rules.py`` (in :data:`GENERATED_DIR`)."""
+    return GENERATED_DIR / "rules.py"
+
+
 def regenerate(path: str | Path | None = None) -> Path:
     """Write the generated module (default: :func:`generated_path`) and return its path."""
     target = Path(path) if path is not None else generated_path()
@@ -531,22 +566,25 @@ def regenerate(path: str | Path | None = None) -> Path:
 
 
 def regenerate_all() -> list[Path]:
-    """Write both generated modules (infinite-class and exponential) and return their paths."""
+    """Write the generated modules (infinite-class, exponential, rules) and return their paths."""
     target = exponential_generated_path()
     target.write_text(render_exponential(), encoding="utf-8")
-    return [regenerate(), target]
+    rules = rules_generated_path()
+    rules.write_text(render_rules(), encoding="utf-8")
+    return [regenerate(), target, rules]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cfgmft.theory.bridge",
-                                     description="Regenerate " + MODULE + " and " + MODULE_EXPONENTIAL
+                                     description="Regenerate " + MODULE + ", " + MODULE_EXPONENTIAL + " and " + MODULE_RULES
                                      + " from the sympy derivations.")
     parser.add_argument("--check", action="store_true",
                         help="only compare the committed files with fresh renders; exit 1 if one differs")
     ns = parser.parse_args(argv)
     if ns.check:
         status = 0
-        for path, fresh in ((generated_path(), render()), (exponential_generated_path(), render_exponential())):
+        for path, fresh in ((generated_path(), render()), (exponential_generated_path(), render_exponential()),
+                            (rules_generated_path(), render_rules())):
             current = path.read_text(encoding="utf-8") if path.exists() else ""
             if fresh != current:
                 print(f"{path} is stale; run python -m cfgmft.theory.bridge", file=sys.stderr)

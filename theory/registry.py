@@ -33,12 +33,19 @@ def _exponential_class() -> tuple:
     return (exponential_derivation("gaussian"), exponential_derivation("sphere"))
 
 
+def _guidance_rules() -> tuple:
+    from .rules import RULE_KINDS, rule_derivation
+
+    return tuple(rule_derivation(kind) for kind in RULE_KINDS)
+
+
 #: topic -> factory returning the topic's formed :class:`~cfgmft.theory.derivation.Derivation`
 #: objects (gaussian prior first, then sphere)
 DERIVATIONS: dict[str, Callable[[], tuple]] = {
     "infinite-class": _infinite_class,
     "random-energy": _random_energy,
     "exponential-class": _exponential_class,
+    "guidance-rules": _guidance_rules,
 }
 
 

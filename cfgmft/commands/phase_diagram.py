@@ -55,14 +55,18 @@ def parse_grid(name: str, text: str, lo: float, hi: float, lo_open: bool = False
 
 
 def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sampler: str, out,
-                      T=None, progress: bool = True) -> Path:
+                      T=None, progress: bool = True, guidance=None) -> Path:
     """Compute the diagram over ``alpha`` and one of ``omega`` / ``sigma2`` (grids as text),
-    write everything to ``out`` and return the folder."""
+    for the guidance rule ``guidance`` (:mod:`cfgmft.guidance`; ``None``: cfg), write everything
+    to ``out`` and return the folder."""
     from tqdm.auto import tqdm
 
     from .. import __version__
     from ..solvers.phase import alpha_c, phase_diagram
 
+    from ..guidance import as_rule
+
+    rule = as_rule(guidance)
     alphas = parse_grid("--alpha", alpha, ALPHA_MIN_POSITIVE, ALPHA_MAX)
     omegas = parse_grid("--omega", omega, OMEGA_MIN, OMEGA_MAX)
     sigma2s = parse_grid("--sigma2", sigma2, SIGMA2_MIN, SIGMA2_MAX)
@@ -80,12 +84,14 @@ def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sample
             bar.update(done - bar.n)
 
         if omegas.size > 1:
-            pd = phase_diagram(alphas, omegas, sigma2=float(sigma2s[0]), sampler=sampler, prior=prior, T=T, progress=cb)
-            crit = np.atleast_1d(alpha_c(omegas, sigma2=float(sigma2s[0]), sampler=sampler, prior=prior, T=T))
+            pd = phase_diagram(alphas, omegas, sigma2=float(sigma2s[0]), sampler=sampler, prior=prior, T=T, progress=cb,
+                               rule=rule)
+            crit = np.atleast_1d(alpha_c(omegas, sigma2=float(sigma2s[0]), sampler=sampler, prior=prior, T=T,
+                                         rule=rule))
         else:
             pd = phase_diagram(alphas, sigma2_grid=sigma2s, omega=float(omegas[0]), sampler=sampler, prior=prior,
-                               T=T, progress=cb)
-            crit = np.array([alpha_c(float(omegas[0]), sigma2=float(s), sampler=sampler, prior=prior, T=T)
+                               T=T, progress=cb, rule=rule)
+            crit = np.array([alpha_c(float(omegas[0]), sigma2=float(s), sampler=sampler, prior=prior, T=T, rule=rule)
                              for s in sigma2s])
     seconds = time.perf_counter() - t0
     second = pd.second
@@ -95,7 +101,8 @@ def run_phase_diagram(alpha: str, omega: str, sigma2: str, *, prior: str, sample
              committed=pd.committed, status=pd.status, m_final=pd.m_final,
              t_condense=np.ma.filled(pd.t_condense.astype(float), np.nan), **maps)
     params = {
-        "prior": prior, "sampler": sampler, "T": T, "alpha_grid": alpha, "second_axis": pd.second_name,
+        "prior": prior, "sampler": sampler, "T": T, "guidance": rule.spec, "convention": rule.convention,
+        "alpha_grid": alpha, "second_axis": pd.second_name,
         f"{pd.second_name}_grid": omega if pd.second_name == "omega" else sigma2,
         pd.fixed_name: pd.fixed, "alpha_c": crit, "alpha_c_tolerance": 1e-8, "seconds": seconds,
         "precision": "float64", "theory": "exponential-class random-energy mean field (d -> infinity)",

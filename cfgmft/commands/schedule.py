@@ -81,6 +81,9 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     mix = problem.mixture
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
+    if finite_d and not problem.guidance.is_cfg:
+        raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {problem.guidance.rule.spec}: "
+                                         "leave --finite-d out")
     theory = predict(problem)
     fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
     mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
@@ -90,8 +93,8 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
         table.append({"quantity": key, "meaning": meaning, "theory": theory.get(key),
                       "finite_d": None if fd is None else fd.get(key),
                       "monte_carlo": None if mc is None else mc.get(key)})
-    return {"version": __version__, "convention": CONVENTION, "precision": "float64",
-            "schedule": problem.guidance.schedule.spec, "schedule_json": problem.guidance.schedule.to_json(),
+    return {"version": __version__, "convention": problem.guidance.rule.convention, "precision": "float64",
+            "guidance": problem.guidance.rule.spec, "schedule": problem.guidance.schedule.spec, "schedule_json": problem.guidance.schedule.to_json(),
             "nonnegative": problem.guidance.schedule.is_nonnegative(), "problem": problem.to_dict(),
             "theory": theory.to_dict(), "finite_d": None if fd is None else fd.to_dict(), "monte_carlo": mc,
             "table": table}

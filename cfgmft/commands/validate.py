@@ -83,6 +83,8 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
     mix = base.mixture
     if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
         return {"applies": False, "reason": "the reduced model needs a finite K of i.i.d. gaussian or sphere means"}
+    if not base.guidance.is_cfg:
+        return {"applies": False, "reason": f"the reduced model covers the rule cfg only, not {base.guidance.rule.spec}"}
     rows = []
     for p in tqdm(points, desc="finite-d prediction", unit="d", disable=not progress):
         prob = dataclasses.replace(base, mixture=dataclasses.replace(mix, d=int(p["d"])))
@@ -161,7 +163,7 @@ def validate(base: Problem, dims, *, samples: int = 4096, disorder: int = 1, see
     out = base.to_dict()
     out.pop("d", None)
     out.update(dims=list(dims), samples=samples, disorder=disorder, seed=seed, version=__version__,
-               convention=CONVENTION, precision="float64",
+               convention=base.guidance.rule.convention, precision="float64",
                theory={k: theory[k] for k in (*OBS, "t_commit", "status", "limit") if k in theory},
                points=points, fits=fits, verdicts=verdicts, decay=decay, finite_d=fd,
                criterion=f"the preferred fit's extrapolation within {Z_CONSISTENT:g} standard errors of the theory")
