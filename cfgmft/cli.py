@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="recompute the selected claims even where OUT/claims/ holds their saved records")
     p.add_argument("--only", default=None, metavar="C2,C6",
-                   help="run only these claims (comma-separated, from C1..C6); the report keeps the others' saved sections")
+                   help="run only these claims (comma-separated, from C1..C7); the report keeps the others' saved sections")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests of the resume machinery
     return parser
 

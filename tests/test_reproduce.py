@@ -17,7 +17,7 @@ def quick_report(tmp_path_factory):
 
 def test_report_sections_and_verdicts(quick_report):
     text = (quick_report / "report.md").read_text()
-    for claim in ("C1", "C2", "C3", "C4", "C5", "C6"):
+    for claim in ("C1", "C2", "C3", "C4", "C5", "C6", "C7"):
         assert f"## {claim}:" in text
     sections = dict(re.findall(r"## (C\d):(.*?)(?=\n## C\d:|\Z)", text, re.S))
     for claim in ("C1", "C4", "C5"):
@@ -33,6 +33,8 @@ def test_report_sections_and_verdicts(quick_report):
             assert json.loads((quick_report / folder / "validate.json").read_text())["points"]
     assert re.search(r"\nVerdict: (not )?confirmed\n", sections["C6"]) and "Criterion:" in sections["C6"]
     assert (quick_report / "c6.png").stat().st_size > 10_000
+    assert re.search(r"\nVerdict: (not )?confirmed\n", sections["C7"]) and "At equal separability" in sections["C7"]
+    assert (quick_report / "c7.png").stat().st_size > 10_000
 
 
 def test_results_json_has_numbers_and_parameters(quick_report):
@@ -43,6 +45,11 @@ def test_results_json_has_numbers_and_parameters(quick_report):
     assert data["C5"]["max_var_ratio"]["sde"] <= 1.0 and data["C5"]["max_var_ratio"]["ode"] <= 1.0
     assert data["C2"]["theory_ok"] and data["C3"]["theory_ok"] and data["C6"]["theory_ok"]
     assert data["C6"]["design"].startswith("negwin:")
+    # C7: every rule compared at cfg's separability agrees with its theory; cfg's paired difference is 0
+    assert data["C7"]["theory_agrees_with_monte_carlo"] and data["C7"]["verdict"]
+    rows = [r for r in data["C7"]["equal_separability"] if r.get("omega") is not None]
+    assert {r["rule"] for r in rows} >= {"cfg", "powerlaw:beta=0.5", "zerostar", "rescale:phi=0.7"}
+    assert all(r["diff_vs_cfg_var_ratio"] == [0.0, 0.0] for r in rows if r["rule"] == "cfg")
     for row in data["C6"]["monte_carlo"]:  # the designed schedule never shrinks the variance more
         assert row["var_gain"]["mean"] > 0
     # the C3 Monte Carlo distortion decays with d for both fixed K
@@ -96,7 +103,7 @@ def test_quick_rerun_reuses_every_saved_claim(quick_report, capsys):
     import time
 
     records = {p.name: p.read_bytes() for p in (quick_report / "claims").glob("*.json")}
-    assert sorted(records) == [f"C{i}.json" for i in range(1, 7)]
+    assert sorted(records) == [f"C{i}.json" for i in range(1, 8)]
     rec = json.loads(records["C2.json"])
     assert rec["settings"]["quick"] is True and rec["settings"]["seed"] == 20260223 and rec["version"]
     assert len(rec["checksum"]) == 64 and "c2_mc/validate.json" in rec["files"]
@@ -105,10 +112,10 @@ def test_quick_rerun_reuses_every_saved_claim(quick_report, capsys):
     t0 = time.perf_counter()
     assert main(["reproduce", "--quick", "--out", str(quick_report)]) == 0
     assert time.perf_counter() - t0 < 60
-    assert "reusing the saved C1, C2, C3, C4, C5, C6" in capsys.readouterr().err
+    assert "reusing the saved C1, C2, C3, C4, C5, C6, C7" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in (quick_report / "claims").glob("*.json")} == records
     data = json.loads((quick_report / "results.json").read_text())
-    assert all(data["claims"][c]["reused"] for c in ("C1", "C2", "C3", "C4", "C5", "C6")) and data["pending"] == []
+    assert all(data["claims"][c]["reused"] for c in ("C1", "C2", "C3", "C4", "C5", "C6", "C7")) and data["pending"] == []
     new = (quick_report / "report.md").read_text()
     assert new.split("## C1:", 1)[1] == old.split("## C1:", 1)[1]  # every section, word for word
     assert "Reused from the saved records" in new

@@ -138,14 +138,14 @@ def test_bad_only_is_exit_2_and_loses_nothing(tmp_path, capsys, only):
     keep.write_text("{}")
     assert _run(out, "--only", only) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "--only" in err and "C1, C2, C3, C4, C5, C6" in err
+    assert len(err.strip().splitlines()) == 1 and "--only" in err and "C1, C2, C3, C4, C5, C6, C7" in err
     assert "Traceback" not in err and keep.read_text() == "{}"
 
 
 def test_only_is_case_insensitive_and_ordered():
     from cfgmft.reproduce import parse_only
 
-    assert parse_only("c6, C2") == ["C2", "C6"] and parse_only(None) == ["C1", "C2", "C3", "C4", "C5", "C6"]
+    assert parse_only("c6, C2") == ["C2", "C6"] and parse_only(None) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]
 
 
 def test_no_progress_bar_when_not_a_terminal(tmp_path):

@@ -5,9 +5,10 @@ figure, written to ``OUT/report.md`` (figures ``OUT/c*.png``, every number and p
 This version computes C1, C4 and C5 (infinite-class limit: closed forms, quadratures and
 Monte Carlo with exact scores), C2 and C3 (the d -> infinity random-energy mean field
 against finite-size scaling of Monte Carlo across d) and C6 (a negative-window schedule
-designed on the mean-field theory by :mod:`cfgmft.solvers.design`, then simulated).
+designed on the mean-field theory by :mod:`cfgmft.solvers.design`, then simulated) and C7 (beyond the
+paper: every guidance rule of :mod:`cfgmft.guidance`, theory against Monte Carlo at equal separability).
 
-Each claim is a module (:mod:`.c1` ... :mod:`.c6`) with the same four functions, which the
+Each claim is a module (:mod:`.c1` ... :mod:`.c7`) with the same four functions, which the
 driver :func:`reproduce` calls in turn:
 
 * ``compute(settings) -> data``: the numbers (a dict; its keys that do not start with ``_``
@@ -42,7 +43,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..io import output_folder
-from . import c1, c2, c3, c4, c5, c6, common, report, store
+from . import c1, c2, c3, c4, c5, c6, c7, common, report, store
 from .c5 import random_nonnegative_schedule
 from .common import AGREE_K
 from .report import CLAIMS, NOT_YET, Verdict
@@ -52,7 +53,7 @@ __all__ = ["reproduce", "parse_only", "Settings", "Verdict", "CLAIMS", "NOT_YET"
            "random_nonnegative_schedule"]
 
 #: the claims the driver runs, in report order: name -> module
-STEPS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6}
+STEPS = {"C1": c1, "C2": c2, "C3": c3, "C4": c4, "C5": c5, "C6": c6, "C7": c7}
 
 
 def parse_only(only) -> list:

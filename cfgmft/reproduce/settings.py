@@ -36,6 +36,10 @@ class Settings:
     c6_dims: tuple = (20, 25)
     c6_samples: int = 4000
     c6_disorder: int = 8
+    # C7: the guidance rules at equal separability (gaussian continuum)
+    c7_d: int = 200
+    c7_samples: int = 4000
+    c7_steps: int = 400
 
     @classmethod
     def make(cls, quick: bool, seed: int, tiny: bool = False) -> "Settings":
@@ -43,10 +47,10 @@ class Settings:
             return cls(quick=True, seed=seed, tiny=True, n=400, steps=40, omegas_mc=(0.0, 2.0), n_random_schedules=8,
                        K_finite=(100,), n_finite=200, c2_dims=(20, 25), c2_samples=200, c2_disorder=1,
                        fd_samples=500, c3_dims=(8, 16), c3_samples=200, c6_dims=(20,), c6_samples=200,
-                       c6_disorder=2)
+                       c6_disorder=2, c7_d=40, c7_samples=100, c7_steps=60)
         if quick:
             return cls(quick=True, seed=seed, n=4000, steps=200, n_random_schedules=100,
                        K_finite=(100, 1000), n_finite=1000, c2_dims=(20, 25, 30), c2_samples=1000,
                        c2_disorder=2, fd_samples=8000, c3_dims=(8, 16, 32, 64), c3_samples=2000,
-                       c6_dims=(20,), c6_samples=4000, c6_disorder=6)
+                       c6_dims=(20,), c6_samples=4000, c6_disorder=6, c7_d=100, c7_samples=800, c7_steps=400)
         return cls(quick=False, seed=seed)
