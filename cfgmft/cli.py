@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finite-d-samples", type=_int(200), default=4000,
                    help="samples of the finite-d model in the design at --d (default: 4000; about a second per "
                         "candidate, about 100 candidates)")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="the guidance rule the schedule is designed for: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, "
+                        "zerostar, rescale:phi=P (d -> infinity theory; the finite-d stage covers cfg only)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -275,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=64, metavar="N",
                    help="points of the global Sobol scan per floor (default: 64)")
     p.add_argument("--maxiter", type=_int(1, 100000), default=40, help="COBYLA iterations per floor (default: 40)")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="the guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
     p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
                    help="largest time a schedule parameter ranges over (default: 3)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
@@ -283,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = ssub.add_parser("nogo", help="claim C5: the largest variance ratio of each non-negative family, per regime")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="the guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
     p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
     p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
                    help="points of the global Sobol scan per family (default: 64, quick 16)")
@@ -471,7 +478,7 @@ def cmd_schedule_design(args) -> int:
                       alpha=args.alpha, d=args.d)
     result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
                     family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
-                    finite_d_samples=args.finite_d_samples)
+                    finite_d_samples=args.finite_d_samples, rule=args.guidance)
     if args.json:
         from .io import to_jsonable
 
@@ -503,7 +510,7 @@ def cmd_schedule_frontier(args) -> int:
     T = args.T if args.T is None or math.isfinite(args.T) else None
     result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
                           peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
-                          maxiter=args.maxiter, seed=args.seed, **kw)
+                          maxiter=args.maxiter, seed=args.seed, rule=args.guidance, **kw)
     if args.json:
         from .io import to_jsonable
 
@@ -516,7 +523,7 @@ def cmd_schedule_frontier(args) -> int:
 def cmd_schedule_nogo(args) -> int:
     from .commands.schedule_nogo import format_nogo, nogo
 
-    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed)
+    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, guidance=args.guidance)
     if args.json:
         from .io import to_jsonable
 

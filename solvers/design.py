@@ -245,7 +245,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     band=DEFAULT_BAND, family: str = "negwin", T: Optional[float] = None,
                     t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 60,
                     seed: int = 0, finite_d_samples: int = 4000, finite_d_steps: int = 200,
-                    finite_d_global: int = 32, finite_d_maxiter: int = 30) -> ScheduleDesign:
+                    finite_d_global: int = 32, finite_d_maxiter: int = 30, rule=None) -> ScheduleDesign:
     """The schedule of ``family`` with peak guidance ``peak`` that maximises separability with
     its variance ratio inside ``band`` (module docstring).
 
@@ -265,6 +265,9 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
     family: one of :data:`DESIGN_FAMILIES`.
     t_max: the largest time a parameter ranges over.
     n_global, n_starts, maxiter, seed: the optimiser (:func:`cfgmft.solvers.schedule_search.optimise`).
+    rule: the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
+        on its ``d -> infinity`` theory (the finite-``d`` model covers cfg only: ``d`` with a finite
+        ``K`` is refused for another rule).
     finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter: the finite-``d`` stage: the
         same optimiser, started from the ``d -> infinity`` design, with the variance ratio of the
         reduced model (``finite_d_samples`` samples, ``finite_d_steps`` steps, one seed: common
@@ -285,7 +288,10 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
     n_global = check_int("n_global", n_global, lo=1, hi=1 << 16)
     n_starts = check_int("n_starts", n_starts, lo=0, hi=64)
     maxiter = check_int("maxiter", maxiter, lo=1, hi=100000)
-    if fam.nonnegative and band[0] > 1.0:
+    from cfgmft.guidance import as_rule
+
+    rule = as_rule(rule)
+    if fam.nonnegative and band[0] > 1.0 and rule.reduces_to_cfg:
         raise ParameterError("family", f"{fam.name!r} has omega(t) >= 0, which cannot raise the variance ratio above 1 "
                                        f"(claim C5), so it cannot meet the band {band[0]:g}:{band[1]:g}; use negwin or "
                                        "negramp, or a band that reaches 1 or below")
@@ -309,6 +315,9 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
             notes.append(f"gaussian continuum: the theory is exact at every d, so the design holds at d = {d}")
         else:
             finite = True
+            if not rule.reduces_to_cfg:
+                raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {rule.spec}: design on "
+                                                 "the d -> infinity theory (leave out --d)")
             if K is None:
                 if alpha * d > 700:
                     raise ParameterError("d", f"alpha d = {alpha * d:g} exceeds 700 (K = e^(alpha d) overflows)")
@@ -317,7 +326,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     raise ParameterError("alpha", f"K = round(e^(alpha d)) = {K} at d = {d}: needs K >= 2")
             notes.append(f"designed on the d -> infinity mean field at alpha = log(K)/d = {alpha:.6g}, then corrected "
                          f"on the finite-d model at d = {d}, K = {K}")
-    model = TheoryModel(prior, sigma2, sampler, alpha, T)
+    model = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
     lo, hi = band
 
     def constraint(nums):
@@ -338,7 +347,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                               f"{lo:g}:{hi:g} in the {model.regime} ({len(res.evaluations)} schedules tried){where}")
     best = res.best if res.best is not None else res.closest  # the closest only as the finite-d stage's start
     schedule = best.schedule
-    model_info = {"theory": model.regime, "prior": prior, "sigma2": sigma2, "sampler": sampler,
+    model_info = {"theory": model.regime, "guidance": rule.spec, "prior": prior, "sigma2": sigma2, "sampler": sampler,
                   "alpha": None if math.isinf(alpha) else alpha, "T": T, "d": d, "K": K}
     fd_numbers = None
     if finite:

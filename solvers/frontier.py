@@ -196,7 +196,7 @@ def _pareto(evals) -> list:
 def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", alpha: float = math.inf,
              peak: float = 3.0, *, families: Sequence[str] = FRONTIER_FAMILIES, floors=None, n_floors: int = 9,
              T: Optional[float] = None, t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 1,
-             maxiter: int = 40, seed: int = 0, progress=None) -> Frontier:
+             maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> Frontier:
     """The frontier of separability against the variance floor for each of ``families``
     (module docstring).
 
@@ -238,7 +238,7 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
     n_starts = check_int("n_starts", n_starts, lo=0, hi=64)
     maxiter = check_int("maxiter", maxiter, lo=1, hi=100000)
     seed = check_int("seed", seed, lo=0)
-    base = TheoryModel(prior, sigma2, sampler, alpha, T)
+    base = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
     constant, unguided = base(Constant(W)), base(Constant(0.0))
     floors_default = floors is None
     floors = default_floors(constant["var_ratio"], n_floors) if floors_default else check_floors(floors)

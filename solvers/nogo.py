@@ -82,21 +82,22 @@ class NoGoRow:
 
 def nogo_search(prior: str, sigma2: float, sampler: str, alpha: float, family: str, *, W_max: float = W_MAX,
                 t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 40,
-                seed: int = 0, regime: Optional[str] = None, rtol: float = 1e-8) -> NoGoRow:
+                seed: int = 0, regime: Optional[str] = None, rtol: float = 1e-8, rule=None) -> NoGoRow:
     """The largest variance ratio of ``family`` (strengths in ``[0, W_max]``, times in
     ``[0, t_max]``) in one theory (``alpha = inf``: infinite-class limit); the best point is
     evaluated again at the solver's default tolerance. ``rtol``: the infinite-class solver's
-    tolerance during the search."""
+    tolerance during the search. ``rule``: the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg),
+    the C5 search extended to rules."""
     fam = get_family(family)
     W = check_real("W_max", W_max, lo=0.0, lo_open=True, hi=100.0)
     sampler = check_choice("sampler", sampler, ("sde", "ode"))
     check_int("n_global", n_global, lo=1)
-    model = TheoryModel(prior, sigma2, sampler, alpha, rtol=rtol)
+    model = TheoryModel(prior, sigma2, sampler, alpha, rtol=rtol, rule=rule)
     res = optimise(fam, W, model, lambda nums: nums["log_var_ratio"], lambda nums: 1.0, t_max=t_max,
                    n_global=n_global, n_starts=n_starts, maxiter=maxiter, seed=seed)
     if res.best is None:
         raise ParameterError("family", f"no schedule of {family!r} could be evaluated")
-    final = TheoryModel(prior, sigma2, sampler, alpha)(res.best.schedule)
+    final = TheoryModel(prior, sigma2, sampler, alpha, rule=rule)(res.best.schedule)
     return NoGoRow(regime or model.regime, prior, alpha, sampler, fam.name, fam.nonnegative, final["var_ratio"],
                    final["log_var_ratio"], res.best.schedule.spec, model.separability_key, final["separability"],
                    final["status"], len(res.evaluations), final["log_var_ratio"] > LOG_VAR_TOL)
@@ -104,7 +105,7 @@ def nogo_search(prior: str, sigma2: float, sampler: str, alpha: float, family: s
 
 def nogo_table(*, sigma2: float = 1.0, regimes: Sequence = REGIMES, samplers: Sequence[str] = ("sde", "ode"),
                families: Sequence[str] = NONNEGATIVE_FAMILIES + (CONTROL_FAMILY,), n_global: int = 64,
-               n_starts: int = 2, maxiter: int = 40, seed: int = 0, progress=None) -> list:
+               n_starts: int = 2, maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> list:
     """:func:`nogo_search` over ``regimes x samplers x families`` (module docstring); a list of
     :class:`NoGoRow`. ``progress``: an optional callable ``progress(row)`` after each row."""
     rows = []
@@ -112,7 +113,7 @@ def nogo_table(*, sigma2: float = 1.0, regimes: Sequence = REGIMES, samplers: Se
         for sampler in samplers:
             for fam in families:
                 row = nogo_search(prior, sigma2, sampler, alpha, fam, n_global=n_global, n_starts=n_starts,
-                                  maxiter=maxiter, seed=seed, regime=name)
+                                  maxiter=maxiter, seed=seed, regime=name, rule=rule)
                 rows.append(row)
                 if progress is not None:
                     progress(row)

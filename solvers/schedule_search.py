@@ -115,20 +115,32 @@ def family(name: str) -> Family:
 
 
 class TheoryModel:
-    """Scores a schedule in one theory (module docstring): ``model(schedule)`` is a dict of
+    """Scores a schedule in one theory (module docstring), for the guidance rule ``rule``
+    (:mod:`cfgmft.guidance`; ``None``: cfg; another rule: :func:`cfgmft.solvers.rules.predict_rule`):
+    ``model(schedule)`` is a dict of
     ``var_ratio``, ``log_var_ratio``, ``m_final``, ``mean_shift``, ``kl_per_dim``,
     ``separability``, ``log_odds``, ``margin``, ``t_commit`` and ``status``."""
 
     def __init__(self, prior: str, sigma2: float, sampler: str, alpha: float = math.inf, T: Optional[float] = None,
-                 rtol: float = 1e-10):
+                 rtol: float = 1e-10, rule=None):
+        from cfgmft.guidance import as_rule
+
         self.prior, self.sigma2, self.sampler, self.alpha, self.T, self.rtol = prior, sigma2, sampler, alpha, T, rtol
+        self.rule = as_rule(rule)
         self.infinite = math.isinf(alpha)
         self.separability_key = "log_odds" if self.infinite else "margin"
         self.regime = ("infinite-class limit" if self.infinite
                        else f"exponential regime, d -> infinity mean field (alpha = {alpha:g})")
+        if not self.rule.reduces_to_cfg:
+            self.regime += f", guidance rule {self.rule.spec}"
 
     def __call__(self, schedule) -> dict:
-        if self.infinite:
+        if not self.rule.reduces_to_cfg:
+            from .rules import predict_rule
+
+            p = predict_rule(self.prior, self.sigma2, schedule, self.sampler, self.rule, alpha=self.alpha, T=self.T)
+            margin, t_commit = (None, None) if self.infinite else (p.margin, p.t_commit)
+        elif self.infinite:
             from .infinite_class import predict_infinite_class
 
             p = predict_infinite_class(self.prior, self.sigma2, schedule, self.sampler, self.T, rtol=self.rtol)

@@ -314,3 +314,28 @@ def test_cli_refuses_bad_rules_with_one_line(args):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "guidance" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_design_for_a_rule_meets_its_band_in_the_rules_theory():
+    from cfgmft.solvers.design import design_schedule
+    from cfgmft.solvers.rules import predict_rule
+
+    des = design_schedule("sphere", 1.0, 3.0, "sde", alpha=0.3, n_global=16, maxiter=20, rule="apg:eta=0,r=0.05")
+    assert des.model["guidance"] == "apg:eta=0,r=0.05"
+    check = predict_rule("sphere", 1.0, des.schedule, "sde", "apg:eta=0,r=0.05", alpha=0.3)
+    assert 0.98 <= check.var_ratio <= 1.02 and math.isclose(check.var_ratio, des.design["var_ratio"], rel_tol=1e-12)
+    with pytest.raises(ParameterError, match="guidance"):
+        design_schedule("sphere", 1.0, 3.0, "sde", alpha=0.3, d=16, rule="zerostar")
+
+
+def test_nogo_and_frontier_take_a_rule():
+    from cfgmft.solvers.frontier import frontier
+    from cfgmft.solvers.nogo import nogo_search
+    from cfgmft.solvers.rules import predict_rule
+
+    row = nogo_search("sphere", 1.0, "sde", 0.3, "constant", n_global=8, n_starts=0, maxiter=5, rule="zerostar")
+    check = predict_rule("sphere", 1.0, row.best_schedule, "sde", "zerostar", alpha=0.3)
+    assert math.isclose(row.best_var_ratio, check.var_ratio, rel_tol=1e-12) and row.best_var_ratio < 1.0
+    fr = frontier("sphere", 1.0, "sde", 0.3, 3.0, families=("constant",), floors=[0.95, 0.97], n_global=8, n_starts=0,
+                  maxiter=5, rule="apg:eta=0,r=0.05")
+    assert "apg:eta=0,r=0.05" in fr.model["theory"]

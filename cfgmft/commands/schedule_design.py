@@ -31,9 +31,13 @@ DESIGN_ROWS = (
 
 def design(mixture, peak, sampler, *, band, family, seed=0, **search) -> dict:
     """The design as a JSON-able dict (module docstring)."""
+    from ..guidance import as_rule
+
     r = design_schedule(mixture, peak, sampler, band=band, family=family, seed=seed, **search)
-    out = {"version": __version__, "convention": CONVENTION + " (guidance scale w = 1 + omega)",
-           "precision": "float64"}
+    rule = as_rule(search.get("rule"))
+    out = {"version": __version__, "convention": (CONVENTION + " (guidance scale w = 1 + omega)" if rule.kind == "cfg"
+                                                  else rule.convention),
+           "guidance": rule.spec, "precision": "float64"}
     out.update(r.to_dict())
     return out
 

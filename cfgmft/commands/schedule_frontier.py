@@ -34,8 +34,12 @@ def run_frontier(*, out=None, **kwargs) -> dict:
 
         folder = output_folder(out)
     t0 = time.perf_counter()
+    from ..guidance import as_rule
+
+    rule = as_rule(kwargs.get("rule"))
     f = frontier(**kwargs)
-    r = {"version": __version__, "convention": CONVENTION + " (guidance scale w = 1 + omega)", "precision": "float64"}
+    r = {"version": __version__, "convention": (CONVENTION + " (guidance scale w = 1 + omega)" if rule.kind == "cfg"
+                                                else rule.convention), "guidance": rule.spec, "precision": "float64"}
     r.update(f.to_dict())
     r["seconds"] = time.perf_counter() - t0
     if folder is not None:

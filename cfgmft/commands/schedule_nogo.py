@@ -26,11 +26,16 @@ FULL = {"n_global": 64, "maxiter": 40, "n_starts": 2}
 QUICK = {"n_global": 16, "maxiter": 20, "n_starts": 1}
 
 
-def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, progress=None) -> dict:
+def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, progress=None, guidance=None) -> dict:
     """The C5 table as a JSON-able dict: ``rows`` (one per regime, sampler and family), the
     search's sizes, ``max_nonnegative`` (the largest variance ratio over every non-negative
-    row) and ``counterexamples`` (the non-negative rows above 1, if any)."""
+    row) and ``counterexamples`` (the non-negative rows above 1, if any). ``guidance``: the rule
+    (:mod:`cfgmft.guidance`; ``None``: cfg): the C5 search extended to rules (the comparison
+    argument of :mod:`cfgmft.theory.nogo` is cfg's; for another rule the table is the search alone)."""
+    from ..guidance import as_rule
     from ..solvers.nogo import LOG_VAR_TOL, REGIMES, W_MAX
+
+    rule = as_rule(guidance)
 
     regimes = tuple(r for r in REGIMES if not (quick and r[1] == "sphere" and math.isinf(r[2])))
     rows, sizes = [], {}
@@ -39,10 +44,11 @@ def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, pro
         if n_global is not None:
             kw["n_global"] = n_global
         sizes[reg[0]] = kw
-        rows += [r.to_dict() for r in nogo_table(regimes=(reg,), seed=seed, progress=progress, **kw)]
+        rows += [r.to_dict() for r in nogo_table(regimes=(reg,), seed=seed, progress=progress, rule=rule, **kw)]
     kw = sizes[regimes[0][0]]
     nonneg = [r for r in rows if r["nonnegative"]]
-    return {"version": __version__, "convention": CONVENTION, "precision": "float64",
+    return {"version": __version__, "convention": CONVENTION if rule.kind == "cfg" else rule.convention,
+            "guidance": rule.spec, "precision": "float64",
             "search": {**kw, "sizes_per_regime": sizes, "seed": seed, "W_max": W_MAX, "t_max": 3.0, "log_var_tol": LOG_VAR_TOL,
                        "method": "scrambled Sobol scan, then scipy.optimize.minimize (COBYLA), maximising log var_ratio"},
             "regimes": [{"name": n, "prior": p, "alpha": None if math.isinf(a) else a} for n, p, a in regimes],
