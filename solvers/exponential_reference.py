@@ -19,6 +19,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
+from cfgmft.errors import NumericalError
 from cfgmft.schedules import as_schedule
 
 from ._generated import exponential as gen
@@ -42,20 +43,26 @@ def _phi_rho(prior, condensed, t, r, alpha, sigma2):
     if condensed:
         lam = _lambda_alpha(prior, t, r, alpha, sigma2)
         return getattr(gen, pre + "energy_family")(t, r, sigma2, lam), getattr(gen, pre + "rho_family")(t, r, sigma2, lam)
-    return getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2), getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
+    phi = getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2) if math.isfinite(alpha) else math.inf
+    return phi, getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
 
 
-def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e-12, atol=1e-14, log=False):
+def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e-12, atol=1e-14, log=False,
+                        rhs_uncommitted=None):
     """``(M0, S0, t_commit, t_condense, nfev)`` by solve_ivp (DOP853); NaN for absent events.
-    With ``log=True`` the second entry is ``log S0`` (finite where ``S0`` underflows)."""
+    With ``log=True`` the second entry is ``log S0`` (finite where ``S0`` underflows).
+    ``alpha = inf``: the infinite-class limit (never committed, never condensed).
+    ``rhs_uncommitted(t, M, log_S, omega, rho) -> (dM/dtau, d log_S/dtau)`` replaces the generated
+    CFG equations of the uncommitted branches (another guidance rule, :mod:`cfgmft.solvers.rules`)."""
     sch = as_schedule(omega)
     pre = "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
+    finite = math.isfinite(alpha)
     cond_res = getattr(gen, pre + "condensation_residual")
     bps = sorted((b for b in sch.breakpoints if 0 < b < T), reverse=True)
     edges = [T, *bps, 0.0]
     y = np.array([0.0, 0.0])  # (M, log S) at t = T: M = 0, S = 1
     t = T
-    mode = 2 if cond_res(T, 1.0, alpha, sigma2) > 0 else 1
+    mode = 2 if finite and cond_res(T, 1.0, alpha, sigma2) > 0 else 1
     t_condense = T if mode == 2 else math.nan
     t_commit = math.nan
     nfev = 0
@@ -70,12 +77,15 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
             else:
                 w = float(sch(min(max(tt, lo + eps), hi - eps)))
                 _, rho = _phi_rho(prior, mode == 2, tt, M * M + math.exp(log_S), alpha, sigma2)
-                f = gen.rhs_uncommitted_log_sde if sampler == "sde" else gen.rhs_uncommitted_log_ode
-                dM, dlog = f(tt, M, log_S, w, sigma2, rho)
+                if rhs_uncommitted is not None:
+                    dM, dlog = rhs_uncommitted(tt, M, log_S, w, rho)
+                else:
+                    f = gen.rhs_uncommitted_log_sde if sampler == "sde" else gen.rhs_uncommitted_log_ode
+                    dM, dlog = f(tt, M, log_S, w, sigma2, rho)
             return [-dM, -dlog]
 
         def ev_commit(tt, yy):
-            if mode == 0:
+            if mode == 0 or not finite:
                 return -1.0
             phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
             return gen.switching(tt, yy[0], phi, sigma2)
@@ -83,7 +93,7 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
         ev_commit.direction = 1.0
 
         def ev_cond(tt, yy):
-            if mode == 0:
+            if mode == 0 or not finite:
                 return -1.0
             val = cond_res(tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
             return val if mode == 1 else -val
@@ -93,6 +103,8 @@ def integrate_reference(prior, sampler, alpha, sigma2, omega, T=40.0, *, rtol=1e
         while t > lo:
             sol = solve_ivp(rhs, (t, lo), y, method="DOP853", rtol=rtol, atol=atol, events=[ev_commit, ev_cond])
             nfev += sol.nfev
+            if sol.status < 0:
+                raise NumericalError(f"solve_ivp failed: {sol.message}")
             hit = [(float(te[0]), k) for k, te in enumerate(sol.t_events) if len(te) and te[0] < t]
             if not hit:
                 t, y = lo, sol.y[:, -1]

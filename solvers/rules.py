@@ -41,8 +41,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import brentq
 
 from cfgmft.conventions import CONVENTION_LONG, IID_PRIORS, SAMPLERS
 from cfgmft.errors import NumericalError, check_choice, check_real
@@ -53,6 +51,7 @@ from cfgmft.schedules import Constant, Schedule, as_schedule
 from . import exponential as ex
 from ._generated import exponential as gen
 from ._generated import infinite_class as gen_ic
+from .exponential_reference import integrate_reference
 
 __all__ = ["predict_rule", "rule_rhs", "MeanFieldOps", "RTOL", "ATOL"]
 
@@ -98,97 +97,6 @@ def rule_rhs(rule: Rule, sampler: str, t: float, M: float, log_S: float, omega: 
     return M + 2.0 * s1, 2.0 * (1.0 + 2.0 * A) + 2.0 / S
 
 
-def _lambda_alpha(prior, t, r, alpha, sigma2):
-    if prior == "sphere":
-        return gen.rem_sphere_lambda_alpha(t, r, alpha, sigma2)
-    hi = 1.0
-    while gen.rem_gaussian_rate_u(t, r, sigma2, hi) < alpha:
-        hi *= 2.0
-    u = brentq(lambda uu: gen.rem_gaussian_rate_u(t, r, sigma2, uu) - alpha, 0.0, hi, xtol=1e-300, rtol=1e-15,
-               maxiter=500)
-    return 1.0 / u
-
-
-def _pre(prior):
-    return "rem_gaussian_" if prior == "gaussian" else "rem_sphere_"
-
-
-def _phi_rho(prior, condensed, t, r, alpha, sigma2):
-    pre = _pre(prior)
-    if condensed:
-        lam = _lambda_alpha(prior, t, r, alpha, sigma2)
-        return getattr(gen, pre + "energy_family")(t, r, sigma2, lam), getattr(gen, pre + "rho_family")(t, r, sigma2, lam)
-    phi = getattr(gen, pre + "phi_annealed")(t, r, alpha, sigma2) if math.isfinite(alpha) else -math.inf
-    return phi, getattr(gen, pre + "rho_family")(t, r, sigma2, 1.0)
-
-
-def _integrate(prior, sampler, alpha, sigma2, sch, rule, T, rtol, atol):
-    """``(M0, log S0, t_commit, t_condense, nfev)`` from ``(M, S) = (0, 1)`` at ``t = T``;
-    ``alpha = inf``: the infinite-class limit (never committed, never condensed)."""
-    finite = math.isfinite(alpha)
-    cond_res = getattr(gen, _pre(prior) + "condensation_residual")
-    bps = sorted((b for b in sch.breakpoints if 0 < b < T), reverse=True)
-    edges = [T, *bps, 0.0]
-    y = np.array([0.0, 0.0])
-    t = T
-    mode = 2 if finite and cond_res(T, 1.0, alpha, sigma2) > 0 else 1
-    t_condense = T if mode == 2 else math.nan
-    t_commit = math.nan
-    nfev = 0
-    for hi, lo in zip(edges[:-1], edges[1:]):
-        eps = 1e-12 * (hi - lo)
-
-        def rhs(tt, yy):
-            M, log_S = yy
-            if mode == 0:
-                f = gen.rhs_committed_log_sde if sampler == "sde" else gen.rhs_committed_log_ode
-                dM, dlog = f(tt, M, log_S, sigma2)
-            else:
-                w = float(sch(min(max(tt, lo + eps), hi - eps)))
-                _, rho = _phi_rho(prior, mode == 2, tt, M * M + math.exp(log_S), alpha, sigma2)
-                dM, dlog = rule_rhs(rule, sampler, tt, M, log_S, w, rho, sigma2)
-            return [-dM, -dlog]
-
-        def ev_commit(tt, yy):
-            if mode == 0 or not finite:
-                return -1.0
-            phi, _ = _phi_rho(prior, mode == 2, tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
-            return gen.switching(tt, yy[0], phi, sigma2)
-        ev_commit.terminal = True
-        ev_commit.direction = 1.0
-
-        def ev_cond(tt, yy):
-            if mode == 0 or not finite:
-                return -1.0
-            val = cond_res(tt, yy[0] ** 2 + math.exp(yy[1]), alpha, sigma2)
-            return val if mode == 1 else -val
-        ev_cond.terminal = True
-        ev_cond.direction = 1.0
-
-        while t > lo:
-            sol = solve_ivp(rhs, (t, lo), y, method="DOP853", rtol=rtol, atol=atol, events=[ev_commit, ev_cond])
-            nfev += sol.nfev
-            if sol.status < 0:
-                raise NumericalError(f"the mean-field integration of {rule.spec} failed: {sol.message}")
-            hit = [(float(te[0]), k) for k, te in enumerate(sol.t_events) if len(te) and te[0] < t]
-            if not hit:
-                t, y = lo, sol.y[:, -1]
-                break
-            te, k = max(hit)
-            y = sol.y_events[k][0]
-            t = te
-            if k == 0:
-                mode = 0
-                t_commit = te
-            elif mode == 1:
-                mode = 2
-                if t_condense != t_condense:
-                    t_condense = te
-            else:
-                mode = 1
-    return float(y[0]), float(y[1]), t_commit, t_condense, nfev
-
-
 def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha: float = math.inf,
                  T: float | None = None, method: str = "kernel", rtol: float = RTOL, atol: float = ATOL) -> Prediction:
     """The ``d -> infinity`` prediction of guidance ``rule`` at strength ``omega`` (a constant or a
@@ -218,8 +126,12 @@ def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha:
     T_val = ex.T_DEFAULT if T is None else check_real("T", T, lo=0.0, lo_open=True)
     omega_label = sch.omega if isinstance(sch, Constant) else f"schedule: {sch.spec}"
     if method == "reference":
+        def rhs(t, M, log_S, w, rho):
+            return rule_rhs(rule, sampler, t, M, log_S, w, rho, sigma2)
+
         with np.errstate(over="ignore", under="ignore"):
-            M, L, t_c, t_k, nfev = _integrate(prior, sampler, alpha, sigma2, sch, rule, T_val, rtol, atol)
+            M, L, t_c, t_k, nfev = integrate_reference(prior, sampler, alpha, sigma2, sch, T_val, rtol=rtol, atol=atol,
+                                                       log=True, rhs_uncommitted=rhs)
     else:
         code, p1, p2 = ex.rule_arrays(rule)
         bps, coef = ex.schedule_arrays(sch)
