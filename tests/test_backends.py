@@ -169,6 +169,19 @@ def test_sharded_simulation_equals_in_process(client):
         assert abs(here[key]["mean"] - there[key]["mean"]) <= 1e-10, key
 
 
+def test_sharded_simulation_of_a_guidance_rule_equals_in_process(client):
+    """A rule acts on the two predictions in this process: the shards only sum over classes."""
+    prob = Problem(Mixture(prior="sphere", classes=K, d=D, sigma2=0.8), Guidance(omega=2.0, rule="rescale:phi=0.7"),
+                   Sampler(steps=25))
+    here = simulate(prob, samples=32, seed=4)
+    there = simulate(prob, scheduler="local:2", samples=32, seed=4)
+    assert here["guidance"] == there["guidance"] == "rescale:phi=0.7"
+    for key in ("m_final", "var_ratio", "accuracy"):
+        assert abs(here[key]["mean"] - there[key]["mean"]) <= 1e-10, key
+    cfg = simulate(_problem(), samples=32, seed=4)
+    assert abs(cfg["var_ratio"]["mean"] - here["var_ratio"]["mean"]) > 1e-3  # the rule changed the samples
+
+
 def test_sharded_tolerance_path_pilots_in_its_own_precision(client):
     kw = dict(samples=16, seed=4, tol=2e-2)
     here = simulate(_problem(), **kw)
