@@ -105,6 +105,48 @@ def test_gaussian_continuum_on_a_ddim_grid_matches_monte_carlo():
         assert abs(_z(r.estimates.var_ratio, p.var_ratio)) < Z_MAX
 
 
+# -- first noise levels that dwarf the data: no cancellation up to SIGMA_MAX --------------------------
+
+FIRST_LEVELS = [1e2, 1e8, 1e15, 1e16, 1e18, 1e20, 1e30, 1e50, 1e70, 1e100]
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_gaussian_continuum_matches_monte_carlo_up_to_the_largest_first_level(update):
+    """The literal k-diffusion step ``xs + (s' - s)(xs - D)/s`` lost ``D`` once ``sigma_0 >~ 1e15``
+    (``sigmas:1e18,1`` gave m = 1.53 for the exact 2): the Monte Carlo must agree with the exact
+    continuum on every legal first level, up to SIGMA_MAX = 1e100."""
+    from cfgmft.errors import NumericalError
+    from cfgmft.ranges import SIGMA_MAX
+
+    assert FIRST_LEVELS[-1] == SIGMA_MAX
+    mu = draw_means(1, 8, "gaussian", rng=21)[0]
+    for s0 in FIRST_LEVELS:
+        for grid in (f"sigmas:{s0:g},1", f"karras:10:0.002:{s0:g}"):
+            p = predict_discrete("gaussian", 1.0, 2.0, update, grid)
+            if max(abs(p.m_final), math.sqrt(p.var_ratio)) > 1e74:
+                # Heun's corrector on a step from sigma_0 down to ~1 is of size sigma_0 (so is its
+                # output): beyond 1e75 the estimators' fourth moments overflow, and the Monte Carlo
+                # says so (no silent number)
+                assert update == "heun"
+                with pytest.raises(NumericalError, match="beyond"):
+                    run_monte_carlo_grid(ContinuumGaussian(1.0), mu, 1.0, 2.0, grid, update, n=256, rng=22)
+                continue
+            r = run_monte_carlo_grid(ContinuumGaussian(1.0), mu, 1.0, 2.0, grid, update, n=256, rng=22)
+            assert abs(_z(r.estimates.m, p.m_final)) < Z_MAX, (grid, r.estimates.m, p.m_final)
+            assert abs(_z(r.estimates.var_ratio, p.var_ratio)) < Z_MAX, (grid, r.estimates.var_ratio, p.var_ratio)
+            if update != "heun" and grid.startswith("sigmas") and s0 >= 1e8:
+                assert p.m_final == pytest.approx(2.0, rel=1e-6)  # one step to sigma = 1 from far away
+
+
+def test_ancestral_sigmas_at_extreme_ratios():
+    # sigma_down = s'^2/s exactly at eta = 1 (the literal s'^2 - sigma_up^2 is 0 below r ~ 1e-8, and
+    # s'^2 s^2 overflows at s ~ 1e100)
+    for s, sp in ((1e18, 1.0), (1e100, 1e90), (1e100, 1e-100), (80.0, 10.0)):
+        down, up = ancestral_sigmas(s, sp)
+        assert down == pytest.approx(sp * sp / s, rel=1e-14)
+        assert up == pytest.approx(sp * math.sqrt((1 - sp / s) * (1 + sp / s)), rel=1e-14)
+
+
 @pytest.mark.parametrize("update", ["euler", "heun", "ancestral"])
 def test_sphere_continuum_matches_monte_carlo_at_large_d(update):
     """The sphere continuum's prediction is the d -> infinity mean field; d = 128."""

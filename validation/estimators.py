@@ -38,10 +38,14 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from cfgmft.errors import ParameterError, check_int
+from cfgmft.errors import NumericalError, ParameterError, check_int
 from cfgmft.results import Estimate
 
 from .scores import FiniteMixture, check_mu, check_sigma2
+
+#: Largest sample coordinate the estimators take: their fourth moments (``x^4``, the standard
+#: errors of the variances) stay within float64 below it.
+SAMPLE_ABS_MAX = 1e75
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
 
@@ -141,6 +145,10 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         raise ParameterError("x", f"needs dimension d >= 2 for the orthogonal variance, got d = {d}")
     if not np.all(np.isfinite(x)):
         raise ParameterError("x", "must be finite, got NaN or infinite entries")
+    big = float(np.max(np.abs(x)))
+    if big > SAMPLE_ABS_MAX:
+        raise NumericalError(f"the samples reach |x| = {big:.3g}, beyond {SAMPLE_ABS_MAX:g}: their fourth moments "
+                             "(standard errors of the variances) overflow float64")
     mu2 = float(mu_c @ mu_c)
     if mu2 == 0.0:
         raise ParameterError("mu_c", "must be non-zero")
@@ -159,6 +167,9 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
     # sample variance of m and its standard error
     dm = m - M
     s2m = float(dm @ dm) / (n - 1)
+    if S <= 0.0 or s2m <= 0.0:
+        raise NumericalError(f"the samples have zero variance in float64 ({'orthogonal' if S <= 0.0 else 'along mu_c'}): "
+                             "they collapsed onto one point, and the Gaussian-fit KL is infinite")
     mu4 = float(np.mean(dm**4))
     var_s2 = (mu4 - s2m**2 * (n - 3) / (n - 1)) / n
     var_m = Estimate(s2m, math.sqrt(max(var_s2, 0.0)))
