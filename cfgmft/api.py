@@ -544,6 +544,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     seconds = 0.0
     t0 = time.perf_counter()
     control = []
+    integrated = []  # steps each draw integrated: a schedule's breakpoints are inserted as grid points
     for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
@@ -568,6 +569,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision, stages=stages)
         seconds += res.seconds_sampling
+        integrated.append(int(res.parameters["steps"]))
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
             if est is not None:
@@ -587,6 +589,13 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
     out["tol"] = tol
     out["stages"] = None if g is not None else stages
+    if g is None:
+        # the steps integrated (the largest over draws): --steps plus one per breakpoint of the schedule
+        # inside (0, T), so a 5000-node table at --steps 50 reports the 5049 steps it took
+        out["steps_requested"] = samp.steps if tol is None else None
+        out["steps_integrated"] = max(integrated)
+        if tol is None:
+            out["steps"] = max(integrated)
     if tol is not None:
         out["steps"] = max(ch["steps"] for ch in control)
         precisions = [ch["pilot_precision"] for ch in control]
