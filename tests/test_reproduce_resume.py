@@ -122,6 +122,13 @@ def test_record_that_is_a_link_to_an_endless_file_is_not_read(tmp_path, capsys):
     assert _record(out, "C1")["claim"] == "C1"
 
 
+def test_c1_omega_0_rows_are_the_control_not_distorted(c1_fresh):
+    rows = _results(c1_fresh)["C1"]["rows"]
+    assert any(r["omega"] == 0 for r in rows) and any(r["omega"] > 0 for r in rows)
+    for r in rows:
+        assert (r["distorted"] is None) == (r["omega"] == 0), r  # was true whatever the numbers
+
+
 def test_edited_record_is_recomputed_not_trusted(tmp_path, c1_fresh, capsys):
     out = tmp_path / "run"
     assert _run(out, "--only", "C1") == 0
