@@ -352,6 +352,39 @@ def api_pass(tmp: Path) -> None:
     api_bad(item, "frontier(peak 0)", lambda: api.frontier(peak=0), {"peak"})
 
 
+def torch_pass() -> None:
+    """The torch and diffusers adapters (skipped where they are not installed)."""
+    try:
+        import torch  # noqa: F401
+        from cfgmft.adapters.diffusers import TableGuidance
+        from cfgmft.adapters.kdiffusion import ScheduledCFGDenoiser
+        from cfgmft.adapters.torch_exact import ExactMixtureDenoiser
+    except ImportError:
+        return
+    item = "API torch/diffusers adapters"
+    means = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
+    for key, v in [("means", "x"), ("means", [[1.0, 0.0]]), ("means", [[float("nan"), 0], [0, 1]]), ("sigma2", 0),
+                   ("sigma2", "x"), ("target", 3), ("target", True), ("target", "x"), ("data_scale", 0), ("d", 0),
+                   ("device", "bogus"), ("device", 3)]:
+        kw = dict(means=means, sigma2=0.5, target=0)
+        kw[key] = v
+        api_bad(item, f"ExactMixtureDenoiser({key}={v!r})",
+                lambda kw=kw: ExactMixtureDenoiser(kw.pop("means"), kw.pop("sigma2"), kw.pop("target"), **kw))
+    den = ExactMixtureDenoiser(means, 0.5, 0)
+    for x, sigma, arg in [("x", 1.0, "x"), ([[1.0, 2.0, 3.0]], 1.0, "x"), ([[float("nan"), 0.0]], 1.0, "x"),
+                          ([[0.1, 0.2]], -1.0, "sigma"), ([[0.1, 0.2]], float("nan"), "sigma"),
+                          ([[0.1, 0.2]], "x", "sigma"), ([[0.1, 0.2]], [1.0, 2.0], "sigma")]:
+        api_bad(item, f"denoise({x!r}, {sigma!r})", lambda x=x, sigma=sigma: den.denoise(x, sigma), {arg})
+    api_bad(item, "vp_output(prediction_type='x')",
+            lambda: den.vp_output(torch.zeros(1, 2, dtype=torch.float64), 0.5, prediction_type="x"), {"prediction_type"})
+    for w in [[], [float("nan")], [-1.0], "x", None]:
+        api_bad(item, f"TableGuidance(w_per_step={w!r})", lambda w=w: TableGuidance(w_per_step=w), {"w_per_step"})
+    g = TableGuidance(w_per_step=[3.0, 1.0])
+    api_bad(item, "set_state(num_inference_steps=5)", lambda: g.set_state(0, 5, 0), {"num_inference_steps"})
+    api_bad(item, "set_state(step=2)", lambda: g.set_state(2, 2, 0), {"step"})
+    api_bad(item, "ScheduledCFGDenoiser(table=None)", lambda: ScheduledCFGDenoiser(den, None), {"table"})
+
+
 # -- damaged stores ----------------------------------------------------------------------------------------
 
 def store_pass(tmp: Path) -> None:
@@ -404,6 +437,7 @@ def main_pass(argv) -> int:
         _cli(["simulate", "--omega", "2", "--d", "4", "--samples", "16", "--steps", "4"])
         cli_pass(tmp)
         api_pass(tmp)
+        torch_pass()
         grid_pass()
         if not quick:
             store_pass(tmp)

@@ -365,3 +365,59 @@ def test_guidance_table_files_that_are_not_tables(tmp_path, kind):
     for src in (path, str(path)):
         e = _api_refusal(lambda: GuidanceTable.from_export(src))
         assert e is not None and e.argument == "table", kind
+
+
+# -- the torch adapters (skipped where torch / diffusers are not installed) ------------------------------
+
+@FUZZ
+@given(key=st.sampled_from(["means", "sigma2", "target", "d", "data_scale", "device"]), value=API_WILD)
+def test_exact_denoiser_construction_with_one_wild_value(key, value):
+    pytest.importorskip("torch")
+    from cfgmft.adapters.torch_exact import ExactMixtureDenoiser
+
+    kw = dict(means=[[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], sigma2=0.5, target=1)
+    kw[key] = value
+    try:
+        den = ExactMixtureDenoiser(kw.pop("means"), kw.pop("sigma2"), kw.pop("target"), **kw)
+    except ParameterError as e:
+        assert e.argument in ("means", "sigma2", "target", "d", "data_scale", "device") and "\n" not in str(e), e
+        return
+    out = den.denoise([[0.3, -0.2]] * 2 if den.d == 2 else [[0.1] * den.d] * 2, 1.0)
+    assert bool(out.isfinite().all())
+
+
+@FUZZ
+@given(x=st.one_of(API_WILD, st.just([[0.1, 0.2]]), st.just([[float("nan"), 0.0]]), st.just([[1.0, 2.0, 3.0]])),
+       sigma=st.one_of(API_WILD, _decade(-300, 300), st.just([1.0, 2.0])))
+def test_exact_denoiser_on_wild_inputs(x, sigma):
+    torch = pytest.importorskip("torch")
+    from cfgmft.adapters.torch_exact import ExactMixtureDenoiser
+
+    den = ExactMixtureDenoiser([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], 0.5, 0)
+    for cond in (True, False):
+        try:
+            out = den.denoise(x, sigma, cond=cond)
+        except ParameterError as e:
+            assert e.argument in ("x", "sigma") and "\n" not in str(e), e
+            continue
+        assert bool(torch.isfinite(out).all())
+
+
+@FUZZ
+@given(w=st.one_of(API_WILD, st.lists(st.one_of(st.floats(), st.integers(-3, 3)), max_size=4)),
+       step=st.one_of(API_WILD, st.integers(-3, 6)), n=st.integers(0, 6))
+def test_diffusers_table_guider_misuse(w, step, n):
+    pytest.importorskip("diffusers")
+    from cfgmft.adapters.diffusers import TableGuidance
+
+    try:
+        g = TableGuidance(w_per_step=w)
+    except ParameterError as e:
+        assert e.argument == "w_per_step" and "\n" not in str(e)
+        return
+    try:
+        g.set_state(step, n, 0)
+    except ParameterError as e:
+        assert e.argument in ("step", "num_inference_steps") and "\n" not in str(e)
+        return
+    assert g.guidance_scale == float(list(w)[step])
