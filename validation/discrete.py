@@ -105,7 +105,9 @@ def _heun_correct(denoiser, x_pred, D, r, E1, dev1, q1, c, s, sp, sigma2, mu_c, 
     use_alt = err_alt < err_lit
     x_new = np.where(use_alt, alt, lit)
     rounding = eps * float(np.sqrt(np.mean(np.where(use_alt, err_alt, err_lit) ** 2)))
-    spread = float(np.std(x_new)) if x_new.size > 1 else abs(float(x_new.reshape(-1)[0]))
+    if x_new.shape[0] < 2:  # one row has no spread to compare with (a tail batch: the batches before it are checked)
+        return x_new
+    spread = float(np.sqrt(np.mean(np.var(x_new, axis=0))))  # the samples' spread, per coordinate
     if not rounding <= HEUN_ROUNDING_MAX * spread:
         raise NumericalError(f"Heun's step from sigma = {s:.6g} to {sp:.6g} (ratio {c:.3g}) rounds by ~{rounding:.3g} "
                              f"against the samples' spread {spread:.3g} in float64; a grid with less extreme ratios "
