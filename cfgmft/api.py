@@ -40,7 +40,7 @@ import numpy as np
 
 from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
-from .errors import NumericalError, ParameterError, check_choice, check_int, check_real
+from .errors import NumericalError, ParameterError, check_choice, check_int, check_real, check_seed
 from .params import DEFAULT_MC_T, Problem
 from .ranges import DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
 from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
@@ -49,6 +49,15 @@ from .sweep import canonical_unit
 #: Keys of a prediction that later theories fill (null where they do not apply).
 NULL_KEYS = ("t_commit", "t_condense", "t_collapse", "margin")
 
+
+
+def check_problem(problem) -> Problem:
+    """``problem`` if it is a :class:`cfgmft.params.Problem`, else a :class:`ParameterError`
+    naming ``problem`` (every function here takes one)."""
+    if not isinstance(problem, Problem):
+        raise ParameterError("problem", f"must be a cfgmft.params.Problem (a Mixture, a Guidance and a Sampler), "
+                                        f"got {type(problem).__name__}")
+    return problem
 
 
 def predict(problem: Problem, *, grid=None, update: str | None = None, start: str = "edm") -> Prediction:
@@ -66,6 +75,7 @@ def predict(problem: Problem, *, grid=None, update: str | None = None, start: st
     ``start``: ``'edm'`` (``xs ~ N(0, sigma_0^2 I)``, k-diffusion, diffusers' Euler discrete) or
     ``'unit'`` (``N(0, (1 + sigma_0^2) I)``: ``x_T ~ N(0, I)`` in the VP scale, diffusers' DDIM and
     EDM schedulers)."""
+    check_problem(problem)
     if (grid is None) != (update is None):
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
@@ -271,6 +281,10 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
     problem's parameters."""
     from .solvers.finite_d import predict_finite_d as _fd
 
+    check_problem(problem)
+    seed = check_seed("seed", seed)
+    check_int("samples", samples, lo=200, hi=SAMPLES_MAX, strict=True)
+    check_int("steps", steps, lo=1, hi=STEPS_MAX, strict=True)
     mix, guid, samp = problem.mixture, problem.guidance, problem.sampler
     if mix.d is None:
         raise ParameterError("d", "the finite-d prediction needs the dimension d")
@@ -416,6 +430,7 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
     naming the argument): the precision, the dimension, a Monte Carlo needs ``K >= 2``, the
     sizes against :mod:`cfgmft.ranges` and against this machine's memory (the class means only
     when they are held here, not ``sharded`` across a cluster)."""
+    check_problem(problem)
     mix, samp = problem.mixture, problem.sampler
     if precision not in ("float64", "float32"):
         raise ParameterError("precision", f"must be 'float64' or 'float32', got {precision!r}")
@@ -477,7 +492,14 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     ``scheduler`` (``"local:N"`` or a dask scheduler address), the classes are sharded across
     the cluster's workers (:mod:`cfgmft.validation.sharded`; drawn priors only, numpy backend).
     The sampler, its noise and the estimators stay numpy float64 in this process, so a seed gives
-    the same result on every backend to rounding; ``backend`` and ``device`` are echoed."""
+    the same result on every backend to rounding; ``backend`` and ``device`` are echoed.
+
+    ``seed``: an integer in ``[0, 2^128 - 1]``, or ``None`` for fresh entropy from the operating
+    system; the seed used is echoed as ``seed`` either way, so the run can be repeated.
+
+    Every argument is checked before anything is computed (:func:`check_simulation`)."""
+    check_problem(problem)
+    seed = np.random.SeedSequence().entropy if seed is None else check_seed("seed", seed)
     if (grid is None) != (update is None):
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
@@ -555,6 +577,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     seconds = 0.0
     t0 = time.perf_counter()
     control = []
+    integrated = []  # steps each draw integrated: a schedule's breakpoints are inserted as grid points
     for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
@@ -580,6 +603,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision, stages=stages, rule=problem.guidance.rule)
         seconds += res.seconds_sampling
+        integrated.append(int(res.parameters["steps"]))
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
             if est is not None:
@@ -600,6 +624,13 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
     out["tol"] = tol
     out["stages"] = None if g is not None else stages
+    if g is None:
+        # the steps integrated (the largest over draws): --steps plus one per breakpoint of the schedule
+        # inside (0, T), so a 5000-node table at --steps 50 reports the 5049 steps it took
+        out["steps_requested"] = samp.steps if tol is None else None
+        out["steps_integrated"] = max(integrated)
+        if tol is None:
+            out["steps"] = max(integrated)
     if tol is not None:
         out["steps"] = max(ch["steps"] for ch in control)
         precisions = [ch["pilot_precision"] for ch in control]

@@ -127,10 +127,23 @@ def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None
     p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
     if guidance:
         _add_guidance_args(p)
-    p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
+    p.add_argument("--sampler", choices=("sde", "ode"), default=None,  # None: sde (see _grid_replaces)
                    help="reverse SDE or probability-flow ODE (default: sde)")
     p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
                    help=f"start time of sampling in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
+
+
+def _grid_replaces(args) -> None:
+    """``--grid`` replaces ``--sampler`` and ``--steps`` (as ``--T``): given with it they would be
+    ignored, so they are refused; then ``--sampler`` takes its default ``sde``."""
+    if getattr(args, "grid", None) is not None:
+        if getattr(args, "sampler", None) is not None:
+            raise ParameterError("--sampler", "is set by --update on --grid (the rule's continuous-time limit): "
+                                              "leave --sampler out with --grid")
+        if getattr(args, "steps", None) is not None:
+            raise ParameterError("--steps", "is set by --grid (its number of noise levels): leave --steps out with --grid")
+    if hasattr(args, "sampler") and args.sampler is None:
+        args.sampler = "sde"
 
 
 def _add_guidance_args(p: argparse.ArgumentParser) -> None:
@@ -648,6 +661,7 @@ def main(argv=None) -> int:
     if getattr(args, "schedule_command", None):
         args.command = f"{args.command} {args.schedule_command}"
     try:
+        _grid_replaces(args)
         return COMMANDS[args.command](args)
     except ParameterError as e:
         sys.stderr.write(f"cfgmft {args.command}: error: {_as_flag(e, parser, args.command)}\n")

@@ -71,6 +71,18 @@ def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None,
     return n
 
 
+#: largest seed (numpy's SeedSequence takes any integer >= 0; this keeps it a 128-bit entropy)
+SEED_MAX = 2**128 - 1
+
+
+def check_seed(name: str, value) -> int:
+    """``value`` as a random seed: an integer in ``[0, 2^128 - 1]`` (not a bool, a float or a
+    text), or a :class:`ParameterError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= int(value) <= SEED_MAX:
+        raise ParameterError(name, f"must be an integer in [0, 2^128 - 1], got {value!r}")
+    return int(value)
+
+
 def check_choice(name: str, value, choices, *, fold_case: bool = False) -> str:
     """Return ``value`` if it is one of ``choices``, else raise :class:`ParameterError`.
 

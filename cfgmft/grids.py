@@ -238,6 +238,13 @@ def _grid_numbers(kind: str, field: str, text: str) -> float:
 
 
 def _make_grid(spec: str, sigmas: np.ndarray, kind: str) -> SigmaGrid:
+    """The one validation of every sampler grid, whatever its kind: finite noise levels in
+    ``(0, SIGMA_MAX]`` then a final 0, strictly decreasing, and distinct times in float64."""
+    finite = np.isfinite(sigmas)
+    if not finite.all() or sigmas[:-1].max(initial=0.0) > SIGMA_MAX or sigmas[-1] != 0.0 or (sigmas[:-1] <= 0).any():
+        bad = int(np.flatnonzero(~finite | (sigmas > SIGMA_MAX) | (sigmas <= 0))[0]) if sigmas.size else 0
+        raise _grid_error(kind, None, f"the noise level sigma_{bad} = {float(sigmas[bad]):g} of {spec!r} is outside "
+                                      f"(0, {SIGMA_MAX:g}] (noise levels are finite, positive except the final 0)")
     t = np.asarray(t_of_sigma(sigmas), dtype=np.float64)
     if not (np.all(np.diff(sigmas) < 0) and np.all(np.diff(t) < 0)):
         raise _grid_error(kind, None, f"the noise levels of {spec!r} are not strictly decreasing distinct times "
@@ -270,6 +277,10 @@ def sigma_grid(spec) -> SigmaGrid:
         ramp = np.arange(n, dtype=np.float64) / (n - 1) if n > 1 else np.zeros(1)
         max_inv, min_inv = s_max ** (1.0 / rho), s_min ** (1.0 / rho)
         sigmas = np.append((max_inv + ramp * (min_inv - max_inv)) ** rho, 0.0)
+        if n > 1 and not abs(sigmas[n - 1] - s_min) <= 1e-12 * s_min:
+            # the literal ramp's last level is SIGMA_MIN to rounding, except where SIGMA_MAX/SIGMA_MIN is
+            # so large that it cancels (to 0 at karras:10:1e-100:1e100): there it is SIGMA_MIN exactly
+            sigmas[n - 1] = s_min
         return _make_grid(f"karras:{n}:{_fmt(s_min)}:{_fmt(s_max)}:{_fmt(rho)}", sigmas, kind)
     if kind == "sigmas":
         if len(raw) != 1 or not raw[0]:
@@ -325,7 +336,13 @@ def _ddim_grid(spec: str, raw: list) -> SigmaGrid:
     if k.max() > T - 1 or k.min() < 0:
         raise _grid_error(kind, "OFFSET", f"puts a timestep outside 0..{T - 1} in {spec!r}")
     ab = ddpm_alpha_bar(T, betas, b0, b1)[k.astype(np.int64)]
-    sigmas = np.append(np.sqrt((1.0 - ab) / ab), 0.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # alpha_bar underflows: refused below
+        sigmas = np.append(np.sqrt((1.0 - ab) / ab), 0.0)
+    if not np.all(sigmas[:-1] <= SIGMA_MAX):
+        i = int(np.flatnonzero(~(sigmas[:-1] <= SIGMA_MAX))[0])
+        raise _grid_error(kind, None, f"alpha_bar = {float(ab[i]):.3g} at timestep {int(k[i])} of {spec!r} gives the "
+                                      f"noise level sigma = sqrt((1 - alpha_bar)/alpha_bar) beyond {SIGMA_MAX:g}; "
+                                      "use fewer training steps T or smaller betas")
     canon = f"ddim:{n}:{T}:{betas}:{_fmt(b0)}:{_fmt(b1)}:{spacing}:{offset}"
     return _make_grid(canon, sigmas, kind)
 

@@ -56,6 +56,43 @@ def save_json(path, payload: dict) -> Path:
     return path
 
 
+#: Largest file that cfgmft reads as a record or a table (bytes): a claim record, a sweep's unit
+#: record, a guidance table. A real one is a few hundred kilobytes at most.
+RECORD_BYTES_MAX = 64 * 2**20
+
+
+class RecordReadError(ValueError):
+    """A record file that cannot be read as text: not a regular file, larger than
+    :data:`RECORD_BYTES_MAX`, unreadable, or not UTF-8 text; the message says which."""
+
+
+def read_record_text(path, *, limit: int = RECORD_BYTES_MAX) -> str:
+    """The text of the record file ``path``, read only if it (after symbolic links) is a regular
+    file of at most ``limit`` bytes, and never more than ``limit + 1`` bytes of it (a file that
+    grows while it is read is refused too): a folder, a device, a pipe, an endless or huge file
+    raises :class:`RecordReadError` (absent: ``FileNotFoundError``, a subclass of ``OSError``)."""
+    import stat
+
+    path = Path(path)
+    st = os.stat(path)  # follows links; FileNotFoundError when absent
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise RecordReadError(f"{str(path)!r} is {kind}")
+    if st.st_size > limit:
+        raise RecordReadError(f"{str(path)!r} holds {st.st_size} bytes, more than a record's {limit}")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise RecordReadError(f"cannot read {str(path)!r} ({e.strerror or e})") from None
+    if len(data) > limit:
+        raise RecordReadError(f"{str(path)!r} holds more than a record's {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordReadError(f"{str(path)!r} is not UTF-8 text") from None
+
+
 def output_folder(path, argument: str = "out") -> Path:
     """The output folder ``path``, created with its parents and checked writable (a file is
     created there and removed) before anything is computed; anything unusable (an empty

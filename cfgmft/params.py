@@ -228,6 +228,11 @@ class Problem:
     guidance: Guidance
     sampler: Sampler
 
+    def __post_init__(self):
+        for name, kind in (("mixture", Mixture), ("guidance", Guidance), ("sampler", Sampler)):
+            if not isinstance(getattr(self, name), kind):
+                raise ParameterError(name, f"must be a cfgmft.params.{kind.__name__}, got {getattr(self, name)!r}")
+
     def to_dict(self) -> dict:
         """The flat JSON form: the mixture's, the guidance's and the sampler's keys
         (:meth:`from_dict` is its inverse)."""

@@ -120,7 +120,14 @@ def t_of_sigma(sigma):
     """Forward time ``t = log1p(sigma^2)/2`` of the EDM noise level ``sigma >= 0`` (the inverse of
     :func:`sigma_of_t`; ``sigma <= SIGMA_MAX`` keeps ``sigma^2`` finite)."""
     s = np.asarray(sigma, dtype=np.float64)
-    return 0.5 * np.log1p(s * s)
+    with np.errstate(over="ignore"):
+        direct = 0.5 * np.log1p(s * s)
+        # beyond 1e100 (above any grid's levels; sigma^2 overflows at 1.3e154): log(sigma) + log1p(sigma^-2)/2
+        big = s > 1e100
+        if np.any(big):
+            safe = np.where(big, s, 1e101)
+            direct = np.where(big, np.log(safe) + 0.5 * np.log1p(1.0 / (safe * safe)), direct)
+    return direct[()] if isinstance(direct, np.ndarray) else direct
 
 
 def piece_value(c0, c1, c2, c3, c4, t):

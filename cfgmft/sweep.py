@@ -63,7 +63,7 @@ from pathlib import Path
 from . import __version__
 from .conventions import CONVENTION
 from .errors import ParameterError
-from .io import output_folder, to_jsonable
+from .io import output_folder, read_record_text, to_jsonable
 
 __all__ = [
     "UnitFailed", "canonical_unit", "dask_client", "unit_id", "grid", "parse_scheduler", "run_sweep", "load_sweep", "without_timing",
@@ -230,9 +230,12 @@ def atomic_write_json(path: Path, data) -> None:
 
 
 def read_json(path: Path):
+    """The JSON value of the record file ``path``, or ``None`` when it is absent, not a regular
+    file (a folder, a device), larger than :data:`cfgmft.io.RECORD_BYTES_MAX`, unreadable or not
+    JSON (:func:`cfgmft.io.read_record_text`: never read without a size limit)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+        return json.loads(read_record_text(path))
+    except (OSError, ValueError, RecursionError):  # RecordReadError and JSONDecodeError are ValueErrors
         return None
 
 

@@ -102,11 +102,18 @@ def check_update(update) -> str:
 def ancestral_sigmas(sigma_from, sigma_to, eta: float = 1.0):
     """``(sigma_down, sigma_up)`` of k-diffusion's ``get_ancestral_step``: ``sigma_up = min(s',
     eta sqrt(s'^2 (s^2 - s'^2)/s^2))``, ``sigma_down = sqrt(s'^2 - sigma_up^2)``; ``(0, 0)`` for
-    ``s' = 0`` (arrays or floats)."""
+    ``s' = 0`` (arrays or floats).
+
+    Computed with ``r = s'/s``: ``sigma_up = s' min(1, eta sqrt((1 - r)(1 + r)))`` and
+    ``sigma_down = s' sqrt((1 - eta^2) + eta^2 r^2)`` (``= s'^2/s`` at
+    ``eta = 1``): the literal forms overflow (``s'^2 s^2`` at ``s ~ 1e100``) or cancel
+    (``s'^2 - sigma_up^2`` is 0 in float64 once ``r < 1e-8``)."""
     s = np.asarray(sigma_from, dtype=np.float64)
     sp = np.asarray(sigma_to, dtype=np.float64)
-    up = np.minimum(sp, eta * np.sqrt(np.maximum(sp * sp * (s * s - sp * sp), 0.0)) / s)
-    down = np.sqrt(np.maximum(sp * sp - up * up, 0.0))
+    r = sp / np.where(s > 0.0, s, 1.0)
+    frac = eta * np.sqrt(np.maximum((1.0 - r) * (1.0 + r), 0.0))
+    up = sp * np.minimum(1.0, frac)
+    down = sp * np.sqrt(np.maximum((1.0 - eta * eta) + eta * eta * r * r, 0.0))  # 0 where sigma_up = s'
     return down[()], up[()]
 
 

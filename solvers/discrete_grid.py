@@ -111,8 +111,15 @@ class _Model:
             self.ex = ex
             self.code = IID_PRIORS.index(prior)
 
+    #: b / (sigma^2/(sigma2 + sigma^2)) at the last evaluation (1 committed, 1 + omega otherwise; None
+    #: before any): two evaluations with the same k have b1 - b2 in closed form
+    k = None
+
     def coefficients(self, sigma: float, m: float, log_v: float, omega: float,
-                     step_start: bool = True) -> tuple[float, float]:
+                     step_start: bool = True) -> tuple[float, float, float]:
+        """``(a, b, 1 - a)``; ``1 - a`` computed as ``sigma^2 (...)/(sigma2 + sigma^2)``, not as a
+        difference (at ``sigma << sqrt(sigma2)`` that difference is rounding, and Heun divides it by
+        ``sigma``)."""
         s2 = self.sigma2
         sig2 = sigma * sigma
         t = 0.5 * math.log1p(sig2)
@@ -134,15 +141,18 @@ class _Model:
                 self.recrossings += 1
             if condensed and not self.committed and not was and self.t_condense is None:
                 self.t_condense = t
+        self.k = 1.0 if self.committed else None  # b = k sigma^2/(sigma2 + sigma^2) on both branches
         if self.committed:
-            return s2 / den, sig2 / den
+            return s2 / den, sig2 / den, sig2 / den
         if self.regime == "infinite":
             if self.prior == "gaussian":
                 rho = _rho_gaussian_continuum(t, s2)
             else:
                 r = math.exp(-2.0 * t) * (m * m) + math.exp(log_v - 2.0 * t)
                 rho = _rho_sphere_continuum(t, r, s2)
-        return (s2 - omega * sig2 * math.exp(-t) * rho) / den, (1.0 + omega) * sig2 / den
+        g = omega * math.exp(-t) * rho
+        self.k = 1.0 + omega
+        return (s2 - g * sig2) / den, (1.0 + omega) * sig2 / den, sig2 * (1.0 + g) / den
 
 
 def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray, start: str = "edm"):
@@ -152,7 +162,7 @@ def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray
     rows = []
     for i in range(sigmas.size - 1):
         s, sp, om = float(sigmas[i]), float(sigmas[i + 1]), float(omegas[i])
-        a1, b1 = model.coefficients(s, m, log_v, om)
+        a1, b1, oma1 = model.coefficients(s, m, log_v, om)
         up = 0.0
         if update == "ancestral":
             down, up = (float(x) for x in ancestral_sigmas(s, sp))
@@ -164,10 +174,27 @@ def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray
             P1, Q1 = P, Q
             m1 = P1 * m + Q1
             log_v1 = log_v + 2.0 * math.log(abs(P1)) if P1 != 0.0 else -math.inf
-            a2, b2 = model.coefficients(sp, m1, log_v1, om, step_start=False)
-            h = sp - s
-            P = 1.0 + 0.5 * h * ((1.0 - a1) / s + (1.0 - a2) * P1 / sp)
-            Q = 0.5 * h * (-b1 / s + ((1.0 - a2) * Q1 - b2) / sp)
+            k1 = model.k
+            a2, b2, oma2 = model.coefficients(sp, m1, log_v1, om, step_start=False)
+            # Heun as the predictor plus (h/2)(d~ - d): P = P1 - ((1 - c)/(2c)) (a1 - a2 P1) and
+            # Q = Q1 - ((1 - c)/(2c)) ((b1 - b2) - a2 (1 - c) b1), with b1 - b2 in closed form on one
+            # branch: the literal 1 + (h/2)(...) cancels to rounding once s'/s is small (sigma_0 ~ 1e38
+            # then 1e20: P = 1e-16 for the exact 3.6e-18), and b1 - b2 as a difference divided by c
+            # loses Q
+            v2 = model.sigma2
+            db = (k1 * v2 * ((s - sp) / (v2 + s * s)) * ((s + sp) / (v2 + sp * sp))
+                  if model.k == k1 and k1 is not None else b1 - b2)
+            # ... and the literal form where it rounds less (s' small against sqrt(sigma2): a2 ~ 1 there
+            # and the form above cancels): each of P and Q from the form with the smaller largest term
+            f = 0.5 * (1.0 - c) / c
+            lit_P = (1.0, 0.5 * (1.0 - c) * oma1, f * oma2 * P1)
+            alt_P = (P1, f * a1, f * a2 * P1)
+            P = (lit_P[0] - lit_P[1] - lit_P[2] if max(map(abs, lit_P)) <= max(map(abs, alt_P))
+                 else alt_P[0] - alt_P[1] + alt_P[2])
+            lit_Q = (0.5 * (1.0 - c) * b1, f * oma2 * Q1, f * b2)
+            alt_Q = (Q1, f * db, f * a2 * (1.0 - c) * b1)
+            Q = (lit_Q[0] - lit_Q[1] + lit_Q[2] if max(map(abs, lit_Q)) <= max(map(abs, alt_Q))
+                 else alt_Q[0] - alt_Q[1] + alt_Q[2])
         m = P * m + Q
         log_v = log_v + 2.0 * math.log(abs(P)) if P != 0.0 else -math.inf
         if up > 0.0:

@@ -46,7 +46,7 @@ from cfgmft.schedules import Constant
 
 from .schedule_search import FAMILIES, T_MAX_DEFAULT, TheoryModel, family as get_family, optimise
 
-__all__ = ["FRONTIER_FAMILIES", "FrontierPoint", "FrontierCurve", "Frontier", "frontier", "default_floors",
+__all__ = ["FRONTIER_FAMILIES", "FrontierPoint", "FrontierCurve", "Frontier", "frontier", "check_frontier", "default_floors",
            "check_floors", "PEAK_MAX", "FLOORS_MAX"]
 
 #: every family, the negative ones first
@@ -147,6 +147,8 @@ def check_floors(floors) -> tuple:
             if len(parts) != 3:
                 raise ValueError
             start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+            if not (0.0 < start <= 100.0 and 0.0 < stop <= 100.0):  # inf and nan too
+                raise ValueError
         except ValueError:
             raise ParameterError("floors", f"must be START:STOP:NUM (0 < START < STOP <= 100, 2 <= NUM <= "
                                            f"{FLOORS_MAX}), got {floors!r}") from None
@@ -214,8 +216,37 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
         (:func:`cfgmft.solvers.schedule_search.optimise`).
     progress: an optional callable ``progress(curve)`` after each family.
 
-    Returns a :class:`Frontier`. Raises ``ParameterError`` naming the argument for bad input.
+    Returns a :class:`Frontier`. Raises ``ParameterError`` naming the argument for bad input
+    (:func:`check_frontier`, before anything is computed).
     """
+    (prior, sigma2, sampler, alpha, W, families, fams, floors, n_floors, t_max, n_global, n_starts, maxiter,
+     seed) = _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts,
+                      maxiter, seed)
+    base = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
+    constant, unguided = base(Constant(W)), base(Constant(0.0))
+    floors_default = floors is None
+    floors = default_floors(constant["var_ratio"], n_floors) if floors_default else floors
+    return _sweep(base, constant, unguided, floors, floors_default, prior, sigma2, sampler, alpha, W, T, fams,
+                  t_max, n_global, n_starts, maxiter, seed, progress)
+
+
+def check_frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", alpha: float = math.inf,
+                   peak: float = 3.0, *, families: Sequence[str] = FRONTIER_FAMILIES, floors=None, n_floors: int = 9,
+                   T: Optional[float] = None, t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 1,
+                   maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> None:
+    """Every check of :func:`frontier`'s arguments, without computing anything (a
+    ``ParameterError`` naming the argument); ``T`` is checked as the theory checks it."""
+    _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts, maxiter,
+             seed)
+    if T is not None:
+        check_real("T", T, lo=0.0, lo_open=True, hi=1000.0)
+    from cfgmft.guidance import as_rule
+
+    as_rule(rule)
+
+
+def _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts, maxiter,
+             seed):
     prior = check_choice("prior", prior, ("gaussian", "sphere"))
     sampler = check_choice("sampler", sampler, ("sde", "ode"))
     sigma2 = check_real("sigma2", sigma2, lo=1e-8, hi=1e8)
@@ -238,10 +269,16 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
     n_starts = check_int("n_starts", n_starts, lo=0, hi=64)
     maxiter = check_int("maxiter", maxiter, lo=1, hi=100000)
     seed = check_int("seed", seed, lo=0)
-    base = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
-    constant, unguided = base(Constant(W)), base(Constant(0.0))
-    floors_default = floors is None
-    floors = default_floors(constant["var_ratio"], n_floors) if floors_default else check_floors(floors)
+    if floors is None:
+        n_floors = check_int("n_floors", n_floors, lo=2, hi=FLOORS_MAX - 2)
+    else:
+        floors = check_floors(floors)
+    return (prior, sigma2, sampler, alpha, W, families, fams, floors, n_floors, t_max, n_global, n_starts, maxiter,
+            seed)
+
+
+def _sweep(base, constant, unguided, floors, floors_default, prior, sigma2, sampler, alpha, W, T, fams, t_max,
+           n_global, n_starts, maxiter, seed, progress) -> Frontier:
     curves = {}
     for fam in fams:
         cache: dict = {}
@@ -285,5 +322,5 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
                         "above, then scipy.optimize.minimize (COBYLA) from the best points; maximises separability "
                         "subject to var_ratio >= floor",
               "n_global": n_global, "n_starts": n_starts, "maxiter": maxiter, "seed": seed, "t_max": t_max,
-              "families": list(families), "floors_default": floors_default}
+              "families": [f.name for f in fams], "floors_default": floors_default}
     return Frontier(model_info, base.separability_key, W, tuple(floors), search, curves, constant, unguided)

@@ -194,7 +194,7 @@ def optimise(fam: Family, W: float, model: Callable, objective: Callable, constr
     (module docstring). ``n_global`` Sobol points (rounded up to a power of 2) plus
     ``extra_points`` (parameter vectors, e.g. known good designs), then COBYLA from the
     ``n_starts`` best (feasible first, by objective; else by violation), at most ``maxiter``
-    iterations each, on the unit cube ``z``, ``x = lo + z (hi - lo)``."""
+    iterations each (at least ``dim + 2``, COBYLA's minimum), on the unit cube ``z``, ``x = lo + z (hi - lo)``."""
     bounds = np.array(fam.bounds(W, t_max), dtype=np.float64)
     lo, hi = bounds[:, 0], bounds[:, 1]
     span = np.where(hi > lo, hi - lo, 1.0)
@@ -248,7 +248,9 @@ def optimise(fam: Family, W: float, model: Callable, objective: Callable, constr
         try:
             res = optimize.minimize(fun, z0, method="COBYLA", bounds=[(0.0, 1.0)] * dim,
                                     constraints=[{"type": "ineq", "fun": con}],
-                                    options={"maxiter": maxiter, "rhobeg": 0.1, "tol": 1e-6})
+                                    # COBYLA needs at least dim + 2 evaluations (it raised a smaller
+                                    # maxiter to that itself, with a warning)
+                                    options={"maxiter": max(maxiter, dim + 2), "rhobeg": 0.1, "tol": 1e-6})
             result.local_messages.append(str(res.message))
         except (ValueError, ArithmeticError) as e:  # pragma: no cover - COBYLA's own failures
             result.local_messages.append(f"local search failed: {e}")

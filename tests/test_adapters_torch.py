@@ -105,9 +105,9 @@ def test_table_guider_applies_each_row_including_w_below_one():
         assert torch.equal(out.pred, pu + w * (pc - pu))
         seen.append(w)
     assert min(seen) == 0.0 and max(seen) == 3.0 and 1.5 in seen  # w = 0, 3 and 1.5 all applied
-    with pytest.raises(ValueError, match="num_inference_steps"):
+    with pytest.raises(ParameterError, match="num_inference_steps"):
         g.set_state(step=0, num_inference_steps=table.steps + 1, timestep=None)
-    with pytest.raises(ValueError, match="w_per_step"):
+    with pytest.raises(ParameterError, match="w_per_step"):
         TableGuidance(w_per_step=[1.0, -0.5])
 
 

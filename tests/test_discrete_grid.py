@@ -105,6 +105,48 @@ def test_gaussian_continuum_on_a_ddim_grid_matches_monte_carlo():
         assert abs(_z(r.estimates.var_ratio, p.var_ratio)) < Z_MAX
 
 
+# -- first noise levels that dwarf the data: no cancellation up to SIGMA_MAX --------------------------
+
+FIRST_LEVELS = [1e2, 1e8, 1e15, 1e16, 1e18, 1e20, 1e30, 1e50, 1e70, 1e100]
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_gaussian_continuum_matches_monte_carlo_up_to_the_largest_first_level(update):
+    """The literal k-diffusion step ``xs + (s' - s)(xs - D)/s`` lost ``D`` once ``sigma_0 >~ 1e15``
+    (``sigmas:1e18,1`` gave m = 1.53 for the exact 2): the Monte Carlo must agree with the exact
+    continuum on every legal first level, up to SIGMA_MAX = 1e100."""
+    from cfgmft.errors import NumericalError
+    from cfgmft.ranges import SIGMA_MAX
+
+    assert FIRST_LEVELS[-1] == SIGMA_MAX
+    mu = draw_means(1, 8, "gaussian", rng=21)[0]
+    for s0 in FIRST_LEVELS:
+        for grid in (f"sigmas:{s0:g},1", f"karras:10:0.002:{s0:g}"):
+            p = predict_discrete("gaussian", 1.0, 2.0, update, grid)
+            if max(abs(p.m_final), math.sqrt(p.var_ratio)) > 1e74:
+                # Heun's corrector on a step from sigma_0 down to ~1 is of size sigma_0 (so is its
+                # output): beyond 1e75 the estimators' fourth moments overflow, and the Monte Carlo
+                # says so (no silent number)
+                assert update == "heun"
+                with pytest.raises(NumericalError, match="beyond"):
+                    run_monte_carlo_grid(ContinuumGaussian(1.0), mu, 1.0, 2.0, grid, update, n=256, rng=22)
+                continue
+            r = run_monte_carlo_grid(ContinuumGaussian(1.0), mu, 1.0, 2.0, grid, update, n=256, rng=22)
+            assert abs(_z(r.estimates.m, p.m_final)) < Z_MAX, (grid, r.estimates.m, p.m_final)
+            assert abs(_z(r.estimates.var_ratio, p.var_ratio)) < Z_MAX, (grid, r.estimates.var_ratio, p.var_ratio)
+            if update != "heun" and grid.startswith("sigmas") and s0 >= 1e8:
+                assert p.m_final == pytest.approx(2.0, rel=1e-6)  # one step to sigma = 1 from far away
+
+
+def test_ancestral_sigmas_at_extreme_ratios():
+    # sigma_down = s'^2/s exactly at eta = 1 (the literal s'^2 - sigma_up^2 is 0 below r ~ 1e-8, and
+    # s'^2 s^2 overflows at s ~ 1e100)
+    for s, sp in ((1e18, 1.0), (1e100, 1e90), (1e100, 1e-100), (80.0, 10.0)):
+        down, up = ancestral_sigmas(s, sp)
+        assert down == pytest.approx(sp * sp / s, rel=1e-14)
+        assert up == pytest.approx(sp * math.sqrt((1 - sp / s) * (1 + sp / s)), rel=1e-14)
+
+
 @pytest.mark.parametrize("update", ["euler", "heun", "ancestral"])
 def test_sphere_continuum_matches_monte_carlo_at_large_d(update):
     """The sphere continuum's prediction is the d -> infinity mean field; d = 128."""
@@ -348,3 +390,46 @@ def test_start_unit_is_the_vp_start_in_theory_and_monte_carlo(cli):
     assert preds["unit"]["var_ratio"] != preds["edm"]["var_ratio"]
     code, out, err = cli(["theory", "--omega", "2", "--start", "unit"])
     assert code == 2 and err.count("\n") == 1 and "--start" in err and "Traceback" not in err
+
+
+def _exact_maps(spec, omega, sigma2, update):
+    """The gaussian continuum's update maps on ``spec`` in 250-digit arithmetic (mpmath; the literal
+    Heun form cancels by a factor ~1/c, up to 1e98 here), from the denoiser's definition: an
+    independent check of the theory's float64 maps."""
+    import mpmath as mp
+
+    mp.mp.dps = 250
+    sig = [mp.mpf(float(x)) for x in sigma_grid(spec).sigmas]
+    s2, om = mp.mpf(sigma2), mp.mpf(omega)
+
+    def residual(xs, s):  # xs = (coefficient on mu_c, coefficient on xi); returns (D, xs - D)
+        t = mp.log1p(s * s) / 2
+        e = mp.e ** (-t)
+        rho = e / (1 + s2 * e * e)
+        q = s2 / (s2 + s * s)
+        dmu = ((1 + om) - om * rho * e * xs[0], -om * rho * e * xs[1])
+        d = tuple(dm + q * (x - dm) for dm, x in zip(dmu, xs))
+        return d, tuple(x - y for x, y in zip(xs, d))
+
+    xs = (mp.mpf(0), sig[0])
+    for s, sp in zip(sig[:-1], sig[1:]):
+        d, r = residual(xs, s)
+        c = sp / s
+        new = tuple(a + c * b for a, b in zip(d, r))
+        if update == "heun" and sp > 0:
+            _, r2 = residual(new, sp)
+            new = tuple(a + (1 + c) / 2 * b + (c - 1) / (2 * c) * b2 for a, b, b2 in zip(d, r, r2))
+        xs = new
+    return float(xs[0]), float(xs[1] ** 2 / s2)
+
+
+@pytest.mark.parametrize("update", ["euler", "heun"])
+@pytest.mark.parametrize("grid", ["karras:2:1e-16:1:1", "karras:2:1e-71:1e20:1", "sigmas:1e18,1", "karras:10:0.002:80",
+                                  "ddim:5:1078:linear:4.7536627737193207e-05:0.4452174087495139",
+                                  "karras:6:1e-40:1e60:3", "sigmas:1e30,1e10,1e-10"])
+def test_theory_maps_match_exact_arithmetic_on_extreme_grids(update, grid):
+    # Heun's literal P = 1 + (h/2)(...) cancelled to 1e-16 for the exact 3.6e-18 on the ddim grid here
+    # (variance ratio 2e10 for the exact 2.1e7); each of P and Q now comes from the form that rounds less
+    m, v = _exact_maps(grid, 0.5, 1.0, update)
+    p = predict_discrete("gaussian", 1.0, 0.5, update, grid)
+    assert p.m_final == pytest.approx(m, rel=1e-9, abs=1e-12) and p.var_ratio == pytest.approx(v, rel=1e-9)

@@ -145,3 +145,27 @@ def test_heuristic_on_explicit_sigmas_and_in_the_monte_carlo_grid():
     s = sigma_limits_schedule(g, 4.0, 0.1, 2.5)
     _check_exact(s, g, [3.0 if i in (2, 3, 4, 5) else 0.0 for i in range(7)])
     assert s == diffusers_schedule(g, 4.0, 2 / 7 + 1e-9, 6 / 7 + 1e-9) == edm_interval_schedule(g, 4.0, 2, 5)
+
+
+# -- extreme but legal ends, and grids whose noise levels leave float64 ------------------------------
+
+def test_karras_with_extreme_but_legal_ends():
+    # the literal ramp's last level cancelled to 0 (then two final zeros: refused)
+    g = sigma_grid("karras:10:1e-100:1e100")
+    assert g.sigmas[0] == pytest.approx(1e100, rel=1e-13) and g.sigmas[-2] == 1e-100 and g.sigmas[-1] == 0.0
+    assert np.all(np.diff(g.sigmas) < 0) and np.all(np.diff(g.t) < 0)
+
+
+@pytest.mark.parametrize("spec", ["ddim:10:100000", "ddim:10:1000:linear:0.9:0.99", "ddim:3:20000:linear:0.5:0.9"])
+def test_ddim_grid_whose_alpha_bar_underflows_is_refused_in_one_line(spec, recwarn):
+    # alpha_bar underflows: sigma = sqrt((1 - alpha_bar)/alpha_bar) was inf (then three lines, exit 1)
+    with pytest.raises(ParameterError, match=r"beyond 1e\+100") as e:
+        sigma_grid(spec)
+    assert e.value.argument == "sigma_grid ddim" and "\n" not in str(e.value)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_ddim_grid_with_large_but_representable_levels(recwarn):
+    g = sigma_grid("ddim:3:300:linear:0.5:0.9")  # sigma_0 ~ 7e44: legal, no warning
+    assert 1e44 < g.sigmas[0] < 1e45 and g.sigmas[-2] == pytest.approx(1.0) and g.sigmas[-1] == 0.0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -38,10 +38,18 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from cfgmft.errors import ParameterError, check_int
+from cfgmft.errors import NumericalError, ParameterError, check_int
 from cfgmft.results import Estimate
 
 from .scores import FiniteMixture, check_mu, check_sigma2
+
+#: Largest sample coordinate the estimators take: their fourth moments (``x^4``, the standard
+#: errors of the variances) stay within float64 below it.
+SAMPLE_ABS_MAX = 1e75
+#: Smallest measurable variance per coordinate, relative to the mean square of the samples'
+#: coordinates: 1e6 eps^2 (~5e-26), so that float64's rounding of the samples (variance ~ eps^2 x^2)
+#: is at most ~1e-6 of it.
+ROUNDING_VARIANCE = 1e6 * float(np.finfo(np.float64).eps) ** 2
 
 __all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
 
@@ -141,6 +149,10 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         raise ParameterError("x", f"needs dimension d >= 2 for the orthogonal variance, got d = {d}")
     if not np.all(np.isfinite(x)):
         raise ParameterError("x", "must be finite, got NaN or infinite entries")
+    big = float(np.max(np.abs(x)))
+    if big > SAMPLE_ABS_MAX:
+        raise NumericalError(f"the samples reach |x| = {big:.3g}, beyond {SAMPLE_ABS_MAX:g}: their fourth moments "
+                             "(standard errors of the variances) overflow float64")
     mu2 = float(mu_c @ mu_c)
     if mu2 == 0.0:
         raise ParameterError("mu_c", "must be non-zero")
@@ -159,6 +171,14 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
     # sample variance of m and its standard error
     dm = m - M
     s2m = float(dm @ dm) / (n - 1)
+    # a spread at the rounding of the samples themselves (relative variance below ~1e-26) is not a
+    # measurement: the estimate would be float64's rounding noise (a one-step grid from sigma = 1e16)
+    floor = ROUNDING_VARIANCE * float(np.mean(x * x))
+    if S <= floor or s2m * mu2 / d <= floor:
+        which = "orthogonal" if S <= floor else "along mu_c"
+        raise NumericalError(f"the samples' variance {which} ({S if S <= floor else s2m * mu2 / d:.3g} per coordinate) "
+                             f"is at the rounding of float64 for samples of size {math.sqrt(np.mean(x * x)):.3g}: "
+                             "it cannot be measured (the samples collapsed)")
     mu4 = float(np.mean(dm**4))
     var_s2 = (mu4 - s2m**2 * (n - 3) / (n - 1)) / n
     var_m = Estimate(s2m, math.sqrt(max(var_s2, 0.0)))

@@ -23,6 +23,7 @@ try:
 except ImportError as e:  # pragma: no cover
     raise ImportError("cfgmft.adapters.diffusers needs diffusers and torch: pip install \"cfgmft[diffusers]\"") from e
 
+from ..errors import ParameterError, check_real
 from .guidance import GuidanceTable
 
 __all__ = ["TableGuidance", "table_guider"]
@@ -33,19 +34,24 @@ class TableGuidance(ClassifierFreeGuidance):
 
     @register_to_config
     def __init__(self, w_per_step: list = (), guidance_rescale: float = 0.0, enabled: bool = True):
-        w = [float(x) for x in w_per_step]
+        try:
+            w = [float(x) for x in w_per_step]
+        except (TypeError, ValueError):
+            w = []
         if not w or not all(math.isfinite(x) and x >= 0.0 for x in w):
-            raise ValueError("w_per_step: must be one finite guidance scale w = 1 + omega >= 0 per step")
+            raise ParameterError("w_per_step", "must be one finite guidance scale w = 1 + omega >= 0 per step, "
+                                               f"got {w_per_step!r}")
+        guidance_rescale = check_real("guidance_rescale", guidance_rescale, lo=0.0, hi=1.0)
         super().__init__(guidance_scale=w[0], guidance_rescale=guidance_rescale, use_original_formulation=False,
                          start=0.0, stop=1.0, enabled=enabled)
         self.w_per_step = w
 
     def set_state(self, step: int, num_inference_steps: int, timestep) -> None:
         if num_inference_steps != len(self.w_per_step):
-            raise ValueError(f"num_inference_steps: the guidance table has {len(self.w_per_step)} steps, "
-                             f"the pipeline runs {num_inference_steps}")
-        if not 0 <= step < len(self.w_per_step):
-            raise ValueError(f"step: must be in [0, {len(self.w_per_step) - 1}], got {step}")
+            raise ParameterError("num_inference_steps", f"the guidance table has {len(self.w_per_step)} steps, "
+                                                        f"the pipeline runs {num_inference_steps}")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(self.w_per_step):
+            raise ParameterError("step", f"must be an integer in [0, {len(self.w_per_step) - 1}], got {step!r}")
         super().set_state(step, num_inference_steps, timestep)
         self.guidance_scale = self.w_per_step[step]
 

@@ -39,15 +39,33 @@ __all__ = ["GuidanceTable", "w_for_sigmas"]
 
 def _sigmas(sigmas, name: str = "sigmas") -> np.ndarray:
     """A sampler grid: finite noise levels, strictly decreasing, ``>= 0``, at least two."""
-    try:
-        s = np.asarray(sigmas.detach().cpu().numpy() if hasattr(sigmas, "detach") else sigmas, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(name, f"must be a list of noise levels, got {sigmas!r}") from None
+    s = _levels(sigmas, name)
     if s.ndim != 1 or s.size < 2:
         raise ParameterError(name, f"must be N + 1 >= 2 noise levels of a sampler grid, got shape {s.shape}")
     if not np.all(np.isfinite(s)) or s.min() < 0 or not np.all(np.diff(s) < 0):
         raise ParameterError(name, "must be finite noise levels >= 0, strictly decreasing")
     return s
+
+
+def _read_table_file(path) -> str:
+    """The text of a guidance table file (:func:`cfgmft.io.read_record_text`: a regular file of
+    bounded size, UTF-8); anything else is a :class:`ParameterError` naming ``table``."""
+    from ..io import RecordReadError, read_record_text
+
+    try:
+        return read_record_text(path)
+    except FileNotFoundError:
+        raise ParameterError("table", f"no such file {str(path)!r} (a guidance table is cfgmft schedule export's "
+                                      "dict, its JSON or CSV text, or a file holding either)") from None
+    except (RecordReadError, OSError) as e:
+        raise ParameterError("table", f"cannot be read as a guidance table file: {e}") from None
+
+
+def _levels(value, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(name, f"must be noise levels (numbers), got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -67,8 +85,8 @@ class GuidanceTable:
         """From :func:`~cfgmft.commands.schedule.export`'s dict, its JSON or CSV text, or a file
         holding either (a :class:`pathlib.Path` or a path string that names an existing file)."""
         if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                        and not source.lstrip().startswith("{") and Path(source).is_file()):
-            source = Path(source).read_text()
+                                        and not source.lstrip().startswith("{")):
+            source = _read_table_file(source)
         table = load_guidance_table(source)
         sch = read_guidance_table(table)
         return cls._from_schedule_rows(sch, float(table.get("data_scale", 1.0)))
@@ -107,7 +125,7 @@ class GuidanceTable:
 
     def w_at_sigma(self, sigma) -> np.ndarray:
         """The scale of the row whose step holds ``sigma`` (module docstring); any shape."""
-        s = np.asarray(sigma.detach().cpu().numpy() if hasattr(sigma, "detach") else sigma, dtype=np.float64)
+        s = _levels(sigma, "sigma")
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise ParameterError("sigma", f"must be finite noise levels >= 0, got {sigma!r}")
         return 1.0 + np.asarray(omega_function(self.schedule)(self._t(s)), dtype=np.float64).reshape(s.shape)
@@ -124,5 +142,9 @@ def w_for_sigmas(table, sigmas) -> np.ndarray:
             table = GuidanceTable.from_export(table)
         else:
             s = _sigmas(sigmas)
-            table = GuidanceTable.from_schedule(table, "sigmas:" + ",".join(repr(float(x)) for x in s))
+            try:
+                table = GuidanceTable.from_schedule(table, "sigmas:" + ",".join(repr(float(x)) for x in s))
+            except ParameterError as e:
+                raise ParameterError("table", "must be a GuidanceTable, an exported table (dict, JSON or CSV text, a "
+                                              f"file) or a schedule; as a schedule: {e}") from None
     return table.w_for_sigmas(sigmas)

@@ -18,6 +18,7 @@ try:
 except ImportError as e:  # pragma: no cover
     raise ImportError("cfgmft.adapters.kdiffusion needs torch: pip install \"cfgmft[diffusers]\"") from e
 
+from ..errors import ParameterError
 from .guidance import GuidanceTable
 
 __all__ = ["ScheduledCFGDenoiser"]
@@ -37,7 +38,8 @@ class ScheduledCFGDenoiser(torch.nn.Module):
         s = torch.as_tensor(sigma).reshape(-1)
         w_all = self.table.w_at_sigma(s)
         if (w_all != w_all[0]).any():
-            raise ValueError("ScheduledCFGDenoiser: the batch mixes noise levels of different guidance rows")
+            raise ParameterError("sigma", "the batch mixes noise levels of different guidance rows (ScheduledCFGDenoiser "
+                                          "takes one guidance scale per call)")
         w = float(w_all[0])
         d_c = self.inner(x, sigma, cond=True, **extra_args)
         if w == 1.0:

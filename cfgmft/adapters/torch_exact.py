@@ -30,12 +30,20 @@ try:
 except ImportError as e:  # pragma: no cover - exercised where torch is absent
     raise ImportError("cfgmft.adapters.torch_exact needs torch: pip install \"cfgmft[diffusers]\"") from e
 
-from ..errors import ParameterError, check_real
+from ..errors import ParameterError, check_int, check_real
 
 __all__ = ["ExactMixtureDenoiser", "PREDICTION_TYPES"]
 
 #: the network outputs :meth:`ExactMixtureDenoiser.vp_output` can give
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
+
+
+def _tensor(name: str, value, kw):
+    """``value`` as a float64 tensor, or a :class:`ParameterError` naming ``name``."""
+    try:
+        return torch.as_tensor(value, **kw)
+    except (TypeError, ValueError, RuntimeError):
+        raise ParameterError(name, f"must be an array of numbers, got {type(value).__name__}") from None
 
 
 class ExactMixtureDenoiser(torch.nn.Module):
@@ -56,18 +64,23 @@ class ExactMixtureDenoiser(torch.nn.Module):
         super().__init__()
         self.sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
         self.data_scale = check_real("data_scale", data_scale, lo=1e-6, hi=1e6)
-        kw = dict(dtype=torch.float64, device=device)
+        try:
+            kw = dict(dtype=torch.float64, device=torch.device("cpu") if device is None else torch.device(device))
+        except (TypeError, ValueError, RuntimeError):
+            raise ParameterError("device", f"must be a torch device (cpu, cuda, cuda:N), got {device!r}") from None
+        if d is not None:
+            d = check_int("d", d, lo=1, strict=True)
         if means is None:
-            mu_c = torch.as_tensor(target, **kw)
+            mu_c = _tensor("target", target, kw)
             if mu_c.ndim != 1 or (d is not None and mu_c.shape[0] != d):
                 raise ParameterError("target", "must be the target class mean, a (d,) vector, in the infinite-class limit")
             self.register_buffer("means", None)
             self.infinite_class = True
         else:
-            m = torch.as_tensor(means, **kw)
+            m = _tensor("means", means, kw)
             if m.ndim != 2 or m.shape[0] < 2:
                 raise ParameterError("means", f"must be a (K, d) array with K >= 2, got shape {tuple(m.shape)}")
-            if not isinstance(target, int) or not 0 <= target < m.shape[0]:
+            if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < m.shape[0]:
                 raise ParameterError("target", f"must be a class index in [0, {m.shape[0] - 1}], got {target!r}")
             self.register_buffer("means", m)
             self.register_buffer("_norm2", (m * m).sum(dim=1))
@@ -80,13 +93,20 @@ class ExactMixtureDenoiser(torch.nn.Module):
 
     # -- the denoisers, EDM scale -------------------------------------------------------------
     def _s2(self, sigma, x):
-        s = torch.as_tensor(sigma, dtype=torch.float64, device=x.device) / self.data_scale
+        s = _tensor("sigma", sigma, dict(dtype=torch.float64, device=x.device))
+        if not bool(torch.all(torch.isfinite(s))) or bool(torch.any(s < 0)) or s.ndim > 1 or (s.ndim and s.shape[0] != x.shape[0]):
+            raise ParameterError("sigma", f"must be finite noise levels >= 0, a number or one per row of x ({x.shape[0]}), "
+                                          f"got shape {tuple(s.shape)}")
+        s = s / self.data_scale
         return (s * s).reshape(-1, *([1] * (x.ndim - 1))) if s.ndim else s * s
 
     def denoise(self, x, sigma, cond: bool = True):
         """``D(x, sigma)`` (EDM scale, data units): conditional on the target class, or
         unconditional; ``x`` ``(N, d)``, ``sigma`` a number or ``(N,)``; float64 ``(N, d)``."""
-        x = torch.as_tensor(x).to(torch.float64) / self.data_scale
+        x = _tensor("x", x, dict(dtype=torch.float64, device=self.mu_c.device))
+        if x.ndim != 2 or x.shape[1] != self.d or not bool(torch.all(torch.isfinite(x))):
+            raise ParameterError("x", f"must be a finite (N, {self.d}) array, got shape {tuple(x.shape)}")
+        x = x / self.data_scale
         s2 = self._s2(sigma, x)
         gain = self.sigma2 / (self.sigma2 + s2)
         if cond:

@@ -38,7 +38,7 @@ for (:func:`cfgmft.grids.per_step_schedule`), which gives the same predictions a
 from __future__ import annotations
 
 from .. import __version__
-from ..api import predict, predict_finite_d, simulate
+from ..api import check_problem, check_simulation, predict, predict_finite_d, simulate
 import csv
 import io
 import json
@@ -47,7 +47,8 @@ import math
 import numpy as np
 
 from ..conventions import CONVENTION
-from ..errors import ParameterError, check_real
+from ..errors import ParameterError, check_int, check_real, check_seed
+from ..ranges import OMEGA_MAX, OMEGA_MIN, SAMPLES_MAX, SIGMA_MAX
 from ..grids import per_step_schedule, sigma_grid
 from ..params import Problem
 from ..schedules import as_schedule, omega_function, t_of_sigma
@@ -78,14 +79,25 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
     where not asked for), and ``table``: one row per observable of :data:`ROWS` with the three
     values side by side."""
-    mix = problem.mixture
+    mix = check_problem(problem).mixture
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
     if finite_d and not problem.guidance.is_cfg:
         raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {problem.guidance.rule.spec}: "
                                          "leave --finite-d out")
+    # every argument of the three evaluations is checked before the first computes anything
+    seed = check_seed("seed", seed)
+    if finite_d:
+        check_int("finite_d_samples", finite_d_samples, lo=200, hi=SAMPLES_MAX, strict=True)
+    if monte_carlo:
+        check_simulation(problem, samples=samples, disorder=disorder)
     theory = predict(problem)
-    fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
+    try:
+        fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
+    except ParameterError as e:
+        if e.argument != "samples":
+            raise
+        raise ParameterError("finite_d_samples", str(e).removeprefix("samples: ")) from None
     mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
           if monte_carlo else None)
     table = []
@@ -142,6 +154,14 @@ def export(schedule, grid, *, data_scale: float = 1.0) -> dict:
     except ParameterError as e:
         raise ParameterError("grid", str(e)) from None
     S = check_real("data_scale", data_scale, lo=1e-6, hi=1e6)
+    if S != 1.0:  # the mixture's noise levels sigma/S are a grid too: within its range, distinct in t
+        try:
+            sigma_grid("sigmas:" + ",".join(repr(float(x)) for x in g.sigmas / S))
+        except ParameterError:
+            raise ParameterError("data_scale", f"must keep the grid's noise levels over the data scale, sigma/data_scale, "
+                                               f"in (0, {SIGMA_MAX:g}] and distinct in t = log1p(sigma^2)/2; got "
+                                               f"data_scale = {S:g} with the grid's levels {float(g.sigmas[0]):g} .. "
+                                               f"{float(g.sigmas[-2]):g}") from None
     t = np.asarray(t_of_sigma(g.sigmas / S), dtype=np.float64)
     omegas = np.asarray(omega_function(sch)(0.5 * (t[:-1] + t[1:])), dtype=np.float64).reshape(-1)
     rows = []
@@ -178,13 +198,53 @@ def read_guidance_table(source):
     mixture's noise levels ``sigma/S`` (``source``: :func:`export`'s dict, its JSON text, or its
     CSV text)."""
     source = load_guidance_table(source)
-    S = check_real("data_scale", source.get("data_scale", 1.0), lo=1e-6, hi=1e6)
+    S = check_real("table data_scale", source.get("data_scale", 1.0), lo=1e-6, hi=1e6)
+    sigmas, omegas = _table_rows(source["rows"])
     try:
-        sig = [float(r["sigma"]) / S for r in source["rows"]] + [float(source["rows"][-1]["sigma_next"]) / S]
-        omegas = [float(r["omega"]) for r in source["rows"]]
-    except (KeyError, TypeError, ValueError):
-        raise ParameterError("table", "every row needs numbers sigma, sigma_next and omega") from None
-    return per_step_schedule("sigmas:" + ",".join(repr(x) for x in sig), omegas)
+        return per_step_schedule("sigmas:" + ",".join(repr(x / S) for x in sigmas), omegas)
+    except ParameterError as e:
+        raise ParameterError("table", f"its noise levels over its data_scale = {S:g} are not a sampler grid "
+                                      f"({str(e).removeprefix('sigma_grid').lstrip(': ')})") from None
+
+
+def _table_rows(rows) -> tuple[list, list]:
+    """The grid ``sigma_0 > ... > sigma_N = 0`` and the ``omega_i`` of a guidance table's rows, each
+    row checked (row ``i`` is step ``i``): numbers ``sigma`` in ``(0, SIGMA_MAX]``, ``sigma_next``
+    equal to the next row's ``sigma`` (0 on the last row), ``omega`` in range, and ``w = 1 +
+    omega`` and ``step = i`` where the row has them; a :class:`ParameterError` naming ``table``
+    and the row otherwise."""
+    sigmas, omegas = [], []
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise ParameterError("table", f"row {i}: must be an object with sigma, sigma_next and omega, got {r!r}")
+        try:
+            sig, nxt, om = (float(r[k]) for k in ("sigma", "sigma_next", "omega"))
+        except (KeyError, TypeError, ValueError):
+            raise ParameterError("table", f"row {i}: needs numbers sigma, sigma_next and omega") from None
+        if not 0.0 < sig <= SIGMA_MAX:
+            raise ParameterError("table", f"row {i}: sigma must be in (0, {SIGMA_MAX:g}], got {sig!r}")
+        if i and sig != sigmas[-1][1]:
+            raise ParameterError("table", f"row {i}: sigma = {sig!r} must equal the sigma_next = {sigmas[-1][1]!r} of "
+                                          f"row {i - 1} (the rows are the consecutive steps of one grid)")
+        if not 0.0 <= nxt < sig:
+            raise ParameterError("table", f"row {i}: sigma_next must be in [0, sigma) = [0, {sig!r}), got {nxt!r}")
+        if not OMEGA_MIN <= om <= OMEGA_MAX:
+            raise ParameterError("table", f"row {i}: omega must be in [{OMEGA_MIN:g}, {OMEGA_MAX:g}], got {om!r}")
+        if "w" in r:
+            try:
+                w = float(r["w"])
+            except (TypeError, ValueError):
+                w = math.nan
+            if not abs(w - (1.0 + om)) <= 1e-12 * max(1.0, abs(w)):
+                raise ParameterError("table", f"row {i}: w = {r['w']!r} disagrees with 1 + omega = {1.0 + om!r}")
+        if "step" in r and r["step"] != i:
+            raise ParameterError("table", f"row {i}: step must be {i}, got {r['step']!r}")
+        sigmas.append((sig, nxt))
+        omegas.append(om)
+    if sigmas[-1][1] != 0.0:
+        raise ParameterError("table", f"row {len(sigmas) - 1} (the last): sigma_next must be 0, the data end of the "
+                                      f"grid, got {sigmas[-1][1]!r}")
+    return [a for a, _ in sigmas] + [0.0], omegas
 
 
 def load_guidance_table(source) -> dict:

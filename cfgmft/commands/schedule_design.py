@@ -73,7 +73,12 @@ def format_design(r: dict) -> str:
                          f"{_cell(fd['unguided'][key]):>20}")
     s = r["search"]
     lines += ["", f"  search: {s['global_evaluations']} global + {s['local_evaluations']} local evaluations, "
-                  f"{s['feasible_evaluations']} feasible ({s['method']})"]
+                  f"{s['feasible_evaluations']} feasible in the theory ({s['method']})"]
+    if "finite_d_feasible_evaluations" in s:
+        # the band applies to the finite-d model there: the theory stage only gives its start
+        lines.append(f"  finite-d search: {s['finite_d_global_evaluations']} global + "
+                     f"{s['finite_d_local_evaluations']} local evaluations, {s['finite_d_feasible_evaluations']} "
+                     f"feasible on the finite-d model (the band's judge; started from {s['finite_d_start']})")
     for note in r.get("notes", []):
         lines.append(f"  note: {note}")
     return "\n".join(lines)

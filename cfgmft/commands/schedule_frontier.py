@@ -28,6 +28,9 @@ def run_frontier(*, out=None, **kwargs) -> dict:
     """The frontier as a JSON-able dict (module docstring); with ``out`` (a folder, created and
     checked before anything is computed) also ``frontier.json`` and ``frontier.png`` there,
     listed under ``files``."""
+    from ..solvers.frontier import check_frontier
+
+    check_frontier(**kwargs)  # bad arguments are refused before the folder is created
     folder = None
     if out is not None:
         from ..io import output_folder

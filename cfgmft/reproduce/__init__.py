@@ -105,10 +105,11 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     t0 = time.perf_counter()
     with store.Lock(out):
         saved, notes = store.load_all(out, s, STEPS)
+        todo = [n for n in selected if force or n not in saved]
+        store.check_writable(out, todo)
         for name, why in notes:
             if not (force and name in selected):
                 sys.stderr.write(f"cfgmft reproduce: {why}\n")
-        todo = [n for n in selected if force or n not in saved]
         reused = [n for n in selected if n not in todo]
         if reused:
             sys.stderr.write(f"cfgmft reproduce: reusing the saved {', '.join(reused)} of {out / store.FOLDER} "

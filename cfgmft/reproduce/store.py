@@ -108,6 +108,25 @@ def path_of(out: Path, name: str) -> Path:
     return out / FOLDER / f"{name}.json"
 
 
+def check_writable(out: Path, names) -> None:
+    """Before any claim is computed: the records' folder ``out/claims`` is a folder (created
+    here), the record of every claim in ``names`` can be written (no folder or other non-file at
+    its path) and so can the report and ``results.json``; anything else is a
+    :class:`ParameterError` naming ``out``, so that no computed claim is lost at its saving."""
+    folder = out / FOLDER
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise ParameterError("out", f"{os.fspath(folder)!r} is not a folder (the claims' records go there); "
+                                    "move it away or choose another --out")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as e:
+        raise ParameterError("out", f"cannot create {os.fspath(folder)!r} ({e.strerror or e})") from None
+    for p in [path_of(out, n) for n in names] + [out / "report.md", out / "results.json"]:
+        if p.exists() and not p.is_file() and not p.is_symlink():  # a link is replaced by the atomic write
+            raise ParameterError("out", f"{os.fspath(p)!r} is not a regular file (a record or the report is written "
+                                        "there); move it away or choose another --out")
+
+
 def save(out: Path, name: str, s: Settings, entry: dict, section: str, files: dict, seconds: float,
          started: str) -> dict:
     """Write the record of a finished claim (atomically); returns it."""
