@@ -224,8 +224,38 @@ def cli_pass(tmp: Path) -> None:
     for flag, v in [("--samples", "1"), ("--steps", "0"), ("--disorder", "0"), ("--seed", "-1")]:
         cli_bad("CLI validate", va + ["--dims", "4", flag, v, "--out", str(tmp / "va")], flag)
 
+    # guidance rules: every command that takes --guidance, bad names and parameters
+    rules = ["bogus", "", "apg:eta", "apg:x=1", "apg:eta=1,eta=2", "apg:r=-1", "apg:eta=nan", "apg:eta=11",
+             "powerlaw:beta=9", "powerlaw:beta=-1", "powerlaw:beta=x", "rescale:phi=1.5", "rescale:phi=-0.1",
+             "zerostar:a=1", "cfg:omega=2", "APG:eta=0:r=1"]
+    for cmd in (["theory", "--omega", "2"], ["simulate", "--omega", "2", "--d", "4", "--samples", "8"],
+                ["validate", "--omega", "2", "--dims", "4", "--out", str(tmp / "vg")],
+                ["phase-diagram", "--alpha", "0.1:1:3", "--omega", "0:2:3", "--out", str(tmp / "pg")],
+                ["schedule", "evaluate", "--omega", "2"],
+                ["schedule", "design", "--peak", "3", "--alpha", "0.3", "--prior", "sphere"],
+                ["schedule", "frontier", "--peak", "3", "--out", str(tmp / "fg")],
+                ["schedule", "nogo", "--quick"]):
+        for v in rules:
+            cli_bad("CLI --guidance", cmd + ["--guidance", v], "--guidance",
+                    folder=tmp / "fg" if "frontier" in cmd else None)
+    # a legal rule where that path covers cfg only: refused in one line before any work
+    for args in (["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", "zerostar", "--grid",
+                  "karras:5:0.1:80", "--update", "euler"],
+                 ["theory", "--omega", "2", "--guidance", "zerostar", "--grid", "karras:5:0.1:80", "--update", "euler"],
+                 ["theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg", "--finite-d"],
+                 ["schedule", "evaluate", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg",
+                  "--finite-d"],
+                 ["schedule", "design", "--peak", "3", "--alpha", "0.3", "--prior", "sphere", "--d", "12",
+                  "--guidance", "rescale"]):
+        cli_bad("CLI --guidance", args, "--guidance")
+    for rule in ("powerlaw:beta=0.5", "apg:eta=0,r=0.05", "zerostar", "rescale:phi=1", "apg:eta=10,r=1e6"):
+        cli_legal("CLI --guidance legal", ["theory", "--omega", "8", "--alpha", "2", "--prior", "sphere", "--json",
+                                          "--guidance", rule])
+        cli_legal("CLI --guidance legal", ["simulate", "--classes", "inf", "--d", "6", "--omega", "-1", "--samples",
+                                          "16", "--steps", "20", "--json", "--guidance", rule])
+
     (tmp / "afile").write_text("x") if not (tmp / "afile").exists() else None
-    for extra, flag in [(["--only", "C7"], "--only"), (["--only", ""], "--only"), (["--only", "C1;C2"], "--only"),
+    for extra, flag in [(["--only", "C8"], "--only"), (["--only", ""], "--only"), (["--only", "C1;C2"], "--only"),
                         (["--seed", "-1"], "--seed"), (["--out", str(tmp / "afile")], "--out"),
                         (["--out", str(tmp / "afile" / "sub")], "--out")]:
         cli_bad("CLI reproduce", ["reproduce", "--tiny"] + extra, flag)
@@ -298,6 +328,13 @@ def api_pass(tmp: Path) -> None:
     for kw in [dict(omega="x"), dict(), dict(omega=1, schedule="constant:1"), dict(schedule="bogus"),
                dict(omega=float("nan")), dict(schedule=[1, 2])]:
         api_bad("API parts", f"Guidance(**{kw})", lambda kw=kw: Guidance(**kw))
+    from cfgmft.guidance import as_rule, rule_from_dict
+
+    for v in [3, [1], "bogus", "apg:eta=x", {"kind": "x"}, {"kind": "apg", "eta": "nan"}, {"kind": "apg", "z": 1},
+              {"kind": "apg", "space": "eps"}, {"eta": 1}]:
+        api_bad("API guidance rules", f"Guidance(omega=1, rule={v!r})", lambda v=v: Guidance(omega=1, rule=v), {"guidance"})
+        api_bad("API guidance rules", f"as_rule({v!r})", lambda v=v: as_rule(v), {"guidance"})
+    api_bad("API guidance rules", "rule_from_dict('apg')", lambda: rule_from_dict("apg"), {"guidance"})
     for kw in [dict(kind="x"), dict(T=-1), dict(T="x"), dict(steps=0), dict(steps="x")]:
         api_bad("API parts", f"Sampler(**{kw})", lambda kw=kw: Sampler(**kw))
 

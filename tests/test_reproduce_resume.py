@@ -180,7 +180,7 @@ def test_changed_figure_other_settings_and_force_recompute(tmp_path, capsys):
     assert forced["results"] == again["results"] and forced["timing"] != again["timing"]
 
 
-@pytest.mark.parametrize("only", ["C7", "C1,,C2", "", "C1;C2", "all"])
+@pytest.mark.parametrize("only", ["C8", "C1,,C2", "", "C1;C2", "all"])
 def test_bad_only_is_exit_2_and_loses_nothing(tmp_path, capsys, only):
     out = tmp_path / "run"
     out.mkdir()
