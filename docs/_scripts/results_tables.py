@@ -29,7 +29,7 @@ def provenance(*paths: str) -> str:
                                  capture_output=True, text=True, timeout=30).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             out = ""
-        when = f"commit `{out.split()[0]}`, {out.split()[1]}" if out else "not committed"
+        when = f"committed in `{out.split()[0]}` on {out.split()[1]}" if out else "not committed"
         parts.append(f"`{rel}` ({when})")
     return "From " + ", ".join(parts) + "."
 
