@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
-#: the whole build with the notebooks, in seconds (an idle 2-core machine: see docs/guide/install.md)
+#: the whole build with the notebooks, in seconds (207-304 s measured on a 2-core machine under load: docs/guide/install.md)
 BUILD_BUDGET = 900.0
 PACKAGES = ("sphinx", "myst_nb", "pydata_sphinx_theme", "sphinxarg", "jupytext", "ipykernel")
 
