@@ -25,7 +25,7 @@ sampler's streams; a result depends only on ``seed`` (not on batch sizes or clas
 Precision: float64 by default. ``precision='float32'`` (finite ``K`` only) stores the class
 means in float32 and does the streamed sums over classes (the two ``N x K x d`` matrix
 products, the shift and the ``exp``) in float32, with float64 accumulators; the sampler state,
-the noise, the integrator and the estimators stay float64 (README, "float32"). It is refused
+the noise, the integrator and the estimators stay float64 (docs/explanation/infinite-class.md, "float32"). It is refused
 for the continuum (``classes = inf``, nothing to gain) and where the estimated float32
 rounding of the logits, :data:`FLOAT32_MAX_LOGIT_ERROR`, would be exceeded.
 """
@@ -172,7 +172,7 @@ def _predict(problem: Problem) -> dict:
         "var_ratio": pred.var_ratio,
         "log_var_ratio": pred.log_var_ratio,
         "kl_per_dim": pred.kl_per_dim,
-        # separability of the infinite-class limit (docs/model.md section 4); the exponential
+        # separability of the infinite-class limit (docs/explanation/model.md section 4); the exponential
         # regime's separability is the margin
         "log_odds": pred.get("log_odds"),
     }

@@ -100,7 +100,7 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
 
     p.add_argument("--grid", type=_sigma_grid, default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
                    help=f"{what} on this sampler grid of EDM noise levels (N steps, then sigma = 0), started from "
-                        "N(0, SMAX^2 I) in EDM's scale; needs --update; replaces --sampler, --T and --steps (README, "
+                        "N(0, SMAX^2 I) in EDM's scale; needs --update; replaces --sampler, --T and --steps (docs: explanation/discrete-grids, "
                         "'Discrete grids and update rules')")
     p.add_argument("--update", choices=UPDATES, default=None,
                    help="update rule on --grid: euler (probability-flow ODE in sigma), heun (EDM, no churn), "
@@ -116,7 +116,7 @@ def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None
     ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the schedule)."""
     p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
                    help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
-                        "(|m| = sqrt(d)), Monte Carlo only")
+                        "(norm sqrt(d)), Monte Carlo only")
     p.add_argument("--sigma2", type=_real(SIGMA2_MIN, SIGMA2_MAX), default=1.0,
                    help=f"class variance sigma2 in [{SIGMA2_MIN:g}, {SIGMA2_MAX:g}] (default: 1)")
     k = p.add_mutually_exclusive_group()
@@ -151,7 +151,8 @@ def _add_guidance_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--omega", type=_real(OMEGA_MIN, OMEGA_MAX),
                    help=f"constant guidance strength omega in [{OMEGA_MIN:g}, {OMEGA_MAX:g}] (guidance scale w = 1 + omega)")
     g.add_argument("--schedule", type=_schedule, metavar="SPEC",
-                   help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (see README)")
+                   help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (the grammar: "
+                        "docs/reference/schedules.md, from the docstring of cfgmft.schedules)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
                    help="guidance rule: how the two predictions are combined at strength omega: cfg (default), "
                         "powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P (cfgmft.guidance)")
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
-    p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
+    p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (the grammar: docs/reference/schedules.md)")
     p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
                    help="the sampler's noise levels (EDM sigma, in the data's units)")
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,

@@ -113,7 +113,7 @@ def t_of_log_snr(lam, sigma2):
 
 
 def time_grid(T: float, steps: int, sigma2: float, grid: str = DEFAULT_GRID, rho: float = 7.0) -> np.ndarray:
-    """Times ``t_0 = T > t_1 > ... > t_steps = 0`` for the backward integration.
+    """Times ``t_0 = T``, decreasing to ``t_steps = 0``, for the backward integration.
 
     ``grid``:
 
@@ -203,8 +203,9 @@ SIGMA_GRID_STEPS_MAX = 100_000
 
 @dataclass(frozen=True, eq=False)
 class SigmaGrid:
-    """A sampler's grid (module docstring): ``sigmas`` ``(N + 1,)`` EDM noise levels strictly
-    decreasing to ``sigmas[-1] = 0``, ``t`` the matching forward times ``log1p(sigma^2)/2``
+    """A sampler's grid of noise levels (module docstring).
+
+    ``sigmas``: ``(N + 1,)`` EDM noise levels strictly decreasing to ``sigmas[-1] = 0``, ``t`` the matching forward times ``log1p(sigma^2)/2``
     (``t[-1] = 0``), ``spec`` its canonical text form (``sigma_grid(g.spec) == g``); read-only."""
 
     spec: str

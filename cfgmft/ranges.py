@@ -1,4 +1,4 @@
-"""Allowed ranges of every user-facing number, in one place (README, "Ranges").
+"""Allowed ranges of every user-facing number, in one place (docs/explanation/ranges.md).
 
 They keep every computation inside float64 with room to spare: e.g. ``sigma2 e^{-2t}`` and
 ``(sigma2/(1+sigma2))^omega`` stay representable, the noise end ``T -> infinity`` is reached

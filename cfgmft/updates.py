@@ -1,6 +1,6 @@
 """Update rules of practitioners' samplers on a discrete grid of EDM noise levels.
 
-Conventions (docs/model.md section 1). A grid ``sigma_0 > sigma_1 > ... > sigma_{N-1} >
+Conventions (docs/explanation/model.md section 1). A grid ``sigma_0 > sigma_1 > ... > sigma_{N-1} >
 sigma_N = 0`` (:func:`cfgmft.grids.sigma_grid`) has ``N`` steps; step ``i`` goes from
 ``s = sigma_i`` to ``s' = sigma_{i+1}``. The state is EDM's ``xs = e^{t} x_t = x_0 + sigma z``
 (the mixture's scale ``x_t = e^{-t} xs``, ``t = log1p(sigma^2)/2``, ``alpha_bar = e^{-2t} =

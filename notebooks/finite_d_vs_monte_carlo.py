@@ -24,7 +24,7 @@
 # Convention $s = (1+\omega) s_c - \omega s_u$, $\omega = 2$, SDE, 800 steps. Equations from the
 # derivation objects (`sympy.latex`).
 #
-# It is also a script (the README's finite-d table):
+# It is also a script (the finite-d table of docs/explanation/finite-d.md):
 #
 #     python notebooks/finite_d_vs_monte_carlo.py [--out results/finite_d] [--points sphere:0.1:20,...]
 #
@@ -179,7 +179,7 @@ def table(rows) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="The finite-d prediction against exact-score Monte Carlo, point by point (README table).")
+    p = argparse.ArgumentParser(description="The finite-d prediction against exact-score Monte Carlo, point by point (the table of docs/explanation/finite-d.md).")
     p.add_argument("--out", default="results/finite_d")
     p.add_argument("--points", default=QUICK_POINTS if os.environ.get("CFGMFT_QUICK") else DEFAULT_POINTS)
     p.add_argument("--fd-samples", type=int, default=20000)

@@ -6,7 +6,7 @@ Run: ``python scripts/c2_large_k.py [--dims 70] [--alpha 0.2] [--samples 256] [-
 
 Each dimension is one ``cfgmft simulate`` (``cfgmft.api.simulate``: sphere prior, sigma2 = 1,
 omega = 2, reverse SDE, ``K = round(e^(alpha d))``, fixed ``--steps``; the step study's 800 steps
-met 1e-3 on ``E[m]`` and the variance ratio in every case it measured, README "Step error") and
+met 1e-3 on ``E[m]`` and the variance ratio in every case it measured, docs/explanation/step-control.md) and
 one ``cfgmft theory --d D --finite-d`` (``cfgmft.api.predict_finite_d``); the d -> infinity
 value is ``cfgmft theory --alpha``. z = (MC - finite-d) / combined standard error. Every
 number, the parameters and the wall times go to ``OUT/c2_large_k.json``, written after each

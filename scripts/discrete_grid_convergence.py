@@ -1,5 +1,5 @@
 """The variance ratio of constant CFG and of a negative-window schedule on Karras grids of 10 to
-1000 steps, against the continuous-time theory (README, "Discrete grids and update rules").
+1000 steps, against the continuous-time theory (docs/explanation/discrete-grids.md).
 
     python scripts/discrete_grid_convergence.py [--out results/discrete_grid]
 

@@ -7,7 +7,7 @@
 :mod:`cfgmft.solvers.schedule_search` with its peak guidance ``W`` fixed. Separability is the
 implicit classifier's log-odds ``log_odds = (log P_0(x|c) - log P_0(x))/d`` in the
 infinite-class limit (where no best competitor exists) and the margin over the best competitor
-in the exponential regime (docs/model.md section 4). The theory is the infinite-class limit
+in the exponential regime (docs/explanation/model.md section 4). The theory is the infinite-class limit
 (``alpha = inf``) or the ``d -> infinity`` mean field (``alpha > 0``); with a dimension ``d``
 and a finite ``K`` the design found on the mean field at ``alpha = log(K)/d`` is then refined on
 the finite-``d`` reduced model (:mod:`cfgmft.solvers.finite_d`): the same optimiser, started
@@ -17,7 +17,7 @@ stays the mean field's separability of the same schedule. A design that meets no
 :class:`cfgmft.errors.InfeasibleError`, never a returned schedule.
 
 Where the window must sit: in the exponential regime guidance acts only before commitment
-(``t > t_commit``); after it ``s_omega = s_c`` whatever ``omega`` is (docs/model.md 5.3), so a
+(``t > t_commit``); after it ``s_omega = s_c`` whatever ``omega`` is (docs/explanation/model.md 5.3), so a
 window at ``t < t_commit`` changes nothing. A negative window before commitment also delays
 commitment (the guided drift pulls less towards ``c``): too deep or too long and the samples do
 not commit by ``t = 0`` and the margin turns negative, which the separability objective
@@ -128,19 +128,27 @@ def design_negative_window(prior: str = "sphere", sigma2: float = 1.0, alpha: fl
 
     Parameters
     ----------
-    prior, sigma2, alpha, sampler, T: the problem, as for
+    prior, sigma2, alpha, sampler, T
+        the problem, as for
         :func:`cfgmft.solvers.exponential.predict_exponential`; ``alpha`` finite ``> 0`` (at
         ``alpha = 0`` guidance is inert and there is nothing to design).
-    omega: the guidance before the window, also the constant guidance the design is
+    omega
+        the guidance before the window, also the constant guidance the design is
         compared with (``>= 0``).
-    window_omegas: depths ``omega_neg < 0`` of the window.
-    t_lo, t_hi: start and end times of the window (``>= 0``); every pair with ``t_lo < t_hi``
+    window_omegas
+        depths ``omega_neg < 0`` of the window.
+    t_lo, t_hi
+        start and end times of the window (``>= 0``); every pair with ``t_lo < t_hi``
         is a candidate.
-    omega_late: guidance after the window (towards ``t = 0``, each ``>= -1``); ``None`` for
+    omega_late
+        guidance after the window (towards ``t = 0``, each ``>= -1``); ``None`` for
         ``(0, omega)``.
-    min_margin_fraction: an admissible candidate keeps at least this fraction (``>= 0``) of
+    min_margin_fraction
+        an admissible candidate keeps at least this fraction (``>= 0``) of
         the margin of constant guidance ``omega``.
 
+    Notes
+    -----
     The grid is ``window_omegas x t_lo x t_hi x omega_late`` in that nesting order; the
     selection rule is in the module docstring. Returns a :class:`WindowDesign`. Raises
     ``ParameterError`` naming the argument for a bad value, and naming ``min_margin_fraction``
@@ -251,28 +259,40 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
 
     Parameters
     ----------
-    prior, sigma2, sampler, T: the problem (``gaussian`` or ``sphere`` prior).
-    peak: the family's peak guidance ``W`` in ``(0, 100]`` (``negwin``/``negramp``/``lhl``: the
+    prior, sigma2, sampler, T
+        the problem (``gaussian`` or ``sphere`` prior).
+    peak
+        the family's peak guidance ``W`` in ``(0, 100]`` (``negwin``/``negramp``/``lhl``: the
         guidance before the window / at its high; ``interval``/``constant``/``table``: the
         largest strength allowed; ramps: twice the mean).
-    alpha: ``math.inf`` (default) for the infinite-class limit, ``> 0`` for the exponential
+    alpha
+        ``math.inf`` (default) for the infinite-class limit, ``> 0`` for the exponential
         regime. With ``d`` (and then ``K = round(e^{alpha d})`` unless ``K`` is given) the
         finite-``d`` correction runs; ``K`` alone at ``d`` is read as ``alpha = log(K)/d``.
-    d: the dimension of the finite-``d`` model (needs a finite ``K``). In the infinite-class
+    d
+        the dimension of the finite-``d`` model (needs a finite ``K``). In the infinite-class
         limit the gaussian theory is exact at every ``d`` (``d`` only noted), and the sphere
         continuum has no finite-``d`` model (refused).
-    band: ``(lo, hi)`` or ``"LO:HI"``, ``0 < lo < hi``.
-    family: one of :data:`DESIGN_FAMILIES`.
-    t_max: the largest time a parameter ranges over.
-    n_global, n_starts, maxiter, seed: the optimiser (:func:`cfgmft.solvers.schedule_search.optimise`).
-    rule: the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
+    band
+        ``(lo, hi)`` or ``"LO:HI"``, ``0 < lo < hi``.
+    family
+        one of :data:`DESIGN_FAMILIES`.
+    t_max
+        the largest time a parameter ranges over.
+    n_global, n_starts, maxiter, seed
+        the optimiser (:func:`cfgmft.solvers.schedule_search.optimise`).
+    rule
+        the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
         on its ``d -> infinity`` theory (the finite-``d`` model covers cfg only: ``d`` with a finite
         ``K`` is refused for another rule).
-    finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter: the finite-``d`` stage: the
+    finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter
+        the finite-``d`` stage: the
         same optimiser, started from the ``d -> infinity`` design, with the variance ratio of the
         reduced model (``finite_d_samples`` samples, ``finite_d_steps`` steps, one seed: common
         random numbers) as the constraint and the theory's separability as the objective.
 
+    Notes
+    -----
     Raises ``ParameterError`` naming the argument for bad input (an empty band, a peak out of
     range, an unknown family, a non-negative family asked for a band above 1, which claim C5's
     comparison argument rules out in every theory here) and :class:`InfeasibleError` when no

@@ -2,7 +2,7 @@
 (:mod:`cfgmft.updates`: ``euler``, ``heun``, ``ddim``, ``ancestral``).
 
 Why the steps map the moments exactly. On every branch of the theory the guided score is
-``s = -A x + B mu_c`` (docs/model.md sections 5 and 5.6), so in EDM's scale ``xs = e^t x``
+``s = -A x + B mu_c`` (docs/explanation/model.md sections 5 and 5.6), so in EDM's scale ``xs = e^t x``
 (``sigma^2 = e^{2t} - 1``, ``Delta_t = 1 - e^{-2t} = sigma^2/(1 + sigma^2)``) the guided denoiser
 ``D_w(xs; sigma) = xs + sigma^2 e^{-t} s`` is affine,
 
@@ -59,7 +59,7 @@ evaluation where ``d |e_c - phi|`` is of order 1 is partly committed, and on a c
 one evaluation holds for a whole large step. The prediction reports the switching function at
 every evaluation (``switching``: pairs ``(t, e_c - phi)``) and its smallest magnitude
 ``switching_min_abs``: the Monte Carlo at dimension ``d`` can be expected to follow the
-prediction only when ``d * switching_min_abs >> 1`` (section "Discrete grids" of the README
+prediction only when ``d * switching_min_abs >> 1`` (docs/explanation/discrete-grids.md
 gives the measured gaps).
 """
 

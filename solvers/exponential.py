@@ -1,6 +1,6 @@
 """Mean-field dynamics of CFG with ``K - 1 = exp(alpha d)`` classes, ``d -> infinity`` (numba).
 
-Theory: :mod:`cfgmft.theory.exponential` (docs/model.md section 5). Along the guided trajectory
+Theory: :mod:`cfgmft.theory.exponential` (docs/explanation/model.md section 5). Along the guided trajectory
 ``x = M mu_c + sqrt(S) xi`` (``q = M``, ``r = M^2 + S``) the order parameters obey, in
 backward time ``tau = T - t``, SDE ``dM/dtau = (1 - 2A) M + 2B``, ``dS/dtau = 2(1 - 2A) S + 2``;
 ODE ``dM/dtau = (1 - A) M + B``, ``dS/dtau = 2(1 - A) S``, with the coefficients ``A``, ``B``

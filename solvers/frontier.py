@@ -204,18 +204,30 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
 
     Parameters
     ----------
-    prior, sigma2, sampler, T: the problem (``gaussian`` or ``sphere`` prior).
-    alpha: ``math.inf`` (default) for the infinite-class limit, ``> 0`` for the exponential
+    prior, sigma2, sampler, T
+        the problem (``gaussian`` or ``sphere`` prior).
+    alpha
+        ``math.inf`` (default) for the infinite-class limit, ``> 0`` for the exponential
         regime (``d -> infinity`` mean field).
-    peak: the families' peak guidance ``W`` in ``(0, 100]``, as for
+    peak
+        the families' peak guidance ``W`` in ``(0, 100]``, as for
         :func:`cfgmft.solvers.design.design_schedule`.
-    families: names from :data:`FRONTIER_FAMILIES` (at least one, no repeats).
-    floors: the variance floors (a sequence or ``"START:STOP:NUM"``); ``None`` for
+    families
+        names from :data:`FRONTIER_FAMILIES` (at least one, no repeats).
+    floors
+        the variance floors (a sequence or ``"START:STOP:NUM"``); ``None`` for
         :func:`default_floors` with ``n_floors`` from constant CFG's variance ratio at ``peak``.
-    t_max, n_global, n_starts, maxiter, seed: the optimiser, per floor
+    t_max, n_global, n_starts, maxiter, seed
+        the optimiser, per floor
         (:func:`cfgmft.solvers.schedule_search.optimise`).
-    progress: an optional callable ``progress(curve)`` after each family.
+    progress
+        an optional callable ``progress(curve)`` after each family.
 
+    rule
+        the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg).
+
+    Notes
+    -----
     Returns a :class:`Frontier`. Raises ``ParameterError`` naming the argument for bad input
     (:func:`check_frontier`, before anything is computed).
     """

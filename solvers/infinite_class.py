@@ -1,4 +1,4 @@
-"""Predictions of CFG in the infinite-class limit (docs/model.md section 5.6).
+"""Predictions of CFG in the infinite-class limit (docs/explanation/model.md section 5.6).
 
 The guided score is ``s = (1+omega) s_c - omega s_u`` (diffusers/EDM guidance scale
 ``w = 1 + omega``). For the ``gaussian`` prior it is linear, ``s = -A x + B mu_c``, so the
@@ -323,7 +323,7 @@ def predict_infinite_class(prior: str, sigma2: float, omega: OmegaLike, sampler:
         values["var_ratio"] = var_ratio = _exp(log_var_ratio)
         values["kl_per_dim"] = kl = float(gen.kl_per_dim_log(m_final, log_var_ratio, sigma2))
     if math.isfinite(log_var_ratio):
-        # separability (docs/model.md section 4): the implicit classifier's log-odds per dimension
+        # separability (docs/explanation/model.md section 4): the implicit classifier's log-odds per dimension
         values["log_odds"] = float(gen.log_odds_gaussian(m_final, var_ratio, sigma2, 1.0) if prior == "gaussian"
                                    else gen.log_odds_sphere(m_final, var_ratio, sigma2))
     bad = {k: v for k, v in values.items() if not math.isfinite(v)}

@@ -13,7 +13,7 @@ search for the largest variance ratio over the non-negative families
   :func:`cfgmft.solvers.exponential.predict_exponential`). Its ``separability`` is the
   implicit classifier's log-odds ``log_odds`` in the infinite-class limit (there is no best
   competitor there) and the log-likelihood margin over the best competitor ``margin`` in the
-  exponential regime (docs/model.md section 4).
+  exponential regime (docs/explanation/model.md section 4).
 * :func:`optimise` maximises ``objective(p)`` over a family's box subject to
   ``constraint(p) >= 0`` (``p`` the model's numbers): a global scan of a scrambled Sobol
   sequence (deterministic for a seed), then ``scipy.optimize.minimize`` (COBYLA, on the unit

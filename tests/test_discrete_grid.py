@@ -306,7 +306,7 @@ def test_per_step_table_gives_its_rows_exactly():
     assert a.omega_steps == list(omegas)
 
 
-# -- the bad-input contract under random grids (README, "Reliability") ----------------------------------
+# -- the bad-input contract under random grids (docs/explanation/ranges.md, "Reliability") ----------------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

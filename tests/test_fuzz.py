@@ -1,7 +1,7 @@
-"""Property-based fuzzing of the bad-input contract (README, "Reliability").
+"""Property-based fuzzing of the bad-input contract (docs/explanation/ranges.md, "Reliability").
 
 For every command and for the Python API, hypothesis draws arguments from outside and from
-inside the documented ranges (README, "Ranges") and checks the contract:
+inside the documented ranges (docs/explanation/ranges.md) and checks the contract:
 
 * bad input: exit code 2 (``ParameterError`` in Python), exactly one line on stderr that names
   a flag (an argument), no traceback, no numpy warning;

@@ -1,5 +1,5 @@
 """The separability of the infinite-class limit: the implicit classifier's log-odds per dimension
-``(log P_0(x|c) - log P_0(x))/d`` (docs/model.md section 4), in the theory (sympy, the generated
+``(log P_0(x|c) - log P_0(x))/d`` (docs/explanation/model.md section 4), in the theory (sympy, the generated
 code, the solvers) and in the Monte Carlo estimators, theory against Monte Carlo."""
 
 import math

@@ -486,10 +486,10 @@ def exponential_functions() -> list[GeneratedFunction]:
     mf, vr = sy.m_final, sy.var_ratio
     fns.append(GeneratedFunction("kl_per_dim", (mf, vr, s2), KL_PER_DIM,
                                  "KL(N(m_final mu_c, var_ratio sigma2 I) || N(mu_c, sigma2 I)) per dimension.",
-                                 "observables.KL_PER_DIM (docs/model.md section 4)"))
+                                 "observables.KL_PER_DIM (docs/explanation/model.md section 4)"))
     fns.append(GeneratedFunction("kl_per_dim_log", (mf, sy.log_var_ratio, s2), KL_PER_DIM_LOG,
                                  "The same KL per dimension in log_var_ratio = log(var_ratio): exact where "
-                                 "var_ratio underflows.", "observables.KL_PER_DIM_LOG (docs/model.md section 4)"))
+                                 "var_ratio underflows.", "observables.KL_PER_DIM_LOG (docs/explanation/model.md section 4)"))
     e_best = sp.Symbol("e_best", real=True)
     fns.append(GeneratedFunction("margin", (MM, e_best, s2), X(der.target_energy).subs({t: 0, qq: MM}) - e_best,
                                  "per-dimension log-likelihood margin at t = 0 of the target over the best "

@@ -1,5 +1,5 @@
 """Guided diffusion with exponentially many classes, ``K - 1 = exp(alpha d)``, as ``d -> infinity``
-(docs/model.md sections 5.1-5.5 and 5.7).
+(docs/explanation/model.md sections 5.1-5.5 and 5.7).
 
 Conventions
 -----------

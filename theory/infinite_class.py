@@ -1,4 +1,4 @@
-"""Exact theory of classifier-free guidance in the infinite-class limit (docs/model.md section 5.6).
+"""Exact theory of classifier-free guidance in the infinite-class limit (docs/explanation/model.md section 5.6).
 
 Setting
 -------

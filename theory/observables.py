@@ -1,4 +1,4 @@
-"""The observables of docs/model.md section 4 as sympy expressions, defined once.
+"""The observables of docs/explanation/model.md section 4 as sympy expressions, defined once.
 
 * :data:`KL_PER_DIM`: ``KL(N(M mu_c, S I) || N(mu_c, sigma2 I))/d`` with ``|mu_c|^2 = d``, in
   ``m_final``, ``var_ratio = S/sigma2`` and ``sigma2``:
@@ -38,7 +38,7 @@ from .symbols import S, log_S, log_var_ratio, m_final, n_c, sigma2, var_ratio, y
 __all__ = ["KL_PER_DIM", "KL_PER_DIM_LOG", "LOG_ODDS_GAUSSIAN", "LOG_ODDS_SPHERE", "VMF_LOG_PARTITION_PER_DIM",
            "log_odds_gaussian_from_expectation", "log_variance_equations"]
 
-#: KL per dimension of the isotropic Gaussian fit, ``|mu_c|^2 = d`` (docs/model.md section 4)
+#: KL per dimension of the isotropic Gaussian fit, ``|mu_c|^2 = d`` (docs/explanation/model.md section 4)
 KL_PER_DIM = sp.Rational(1, 2) * (var_ratio - 1 - sp.log(var_ratio) + (m_final - 1) ** 2 / sigma2)
 
 #: the same in ``log_var_ratio`` (``log(exp(l)) = l`` for real ``l``; ``exp(l) - 1 = expm1(l)``)

@@ -1,11 +1,11 @@
-"""The competitors as a random energy model (docs/model.md section 5.1).
+"""The competitors as a random energy model (docs/explanation/model.md section 5.1).
 
 Setting
 -------
 Forward OU process, ``Gamma_t = sigma2 exp(-2t) + 1 - exp(-2t)``; write
 ``a_t = exp(-t)/Gamma_t`` and ``b_t = exp(-2t)/(2 Gamma_t)``. With ``K - 1 = exp(alpha d)``
 competitor classes (every class but the target ``c``), the unconditional density sees them
-through
+through::
 
     Z = sum_{k != c} exp(d [a_t q_k - b_t n_k]),   q_k = x.mu_k/d,   n_k = |mu_k|^2/d.
 

@@ -1,4 +1,4 @@
-"""Shared sympy symbols and the noise functions of the model (docs/model.md sections 1-3).
+"""Shared sympy symbols and the noise functions of the model (docs/explanation/model.md sections 1-3).
 
 Conventions
 -----------
@@ -84,7 +84,7 @@ log_var_ratio = sp.Symbol("log_var_ratio", real=True)
 #: default for the gaussian prior, whose ``chi2(d)/d`` fluctuates at finite ``d``)
 n_c = sp.Symbol("n_c", positive=True)
 #: ``(1/d)[log P_0(x|c) - log P_0(x)]`` averaged over the samples: the separability of the
-#: infinite-class limit (docs/model.md section 4)
+#: infinite-class limit (docs/explanation/model.md section 4)
 log_odds = sp.Symbol("log_odds", real=True)
 #: ``log S``, the state the solvers integrate in place of ``S`` (the log-variance equations)
 log_S = sp.Symbol("log_S", real=True)

@@ -1,4 +1,4 @@
-"""Estimators of the distortion observables (docs/model.md, section 4), with standard errors.
+"""Estimators of the distortion observables (docs/explanation/model.md, section 4), with standard errors.
 
 For samples ``x_i`` (``i = 1..N``, at ``t = 0``) of the target class of mean ``mu_c``:
 
@@ -7,7 +7,7 @@ For samples ``x_i`` (``i = 1..N``, at ``t = 0``) of the target class of mean ``m
 * ``var_m``: the sample variance of ``m``;
 * ``mean_shift = E[m] - 1``, ``var_ratio = E[v] / sigma2``, ``var_ratio_parallel = var_m |mu_c|^2 / sigma2``;
 * ``kl_per_dim``: ``KL(N(M mu_c, S I) || N(mu_c, sigma2 I)) / d`` for the isotropic Gaussian fit
-  ``M = E[m]``, ``S = E[v]``:
+  ``M = E[m]``, ``S = E[v]``::
 
       kl_per_dim = (1/2) [ rho - 1 - log rho + (M - 1)^2 q / sigma2 ],   rho = S / sigma2,  q = |mu_c|^2 / d
 

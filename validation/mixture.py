@@ -1,6 +1,6 @@
 """Class means of the Gaussian mixture and random-number plumbing.
 
-The data model (docs/model.md, section 2): ``K`` classes of equal weight, class ``k`` is
+The data model (docs/explanation/model.md, section 2): ``K`` classes of equal weight, class ``k`` is
 ``N(mu_k, sigma2 I_d)``, the means drawn i.i.d. from a prior:
 
 * ``'gaussian'``: ``mu ~ N(0, I_d)`` (``|mu|^2 / d -> 1`` with ``O(d^{-1/2})`` fluctuations);

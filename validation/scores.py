@@ -1,12 +1,12 @@
 """Exact scores of the noised Gaussian mixture and its infinite-class limits.
 
-Conventions (docs/model.md, sections 1-3). Forward Ornstein-Uhlenbeck process
+Conventions (docs/explanation/model.md, sections 1-3). Forward Ornstein-Uhlenbeck process
 ``dx = -x dt + sqrt(2) dB``, ``Delta_t = 1 - e^{-2t}``. Class ``k`` is ``N(mu_k, sigma2 I_d)``,
 noised to ``P_t(x|k) = N(e^{-t} mu_k, Gamma_t I_d)`` with ``Gamma_t = sigma2 e^{-2t} + Delta_t``.
 The unconditional density is ``P_t = (1/K) sum_k P_t(x|k)``.
 
 Every denoiser below exposes the posterior mean of the class mean under the unconditional
-model, ``E[mu | x, t] = sum_k w_k(x, t) mu_k``, with the class posteriors
+model, ``E[mu | x, t] = sum_k w_k(x, t) mu_k``, with the class posteriors::
 
     w_k = softmax_k( e^{-t} x.mu_k / Gamma_t - e^{-2t} |mu_k|^2 / (2 Gamma_t) ),
 
@@ -400,7 +400,7 @@ class FiniteMixture(DenoiserBase):
         means, and ``norms2`` are their squared norms computed in float64. The logits carry an
         absolute rounding error of order ``2^-24`` times the energy scale
         ``a_t |x| |mu| + b_t |mu|^2`` (:meth:`float32_logit_error`), which is what the
-        posterior weights inherit (relative); see the README section "float32".
+        posterior weights inherit (relative); see docs/explanation/infinite-class.md, "float32".
 
     Notes
     -----
@@ -1019,7 +1019,7 @@ class ContinuumSphere(DenoiserBase):
     ``sqrt(d)``).
 
     Given ``x_t`` the posterior of the direction of ``mu`` is von Mises-Fisher with
-    concentration ``kappa = e^{-t} sqrt(d) |x| / Gamma_t``, hence
+    concentration ``kappa = e^{-t} sqrt(d) |x| / Gamma_t``, hence::
 
         E[mu | x, t] = sqrt(d) A_{d/2}(kappa) x / |x|,   A_nu = I_nu / I_{nu-1}.
 

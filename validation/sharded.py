@@ -17,7 +17,7 @@ mixture's precision, plus one block of the draw; the client holds ``O(N d)``. Tr
 evaluation: ``N d`` numbers to each worker and ``N (d + 3)`` back.
 
 Run it with ``cfgmft simulate ... --scheduler local:N`` (a local cluster of ``N`` worker
-processes) or ``--scheduler tcp://host:8786`` (a running cluster: README, "One simulation on a
+processes) or ``--scheduler tcp://host:8786`` (a running cluster: docs/howto/large-simulation.md, "One simulation on a
 cluster").
 """
 

@@ -1,6 +1,6 @@
 """The Gaussian mixture's exact denoiser as a torch module, for real samplers (``torch`` extra).
 
-The model of docs/model.md: class ``c`` has density ``N(mu_c, sigma2 I_d)`` in the mixture's
+The model of docs/explanation/model.md: class ``c`` has density ``N(mu_c, sigma2 I_d)`` in the mixture's
 units; the data are ``x_data = S x`` (data scale ``S``). In EDM's scale the noised point is
 ``x = x0 + sigma n`` (``sigma`` in the data's units), and the exact denoisers are
 

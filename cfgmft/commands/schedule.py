@@ -11,7 +11,7 @@ For one problem (mixture, schedule, sampler) it puts side by side
   ``K`` are given and it is asked for;
 * exact-score Monte Carlo (:func:`cfgmft.api.simulate`) with standard errors, where asked for;
 
-for the observables of docs/model.md section 4: the mean shift, the variance ratio, the
+for the observables of docs/explanation/model.md section 4: the mean shift, the variance ratio, the
 per-dimension KL, separability (the per-dimension log-likelihood margin of the target over the
 best competitor; in Monte Carlo also the Bayes accuracy; in the infinite-class limit, where there is
 no best competitor, the implicit classifier's log-odds ``(log P_0(x|c) - log P_0(x))/d``) and the

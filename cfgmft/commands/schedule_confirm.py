@@ -1,4 +1,4 @@
-"""A schedule design confirmed by Monte Carlo (claim C6, docs/model.md section 6).
+"""A schedule design confirmed by Monte Carlo (claim C6, docs/explanation/model.md section 6).
 
 :func:`confirm` designs a schedule on the finite-``d`` model at the dimension ``d`` it will be
 simulated at (:func:`cfgmft.api.design_schedule` with ``d``), then runs exact-score Monte Carlo
@@ -7,7 +7,7 @@ the same mixtures and noise (one seed). The criterion:
 
 * **confirmed** when the Monte Carlo variance ratio of the design lies inside the band within
   3 standard errors (``LO - 3 se <= v <= HI + 3 se``; 3 standard errors is the project's
-  threshold for the finite-``d`` model, docs/model.md section 6);
+  threshold for the finite-``d`` model, docs/explanation/model.md section 6);
 * and the design keeps separability: its Monte Carlo Bayes accuracy exceeds that of ``omega = 0``
   by more than 3 combined standard errors (a schedule that meets the band by switching guidance
   off is not a design);

@@ -1,4 +1,4 @@
-"""``cfgmft reproduce``: one section per claim of docs/model.md §6, with numbers, a verdict and a
+"""``cfgmft reproduce``: one section per claim of docs/explanation/model.md §6, with numbers, a verdict and a
 figure, written to ``OUT/report.md`` (figures ``OUT/c*.png``, every number and parameter in
 ``OUT/results.json``).
 

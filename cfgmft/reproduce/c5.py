@@ -146,7 +146,7 @@ def section(data: dict, verdict: Verdict) -> str:
         "approached only by switching guidance off (omega -> 0, or guidance where it is inert: at large t, or after "
         "t_commit in the exponential regime), at the separability of omega = 0.",
         "",
-        "**Why** (docs/model.md section 6, C5; `cfgmft.theory.nogo`): in every theory the orthogonal variance obeys "
+        "**Why** (docs/explanation/model.md section 6, C5; `cfgmft.theory.nogo`): in every theory the orthogonal variance obeys "
         "dS/dtau = 2(1 - 2A) S + 2 (SDE) or 2(1 - A) S (ODE), and omega = 0 gives A_0 = 1/Gamma_t, S = Gamma_t. "
         "With dA = A - A_0, u = S - Gamma_t obeys du/dtau = 2(1 - 2A) u - 4 dA Gamma_t (SDE) and "
         "d(log S - log Gamma_t)/dtau = -2 dA (ODE), linear given the realised A(t): dA >= 0 at all times gives "

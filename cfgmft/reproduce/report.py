@@ -10,7 +10,7 @@ from .. import CONVENTION, __version__
 from ..sweep import atomic_write_text
 from .settings import Settings
 
-#: the claims of docs/model.md §6, in report order
+#: the claims of docs/explanation/model.md §6, in report order
 CLAIMS = {
     "C1": "Vanilla CFG shifts the mean outward (E[m] > 1) and shrinks the variance (v_perp < sigma2).",
     "C2": "Exponential regime (alpha > 0): distortion persists as d -> infinity.",

@@ -581,7 +581,7 @@ def kl_per_dim(m_final, var_ratio, sigma2):
 
     Formula: var_ratio/2 - log(var_ratio)/2 - 1/2 + (m_final - 1)**2/(2*sigma2)
 
-    Source: observables.KL_PER_DIM (docs/model.md section 4).
+    Source: observables.KL_PER_DIM (docs/explanation/model.md section 4).
     """
     return ((1/2))*var_ratio - (1/2)*math.log(var_ratio) + (-1/2) + ((1/2))*(m_final - 1)**2/sigma2
 
@@ -592,7 +592,7 @@ def kl_per_dim_log(m_final, log_var_ratio, sigma2):
 
     Formula: -log_var_ratio/2 + expm1(log_var_ratio)/2 + (m_final - 1)**2/(2*sigma2)
 
-    Source: observables.KL_PER_DIM_LOG (docs/model.md section 4).
+    Source: observables.KL_PER_DIM_LOG (docs/explanation/model.md section 4).
     """
     return -(1/2)*log_var_ratio + ((1/2))*math.expm1(log_var_ratio) + ((1/2))*(m_final - 1)**2/sigma2
 
