@@ -12,18 +12,16 @@ unconditional predictions of the same state ``x`` at the same time ``t``, in the
 ``Delta = c - u``. Norms are RMS over the ``d`` coordinates, ``|v| / sqrt(d)``, so that a
 parameter means the same at every ``d``; ``std`` is the standard deviation over the coordinates.
 
-==========================  ================================================================  ===========
-text form                   guided prediction                                                 space
-==========================  ================================================================  ===========
-``cfg``                     ``c + omega Delta``                                               any
-``powerlaw:beta=B``         ``c + omega (|Delta| / sqrt d)^B Delta`` (Pavasovic et al. 2025)   score
-``apg:eta=E,r=R``           ``Delta`` clipped to ``|Delta|/sqrt d <= R`` (``R > 0``), split    denoiser
-                            into ``Delta_par`` along ``c`` and ``Delta_perp``;
-                            ``c + omega (Delta_perp + E Delta_par)`` (Sadat et al. 2024)
-``zerostar``                ``s* = <c, u> / |u|^2``; ``s* u + w (c - s* u)`` (Fan et al. 2025)  eps
-``rescale:phi=P``           ``g = u + w (c - u)``; ``P g std(c)/std(g) + (1 - P) g``            eps
-                            (Lin et al. 2024, diffusers' ``guidance_rescale``)
-==========================  ================================================================  ===========
+The rules, by text form (the guided prediction; the space it acts in):
+
+* ``cfg``: ``c + omega Delta`` (any space);
+* ``powerlaw:beta=B``: ``c + omega (|Delta| / sqrt d)^B Delta`` (Pavasovic et al. 2025; score);
+* ``apg:eta=E,r=R``: ``Delta`` clipped to ``|Delta|/sqrt d <= R`` (``R > 0``), split into
+  ``Delta_par`` along ``c`` and ``Delta_perp``; ``c + omega (Delta_perp + E Delta_par)`` (Sadat et
+  al. 2024; EDM denoiser);
+* ``zerostar``: ``s* = <c, u> / |u|^2``; ``s* u + w (c - s* u)`` (Fan et al. 2025; eps);
+* ``rescale:phi=P``: ``g = u + w (c - u)``; ``P g std(c)/std(g) + (1 - P) g`` (Lin et al. 2024,
+  diffusers' ``guidance_rescale``; eps).
 
 Reductions to ``cfg`` (exact): ``powerlaw`` with ``B = 0``, ``apg`` with ``E = 1, R = 0``,
 ``rescale`` with ``P = 0``; every rule at ``omega = 0`` returns ``c`` (exact conditional
