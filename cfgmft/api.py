@@ -43,7 +43,7 @@ from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int, check_real
 from .params import DEFAULT_MC_T, Problem
 from .ranges import DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
-from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, Simulation, over_draws
 from .sweep import canonical_unit
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
@@ -135,6 +135,10 @@ def _predict(problem: Problem) -> dict:
             notes.append("commits at the start of sampling (T -> infinity): t_commit is null")
         if mix.alpha is None:
             notes.append(f"K = {mix.classes} classes at d = {mix.d} read as alpha = log(K)/d = {alpha:.6g}")
+    critical = _critical_alpha(problem, omega)
+    if critical is not None:
+        notes.append(critical.pop("_note"))
+        extra.update(critical)
     values = {
         "m_final": pred.m_final,
         "mean_shift": pred.mean_shift,
@@ -161,6 +165,31 @@ def _predict(problem: Problem) -> dict:
         **extra,
     )
     return Prediction(**out)
+
+
+def _critical_alpha(problem: Problem, omega) -> dict | None:
+    """``alpha_c`` of ``problem``'s prior, variance, guidance (any schedule), sampler and ``T``
+    (:func:`cfgmft.solvers.phase.alpha_c_schedule`: commitment before ``t = 0`` iff ``alpha <
+    alpha_c``) and the side of it the problem is on: ``alpha_c``, ``alpha_c_side`` (``'below'``:
+    commits, ``'above'``: never commits; the infinite-class limit is ``alpha = inf``) and a note;
+    ``None`` for the priors without a ``d -> infinity`` theory."""
+    from .solvers.exponential import start_time
+    from .solvers.phase import alpha_c_schedule
+
+    mix, samp = problem.mixture, problem.sampler
+    if mix.prior not in ("gaussian", "sphere"):
+        return None
+    ac = alpha_c_schedule(omega, sigma2=mix.sigma2, sampler=samp.kind, prior=mix.prior, T=start_time(samp.T))
+    alpha = math.inf if mix.regime == "infinite" else mix.alpha_effective
+    if not math.isfinite(ac):
+        return {"alpha_c": None, "alpha_c_side": "below" if math.isfinite(alpha) else "above",
+                "_note": "alpha_c: commitment persists beyond alpha = 1000"}
+    side = "below" if alpha < ac else "above"
+    where = "alpha = inf (infinite-class limit)" if math.isinf(alpha) else f"alpha = {alpha:.6g}"
+    meaning = "commits before t = 0" if side == "below" else "never commits before t = 0"
+    return {"alpha_c": ac, "alpha_c_side": side,
+            "_note": f"alpha_c = {ac:.6g} for this guidance, prior, sigma2 and sampler: {where} is {side} it "
+                     f"({meaning})"}
 
 
 def _check_grid_problem(problem: Problem, grid, update):
@@ -415,10 +444,14 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
              start: str = "edm", tol: float | None = None, backend: str = "numpy", device: str | None = None,
-             scheduler: str | None = None, stages: int | None = None) -> dict:
-    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
-    ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
-    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
+             scheduler: str | None = None, stages: int | None = None) -> Simulation:
+    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns a
+    :class:`cfgmft.results.Simulation`, the object of ``cfgmft simulate --json``: every
+    observable as ``{"mean", "stderr"}`` (``.estimates``: as :class:`~cfgmft.results.Estimate`),
+    the parameters, ``K``, ``seed``, ``backend``, ``seconds_sampling`` (wall seconds of the
+    integration loops alone) and ``seconds_total``; ``to_dict``/``to_json`` and back.
+    ``progress``: :func:`cfgmft.progress.progress` on standard error, one stage per mixture
+    draw (two with ``tol``: the pilot, then the sampling).
 
     With ``grid`` and ``update`` (see :func:`predict`): the exact-score sampler runs that update
     rule on that grid (:func:`cfgmft.validation.discrete.run_monte_carlo_grid`), from
@@ -506,8 +539,8 @@ def _check_where(problem: Problem, backend, device, scheduler):
 
 def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client,
               stages=1):
-    from tqdm.auto import tqdm
-
+    from .progress import format_seconds
+    from .progress import progress as progress_bar
     from .validation.montecarlo import run_monte_carlo
     from .validation.stepcontrol import steps_for_tolerance
 
@@ -522,7 +555,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     seconds = 0.0
     t0 = time.perf_counter()
     control = []
-    for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
+    bar = progress_bar(total=disorder * (2 if tol is not None else 1), desc="cfgmft simulate", unit="stage",
+                       enabled=progress)
+    for i, child in enumerate(children):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
         if precision == "float32":
@@ -537,6 +572,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             choice = steps_for_tolerance(den, mu_c, mix.sigma2, omega, samp.kind, tol, rng=pilot_ss, T=T, stages=stages)
             steps = choice.steps
             control.append({**choice.to_dict(), "pilot_seconds": time.perf_counter() - clock})
+            bar.set_postfix_str(f"mixture {i + 1}/{disorder}: the --tol pilot chose {steps} steps in "
+                                f"{format_seconds(control[-1]['pilot_seconds'])}", refresh=False)
+            bar.update(1)
         if g is not None:
             from .validation.discrete import run_monte_carlo_grid
 
@@ -546,6 +584,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision, stages=stages)
         seconds += res.seconds_sampling
+        bar.set_postfix_str(f"mixture {i + 1}/{disorder}: sampled {samples} x {steps} steps in "
+                            f"{format_seconds(res.seconds_sampling)}", refresh=False)
+        bar.update(1)
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
             if est is not None:
@@ -553,6 +594,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                 within[k].append(est.stderr)
         where = (den.backend, den.device)
         den = res = None  # this draw's means (or shards) are freed before the next is drawn
+    bar.close()
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
@@ -587,7 +629,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                    start=start, start_formula=_start_text(start))
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
-    return out
+    how = f"chosen for tol = {tol:g}" if tol is not None else ("fixed by the grid" if g is not None else "fixed")
+    return Simulation(status="ok", message=f"{samples} samples x {disorder} mixture(s) at d = {d}, K = {out['K']}, "
+                                           f"{out['steps']} steps ({how})", **out)
 
 
 # -- sweeps of simulations -------------------------------------------------------------------

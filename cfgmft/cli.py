@@ -201,18 +201,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the finite-d prediction (reduced model, about 5-20 s per dimension)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
+    p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2), or a 1-D "
+                                             "scan over alpha, with the critical line alpha_c")
     p.add_argument("--alpha", required=True, metavar="START:STOP:NUM",
                    help="alpha grid, inclusive like linspace, alpha > 0 (e.g. 0.02:1:101)")
-    p.add_argument("--omega", default="2", metavar="W|START:STOP:NUM", help="omega grid or fixed value (default: 2)")
+    p.add_argument("--omega", default="2", metavar="W|START:STOP:NUM",
+                   help="omega grid or fixed value (default: 2); with --omega and --sigma2 both fixed values, a 1-D "
+                        "scan over alpha")
     p.add_argument("--sigma2", default="1", metavar="S|START:STOP:NUM", help="sigma2 grid or fixed value (default: 1)")
-    p.add_argument("--prior", choices=("gaussian", "sphere"), default="sphere", help="prior of the means (default: sphere)")
+    p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
+                   help="prior of the means (default: gaussian)")
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde", help="default: sde")
     p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
+    p.add_argument("--figures", action="store_true",
+                   help="also draw the PNG figures (one per map; scan.png for a 1-D scan); the data files are the result")
+    p.add_argument("--json", action="store_true", help="print one JSON object (phase_diagram.json's content)")
 
-    p = sub.add_parser("schedule", help="guidance schedules: evaluate one, export its per-step table")
+    p = sub.add_parser("schedule", help="guidance schedules: evaluate, design, frontier, nogo, export")
     ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=_Parser)
     ssub.required = True
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
@@ -292,7 +299,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, metavar="C2,C6",
                    help="run only these claims (comma-separated, from C1..C6); the report keeps the others' saved sections")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests of the resume machinery
+    for name in QUIET_COMMANDS:
+        sp = sub.choices[name.split()[0]]
+        if " " in name:
+            sp = next(a for a in sp._actions if isinstance(a, argparse._SubParsersAction)).choices[name.split()[1]]
+        sp.add_argument("--quiet", action="store_true",
+                        help="no progress on standard error (default: a bar with the total and ETA on a terminal, "
+                             "one line per stage otherwise)")
     return parser
+
+
+#: the commands that can run for more than a few seconds: progress on standard error, --quiet silences it
+QUIET_COMMANDS = ("simulate", "validate", "phase-diagram", "reproduce", "schedule evaluate")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -319,7 +337,7 @@ def cmd_simulate(args) -> int:
     tol = DEFAULT_TOL if args.steps is None and args.tol is None and args.grid is None else args.tol
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
+                      precision=args.precision, progress=not args.quiet, grid=args.grid, update=args.update,
                       start=args.start, tol=tol, backend=args.backend, device=args.device, scheduler=args.scheduler,
                       stages=args.stages)
     if args.json:
@@ -350,6 +368,10 @@ def cmd_simulate(args) -> int:
         v = result.get(key)
         lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
+    if result.get("step_control"):
+        sc = result["step_control"]
+        lines[-1] += (f"; the --tol pilot took {sc['pilot_seconds']:.2f} s before it "
+                      f"(--steps {result['steps']} reruns this without the pilot)")
     print("\n".join(lines))
     return 0
 
@@ -435,7 +457,7 @@ def cmd_schedule_evaluate(args) -> int:
     problem = _problem_from_args(args)
     result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
                       monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty())
+                      progress=not args.quiet)
     if args.json:
         from .io import to_jsonable
 
@@ -523,7 +545,7 @@ def cmd_reproduce(args) -> int:
 
     parse_only(args.only)  # a bad --only fails before anything runs
     path = reproduce(out=args.out, quick=args.quick, seed=args.seed, force=args.force, only=args.only,
-                     tiny=args.tiny)
+                     tiny=args.tiny, progress=not args.quiet)
     print(f"report written to {path}")
     return 0
 
@@ -544,7 +566,7 @@ def cmd_validate(args) -> int:
 
     parse_scheduler(args.scheduler)  # a bad address fails before anything runs
     result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty(), out_dir=args.out, scheduler=args.scheduler, resume=args.resume,
+                      progress=not args.quiet, out_dir=args.out, scheduler=args.scheduler, resume=args.resume,
                       finite_d=not args.no_finite_d)
     out = write_outputs(result, args.out)
     if args.json:
@@ -558,12 +580,16 @@ def cmd_validate(args) -> int:
 
 
 def cmd_phase_diagram(args) -> int:
-    from .commands.phase_diagram import run_phase_diagram
+    from .commands.phase_diagram import format_phase_diagram, run_phase_diagram
 
     T = None if args.T is None or math.isinf(args.T) else args.T
     out = run_phase_diagram(args.alpha, args.omega, args.sigma2, prior=args.prior, sampler=args.sampler,
-                            out=args.out, T=T, progress=sys.stderr.isatty())
-    print(f"phase diagram written to {out}/ (phase_diagram.npz, phase_diagram.json, *.png)")
+                            out=args.out, T=T, progress=not args.quiet, figures=args.figures)
+    params = json.loads((out / "phase_diagram.json").read_text())
+    if args.json:
+        print(json.dumps(params, indent=2, allow_nan=False))
+    else:
+        print(format_phase_diagram(params, out))
     return 0
 
 

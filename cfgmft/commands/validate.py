@@ -76,15 +76,15 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
     the Monte Carlo standard error is that of one mixture and leaves out the spread between
     mixtures (large with the gaussian prior, whose target norm varies): the predictions and
     ``z`` are reported, but no agreement is claimed."""
-    from tqdm.auto import tqdm
-
     from ..api import predict_finite_d
+    from ..progress import progress as progress_bar
 
     mix = base.mixture
     if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
         return {"applies": False, "reason": "the reduced model needs a finite K of i.i.d. gaussian or sphere means"}
     rows = []
-    for p in tqdm(points, desc="finite-d prediction", unit="d", disable=not progress):
+    bar = progress_bar(total=len(points), desc="cfgmft validate: finite-d prediction", unit="d", enabled=progress)
+    for p in points:
         prob = dataclasses.replace(base, mixture=dataclasses.replace(mix, d=int(p["d"])))
         pred = predict_finite_d(prob, samples=samples, steps=steps, seed=seed)
         row = {"d": p["d"], "K": pred["K"]}
@@ -94,6 +94,8 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
             row[k] = {"prediction": fd["mean"], "stderr": fd["stderr"], "mc": mc["mean"], "mc_stderr": mc["stderr"],
                       "z": (mc["mean"] - fd["mean"]) / se if se > 0 else math.inf}
         rows.append(row)
+        bar.update(1)
+    bar.close()
     zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in FD_OBS}
     if disorder >= 2:
         agreement = {k: ("within 3 SE at every d" if z <= Z_CONSISTENT else "not within 3 SE") for k, z in zmax.items()}
