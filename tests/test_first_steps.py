@@ -88,3 +88,19 @@ def test_simulation_result_round_trip():
     assert r.problem.mixture.to_dict() == p.mixture.to_dict() and r.problem.guidance == p.guidance
     assert r.problem.sampler.steps == 20
     assert math.isfinite(json.loads(r.to_json())["m_final"]["mean"])
+
+
+def test_a_script_run_from_the_folder_above_the_checkout(tmp_path):
+    """The checkout's folder named like the package does not shadow the installed package."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "cfgmft").symlink_to(root, target_is_directory=True)
+    (tmp_path / "script.py").write_text("from cfgmft import __version__\nimport cfgmft.api, cfgmft.theory\n"
+                                        "print(__version__, cfgmft.api.__name__)\n")
+    for cmd in ([sys.executable, "script.py"], [sys.executable, "-c", "import cfgmft.params; print('ok')"]):
+        res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert "Error" not in res.stderr
