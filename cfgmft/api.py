@@ -42,8 +42,8 @@ from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int, check_real
 from .params import DEFAULT_MC_T, Problem
-from .ranges import DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
-from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, Simulation, over_draws
+from .ranges import DEFAULT_STEPS, DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, Simulation, over_draws, wilson_interval
 from .sweep import canonical_unit
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
@@ -498,6 +498,8 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         from .validation.stepcontrol import TOL_STAGES
 
         stages = TOL_STAGES[problem.sampler.kind] if tol is not None else 1  # tol excludes a grid (above)
+    from .progress import progress as progress_bar
+
     backend, device, scheduler = _check_where(problem, backend, device, scheduler)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision, sharded=scheduler is not None)
     with contextlib.ExitStack() as stack:
@@ -507,7 +509,9 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
 
             client = stack.enter_context(dask_client(scheduler))
             check_worker_versions(client)
-        return _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device,
+        bar = stack.enter_context(progress_bar(total=disorder * (2 if tol is not None else 1), desc="cfgmft simulate",
+                                               unit="stage", enabled=progress))
+        return _simulate(problem, samples, disorder, seed, precision, bar, g, update, start, tol, backend, device,
                          client, stages)
 
 
@@ -537,10 +541,9 @@ def _check_where(problem: Problem, backend, device, scheduler):
     return backend, device, scheduler
 
 
-def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client,
+def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start, tol, backend, device, client,
               stages=1):
     from .progress import format_seconds
-    from .progress import progress as progress_bar
     from .validation.montecarlo import run_monte_carlo
     from .validation.stepcontrol import steps_for_tolerance
 
@@ -555,8 +558,6 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     seconds = 0.0
     t0 = time.perf_counter()
     control = []
-    bar = progress_bar(total=disorder * (2 if tol is not None else 1), desc="cfgmft simulate", unit="stage",
-                       enabled=progress)
     for i, child in enumerate(children):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
@@ -594,7 +595,6 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                 within[k].append(est.stderr)
         where = (den.backend, den.device)
         den = res = None  # this draw's means (or shards) are freed before the next is drawn
-    bar.close()
     out = problem.to_dict()
     out.update(d=d, K="inf" if K == math.inf else int(K), alpha_effective=None if K == math.inf else mix.alpha_effective,
                samples=samples, disorder=disorder, seed=seed, T=T, precision=precision, convention=CONVENTION,
@@ -605,6 +605,8 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             out[KEYS[k]] = None
             continue
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
+    if out.get("accuracy") is not None:  # honest at p = 0 and 1, where the binomial stderr is 0
+        out["accuracy_wilson95"] = list(wilson_interval(out["accuracy"]["mean"], samples * disorder))
     out["tol"] = tol
     out["stages"] = None if g is not None else stages
     if tol is not None:
@@ -641,7 +643,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
 #: most one of ``classes`` and ``alpha``.
 SIMULATION_DEFAULTS = {
     "prior": "gaussian", "sigma2": 1.0, "classes": "inf", "alpha": None, "d": None, "target": 0,
-    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": 800,
+    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": DEFAULT_STEPS,
     "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64",
 }
 

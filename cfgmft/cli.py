@@ -16,7 +16,7 @@ import sys
 from . import CONVENTION, __version__
 from .errors import InfeasibleError, NumericalError, ParameterError, check_int, check_real
 from .sweep import UnitFailed
-from .ranges import ALPHA_MAX, D_MAX, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
+from .ranges import ALPHA_MAX, D_MAX, DEFAULT_STEPS, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
 
 EXIT_BAD_INPUT = 2
 
@@ -102,12 +102,19 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
                         "EDM schedulers")
 
 
-def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None:
-    """The problem flags shared by ``theory`` (and, later, ``simulate``); without
-    ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the schedule)."""
-    p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
-                   help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
-                        "(|m| = sqrt(d)), Monte Carlo only")
+def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True, drawn_priors_only: bool = False,
+                      dimension: bool = True) -> None:
+    """The problem flags shared by ``theory``, ``simulate``, ``validate`` and the schedule
+    commands; without ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the
+    schedule); ``drawn_priors_only``: ``--prior`` offers gaussian and sphere only (the commands
+    on the d -> infinity theory); without ``dimension`` no ``--d``."""
+    if drawn_priors_only:
+        p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
+                       help="prior of the class means (default: gaussian)")
+    else:
+        p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
+                       help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
+                            "(|m| = sqrt(d)), Monte Carlo only")
     p.add_argument("--sigma2", type=_real(SIGMA2_MIN, SIGMA2_MAX), default=1.0,
                    help=f"class variance sigma2 in [{SIGMA2_MIN:g}, {SIGMA2_MAX:g}] (default: 1)")
     k = p.add_mutually_exclusive_group()
@@ -115,7 +122,8 @@ def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None
                    help=f"exponential regime K - 1 = e^(alpha d), alpha = 0 or in [1e-6, {ALPHA_MAX:g}]")
     k.add_argument("--classes", type=_classes, default=math.inf,
                    help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
-    p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    if dimension:
+        p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
     if guidance:
         _add_guidance_args(p)
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde",
@@ -186,10 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
-    _add_problem_args(p)
+    _add_problem_args(p, dimension=False)
     p.add_argument("--dims", required=True, metavar="D1,D2,...", help="dimensions, e.g. 8,16,32,64")
     p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=800, help="integration steps (default: 800)")
+    p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
+                   help=f"integration steps, fixed (default: {DEFAULT_STEPS}, within 1e-3 of step error on the cases "
+                        "measured; cfgmft simulate chooses them by --tol instead)")
     p.add_argument("--disorder", type=_int(1), default=1, help="mixtures per dimension (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--out", default="results/validate",
@@ -229,13 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples of the reduced model of --finite-d (default: 20000)")
     p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
     p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=800, help="Monte Carlo integration steps (default: 800)")
+    p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
+                   help=f"Monte Carlo integration steps, fixed (default: {DEFAULT_STEPS}; cfgmft simulate chooses them "
+                        "by --tol instead)")
     p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
-    _add_problem_args(p, guidance=False)
+    _add_problem_args(p, guidance=False, drawn_priors_only=True)
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
     p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
@@ -255,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("frontier", help="per family, the largest separability with the variance ratio above each "
                                          "floor (the trade-off, in the theory)")
-    _add_problem_args(p, guidance=False)
+    _add_problem_args(p, guidance=False, drawn_priors_only=True, dimension=False)
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window; the others: the "
                         "largest strength)")
@@ -321,7 +333,7 @@ def _problem_from_args(args, d=None):
 
     mixture = Mixture(sigma2=args.sigma2, prior=args.prior,
                       classes=None if args.alpha is not None else args.classes,
-                      alpha=args.alpha, d=args.d if d is None else d)
+                      alpha=args.alpha, d=getattr(args, "d", None) if d is None else d)
     guidance = Guidance(omega=args.omega) if args.omega is not None else Guidance(schedule=args.schedule)
     steps = getattr(args, "steps", None)
     sampler = Sampler(kind=args.sampler, T=args.T, **({"steps": steps} if steps is not None else {}))
@@ -366,7 +378,11 @@ def cmd_simulate(args) -> int:
     for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
                 "log_odds"):
         v = result.get(key)
-        lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
+        text = "n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"
+        if key == "accuracy" and result.get("accuracy_wilson95"):
+            lo, hi = result["accuracy_wilson95"]
+            text = f"{v['mean']:.6g}, 95% Wilson interval [{lo:.5g}, {hi:.5g}]"
+        lines.append(f"  {key:<18} " + text)
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
     if result.get("step_control"):
         sc = result["step_control"]
@@ -488,8 +504,6 @@ def cmd_schedule_design(args) -> int:
 def cmd_schedule_frontier(args) -> int:
     from .commands.schedule_frontier import format_frontier, run_frontier
 
-    if args.d is not None:
-        raise ParameterError("--d", "the frontier is computed on the d -> infinity theory: leave out --d")
     if args.alpha is not None:
         alpha = args.alpha
         if alpha == 0.0:
@@ -553,8 +567,6 @@ def cmd_reproduce(args) -> int:
 def cmd_validate(args) -> int:
     from .commands.validate import format_table, parse_dims, validate, write_outputs
 
-    if args.d is not None:
-        raise ParameterError("--d", "validate takes its dimensions from --dims")
     dims = parse_dims(args.dims)
     for d in dims:  # every dimension is checked before anything runs
         try:

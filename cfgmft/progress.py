@@ -5,7 +5,8 @@
 
 * on a terminal, a tqdm bar (``tqdm.std``: the plain text bar, never the notebook widget);
 * elsewhere (a pipe, a log file, a CI job, a notebook kernel), one line per stage finished, at
-  most one every :data:`LINE_INTERVAL` seconds plus the last one:
+  most one every :data:`LINE_INTERVAL` seconds plus the last one, and at least one every
+  :data:`HEARTBEAT` seconds while a long stage runs:
   ``cfgmft simulate: 3/10 mixture (30%), 12 s elapsed, ETA 28 s``;
 * nothing when ``enabled`` is false (the commands' ``--quiet``).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 
 __all__ = ["progress", "LINE_INTERVAL", "format_seconds"]
@@ -78,6 +80,15 @@ class _Lines(_Off):
         self.last = -math.inf
         self.written_n = None
         self.stage_text = ""
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        # a line at least every HEARTBEAT seconds, also while one long stage runs
+        threading.Thread(target=self._heartbeat, name="cfgmft-progress", daemon=True).start()
+
+    def _heartbeat(self) -> None:
+        while not self._closed.wait(1.0):
+            if time.perf_counter() - self.last >= HEARTBEAT:
+                self._emit()
 
     def _line(self) -> str:
         elapsed = time.perf_counter() - self.t0
@@ -93,13 +104,14 @@ class _Lines(_Off):
         return f"{self.desc}: {head}" + (f" [{self.stage_text}]" if self.stage_text else "")
 
     def _emit(self) -> None:
-        try:
-            self.stream.write(self._line() + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):  # a closed or broken stream: progress is never an error
-            pass
-        self.last = time.perf_counter()
-        self.written_n = self.n
+        with self._lock:
+            try:
+                self.stream.write(self._line() + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream: progress is never an error
+                pass
+            self.last = time.perf_counter()
+            self.written_n = self.n
 
     def update(self, k: int = 1) -> None:
         self.n += k
@@ -108,8 +120,6 @@ class _Lines(_Off):
 
     def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         self.stage_text = text  # shown with the next line, or after HEARTBEAT seconds of silence
-        if time.perf_counter() - self.last >= HEARTBEAT:
-            self._emit()
 
     def stage(self, text: str) -> None:
         self.stage_text = text
@@ -122,6 +132,9 @@ class _Lines(_Off):
             pass
 
     def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
         if self.written_n != self.n and self.n > self.start_n:
             self._emit()
 

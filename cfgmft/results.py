@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import NumericalError
 
-__all__ = ["Estimate", "Prediction", "Simulation", "over_draws", "OVER_DRAWS_CONVENTION", "ONE_DRAW_CONVENTION"]
+__all__ = ["Estimate", "Prediction", "Simulation", "over_draws", "wilson_interval", "OVER_DRAWS_CONVENTION", "ONE_DRAW_CONVENTION"]
 
 #: what the standard error of :func:`over_draws` means, for the result files
 OVER_DRAWS_CONVENTION = ("over disorder draws: sqrt(max(Var_draws, mean sampling variance)/R), "
@@ -181,6 +181,15 @@ class Simulation(Prediction):
         import json
 
         return cls.from_dict(json.loads(text))
+
+
+def wilson_interval(p: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of a proportion ``p`` observed on ``n`` trials:
+    unlike ``p +- z sqrt(p(1-p)/n)`` it has a width at ``p = 0`` and ``p = 1``."""
+    n = float(n)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def over_draws(values, stderrs, what: str = "estimate") -> Estimate:
