@@ -322,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: the commands that can run for more than a few seconds: progress on standard error, --quiet silences it
-QUIET_COMMANDS = ("simulate", "validate", "phase-diagram", "reproduce", "schedule evaluate")
+QUIET_COMMANDS = ("simulate", "validate", "phase-diagram", "reproduce", "schedule evaluate", "schedule nogo",
+                  "schedule frontier")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -519,9 +520,18 @@ def cmd_schedule_frontier(args) -> int:
     families = None if args.families is None else [f.strip() for f in args.families.split(",")]
     kw = {} if families is None else {"families": families}
     T = args.T if args.T is None or math.isfinite(args.T) else None
-    result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
-                          peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
-                          maxiter=args.maxiter, seed=args.seed, **kw)
+    from .progress import progress
+    from .solvers.frontier import FRONTIER_FAMILIES
+
+    total = len(FRONTIER_FAMILIES if families is None else families)
+    with progress(total=total, desc="cfgmft schedule frontier", unit="family", enabled=not args.quiet) as bar:
+        def done(curve):
+            bar.set_postfix_str(str(getattr(curve, "family", "")))
+            bar.update(1)
+
+        result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
+                              peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
+                              maxiter=args.maxiter, seed=args.seed, progress=done, **kw)
     if args.json:
         from .io import to_jsonable
 
@@ -532,9 +542,15 @@ def cmd_schedule_frontier(args) -> int:
 
 
 def cmd_schedule_nogo(args) -> int:
-    from .commands.schedule_nogo import format_nogo, nogo
+    from .commands.schedule_nogo import format_nogo, nogo, nogo_rows
+    from .progress import progress
 
-    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed)
+    with progress(total=nogo_rows(args.quick), desc="cfgmft schedule nogo", unit="row", enabled=not args.quiet) as bar:
+        def done(row):
+            bar.set_postfix_str(f"{row.regime}, {row.sampler}, {row.family}: max var_ratio {row.best_var_ratio:.4g}")
+            bar.update(1)
+
+        result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, progress=done)
     if args.json:
         from .io import to_jsonable
 

@@ -104,3 +104,15 @@ def test_a_script_run_from_the_folder_above_the_checkout(tmp_path):
         res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
         assert "Error" not in res.stderr
+
+
+def test_no_notebook_widget_progress():
+    """A notebook kernel gets plain progress lines (cfgmft.progress), never tqdm's widget, whose
+    absence of ipywidgets prints 'TqdmWarning: IProgress not found'."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("cfgmft", "solvers", "validation", "theory", "notebooks"):
+        for path in (root / folder).rglob("*.py"):
+            text = path.read_text()
+            assert "tqdm.auto" not in text and "tqdm.notebook" not in text and "tqdm.autonotebook" not in text, path
