@@ -727,12 +727,13 @@ def check_simulation_result(result: dict) -> str | None:
     return None
 
 
-def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[dict]:
-    """A sweep of :func:`simulate` runs: :func:`cfgmft.sweep.run_sweep` with
-    ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
+def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[Simulation]:
+    """A sweep of :func:`simulate` runs, a :class:`~cfgmft.results.Simulation` per unit in order:
+    :func:`cfgmft.sweep.run_sweep` with ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
     and defaults of :data:`SIMULATION_DEFAULTS`), stored results checked by
     :func:`check_simulation_result` on resume."""
     from .sweep import run_sweep  # noqa: I001
 
-    return run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
-                     normalise=simulation_unit, check_result=check_simulation_result)
+    results = run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
+                        normalise=simulation_unit, check_result=check_simulation_result)
+    return [Simulation.from_dict(r) for r in results]
