@@ -42,8 +42,8 @@ from . import __version__
 from .conventions import CONVENTION, KL_CONVENTION
 from .errors import NumericalError, ParameterError, check_choice, check_int, check_real, check_seed
 from .params import DEFAULT_MC_T, Problem
-from .ranges import DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
-from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, over_draws
+from .ranges import DEFAULT_STEPS, DISORDER_MAX, FLOAT32_MAX_LOGIT_ERROR, SAMPLES_MAX, STEPS_MAX, TOL_MAX, TOL_MIN, machine_memory
+from .results import ONE_DRAW_CONVENTION, OVER_DRAWS_CONVENTION, Prediction, Simulation, over_draws, wilson_interval
 from .sweep import canonical_unit
 
 #: Keys of a prediction that later theories fill (null where they do not apply).
@@ -166,6 +166,10 @@ def _predict(problem: Problem) -> dict:
             notes.append("commits at the start of sampling (T -> infinity): t_commit is null")
         if mix.alpha is None:
             notes.append(f"K = {mix.classes} classes at d = {mix.d} read as alpha = log(K)/d = {alpha:.6g}")
+    critical = _critical_alpha(problem, omega)
+    if critical is not None:
+        notes.append(critical.pop("_note"))
+        extra.update(critical)
     values = {
         "m_final": pred.m_final,
         "mean_shift": pred.mean_shift,
@@ -200,6 +204,31 @@ def _check_rule_grid(problem: Problem, grid) -> None:
     if grid is not None and not problem.guidance.is_cfg:
         raise ParameterError("guidance", f"the sampler grids (--grid) take the rule cfg only for now, got "
                                          f"{problem.guidance.rule.spec}: leave --grid out (continuous time)")
+
+
+def _critical_alpha(problem: Problem, omega) -> dict | None:
+    """``alpha_c`` of ``problem``'s prior, variance, guidance (any schedule), sampler and ``T``
+    (:func:`cfgmft.solvers.phase.alpha_c_schedule`: commitment before ``t = 0`` iff ``alpha <
+    alpha_c``) and the side of it the problem is on: ``alpha_c``, ``alpha_c_side`` (``'below'``:
+    commits, ``'above'``: never commits; the infinite-class limit is ``alpha = inf``) and a note;
+    ``None`` for the priors without a ``d -> infinity`` theory."""
+    from .solvers.exponential import start_time
+    from .solvers.phase import alpha_c_schedule
+
+    mix, samp = problem.mixture, problem.sampler
+    if mix.prior not in ("gaussian", "sphere"):
+        return None
+    ac = alpha_c_schedule(omega, sigma2=mix.sigma2, sampler=samp.kind, prior=mix.prior, T=start_time(samp.T))
+    alpha = math.inf if mix.regime == "infinite" else mix.alpha_effective
+    if not math.isfinite(ac):
+        return {"alpha_c": None, "alpha_c_side": "below" if math.isfinite(alpha) else "above",
+                "_note": "alpha_c: commitment persists beyond alpha = 1000"}
+    side = "below" if alpha < ac else "above"
+    where = "alpha = inf (infinite-class limit)" if math.isinf(alpha) else f"alpha = {alpha:.6g}"
+    meaning = "commits before t = 0" if side == "below" else "never commits before t = 0"
+    return {"alpha_c": ac, "alpha_c_side": side,
+            "_note": f"alpha_c = {ac:.6g} for this guidance, prior, sigma2 and sampler: {where} is {side} it "
+                     f"({meaning})"}
 
 
 def _check_grid_problem(problem: Problem, grid, update):
@@ -462,10 +491,14 @@ def check_simulation(problem: Problem, *, samples: int = 4096, disorder: int = 1
 def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
              precision: str = "float64", progress: bool = False, grid=None, update: str | None = None,
              start: str = "edm", tol: float | None = None, backend: str = "numpy", device: str | None = None,
-             scheduler: str | None = None, stages: int | None = None) -> dict:
-    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns the JSON object of
-    ``cfgmft simulate --json``: every observable as ``{"mean", "stderr"}``, the parameters,
-    ``K`` and ``seconds_sampling`` (wall seconds of the integration loops alone).
+             scheduler: str | None = None, stages: int | None = None) -> Simulation:
+    """Monte Carlo of ``problem`` (its mixture needs ``d``); returns a
+    :class:`cfgmft.results.Simulation`, the object of ``cfgmft simulate --json``: every
+    observable as ``{"mean", "stderr"}`` (``.estimates``: as :class:`~cfgmft.results.Estimate`),
+    the parameters, ``K``, ``seed``, ``backend``, ``seconds_sampling`` (wall seconds of the
+    integration loops alone) and ``seconds_total``; ``to_dict``/``to_json`` and back.
+    ``progress``: :func:`cfgmft.progress.progress` on standard error, one stage per mixture
+    draw (two with ``tol``: the pilot, then the sampling).
 
     With ``grid`` and ``update`` (see :func:`predict`): the exact-score sampler runs that update
     rule on that grid (:func:`cfgmft.validation.discrete.run_monte_carlo_grid`), from
@@ -520,6 +553,8 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
         from .validation.stepcontrol import TOL_STAGES
 
         stages = TOL_STAGES[problem.sampler.kind] if tol is not None else 1  # tol excludes a grid (above)
+    from .progress import progress as progress_bar
+
     backend, device, scheduler = _check_where(problem, backend, device, scheduler)
     check_simulation(problem, samples=samples, disorder=disorder, precision=precision, sharded=scheduler is not None)
     with contextlib.ExitStack() as stack:
@@ -529,7 +564,9 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
 
             client = stack.enter_context(dask_client(scheduler))
             check_worker_versions(client)
-        return _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device,
+        bar = stack.enter_context(progress_bar(total=disorder * (2 if tol is not None else 1), desc="cfgmft simulate",
+                                               unit="stage", enabled=progress))
+        return _simulate(problem, samples, disorder, seed, precision, bar, g, update, start, tol, backend, device,
                          client, stages)
 
 
@@ -559,10 +596,9 @@ def _check_where(problem: Problem, backend, device, scheduler):
     return backend, device, scheduler
 
 
-def _simulate(problem, samples, disorder, seed, precision, progress, g, update, start, tol, backend, device, client,
+def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start, tol, backend, device, client,
               stages=1):
-    from tqdm.auto import tqdm
-
+    from .progress import format_seconds
     from .validation.montecarlo import run_monte_carlo
     from .validation.stepcontrol import steps_for_tolerance
 
@@ -578,7 +614,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
     t0 = time.perf_counter()
     control = []
     integrated = []  # steps each draw integrated: a schedule's breakpoints are inserted as grid points
-    for child in tqdm(children, desc="cfgmft simulate", unit="mixture", disable=not progress):
+    for i, child in enumerate(children):
         means_ss, sampler_ss = child.spawn(2)
         den, mu_c, c = _denoiser(problem, d, means_ss, precision, backend, device, client)
         if precision == "float32":
@@ -594,6 +630,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                          rule=problem.guidance.rule)
             steps = choice.steps
             control.append({**choice.to_dict(), "pilot_seconds": time.perf_counter() - clock})
+            bar.set_postfix_str(f"mixture {i + 1}/{disorder}: the --tol pilot chose {steps} steps in "
+                                f"{format_seconds(control[-1]['pilot_seconds'])}", refresh=False)
+            bar.update(1)
         if g is not None:
             from .validation.discrete import run_monte_carlo_grid
 
@@ -604,6 +643,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                                   rng=sampler_ss, c=c, precision=precision, stages=stages, rule=problem.guidance.rule)
         seconds += res.seconds_sampling
         integrated.append(int(res.parameters["steps"]))
+        bar.set_postfix_str(f"mixture {i + 1}/{disorder}: sampled {samples} x {steps} steps in "
+                            f"{format_seconds(res.seconds_sampling)}", refresh=False)
+        bar.update(1)
         for k in OBSERVABLES:
             est = getattr(res.estimates, k)
             if est is not None:
@@ -622,6 +664,8 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
             out[KEYS[k]] = None
             continue
         out[KEYS[k]] = over_draws(per_draw[k], within[k], what=KEYS[k]).to_dict()
+    if out.get("accuracy") is not None:  # honest at p = 0 and 1, where the binomial stderr is 0
+        out["accuracy_wilson95"] = list(wilson_interval(out["accuracy"]["mean"], samples * disorder))
     out["tol"] = tol
     out["stages"] = None if g is not None else stages
     if g is None:
@@ -653,7 +697,9 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
                    start=start, start_formula=_start_text(start))
     out["seconds_sampling"] = seconds
     out["seconds_total"] = time.perf_counter() - t0
-    return out
+    how = f"chosen for tol = {tol:g}" if tol is not None else ("fixed by the grid" if g is not None else "fixed")
+    return Simulation(status="ok", message=f"{samples} samples x {disorder} mixture(s) at d = {d}, K = {out['K']}, "
+                                           f"{out['steps']} steps ({how})", **out)
 
 
 # -- sweeps of simulations -------------------------------------------------------------------
@@ -663,7 +709,7 @@ def _simulate(problem, samples, disorder, seed, precision, progress, g, update, 
 #: most one of ``classes`` and ``alpha``.
 SIMULATION_DEFAULTS = {
     "prior": "gaussian", "sigma2": 1.0, "classes": "inf", "alpha": None, "d": None, "target": 0,
-    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": 800,
+    "omega": None, "schedule": None, "sampler": "sde", "T": None, "steps": DEFAULT_STEPS,
     "samples": 4096, "disorder": 1, "seed": 0, "precision": "float64", "guidance": None,
 }
 
@@ -751,12 +797,13 @@ def check_simulation_result(result: dict) -> str | None:
     return None
 
 
-def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[dict]:
-    """A sweep of :func:`simulate` runs: :func:`cfgmft.sweep.run_sweep` with
-    ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
+def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, progress: bool = True) -> list[Simulation]:
+    """A sweep of :func:`simulate` runs, a :class:`~cfgmft.results.Simulation` per unit in order:
+    :func:`cfgmft.sweep.run_sweep` with ``fn =`` :func:`simulate_unit`, every unit normalised by :func:`simulation_unit` (the keys
     and defaults of :data:`SIMULATION_DEFAULTS`), stored results checked by
     :func:`check_simulation_result` on resume."""
     from .sweep import run_sweep  # noqa: I001
 
-    return run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
-                     normalise=simulation_unit, check_result=check_simulation_result)
+    results = run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
+                        normalise=simulation_unit, check_result=check_simulation_result)
+    return [Simulation.from_dict(r) for r in results]

@@ -16,7 +16,7 @@ import sys
 from . import CONVENTION, __version__
 from .errors import InfeasibleError, NumericalError, ParameterError, check_int, check_real
 from .sweep import UnitFailed
-from .ranges import ALPHA_MAX, D_MAX, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
+from .ranges import ALPHA_MAX, D_MAX, DEFAULT_STEPS, DEFAULT_TOL, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX, SIGMA2_MIN, TIME_MAX, TOL_MAX, TOL_MIN
 
 EXIT_BAD_INPUT = 2
 
@@ -111,12 +111,19 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
                         "EDM schedulers")
 
 
-def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None:
-    """The problem flags shared by ``theory`` (and, later, ``simulate``); without
-    ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the schedule)."""
-    p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
-                   help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
-                        "(norm sqrt(d)), Monte Carlo only")
+def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True, drawn_priors_only: bool = False,
+                      dimension: bool = True) -> None:
+    """The problem flags shared by ``theory``, ``simulate``, ``validate`` and the schedule
+    commands; without ``guidance`` no ``--omega``/``--schedule`` (``schedule design`` finds the
+    schedule); ``drawn_priors_only``: ``--prior`` offers gaussian and sphere only (the commands
+    on the d -> infinity theory); without ``dimension`` no ``--d``."""
+    if drawn_priors_only:
+        p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
+                       help="prior of the class means (default: gaussian)")
+    else:
+        p.add_argument("--prior", choices=("gaussian", "sphere", "antipodal"), default="gaussian",
+                       help="prior of the class means (default: gaussian); antipodal: the two classes +m, -m "
+                            "(norm sqrt(d)), Monte Carlo only")
     p.add_argument("--sigma2", type=_real(SIGMA2_MIN, SIGMA2_MAX), default=1.0,
                    help=f"class variance sigma2 in [{SIGMA2_MIN:g}, {SIGMA2_MAX:g}] (default: 1)")
     k = p.add_mutually_exclusive_group()
@@ -124,7 +131,8 @@ def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True) -> None
                    help=f"exponential regime K - 1 = e^(alpha d), alpha = 0 or in [1e-6, {ALPHA_MAX:g}]")
     k.add_argument("--classes", type=_classes, default=math.inf,
                    help="number of classes K >= 2, or 'inf' for the infinite-class limit (default: inf)")
-    p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
+    if dimension:
+        p.add_argument("--d", type=_int(2, D_MAX), help="dimension d >= 2 (the d -> infinity theory does not need it)")
     if guidance:
         _add_guidance_args(p)
     p.add_argument("--sampler", choices=("sde", "ode"), default=None,  # None: sde (see _grid_replaces)
@@ -212,10 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("validate", help="Monte Carlo at several d against the d -> infinity theory")
-    _add_problem_args(p)
+    _add_problem_args(p, dimension=False)
     p.add_argument("--dims", required=True, metavar="D1,D2,...", help="dimensions, e.g. 8,16,32,64")
     p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=800, help="integration steps (default: 800)")
+    p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
+                   help=f"integration steps, fixed (default: {DEFAULT_STEPS}, within 1e-3 of step error on the cases "
+                        "measured; cfgmft simulate chooses them by --tol instead)")
     p.add_argument("--disorder", type=_int(1), default=1, help="mixtures per dimension (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--out", default="results/validate",
@@ -227,20 +237,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the finite-d prediction (reduced model, about 5-20 s per dimension)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2)")
+    p = sub.add_parser("phase-diagram", help="mean-field phase diagram over alpha and omega (or sigma2), or a 1-D "
+                                             "scan over alpha, with the critical line alpha_c")
     p.add_argument("--alpha", required=True, metavar="START:STOP:NUM",
                    help="alpha grid, inclusive like linspace, alpha > 0 (e.g. 0.02:1:101)")
-    p.add_argument("--omega", default="2", metavar="W|START:STOP:NUM", help="omega grid or fixed value (default: 2)")
+    p.add_argument("--omega", default="2", metavar="W|START:STOP:NUM",
+                   help="omega grid or fixed value (default: 2); with --omega and --sigma2 both fixed values, a 1-D "
+                        "scan over alpha")
     p.add_argument("--sigma2", default="1", metavar="S|START:STOP:NUM", help="sigma2 grid or fixed value (default: 1)")
-    p.add_argument("--prior", choices=("gaussian", "sphere"), default="sphere", help="prior of the means (default: sphere)")
+    p.add_argument("--prior", choices=("gaussian", "sphere"), default="gaussian",
+                   help="prior of the means (default: gaussian)")
     p.add_argument("--sampler", choices=("sde", "ode"), default="sde", help="default: sde")
     p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
                    help="guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
+    p.add_argument("--figures", action="store_true",
+                   help="also draw the PNG figures (one per map; scan.png for a 1-D scan); the data files are the result")
+    p.add_argument("--json", action="store_true", help="print one JSON object (phase_diagram.json's content)")
 
-    p = sub.add_parser("schedule", help="guidance schedules: evaluate one, export its per-step table")
+    p = sub.add_parser("schedule", help="guidance schedules: evaluate, design, frontier, nogo, export")
     ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=_Parser)
     ssub.required = True
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
@@ -250,13 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples of the reduced model of --finite-d (default: 20000)")
     p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
     p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=800, help="Monte Carlo integration steps (default: 800)")
+    p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
+                   help=f"Monte Carlo integration steps, fixed (default: {DEFAULT_STEPS}; cfgmft simulate chooses them "
+                        "by --tol instead)")
     p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
-    _add_problem_args(p, guidance=False)
+    _add_problem_args(p, guidance=False, drawn_priors_only=True)
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
     p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
@@ -279,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("frontier", help="per family, the largest separability with the variance ratio above each "
                                          "floor (the trade-off, in the theory)")
-    _add_problem_args(p, guidance=False)
+    _add_problem_args(p, guidance=False, drawn_priors_only=True, dimension=False)
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window; the others: the "
                         "largest strength)")
@@ -327,7 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, metavar="C2,C6",
                    help="run only these claims (comma-separated, from C1..C7); the report keeps the others' saved sections")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests of the resume machinery
+    for name in QUIET_COMMANDS:
+        sp = sub.choices[name.split()[0]]
+        if " " in name:
+            sp = next(a for a in sp._actions if isinstance(a, argparse._SubParsersAction)).choices[name.split()[1]]
+        sp.add_argument("--quiet", action="store_true",
+                        help="no progress on standard error (default: a bar with the total and ETA on a terminal, "
+                             "one line per stage otherwise)")
     return parser
+
+
+#: the commands that can run for more than a few seconds: progress on standard error, --quiet silences it
+QUIET_COMMANDS = ("simulate", "validate", "phase-diagram", "reproduce", "schedule evaluate", "schedule nogo",
+                  "schedule frontier")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -338,7 +369,7 @@ def _problem_from_args(args, d=None):
 
     mixture = Mixture(sigma2=args.sigma2, prior=args.prior,
                       classes=None if args.alpha is not None else args.classes,
-                      alpha=args.alpha, d=args.d if d is None else d)
+                      alpha=args.alpha, d=getattr(args, "d", None) if d is None else d)
     rule = getattr(args, "guidance", None)
     guidance = (Guidance(omega=args.omega, rule=rule) if args.omega is not None
                 else Guidance(schedule=args.schedule, rule=rule))
@@ -356,7 +387,7 @@ def cmd_simulate(args) -> int:
     tol = DEFAULT_TOL if args.steps is None and args.tol is None and args.grid is None else args.tol
     problem = _problem_from_args(args)
     result = simulate(problem, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      precision=args.precision, progress=sys.stderr.isatty(), grid=args.grid, update=args.update,
+                      precision=args.precision, progress=not args.quiet, grid=args.grid, update=args.update,
                       start=args.start, tol=tol, backend=args.backend, device=args.device, scheduler=args.scheduler,
                       stages=args.stages)
     if args.json:
@@ -385,8 +416,16 @@ def cmd_simulate(args) -> int:
     for key in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel", "var_m", "kl_per_dim", "accuracy", "margin",
                 "log_odds"):
         v = result.get(key)
-        lines.append(f"  {key:<18} " + ("n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"))
+        text = "n/a" if v is None else f"{v['mean']:.6g} +- {v['stderr']:.2g}"
+        if key == "accuracy" and result.get("accuracy_wilson95"):
+            lo, hi = result["accuracy_wilson95"]
+            text = f"{v['mean']:.6g}, 95% Wilson interval [{lo:.5g}, {hi:.5g}]"
+        lines.append(f"  {key:<18} " + text)
     lines.append(f"  sampling took {result['seconds_sampling']:.2f} s")
+    if result.get("step_control"):
+        sc = result["step_control"]
+        lines[-1] += (f"; the --tol pilot took {sc['pilot_seconds']:.2f} s before it "
+                      f"(--steps {result['steps']} reruns this without the pilot)")
     print("\n".join(lines))
     return 0
 
@@ -474,7 +513,7 @@ def cmd_schedule_evaluate(args) -> int:
     problem = _problem_from_args(args)
     result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
                       monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty())
+                      progress=not args.quiet)
     if args.json:
         from .io import to_jsonable
 
@@ -505,8 +544,6 @@ def cmd_schedule_design(args) -> int:
 def cmd_schedule_frontier(args) -> int:
     from .commands.schedule_frontier import format_frontier, run_frontier
 
-    if args.d is not None:
-        raise ParameterError("--d", "the frontier is computed on the d -> infinity theory: leave out --d")
     if args.alpha is not None:
         alpha = args.alpha
         if alpha == 0.0:
@@ -522,9 +559,18 @@ def cmd_schedule_frontier(args) -> int:
     families = None if args.families is None else [f.strip() for f in args.families.split(",")]
     kw = {} if families is None else {"families": families}
     T = args.T if args.T is None or math.isfinite(args.T) else None
-    result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
-                          peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
-                          maxiter=args.maxiter, seed=args.seed, rule=args.guidance, **kw)
+    from .progress import progress
+    from .solvers.frontier import FRONTIER_FAMILIES
+
+    total = len(FRONTIER_FAMILIES if families is None else families)
+    with progress(total=total, desc="cfgmft schedule frontier", unit="family", enabled=not args.quiet) as bar:
+        def done(curve):
+            bar.set_postfix_str(str(getattr(curve, "family", "")))
+            bar.update(1)
+
+        result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
+                              peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
+                              maxiter=args.maxiter, seed=args.seed, progress=done, rule=args.guidance, **kw)
     if args.json:
         from .io import to_jsonable
 
@@ -535,9 +581,15 @@ def cmd_schedule_frontier(args) -> int:
 
 
 def cmd_schedule_nogo(args) -> int:
-    from .commands.schedule_nogo import format_nogo, nogo
+    from .commands.schedule_nogo import format_nogo, nogo, nogo_rows
+    from .progress import progress
 
-    result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, guidance=args.guidance)
+    with progress(total=nogo_rows(args.quick), desc="cfgmft schedule nogo", unit="row", enabled=not args.quiet) as bar:
+        def done(row):
+            bar.set_postfix_str(f"{row.regime}, {row.sampler}, {row.family}: max var_ratio {row.best_var_ratio:.4g}")
+            bar.update(1)
+
+        result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, progress=done, guidance=args.guidance)
     if args.json:
         from .io import to_jsonable
 
@@ -562,7 +614,7 @@ def cmd_reproduce(args) -> int:
 
     parse_only(args.only)  # a bad --only fails before anything runs
     path = reproduce(out=args.out, quick=args.quick, seed=args.seed, force=args.force, only=args.only,
-                     tiny=args.tiny)
+                     tiny=args.tiny, progress=not args.quiet)
     print(f"report written to {path}")
     return 0
 
@@ -570,8 +622,6 @@ def cmd_reproduce(args) -> int:
 def cmd_validate(args) -> int:
     from .commands.validate import format_table, parse_dims, validate, write_outputs
 
-    if args.d is not None:
-        raise ParameterError("--d", "validate takes its dimensions from --dims")
     dims = parse_dims(args.dims)
     for d in dims:  # every dimension is checked before anything runs
         try:
@@ -583,7 +633,7 @@ def cmd_validate(args) -> int:
 
     parse_scheduler(args.scheduler)  # a bad address fails before anything runs
     result = validate(problem, dims, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty(), out_dir=args.out, scheduler=args.scheduler, resume=args.resume,
+                      progress=not args.quiet, out_dir=args.out, scheduler=args.scheduler, resume=args.resume,
                       finite_d=not args.no_finite_d)
     out = write_outputs(result, args.out)
     if args.json:
@@ -597,12 +647,17 @@ def cmd_validate(args) -> int:
 
 
 def cmd_phase_diagram(args) -> int:
-    from .commands.phase_diagram import run_phase_diagram
+    from .commands.phase_diagram import format_phase_diagram, run_phase_diagram
 
     T = None if args.T is None or math.isinf(args.T) else args.T
     out = run_phase_diagram(args.alpha, args.omega, args.sigma2, prior=args.prior, sampler=args.sampler,
-                            out=args.out, T=T, progress=sys.stderr.isatty(), guidance=args.guidance)
-    print(f"phase diagram written to {out}/ (phase_diagram.npz, phase_diagram.json, *.png)")
+                            out=args.out, T=T, progress=not args.quiet, figures=args.figures,
+                            guidance=args.guidance)
+    params = json.loads((out / "phase_diagram.json").read_text())
+    if args.json:
+        print(json.dumps(params, indent=2, allow_nan=False))
+    else:
+        print(format_phase_diagram(params, out))
     return 0
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from .conventions import PRIORS, SAMPLERS
 from .errors import ParameterError, check_choice, check_int, check_real
 from .grids import DEFAULT_MC_T  # defined with the time grids; re-exported here
+from .ranges import DEFAULT_STEPS
 from .ranges import (ALPHA_D_MAX, ALPHA_MAX, ALPHA_MIN_POSITIVE, D_MAX, OMEGA_MAX, OMEGA_MIN, SIGMA2_MAX,
                      SIGMA2_MIN, TIME_MAX)
 from .guidance import Rule, as_rule
@@ -200,7 +201,7 @@ class Sampler:
 
     kind: str = "sde"
     T: float | None = None
-    steps: int = 400
+    steps: int = DEFAULT_STEPS
 
     def __post_init__(self):
         check_choice("sampler", self.kind, SAMPLERS)

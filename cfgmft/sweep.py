@@ -388,7 +388,8 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
     resume : bool
         Reuse the finished unit files of ``out_dir`` instead of recomputing them.
     progress : bool
-        A progress bar on standard error when it is a terminal.
+        The units done, their total and an ETA on standard error (:func:`cfgmft.progress.progress`:
+        a bar on a terminal, one line per unit otherwise).
     normalise : callable ``dict -> dict``, optional
         Validates a unit and returns its canonical form (default :func:`canonical_unit`); a
         :class:`ParameterError` it raises is reported with the unit's index.
@@ -404,7 +405,7 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
     UnitFailed
         ``fn`` raised on a unit; the units finished before it are on disk, the others cancelled.
     """
-    from tqdm.auto import tqdm
+    from .progress import progress as progress_bar
 
     kind, target = parse_scheduler(scheduler)
     if not callable(fn):
@@ -428,7 +429,7 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
 
     results: list = [None] * len(units)
     if out_dir is None:
-        bar = tqdm(total=len(units), desc="cfgmft sweep", unit="unit", disable=None if progress else True)
+        bar = progress_bar(total=len(units), desc="cfgmft sweep", unit="unit", enabled=progress)
         with bar:
             _execute(kind, target, fn, units, ids, list(range(len(units))), results, None, fn_name, bar)
         return results
@@ -450,8 +451,8 @@ def run_sweep(units, fn, out_dir=None, scheduler=None, resume: bool = False, pro
                 results[i] = rec["result"]
         for line in recomputed:
             sys.stderr.write(line + "\n")
-        bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="cfgmft sweep", unit="unit",
-                   disable=None if progress else True)
+        bar = progress_bar(total=len(units), initial=len(units) - len(todo), desc="cfgmft sweep", unit="unit",
+                           enabled=progress)
         with bar:
             _execute(kind, target, fn, units, ids, todo, results, units_dir, fn_name, bar)
     return results

@@ -34,7 +34,7 @@ from cfgmft.guidance import as_rule
 from .exponential import (ATOL, PRIORS, RTOL, SAMPLERS, ST_CONDENSED, T_DEFAULT, integrate, integrate_log,
                           observables_log, rule_arrays, start_time, status_code)
 
-__all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "prepare"]
+__all__ = ["PhaseDiagram", "phase_diagram", "alpha_c", "alpha_c_schedule", "prepare"]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -245,6 +245,42 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
     _run_lanes(lambda idx: _alpha_c_points(pr, smp, ws, s2, T_val, xt, RTOL, ATOL, idx, out, code, p1, p2), ws.size,
                _n_threads(threads))
     return float(out[0]) if scalar else out
+
+
+def alpha_c_schedule(schedule, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "sphere",
+                     T: float | None = None, xtol: float = 1e-8) -> float:
+    """The critical ``alpha_c`` of :func:`alpha_c` for any guidance schedule (a
+    :class:`cfgmft.schedules.Schedule`, its text or JSON form, or a number): commitment before
+    ``t = 0`` iff ``alpha < alpha_c``, by the same bisection on the same kernel, over the
+    schedule's piecewise table. A constant schedule gives exactly :func:`alpha_c`'s bisection."""
+    from .exponential import schedule_arrays
+
+    pr = PRIORS.index(check_choice("prior", prior, PRIORS, fold_case=True))
+    smp = SAMPLERS.index(check_choice("sampler", sampler, SAMPLERS, fold_case=True))
+    s2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
+    xt = check_real("xtol", xtol, lo=0.0, lo_open=True)
+    T_val = start_time(None if T is None else check_real("T", T, lo=0.0, lo_open=True)) or T_DEFAULT
+    bps, coef = schedule_arrays(schedule)
+
+    def committed(alpha):
+        tc = integrate(pr, smp, alpha, s2, bps, coef, T_val, RTOL, ATOL)[2]
+        return tc == tc
+
+    lo = 1e-6
+    if not committed(lo):
+        return 0.0
+    hi = 1.0
+    while committed(hi):
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e3:
+            return math.nan
+    while hi - lo > xt:
+        mid = 0.5 * (lo + hi)
+        if committed(mid):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def prepare() -> None:

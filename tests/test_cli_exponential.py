@@ -51,7 +51,7 @@ def test_limits(cli):
 def test_phase_diagram_command(tmp_path, cli):
     out = tmp_path / "pd"
     code, stdout, err = cli(["phase-diagram", "--alpha", "0.05:0.9:8", "--omega", "0:4:5", "--prior", "sphere",
-                             "--out", str(out)])
+                             "--out", str(out), "--figures"])
     assert code == 0, err
     data = np.load(out / "phase_diagram.npz")
     assert data["var_ratio"].shape == (8, 5) and data["alpha_c"].shape == (5,)

@@ -22,7 +22,7 @@ from cfgmft.validation.scores import log_vmf_partition
 def _problem(prior="sphere", alpha=0.2, d=20, omega=2.0, sampler="sde", classes=None, sigma2=1.0):
     mix = Mixture(prior=prior, sigma2=sigma2, alpha=alpha, d=d) if classes is None else \
         Mixture(prior=prior, sigma2=sigma2, classes=classes, d=d)
-    return Problem(mix, Guidance(omega=omega), Sampler(kind=sampler))
+    return Problem(mix, Guidance(omega=omega), Sampler(kind=sampler, steps=400))  # the Monte Carlo's steps
 
 
 # ----------------------------------------------------------------------------- E log Z

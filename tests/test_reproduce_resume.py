@@ -199,20 +199,31 @@ def test_only_is_case_insensitive_and_ordered():
     assert parse_only("c6, C2") == ["C2", "C6"] and parse_only(None) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]
 
 
-def test_no_progress_bar_when_not_a_terminal(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "cfgmft", *TINY, "--out", str(tmp_path), "--only", "C4"],
-                          capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
-    assert proc.returncode == 0, proc.stderr
-    assert "runs done" not in proc.stderr and "\r" not in proc.stderr
-    assert proc.stdout.strip() == f"report written to {tmp_path / 'report.md'}"
+def test_progress_lines_when_not_a_terminal_and_quiet(tmp_path):
+    """Without a terminal: one line per stage with the total and the time left (no bar, no
+    carriage returns); --quiet: none."""
+    for quiet in (False, True):
+        out = tmp_path / str(quiet)
+        proc = subprocess.run([sys.executable, "-m", "cfgmft", *TINY, "--out", str(out), "--only", "C4",
+                               *(["--quiet"] if quiet else [])],
+                              capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+        assert proc.returncode == 0, proc.stderr
+        assert "\r" not in proc.stderr
+        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("cfgmft reproduce: ") and "elapsed" in ln]
+        if quiet:
+            assert not lines, proc.stderr
+        else:
+            assert "0/1 claim" in lines[0] and "[C4 (compute)]" in lines[0]
+            assert "1/1 claim (100%)" in lines[-1] and "done" in lines[-1]
+        assert proc.stdout.strip() == f"report written to {out / 'report.md'}"
 
 
-def test_progress_bar_per_claim_when_asked(tmp_path, capsys):
+def test_progress_per_claim_when_asked(tmp_path, capsys):
     from cfgmft.reproduce import reproduce
 
     reproduce(tmp_path, tiny=True, only="C1", progress=True)
     err = capsys.readouterr().err
-    assert "C1 (compute)" in err and "C1 (saved): 4 runs done" in err
+    assert "C1 (compute)" in err and "1/1 claim (100%)" in err and "C1 done in" in err
 
 
 def test_record_of_other_code_is_recomputed(tmp_path, capsys):

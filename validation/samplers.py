@@ -106,6 +106,7 @@ import numpy as np
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
 from cfgmft.guidance import as_rule, guided_target
+from cfgmft.ranges import DEFAULT_STEPS as _DEFAULT_STEPS
 from cfgmft.grids import (DEFAULT_GRID, DEFAULT_MC_T, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr,
                           time_grid, with_breakpoints)
 from cfgmft.schedules import omega_function
@@ -149,7 +150,7 @@ DEFAULT_STAGES = 1
 #: overlap is 1.5e-4 to 6.6e-4 on the cases of ``benchmarks/study_step_error.py`` (ODE: 1e-6
 #: to 1e-4), within 1e-3 in all of them.
 #: The Gaussian continuum is integrated exactly at any number of steps.
-DEFAULT_STEPS = 800
+DEFAULT_STEPS = _DEFAULT_STEPS  # defined once, in cfgmft.ranges
 
 
 @dataclass

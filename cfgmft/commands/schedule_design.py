@@ -10,11 +10,20 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from .. import __version__
 from ..api import design_schedule
 from ..conventions import CONVENTION
 
-__all__ = ["design", "format_design", "DESIGN_ROWS"]
+__all__ = ["design", "format_design", "short_spec", "DESIGN_ROWS", "SHORT_TOL"]
+
+#: the printed schedule keeps the d -> infinity prediction (variance ratio, separability) within this
+#: absolute tolerance of the full schedule's (the JSON keeps the full form)
+SHORT_TOL = 1e-4
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 #: the rows of the text table: (key, meaning)
 DESIGN_ROWS = (
@@ -39,7 +48,57 @@ def design(mixture, peak, sampler, *, band, family, seed=0, **search) -> dict:
                                                   else rule.convention),
            "guidance": rule.spec, "precision": "float64"}
     out.update(r.to_dict())
+    out["schedule_short"] = short_spec(out)
+    inert = _window_after_commitment(out)
+    if inert:
+        out["notes"] = list(out.get("notes", [])) + [inert]
     return out
+
+
+def _model(r: dict):
+    from ..solvers.design import TheoryModel
+
+    m = r["model"]
+    alpha = math.inf if m.get("alpha") is None else m["alpha"]
+    return TheoryModel(m["prior"], m["sigma2"], m["sampler"], alpha, m.get("T"))
+
+
+def short_spec(r: dict, tol: float = SHORT_TOL) -> str:
+    """The design's schedule with the fewest significant digits (at least 2) whose
+    ``d -> infinity`` prediction is within ``tol`` of the full schedule's in the variance ratio and
+    the separability; the full text form where no shorter one is."""
+    from ..errors import ParameterError
+    from ..schedules import parse_schedule
+
+    full = r["schedule"]
+    model = _model(r)
+    ref = model(parse_schedule(full))
+    name, _, rest = full.partition(":")
+    for digits in range(2, 17):
+        text = name + ":" + _NUMBER.sub(lambda mt: f"{float(mt.group()):.{digits}g}", rest)
+        if text == full:
+            return full
+        try:
+            nums = model(parse_schedule(text))
+        except (ParameterError, ValueError, ArithmeticError):
+            continue
+        if all(abs(nums[k] - ref[k]) <= tol for k in ("var_ratio", "separability")):
+            return text
+    return full
+
+
+def _window_after_commitment(r: dict) -> str | None:
+    """The note of a design whose d -> infinity numbers are constant CFG's: its window acts after
+    the commitment time, where that theory's guidance is inert."""
+    d, c = r["design"], r["constant"]
+    if r["model"].get("alpha") is None or d.get("t_commit") is None:
+        return None
+    same = all(d.get(k) is not None and c.get(k) is not None and abs(d[k] - c[k]) <= 1e-9 * max(1.0, abs(c[k]))
+               for k in ("var_ratio", "mean_shift"))
+    if not same:
+        return None
+    return (f"the window acts after commitment (t < t_commit = {d['t_commit']:.4g}); in the d -> infinity theory it "
+            "changes nothing (its columns equal constant CFG's); the finite-d rows are the prediction")
 
 
 def _cell(v) -> str:
@@ -55,7 +114,9 @@ def _cell(v) -> str:
 def format_design(r: dict) -> str:
     """A readable summary of :func:`design`'s result."""
     m = r["model"]
-    lines = [f"cfgmft {r['version']} schedule design: {r['schedule']}",
+    short = r.get("schedule_short", r["schedule"])
+    lines = [f"cfgmft {r['version']} schedule design: {short}"
+             + ("" if short == r["schedule"] else f"   (rounded: prediction within {SHORT_TOL:g}; full form in --json)"),
              f"  family {r['family']}, peak {r['peak']:g}, variance band {r['variance_band'][0]:g}:"
              f"{r['variance_band'][1]:g}; maximised: {r['separability']}",
              f"  {m['theory']}; prior {m['prior']}, sigma2 = {m['sigma2']:g}, sampler {m['sampler']}"

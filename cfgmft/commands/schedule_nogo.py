@@ -26,6 +26,14 @@ FULL = {"n_global": 64, "maxiter": 40, "n_starts": 2}
 QUICK = {"n_global": 16, "maxiter": 20, "n_starts": 1}
 
 
+def nogo_rows(quick: bool = False) -> int:
+    """The number of rows of :func:`nogo` (its progress total)."""
+    from ..solvers.nogo import CONTROL_FAMILY, NONNEGATIVE_FAMILIES, REGIMES
+
+    regimes = [r for r in REGIMES if not (quick and r[1] == "sphere" and math.isinf(r[2]))]
+    return len(regimes) * 2 * len(NONNEGATIVE_FAMILIES + (CONTROL_FAMILY,))
+
+
 def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, progress=None, guidance=None) -> dict:
     """The C5 table as a JSON-able dict: ``rows`` (one per regime, sampler and family), the
     search's sizes, ``max_nonnegative`` (the largest variance ratio over every non-negative

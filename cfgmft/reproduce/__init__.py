@@ -75,13 +75,13 @@ def parse_only(only) -> list:
     return [n for n in STEPS if n in picked]
 
 
-def _claim_bar(name: str, enabled: bool):
-    """The progress bar of one claim: its stage, and the Monte Carlo / finite-size runs done
-    (counted by :func:`.common.tick`)."""
-    from tqdm.auto import tqdm
+def _claims_bar(total: int, enabled: bool):
+    """The progress of the claims to compute (:func:`cfgmft.progress.progress`: the claims done,
+    the total and the ETA; each claim's stage and its Monte Carlo / finite-size runs, counted
+    by :func:`.common.tick`)."""
+    from ..progress import progress
 
-    return tqdm(desc=name, unit="run", disable=not enabled, leave=True,
-                bar_format="{desc}: {n_fmt} runs done, {elapsed} elapsed")
+    return progress(total=total, desc="cfgmft reproduce", unit="claim", enabled=enabled)
 
 
 def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223, *, force: bool = False,
@@ -89,8 +89,9 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     """Run the selected claims (all by default) and write ``out/report.md``; returns its path.
 
     Finished claims are saved as they finish and reused by the next run in ``out`` (see the
-    module docstring); ``force`` recomputes them. ``progress``: a bar per claim on standard
-    error (default: when it is a terminal). ``tiny`` is a very small run for the tests of the
+    module docstring); ``force`` recomputes them. ``progress``: the claims done, their total
+    and an ETA on standard error (:func:`cfgmft.progress.progress`: a bar on a terminal, one line
+    per stage otherwise; default: on). ``tiny`` is a very small run for the tests of the
     machinery (its numbers say nothing about the claims)."""
     import matplotlib
 
@@ -101,7 +102,7 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
     out = output_folder(out)
     s = Settings.make(quick, seed, tiny=tiny)
     if progress is None:
-        progress = sys.stderr.isatty()
+        progress = True
     t0 = time.perf_counter()
     with store.Lock(out):
         saved, notes = store.load_all(out, s, STEPS)
@@ -115,29 +116,36 @@ def reproduce(out="results/reproduce", quick: bool = False, seed: int = 20260223
             sys.stderr.write(f"cfgmft reproduce: reusing the saved {', '.join(reused)} of {out / store.FOLDER} "
                              "(same settings and version; --force recomputes)\n")
         path = report.write_from_records(out, saved, s, time.perf_counter() - t0, pending=todo, reused=reused)
+        bar = _claims_bar(len(todo), progress)
         for name in todo:
             claim = STEPS[name]
-            bar = _claim_bar(name, progress)
             started = datetime.now(timezone.utc).isoformat(timespec="seconds")
             c0 = time.perf_counter()
+            runs = [0]
+
+            def ticked(n, name=name, runs=runs):
+                runs[0] += n
+                bar.set_postfix_str(f"{name} (compute): {runs[0]} runs done")
+
             try:
-                with common.ticking(bar.update):
-                    bar.set_description_str(f"{name} (compute)")
+                with common.ticking(ticked):
+                    bar.stage(f"{name} (compute)")
                     data = claim.compute(s)
-                    bar.set_description_str(f"{name} (judge)")
+                    bar.stage(f"{name} (judge, figure, section)")
                     verdict = claim.judge(data)
-                    bar.set_description_str(f"{name} (figure)")
                     before = store.snapshot(out)
                     claim.figure(data, out / claim.FIGURE)
                     files = store.written_since(out, before, claim.FIGURE)
-                    bar.set_description_str(f"{name} (section)")
                     text = claim.section(data, verdict)
                     entry = report.record(data, verdict)
-                bar.set_description_str(f"{name} (saved)")
-            finally:
+            except BaseException:
                 bar.close()
+                raise
+            bar.set_postfix_str(f"{name} done in {time.perf_counter() - c0:.0f} s")
+            bar.update(1)
             saved[name] = store.save(out, name, s, entry, text, files, time.perf_counter() - c0, started)
             # rebuilt after every claim, so an interruption keeps what is done
             path = report.write_from_records(out, saved, s, time.perf_counter() - t0,
                                              pending=todo[todo.index(name) + 1:], reused=reused)
+        bar.close()
     return path
