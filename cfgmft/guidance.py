@@ -377,7 +377,7 @@ def space_coefficients(space: str, t: float, sigma2: float) -> tuple[float, floa
     ``alpha M + beta x`` (module docstring), for the mixture of class variance ``sigma2``:
 
     * ``score``: ``s = (e^{-t} M - x) / Gamma_t``: ``alpha = e^{-t}/Gamma_t``, ``beta = -1/Gamma_t``;
-    * ``eps = -sigma e^{-t} s``, ``sigma = sqrt(e^{2t} - 1)``;
+    * ``eps = -sigma e^{-t} s = -sqrt(Delta_t) s``, ``sigma = sqrt(e^{2t} - 1)``;
     * ``denoiser``: ``D = xs + sigma^2 e^{-t} s = (sigma2 e^{-t} x + Delta_t M) / Gamma_t``.
     """
     e2 = math.exp(-2.0 * t)
@@ -386,8 +386,8 @@ def space_coefficients(space: str, t: float, sigma2: float) -> tuple[float, floa
     if space == "score":
         return math.exp(-t) / G, -1.0 / G
     if space == "eps":
-        sig = math.sqrt(math.expm1(2.0 * t))
-        return -sig * e2 / G, sig * math.exp(-t) / G
+        sd = math.sqrt(delta)  # sigma e^{-t} = sqrt(1 - e^{-2t}): no overflow at large t
+        return -sd * math.exp(-t) / G, sd / G
     if space == "denoiser":
         return delta / G, sigma2 * math.exp(-t) / G
     raise ParameterError("space", f"must be one of {', '.join(SPACES)}, got {space!r}")
@@ -414,6 +414,10 @@ def guided_target(rule: Rule, x, t: float, sigma2: float, mu_c, E, omega: float,
     if rule.reduces_to_cfg:
         return cfg_target(mu_c, E, omega)
     a, b = space_coefficients(rule.space, max(t, T_FLOOR), sigma2)
+    if a == 0.0:
+        # e^{-t} underflows (t > ~745): the score (e^{-t} M_g - x)/Gamma_t is -x/Gamma_t for any
+        # finite target, so the conditional target is exact there in float64
+        return np.broadcast_to(mu_c, np.shape(x)).astype(np.float64)
     bx = b * x
     c = a * mu_c + bx
     u = a * E + bx
