@@ -1,0 +1,233 @@
+"""diffusers' own guidance classes as the arbiter of cfgmft's guidance rules.
+
+The exact mixture denoiser runs inside a real diffusers scheduler loop (``EulerDiscreteScheduler``
+on Karras sigmas), with a per-step strength that goes through positive, zero and negative values.
+At every step the same two predictions go to diffusers' guider (``ClassifierFreeGuidance``, with
+and without ``guidance_rescale``, ``AdaptiveProjectedGuidance``, ``ClassifierFreeZeroStarGuidance``)
+and to cfgmft's :meth:`Rule.combine` with the mapped parameters (docs/guide/guidance-rules.md,
+"Mapping to diffusers"); the guided predictions must agree to float64 rounding (to float32 rounding
+for CFG-Zero*, whose scale diffusers computes in float32), and two full runs on the same noise, one
+stepped with diffusers' prediction and one with cfgmft's, must end at the same samples (the
+scheduler's own float32 state sets that tolerance). Where diffusers' default differs from the
+rule (APG's ``u + w * update``, APG on an eps model), the difference is shown to be real.
+
+Without torch or diffusers these tests skip.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the diffusers extra is not installed (pip install \"cfgmft[diffusers]\")")
+diffusers = pytest.importorskip("diffusers", reason="the diffusers extra is not installed (pip install \"cfgmft[diffusers]\")")
+
+from diffusers.guiders import (  # noqa: E402
+    AdaptiveProjectedGuidance, ClassifierFreeGuidance, ClassifierFreeZeroStarGuidance,
+)
+
+from cfgmft.adapters import GuidanceTable  # noqa: E402
+from cfgmft.adapters.torch_exact import ExactMixtureDenoiser  # noqa: E402
+from cfgmft.guidance import parse_rule  # noqa: E402
+from cfgmft.validation.mixture import draw_means  # noqa: E402
+
+SIGMA2 = 1.0
+D = 16
+N = 64
+STEPS = 20
+#: a schedule whose table on a 20-step grid has omega > 0, omega = 0 (w = 1: diffusers skips the
+#: unconditional pass) and omega < 0
+SCHEDULE = "negwin:3:-0.6:0.2:0.8"
+
+
+def _scheduler(prediction_type: str):
+    sch = diffusers.EulerDiscreteScheduler(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085,
+                                           beta_end=0.012, use_karras_sigmas=True, prediction_type=prediction_type)
+    sch.set_timesteps(STEPS)
+    return sch
+
+
+def _model(kind: str):
+    rng = np.random.default_rng(3)
+    if kind == "finite":
+        means = draw_means(32, D, "gaussian", rng)
+        return ExactMixtureDenoiser(means, SIGMA2, target=0)
+    return ExactMixtureDenoiser(None, SIGMA2, target=rng.standard_normal(D))
+
+
+def _omegas(sch) -> list[float]:
+    sig = [float(s) for s in sch.sigmas]
+    table = GuidanceTable.from_schedule(SCHEDULE, "sigmas:" + ",".join(repr(s) for s in sig))
+    return list(table.omega)
+
+
+def _run(model, guider_of, rule, prediction_type: str, *, step_with: str, seed: int = 5):
+    """One scheduler run; at each step both guided predictions are formed from the same two
+    predictions; the state advances with ``step_with``'s ('diffusers' or 'cfgmft'). Returns the
+    final samples and the largest per-step |difference| of the two guided predictions, relative
+    to the largest |prediction| of that step."""
+    sch = _scheduler(prediction_type)
+    omegas = _omegas(sch)
+    sig = [float(s) for s in sch.sigmas]
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn((N, D), generator=gen, dtype=torch.float64) * float(sch.init_noise_sigma)
+    worst = 0.0
+    for i, t in enumerate(sch.timesteps):
+        omega = omegas[i]
+        guider = guider_of(omega)
+        guider.set_state(step=i, num_inference_steps=STEPS, timestep=t)
+        x_in = sch.scale_model_input(x, t)
+        a_bar = 1.0 / (1.0 + sig[i] ** 2)
+        pc = model.vp_output(x_in, a_bar, True, prediction_type)
+        pu = model.vp_output(x_in, a_bar, False, prediction_type)
+        ours = torch.from_numpy(rule.combine(pc.numpy(), pu.numpy(), omega))
+        theirs = guider.forward(pc, pu if guider.num_conditions == 2 else None).pred
+        assert theirs.dtype == torch.float64
+        worst = max(worst, float((theirs - ours).abs().max() / pc.abs().max().clamp_min(1e-300)))
+        x = sch.step(theirs if step_with == "diffusers" else ours, t, x).prev_sample.to(torch.float64)
+    return x, worst
+
+
+def _apg(d_elements):
+    def make(eta, r):
+        # cfgmft's apg:eta,r at omega == diffusers' APG in the papers' form, on an x0 model
+        return lambda omega: AdaptiveProjectedGuidance(
+            guidance_scale=omega, eta=eta, adaptive_projected_guidance_rescale=r * math.sqrt(d_elements),
+            use_original_formulation=True)
+    return make
+
+
+APG_OF = _apg(D)
+
+#: (cfgmft rule, diffusers guider at strength omega, the model's prediction type, relative
+#: per-step tolerance)
+CASES = {
+    "cfg": ("cfg", lambda om: ClassifierFreeGuidance(guidance_scale=1.0 + om), "epsilon", 1e-13),
+    "cfg-original": ("cfg", lambda om: ClassifierFreeGuidance(guidance_scale=om, use_original_formulation=True),
+                     "epsilon", 1e-13),
+    "cfg-v": ("cfg", lambda om: ClassifierFreeGuidance(guidance_scale=1.0 + om), "v_prediction", 1e-13),
+    "cfg-x0": ("cfg", lambda om: ClassifierFreeGuidance(guidance_scale=1.0 + om), "sample", 1e-13),
+    "rescale": ("rescale:phi=0.7", lambda om: ClassifierFreeGuidance(guidance_scale=1.0 + om, guidance_rescale=0.7),
+                "epsilon", 1e-13),
+    "rescale-1": ("rescale:phi=1", lambda om: ClassifierFreeGuidance(guidance_scale=1.0 + om, guidance_rescale=1.0),
+                  "epsilon", 1e-13),
+    "zerostar": ("zerostar", lambda om: ClassifierFreeZeroStarGuidance(guidance_scale=1.0 + om, zero_init_steps=0),
+                 "epsilon", 1e-6),
+    "zerostar-original": ("zerostar", lambda om: ClassifierFreeZeroStarGuidance(
+        guidance_scale=om, zero_init_steps=0, use_original_formulation=True), "epsilon", 1e-6),
+    # r = 0.05 (RMS, x0 units) clips Delta_D at the early steps (its RMS is 0.5-1.4 there) and
+    # not at the late ones (below 0.07): both branches run
+    "apg-clip": ("apg:eta=0,r=0.05", APG_OF(0.0, 0.05), "sample", 1e-13),
+    "apg-noclip": ("apg:eta=0.5,r=0", APG_OF(0.5, 0.0), "sample", 1e-13),
+    "apg-cfg": ("apg:eta=1,r=0", APG_OF(1.0, 0.0), "sample", 1e-13),
+}
+
+
+@pytest.mark.parametrize("model_kind", ["finite", "continuum"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_diffusers_guider_equals_cfgmft_rule_in_a_scheduler_loop(case, model_kind):
+    spec, guider_of, ptype, tol = CASES[case]
+    rule = parse_rule(spec)
+    model = _model(model_kind)
+    xa, worst_a = _run(model, guider_of, rule, ptype, step_with="diffusers")
+    xb, worst_b = _run(model, guider_of, rule, ptype, step_with="cfgmft")
+    assert worst_a <= tol and worst_b <= tol, (case, worst_a, worst_b)
+    # the scheduler keeps its state in float32: the two runs agree to its rounding
+    scale = float(xa.abs().max())
+    diff = float((xa - xb).abs().max())
+    assert diff <= 1e-5 * scale, (case, diff, scale)
+    assert torch.isfinite(xa).all()
+
+
+def test_the_strength_table_has_positive_zero_and_negative_steps():
+    om = _omegas(_scheduler("epsilon"))
+    assert max(om) > 0 and min(om) < 0 and 0.0 in om
+
+
+def test_the_rules_differ_from_one_another_in_the_loop():
+    """The agreement above is not vacuous: each rule's samples differ from cfg's on the same noise."""
+    model = _model("finite")
+    base, _ = _run(model, CASES["cfg"][1], parse_rule("cfg"), "epsilon", step_with="cfgmft")
+    for case in ("rescale", "zerostar"):
+        spec, g, ptype, _ = CASES[case]
+        x, _ = _run(model, g, parse_rule(spec), ptype, step_with="cfgmft")
+        assert float((x - base).abs().max()) > 1e-2, case
+    base0, _ = _run(model, CASES["cfg-x0"][1], parse_rule("cfg"), "sample", step_with="cfgmft")
+    x, _ = _run(model, CASES["apg-clip"][1], parse_rule("apg:eta=0,r=0.05"), "sample", step_with="cfgmft")
+    assert float((x - base0).abs().max()) > 1e-2
+
+
+def _one_step_predictions(prediction_type: str, i: int = 6):
+    model = _model("finite")
+    sch = _scheduler(prediction_type)
+    sig = float(sch.sigmas[i])
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn((N, D), generator=gen, dtype=torch.float64) * math.sqrt(1.0 + sig ** 2)
+    x_in = sch.scale_model_input(x, sch.timesteps[i])
+    a_bar = 1.0 / (1.0 + sig ** 2)
+    return model.vp_output(x_in, a_bar, True, prediction_type), model.vp_output(x_in, a_bar, False, prediction_type)
+
+
+def test_apg_default_formulation_is_not_the_papers_rule():
+    """diffusers' default ``use_original_formulation=False`` is ``u + w * update``: at ``w = 1 + omega``
+    it is cfgmft's rule plus ``update - Delta``, which is not zero unless ``eta = 1, r = 0``."""
+    pc, pu = _one_step_predictions("sample")
+    omega, eta, r = 2.0, 0.0, 0.05
+    g = AdaptiveProjectedGuidance(guidance_scale=1.0 + omega, eta=eta, adaptive_projected_guidance_rescale=r * math.sqrt(D))
+    g.set_state(step=0, num_inference_steps=1, timestep=None)
+    theirs = g.forward(pc, pu).pred
+    ours = parse_rule(f"apg:eta={eta},r={r}").combine(pc.numpy(), pu.numpy(), omega)
+    # the rule in diffusers' own form: u + w * update, update the clipped, projected Delta
+    c, u = pc.numpy(), pu.numpy()
+    update = (ours - c) / omega
+    np.testing.assert_allclose(theirs.numpy(), u + (1.0 + omega) * update, rtol=1e-12, atol=1e-12)
+    assert np.abs(theirs.numpy() - ours).max() > 1e-2
+    # with eta = 1 and no clipping the two forms coincide
+    g1 = AdaptiveProjectedGuidance(guidance_scale=1.0 + omega, eta=1.0, adaptive_projected_guidance_rescale=0.0)
+    g1.set_state(step=0, num_inference_steps=1, timestep=None)
+    np.testing.assert_allclose(g1.forward(pc, pu).pred.numpy(), parse_rule("cfg").combine(c, u, omega), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_apg_on_an_eps_model_projects_on_eps_not_on_the_denoiser():
+    """diffusers applies APG to the model's raw output: on an eps model it is the same formula on
+    eps (projection on eps_c), which is a different rule from cfgmft's denoiser-space APG."""
+    pc, pu = _one_step_predictions("epsilon")
+    d_c, d_u = _one_step_predictions("sample")
+    omega = 2.0
+    g = AdaptiveProjectedGuidance(guidance_scale=omega, eta=0.0, adaptive_projected_guidance_rescale=0.0,
+                                  use_original_formulation=True)
+    g.set_state(step=0, num_inference_steps=1, timestep=None)
+    theirs_eps = g.forward(pc, pu).pred.numpy()
+    rule = parse_rule("apg:eta=0,r=0")
+    # the same formula applied to eps (what diffusers does)
+    np.testing.assert_allclose(theirs_eps, rule.combine(pc.numpy(), pu.numpy(), omega), rtol=1e-12, atol=1e-12)
+    # cfgmft's rule acts on the denoiser: mapped to eps (eps = (x - D)/sigma, affine), it differs
+    i = 6
+    sig = float(_scheduler("sample").sigmas[i])
+    xs = pc.numpy() * sig + d_c.numpy()  # eps = (xs - D)/sigma, xs common to both predictions
+    ours_eps = (xs - rule.combine(d_c.numpy(), d_u.numpy(), omega)) / sig
+    assert np.abs(theirs_eps - ours_eps).max() > 1e-2
+
+
+def test_zerostar_scale_is_float32_with_1e_8():
+    """diffusers' CFG-Zero* computes ``s* = <c, u>/(|u|^2 + 1e-8)`` in float32: equal to cfgmft's to
+    float32 rounding, and exactly cfgmft's formula with that scale."""
+    pc, pu = _one_step_predictions("epsilon")
+    omega = 2.0
+    g = ClassifierFreeZeroStarGuidance(guidance_scale=1.0 + omega, zero_init_steps=0)
+    g.set_state(step=3, num_inference_steps=10, timestep=None)
+    theirs = g.forward(pc, pu).pred.numpy()
+    c, u = pc.numpy(), pu.numpy()
+    c32, u32 = pc.float(), pu.float()
+    s32 = ((c32 * u32).sum(1, keepdim=True) / ((u32 ** 2).sum(1, keepdim=True) + 1e-8)).double().numpy()
+    np.testing.assert_allclose(theirs, s32 * u + (1.0 + omega) * (c - s32 * u), rtol=1e-13, atol=1e-13)
+    ours = parse_rule("zerostar").combine(c, u, omega)
+    rel = np.abs(theirs - ours).max() / np.abs(c).max()
+    assert 0.0 < rel < 1e-6
+    # and diffusers' default zero_init_steps = 1 zeroes the first step's prediction
+    g0 = ClassifierFreeZeroStarGuidance(guidance_scale=1.0 + omega)
+    g0.set_state(step=0, num_inference_steps=10, timestep=None)
+    assert float(g0.forward(pc, pu).pred.abs().max()) == 0.0
