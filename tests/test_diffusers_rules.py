@@ -231,3 +231,144 @@ def test_zerostar_scale_is_float32_with_1e_8():
     g0 = ClassifierFreeZeroStarGuidance(guidance_scale=1.0 + omega)
     g0.set_state(step=0, num_inference_steps=10, timestep=None)
     assert float(g0.forward(pc, pu).pred.abs().max()) == 0.0
+
+
+# -- TabulatedGuidance: a diffusers guider of cfgmft's table and rule ---------------------------
+from cfgmft.adapters.diffusers import TabulatedGuidance  # noqa: E402
+from cfgmft.errors import ParameterError  # noqa: E402
+
+#: rule -> the model output it is defined on (docs/guide/guidance-rules.md, "Mapping to diffusers")
+GUIDER_RULES = {"cfg": "epsilon", "rescale:phi=0.7": "epsilon", "zerostar": "epsilon", "apg:eta=0,r=0.05": "sample"}
+
+
+def _table():
+    return GuidanceTable.from_schedule(SCHEDULE, "karras:30:0.002:80:7")
+
+
+def _run_pipeline_protocol(model, guider, rule, prediction_type: str, seed: int = 5):
+    """A scheduler loop that talks to ``guider`` as diffusers' modular denoise loop does
+    (set_state, prepare_inputs, prepare_models/cleanup_models per batch, then guider(batches)),
+    and checks each step against ``rule.combine`` at the table's omega for that step index."""
+    sch = _scheduler(prediction_type)
+    sig = [float(s) for s in sch.sigmas]
+    omegas = [w - 1.0 for w in guider.w_per_step]
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn((N, D), generator=gen, dtype=torch.float64) * float(sch.init_noise_sigma)
+    worst, skipped = 0.0, 0
+    for i, t in enumerate(sch.timesteps):
+        guider.set_state(step=i, num_inference_steps=len(sch.timesteps), timestep=t)
+        x_in = sch.scale_model_input(x, t)
+        a_bar = 1.0 / (1.0 + sig[i] ** 2)
+        batches = guider.prepare_inputs({"x_in": (x_in, x_in)})
+        for b in batches:
+            guider.prepare_models(model)
+            cond = getattr(b, TabulatedGuidance._identifier_key) == "pred_cond"
+            b.noise_pred = model.vp_output(b.x_in, a_bar, cond, prediction_type)
+            guider.cleanup_models(model)
+        skipped += len(batches) == 1
+        pred = guider(batches)[0]
+        pc = model.vp_output(x_in, a_bar, True, prediction_type)
+        pu = model.vp_output(x_in, a_bar, False, prediction_type)
+        ours = torch.from_numpy(rule.combine(pc.numpy(), pu.numpy(), omegas[i]))
+        worst = max(worst, float((pred - ours).abs().max() / pc.abs().max()))
+        x = sch.step(pred, t, x).prev_sample.to(torch.float64)
+    return x, worst, skipped
+
+
+@pytest.mark.parametrize("spec", sorted(GUIDER_RULES))
+def test_tabulated_guidance_applies_the_rule_per_step_index(spec):
+    ptype = GUIDER_RULES[spec]
+    sch = _scheduler(ptype)
+    guider = TabulatedGuidance.from_table(_table(), sigmas=sch.sigmas, rule=spec)
+    assert len(guider.w_per_step) == STEPS
+    x, worst, skipped = _run_pipeline_protocol(_model("finite"), guider, parse_rule(spec), ptype)
+    assert worst <= (1e-6 if spec == "zerostar" else 1e-13), worst
+    n_one = sum(w == 1.0 for w in guider.w_per_step)
+    assert n_one > 0 and skipped == n_one  # w = 1: one (conditional) pass only
+    assert torch.isfinite(x).all()
+
+
+def test_tabulated_guidance_round_trips_through_save_pretrained(tmp_path):
+    import json
+    sch = _scheduler("sample")
+    g = TabulatedGuidance.from_table(_table(), sigmas=sch.sigmas, rule="apg:eta=0,r=0.05", apg_momentum=-0.5)
+    g.save_pretrained(tmp_path / "guider")
+    cfg = json.loads((tmp_path / "guider" / "guider_config.json").read_text())
+    assert cfg["_class_name"] == "TabulatedGuidance" and cfg["rule"] == "apg:eta=0,r=0.05"
+    assert cfg["w_per_step"] == g.w_per_step and len(cfg["sigmas"]) == STEPS + 1
+    g2 = TabulatedGuidance.from_pretrained(tmp_path / "guider")
+    public = lambda c: {k: v for k, v in dict(c).items() if not k.startswith("_")}  # noqa: E731
+    assert public(g2.config) == public(g.config)
+    assert g2.rule == g.rule and g2.w_per_step == g.w_per_step and g2.apg_momentum == -0.5
+    # and the loaded guider gives the same samples (APG's momentum, a grid-only option, included)
+    model = _model("finite")
+
+    def run(guider):
+        s = _scheduler("sample")
+        sig = [float(v) for v in s.sigmas]
+        x = torch.randn((N, D), generator=torch.Generator().manual_seed(2), dtype=torch.float64) * float(s.init_noise_sigma)
+        for i, t in enumerate(s.timesteps):
+            guider.set_state(step=i, num_inference_steps=STEPS, timestep=t)
+            x_in = s.scale_model_input(x, t)
+            ab = 1.0 / (1.0 + sig[i] ** 2)
+            guider.prepare_inputs({"x_in": (x_in, x_in)})  # APG's momentum buffer starts at step 0
+            pc, pu = model.vp_output(x_in, ab, True, "sample"), model.vp_output(x_in, ab, False, "sample")
+            x = s.step(guider.forward(pc, pu if guider.num_conditions == 2 else None).pred, t, x).prev_sample.double()
+        return x
+
+    assert torch.equal(run(g), run(g2))
+
+
+def test_a_modular_pipeline_takes_the_guider():
+    from diffusers.configuration_utils import FrozenDict
+    from diffusers.modular_pipelines import ComponentSpec, InputParam, ModularPipelineBlocks, OutputParam
+
+    class GuidedBlock(ModularPipelineBlocks):
+        @property
+        def expected_components(self):
+            return [ComponentSpec("guider", ClassifierFreeGuidance, config=FrozenDict({"guidance_scale": 7.5}),
+                                  default_creation_method="from_config")]
+
+        @property
+        def inputs(self):
+            return [InputParam("x")]
+
+        @property
+        def intermediate_outputs(self):
+            return [OutputParam("y")]
+
+        def __call__(self, components, state):
+            bs = self.get_block_state(state)
+            bs.y = bs.x
+            self.set_block_state(state, bs)
+            return components, state
+
+    pipe = GuidedBlock().init_pipeline()
+    g = TabulatedGuidance.from_table(_table(), rule="rescale:phi=0.7")
+    pipe.update_components(guider=g)
+    assert pipe.guider is g
+    # the pipeline's spec of the component rebuilds the same guider from its config
+    again = ComponentSpec.from_component("guider", pipe.guider).create()
+    assert isinstance(again, TabulatedGuidance) and again.w_per_step == g.w_per_step and again.rule == g.rule
+
+
+def test_tabulated_guidance_bad_input():
+    with pytest.raises(ParameterError, match="^rule: .*powerlaw has no diffusers class"):
+        TabulatedGuidance(w_per_step=[2.0], rule="powerlaw:beta=0.5")
+    with pytest.raises(ParameterError, match="^guidance: "):
+        TabulatedGuidance(w_per_step=[2.0], rule="apg:eta=99")
+    with pytest.raises(ParameterError, match="^w_per_step: "):
+        TabulatedGuidance(w_per_step=[])
+    with pytest.raises(ParameterError, match="^w_per_step: "):
+        TabulatedGuidance(w_per_step=[2.0, float("nan")])
+    with pytest.raises(ParameterError, match="^zero_init_steps: "):
+        TabulatedGuidance(w_per_step=[2.0], rule="cfg", zero_init_steps=1)
+    with pytest.raises(ParameterError, match="^apg_momentum: "):
+        TabulatedGuidance(w_per_step=[2.0], rule="zerostar", apg_momentum=0.5)
+    with pytest.raises(ParameterError, match="^sigmas: "):
+        TabulatedGuidance(w_per_step=[2.0, 3.0], sigmas=[1.0, 0.0])
+    g = TabulatedGuidance(w_per_step=[2.0, 3.0])
+    with pytest.raises(ParameterError, match="^num_inference_steps: the guidance table has 2 steps"):
+        g.set_state(step=0, num_inference_steps=3, timestep=None)
+    with pytest.raises(ParameterError, match="^step: "):
+        g.set_state(step=2, num_inference_steps=2, timestep=None)
