@@ -296,13 +296,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from .updates import UPDATES
+
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
-    p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (see README)")
+    p.add_argument("--schedule", type=_schedule, metavar="SPEC",
+                   help="the schedule (see README); with --design, the design's by default")
     p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
                    help="the sampler's noise levels (EDM sigma, in the data's units)")
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
                    help="standard deviation of the data per coordinate over the mixture's (default: 1)")
     p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    p.add_argument("--design", metavar="FILE",
+                   help="the design the schedule comes from (cfgmft schedule design --json saved to FILE): the table "
+                        "is predicted on its grid, and a one-line warning goes to stderr (and 'grid_check' into the "
+                        "JSON) where the variance ratio or the mean there leave the design's by more than half its band")
+    p.add_argument("--update", choices=UPDATES, default=None,
+                   help="the sampler's update rule for --design's check (default: euler for an ODE design, "
+                        "ancestral for an SDE one)")
 
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="smaller Monte Carlo (about 6 CPU-minutes; the full run is larger)")
@@ -537,7 +547,27 @@ def cmd_schedule_export(args) -> int:
     from .commands.schedule import export, export_csv
     from .io import to_jsonable
 
-    table = export(args.schedule, args.grid, data_scale=args.data_scale)
+    check = None
+    if args.design is not None:
+        from .commands.schedule import grid_check, load_design
+
+        design = load_design(args.design)
+        schedule = args.schedule if args.schedule is not None else design["schedule"]
+    elif args.schedule is None:
+        raise ParameterError("--schedule", "is required (or give --design, whose schedule is exported)")
+    else:
+        if args.update is not None:
+            raise ParameterError("--update", "applies to --design's check only: give --design with it")
+        schedule = args.schedule
+    table = export(schedule, args.grid, data_scale=args.data_scale)
+    if args.design is not None:
+        try:
+            check = grid_check(design, table, update=args.update)
+        except ParameterError as e:
+            raise ParameterError("--design", str(e)) from None
+        table["grid_check"] = check
+        if check["warning"]:
+            sys.stderr.write(check["warning"] + "\n")
     print(export_csv(table) if args.format == "csv" else json.dumps(to_jsonable(table), indent=2, allow_nan=False),
           end="" if args.format == "csv" else "\n")
     return 0
