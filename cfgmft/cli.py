@@ -243,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
     _add_problem_args(p, guidance=False)
+    from .updates import UPDATES as _UPDATES
+
+    p.add_argument("--grid", default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
+                   help="design on this sampler grid (EDM noise levels, mixture units): objective and constraint from "
+                        "the discrete-grid theory on it; needs --update; replaces --sampler and --T")
+    p.add_argument("--update", choices=_UPDATES, default=None, help="the sampler's update rule on --grid")
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
     p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
@@ -488,7 +494,7 @@ def cmd_schedule_design(args) -> int:
                       alpha=args.alpha, d=args.d)
     result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
                     family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
-                    finite_d_samples=args.finite_d_samples, rule=args.guidance)
+                    finite_d_samples=args.finite_d_samples, rule=args.guidance, grid=args.grid, update=args.update)
     if args.json:
         from .io import to_jsonable
 

@@ -24,7 +24,7 @@ def design():
     """A design record of the form ``schedule design --json`` writes, with the design's own
     continuous-time numbers computed here."""
     p = predict(Problem.from_dict({"prior": "sphere", "alpha": 0.3, "schedule": SCHEDULE, "sampler": "sde"}))
-    return {"schedule": SCHEDULE, "guidance": "cfg", "variance_band": BAND,
+    return {"schedule": SCHEDULE, "guidance": "cfg", "variance_band": BAND, "peak": 3.0, "family": "negwin",
             "model": {"theory": "exponential regime, d -> infinity mean field (alpha = 0.3)", "prior": "sphere",
                       "sigma2": 1.0, "sampler": "sde", "alpha": 0.3, "T": None, "d": None, "K": None},
             "design": {"var_ratio": p["var_ratio"], "mean_shift": p["mean_shift"]}}
@@ -37,7 +37,8 @@ def test_the_check_fires_on_a_coarse_grid(design):
     assert abs(r["design"]["var_ratio"] - 0.98) < 1e-3
     assert abs(r["on_grid"]["var_ratio"] - 0.6485) < 1e-3
     assert "\n" not in r["warning"] and "does not survive this grid" in r["warning"]
-    assert "cfgmft theory" in r["warning"] and "--grid karras:30:0.002:80:7 --update ancestral" in r["warning"]
+    assert "cfgmft schedule design --prior sphere" in r["warning"]
+    assert r["warning"].endswith("--grid karras:30:0.002:80:7 --update ancestral`")
     # the smallest doubled Karras grid that keeps the design passes the check itself
     n = r["suggested_steps"]
     assert n is not None and n > 30
@@ -89,3 +90,25 @@ def test_cli_bad_input(design, tmp_path, capsys):
         assert main(["schedule", "export", *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"error: {flag}" in err, (argv, err)
+
+
+def test_the_named_command_designs_a_schedule_that_survives_the_grid(design, tmp_path, capsys):
+    """The warning's ``schedule design ... --grid --update`` command, run as it stands, gives a
+    design whose export on that grid passes the check (and meets the band there)."""
+    import shlex
+
+    grid = "karras:30:0.002:80:7"
+    r = grid_check(design, export(SCHEDULE, grid))
+    argv = shlex.split(r["design_on_grid"])[1:]
+    assert argv[:2] == ["schedule", "design"]
+    assert main(argv + ["--json"]) == 0
+    new = json.loads(capsys.readouterr().out)
+    assert new["model"]["grid"] == grid and new["model"]["update"] == "ancestral"
+    assert BAND[0] - 1e-6 <= new["design"]["var_ratio"] <= BAND[1] + 1e-6
+    f = tmp_path / "design.json"
+    f.write_text(json.dumps(new))
+    assert main(["schedule", "export", "--design", str(f), "--grid", grid]) == 0
+    out, err = capsys.readouterr()
+    check = json.loads(out)["grid_check"]
+    assert check["ok"] is True and err == ""
+    assert abs(check["on_grid"]["var_ratio"] - new["design"]["var_ratio"]) < 1e-9

@@ -278,7 +278,8 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     (the same ``d -> infinity`` theory in continuous time): the hand-over changes the answer
     (``ok`` false, and a one-line ``warning``) when the variance ratio or the mean overlap ``m``
     differs from the design's by more than the tolerance, half the width of the design's variance
-    band. For a Karras grid that fails, ``suggested_steps`` is the smallest step count (doubling,
+    band; the warning and ``design_on_grid`` name the ``schedule design --grid`` command that
+    designs on the table's grid instead. For a Karras grid that fails, ``suggested_steps`` is the smallest step count (doubling,
     up to :data:`MAX_SUGGESTED_STEPS`) on the same ``sigma`` range that passes, or ``None``.
     For a rule other than ``cfg`` (no discrete-grid theory yet) ``ok`` is ``None``."""
     from ..updates import check_update
@@ -294,7 +295,7 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     sig = [float(r["sigma"]) / S for r in table["rows"]] + [float(table["rows"][-1]["sigma_next"]) / S]
     grid = "sigmas:" + ",".join(repr(x) for x in sig)
     out = {"update": update, "grid": table["grid"], "band": [lo, hi], "tolerance": tol,
-           "design": {"var_ratio": want_vr, "m": want_m, "theory": "continuous time, " + d["model"].get("theory", "")},
+           "design": {"var_ratio": want_vr, "m": want_m, "theory": d["model"].get("theory", "")},
            "on_grid": None, "ok": None, "suggested_steps": None, "warning": None}
     if d.get("guidance", "cfg") != "cfg":
         out["note"] = f"not checked: the discrete-grid theory covers the rule cfg only (the design's is {d['guidance']})"
@@ -324,12 +325,15 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     m_ = d["model"]
     mix = problem.mixture
     where = "--classes inf" if mix.regime == "infinite" else f"--alpha {mix.alpha_effective!r}"
-    check = (f"cfgmft theory --prior {m_.get('prior')} --sigma2 {m_.get('sigma2')} {where} --schedule {table['schedule']} "
-             f"--grid {table['grid']} --update {update}")
+    grid_units = table["grid"] if S == 1.0 else grid
+    redesign = (f"cfgmft schedule design --prior {m_.get('prior')} --sigma2 {m_.get('sigma2')} {where} "
+                f"--peak {d.get('peak')} --family {d.get('family')} --variance-band {lo:g}:{hi:g} "
+                f"--grid {grid_units} --update {update}")
     finer = (f"; a Karras grid of {out['suggested_steps']} steps on the same range keeps it"
              if out["suggested_steps"] else "")
+    out["design_on_grid"] = redesign
     out["warning"] = (f"warning: on {table['grid']} with {update} the exported schedule gives variance ratio {vr:.4g} "
                       f"and mean m {m:.4g} (discrete-grid theory), the design {want_vr:.4g} and {want_m:.4g} (tolerance "
-                      f"{tol:.3g}, band {lo:g}:{hi:g}): the design does not survive this grid{finer}; check a grid with "
-                      f"`{check}`")
+                      f"{tol:.3g}, band {lo:g}:{hi:g}): the design does not survive this grid{finer}; design on this grid "
+                      f"with `{redesign}`")
     return out
