@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.required = True
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
     _add_problem_args(p)
+    _add_grid_args(p, "the theory and the Monte Carlo")
     p.add_argument("--finite-d", action="store_true", help="also the finite-d model at --d (needs --d and a finite K)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000)")
@@ -476,7 +477,7 @@ def cmd_schedule_evaluate(args) -> int:
     problem = _problem_from_args(args)
     result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
                       monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=sys.stderr.isatty())
+                      progress=sys.stderr.isatty(), grid=args.grid, update=args.update, start=args.start)
     if args.json:
         from .io import to_jsonable
 

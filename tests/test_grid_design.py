@@ -81,3 +81,21 @@ def _rc(argv):
         return main(argv)
     except SystemExit as e:
         return e.code
+
+
+def test_schedule_evaluate_on_the_grid(designs, capsys):
+    """``schedule evaluate --grid --update --simulate``: the grid theory and the Monte Carlo on the
+    same grid, side by side, for the grid design."""
+    on_grid, _ = designs
+    base = ["schedule", "evaluate", "--prior", "gaussian", "--schedule", on_grid.schedule.spec, "--sampler", "ode",
+            "--grid", GRID, "--update", "euler"]
+    assert main(base + ["--d", str(D), "--simulate", "--samples", "3000", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert math.isclose(r["theory"]["var_ratio"], on_grid.design["var_ratio"], rel_tol=1e-12)
+    mc = r["monte_carlo"]["var_ratio"]
+    assert r["monte_carlo"]["steps"] == 12
+    assert abs(mc["mean"] - on_grid.design["var_ratio"]) <= Z * mc["stderr"], mc
+    assert _rc(base + ["--d", str(D), "--finite-d"]) == 2
+    assert "finite" in capsys.readouterr().err
+    assert _rc(["schedule", "evaluate", "--prior", "gaussian", "--omega", "2", "--grid", GRID]) == 2
+    assert "--update" in capsys.readouterr().err

@@ -79,13 +79,26 @@ ROWS = (
 
 
 def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int = 20000, monte_carlo: bool = False,
-             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False) -> dict:
+             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False, grid=None,
+             update: str | None = None, start: str = "edm") -> dict:
     """The schedule of ``problem`` evaluated by the theory, and optionally by the finite-d model
     (``finite_d``; needs ``d`` and a finite ``K``) and by Monte Carlo (``monte_carlo``; needs
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
     where not asked for), and ``table``: one row per observable of :data:`ROWS` with the three
-    values side by side."""
+    values side by side. With ``grid`` and ``update`` (a sampler grid and its update rule) the
+    theory is the discrete-grid theory on that grid and the Monte Carlo runs on the same grid
+    (:func:`cfgmft.api.predict`, :func:`cfgmft.api.simulate` with ``grid``); the finite-d model
+    runs in continuous time and is refused there."""
     mix = problem.mixture
+    if grid is not None and finite_d:
+        raise ParameterError("finite_d", "the finite-d model runs in continuous time: leave it out with a grid")
+    if grid is not None or update is not None:
+        if monte_carlo and mix.d is None:
+            raise ParameterError("d", "Monte Carlo needs the dimension d")
+        theory = predict(problem, grid=grid, update=update, start=start)
+        mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress, grid=grid,
+                       update=update, start=start) if monte_carlo else None)
+        return _evaluation(problem, theory, None, mc)
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
     if finite_d and not problem.guidance.is_cfg:
@@ -95,6 +108,10 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
     mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
           if monte_carlo else None)
+    return _evaluation(problem, theory, fd, mc)
+
+
+def _evaluation(problem: Problem, theory, fd, mc) -> dict:
     table = []
     for key, meaning in ROWS:
         table.append({"quantity": key, "meaning": meaning, "theory": theory.get(key),
