@@ -245,7 +245,7 @@ def _table():
     return GuidanceTable.from_schedule(SCHEDULE, "karras:30:0.002:80:7")
 
 
-def _run_pipeline_protocol(model, guider, rule, prediction_type: str, seed: int = 5):
+def _run_pipeline_protocol(model, guider, rule, prediction_type: str, seed: int = 5, n: int = N):
     """A scheduler loop that talks to ``guider`` as diffusers' modular denoise loop does
     (set_state, prepare_inputs, prepare_models/cleanup_models per batch, then guider(batches)),
     and checks each step against ``rule.combine`` at the table's omega for that step index."""
@@ -253,7 +253,7 @@ def _run_pipeline_protocol(model, guider, rule, prediction_type: str, seed: int 
     sig = [float(s) for s in sch.sigmas]
     omegas = [w - 1.0 for w in guider.w_per_step]
     gen = torch.Generator().manual_seed(seed)
-    x = torch.randn((N, D), generator=gen, dtype=torch.float64) * float(sch.init_noise_sigma)
+    x = torch.randn((n, model.d), generator=gen, dtype=torch.float64) * float(sch.init_noise_sigma)
     worst, skipped = 0.0, 0
     for i, t in enumerate(sch.timesteps):
         guider.set_state(step=i, num_inference_steps=len(sch.timesteps), timestep=t)
@@ -372,3 +372,37 @@ def test_tabulated_guidance_bad_input():
         g.set_state(step=0, num_inference_steps=3, timestep=None)
     with pytest.raises(ParameterError, match="^step: "):
         g.set_state(step=2, num_inference_steps=2, timestep=None)
+
+
+# -- diffusers' run against cfgmft's discrete-grid prediction of the rule -----------------------
+from cfgmft.solvers.discrete_grid import predict_discrete  # noqa: E402
+from cfgmft.validation.estimators import estimate_observables  # noqa: E402
+
+D_BIG = 256
+N_BIG = 2000
+#: allowed finite-d deviation c/d of each rule from the d -> infinity prediction: measured on this
+#: schedule (omega from 3 down to -0.6) with |mu_c|^2 = d, CFG-Zero*'s variance ratio is about 1.7/d
+#: above it (d = 256 and 1024) and its mean overlap about 0.4/d below
+FINITE_D_C = {"cfg": 0.0, "rescale:phi=0.7": 1.5, "apg:eta=0,r=0.05": 1.5, "zerostar": 3.0}
+
+
+@pytest.mark.parametrize("spec", sorted(GUIDER_RULES))
+def test_diffusers_run_matches_the_discrete_grid_prediction_of_the_rule(spec):
+    """The infinite-class limit (gaussian prior) at d = 256: diffusers' scheduler with the guider of
+    the rule against cfgmft's discrete-grid theory of the rule on the scheduler's grid (the
+    d -> infinity theory; a rule other than cfg is nonlinear in x, so at finite d the law is not
+    Gaussian: allowed 3 standard errors plus ``FINITE_D_C / d``)."""
+    ptype = GUIDER_RULES[spec]
+    sch = _scheduler(ptype)
+    grid = "sigmas:" + ",".join(repr(float(v)) for v in sch.sigmas)
+    guider = TabulatedGuidance.from_table(GuidanceTable.from_schedule(SCHEDULE, grid), rule=spec)
+    mu = np.random.default_rng(8).standard_normal(D_BIG)
+    mu *= math.sqrt(D_BIG) / np.linalg.norm(mu)  # |mu_c|^2 = d, as the theory has it (the rules use norms)
+    model = ExactMixtureDenoiser(None, SIGMA2, target=mu)
+    x, worst, _ = _run_pipeline_protocol(model, guider, parse_rule(spec), ptype, seed=21, n=N_BIG)
+    est = estimate_observables(x.numpy(), mu, SIGMA2)
+    pred = predict_discrete("gaussian", SIGMA2, SCHEDULE, "euler", grid, start="edm", rule=spec)
+    slack = FINITE_D_C[spec] / D_BIG
+    assert abs(est.m.value - pred["m_final"]) <= 3 * est.m.stderr + slack, (spec, est.m, pred["m_final"])
+    assert abs(est.var_ratio.value - pred["var_ratio"]) <= 3 * est.var_ratio.stderr + slack, \
+        (spec, est.var_ratio, pred["var_ratio"])
