@@ -262,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.required = True
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
     _add_problem_args(p)
+    _add_grid_args(p, "the theory and the Monte Carlo")
     p.add_argument("--finite-d", action="store_true", help="also the finite-d model at --d (needs --d and a finite K)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000)")
@@ -276,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
     _add_problem_args(p, guidance=False, drawn_priors_only=True)
+    from .updates import UPDATES as _UPDATES
+
+    p.add_argument("--grid", default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
+                   help="design on this sampler grid (EDM noise levels, mixture units): objective and constraint from "
+                        "the discrete-grid theory on it; needs --update; replaces --sampler and --T")
+    p.add_argument("--update", choices=_UPDATES, default=None, help="the sampler's update rule on --grid")
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
     p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
@@ -329,13 +336,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from .updates import UPDATES
+
     p = ssub.add_parser("export", help="the per-step guidance table of a schedule on a sampler's sigma grid")
-    p.add_argument("--schedule", type=_schedule, metavar="SPEC", required=True, help="the schedule (the grammar: docs/reference/schedules.md)")
+    p.add_argument("--schedule", type=_schedule, metavar="SPEC",
+                   help="the schedule (the grammar: docs/reference/schedules.md); with --design, the design's by default")
     p.add_argument("--grid", required=True, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,S2,...",
                    help="the sampler's noise levels (EDM sigma, in the data's units)")
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
                    help="standard deviation of the data per coordinate over the mixture's (default: 1)")
     p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    p.add_argument("--design", metavar="FILE",
+                   help="the design the schedule comes from (cfgmft schedule design --json saved to FILE): the table "
+                        "is predicted on its grid, and a one-line warning goes to stderr (and 'grid_check' into the "
+                        "JSON) where the variance ratio or the mean there leave the design's by more than half its band")
+    p.add_argument("--update", choices=UPDATES, default=None,
+                   help="the sampler's update rule for --design's check (default: euler for an ODE design, "
+                        "ancestral for an SDE one)")
 
     p = sub.add_parser("reproduce", help="reproduce the paper's claims: report.md and figures")
     p.add_argument("--quick", action="store_true", help="smaller Monte Carlo (about 6 CPU-minutes; the full run is larger)")
@@ -513,7 +530,7 @@ def cmd_schedule_evaluate(args) -> int:
     problem = _problem_from_args(args)
     result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
                       monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=not args.quiet)
+                      progress=not args.quiet, grid=args.grid, update=args.update, start=args.start)
     if args.json:
         from .io import to_jsonable
 
@@ -531,7 +548,7 @@ def cmd_schedule_design(args) -> int:
                       alpha=args.alpha, d=args.d)
     result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
                     family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
-                    finite_d_samples=args.finite_d_samples, rule=args.guidance)
+                    finite_d_samples=args.finite_d_samples, rule=args.guidance, grid=args.grid, update=args.update)
     if args.json:
         from .io import to_jsonable
 
@@ -603,7 +620,27 @@ def cmd_schedule_export(args) -> int:
     from .commands.schedule import export, export_csv
     from .io import to_jsonable
 
-    table = export(args.schedule, args.grid, data_scale=args.data_scale)
+    check = None
+    if args.design is not None:
+        from .commands.schedule import grid_check, load_design
+
+        design = load_design(args.design)
+        schedule = args.schedule if args.schedule is not None else design["schedule"]
+    elif args.schedule is None:
+        raise ParameterError("--schedule", "is required (or give --design, whose schedule is exported)")
+    else:
+        if args.update is not None:
+            raise ParameterError("--update", "applies to --design's check only: give --design with it")
+        schedule = args.schedule
+    table = export(schedule, args.grid, data_scale=args.data_scale)
+    if args.design is not None:
+        try:
+            check = grid_check(design, table, update=args.update)
+        except ParameterError as e:
+            raise ParameterError("--design", str(e)) from None
+        table["grid_check"] = check
+        if check["warning"]:
+            sys.stderr.write(check["warning"] + "\n")
     print(export_csv(table) if args.format == "csv" else json.dumps(to_jsonable(table), indent=2, allow_nan=False),
           end="" if args.format == "csv" else "\n")
     return 0

@@ -229,9 +229,11 @@ class APG(Rule):
     form ``D_c + omega (...)``: ``Delta_D = D_c - D_u`` is scaled down to RMS norm ``r`` where it is
     larger (``r > 0``; ``r = 0``: no clipping), split into ``Delta_par``, its projection on ``D_c``,
     and ``Delta_perp = Delta_D - Delta_par``; ``D = D_c + omega (Delta_perp + eta Delta_par)``.
-    ``eta = 1, r = 0`` is ``cfg``. diffusers' ``AdaptiveProjectedGuidance(guidance_scale=w,
-    adaptive_projected_guidance_rescale=R_unscaled, eta=eta)`` acts on the model's raw output with
-    an unscaled norm threshold: ``R_unscaled = r sqrt(d)`` for a denoiser-predicting model."""
+    ``eta = 1, r = 0`` is ``cfg``. In diffusers this rule at ``omega`` is
+    ``AdaptiveProjectedGuidance(guidance_scale=omega, eta=eta, adaptive_projected_guidance_rescale=r S
+    sqrt(d), use_original_formulation=True)`` on an ``x0``-predicting model (data scale ``S``; an
+    unscaled L2 threshold); its default form ``u + w * update`` is another rule unless ``eta = 1,
+    r = 0`` (docs/guide/guidance-rules.md, "Mapping to diffusers")."""
 
     eta: float = 0.0
     r: float = 0.0

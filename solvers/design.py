@@ -253,7 +253,8 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     band=DEFAULT_BAND, family: str = "negwin", T: Optional[float] = None,
                     t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 60,
                     seed: int = 0, finite_d_samples: int = 4000, finite_d_steps: int = 200,
-                    finite_d_global: int = 32, finite_d_maxiter: int = 30, rule=None) -> ScheduleDesign:
+                    finite_d_global: int = 32, finite_d_maxiter: int = 30, rule=None, grid=None,
+                    update: Optional[str] = None) -> ScheduleDesign:
     """The schedule of ``family`` with peak guidance ``peak`` that maximises separability with
     its variance ratio inside ``band`` (module docstring).
 
@@ -285,6 +286,13 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
         on its ``d -> infinity`` theory (the finite-``d`` model covers cfg only: ``d`` with a finite
         ``K`` is refused for another rule).
+    grid, update
+        the user's sampler grid (:func:`cfgmft.grids.sigma_grid`) and update rule
+        (:data:`cfgmft.updates.UPDATES`): the objective and the constraint are then the
+        discrete-grid theory's (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from
+        ``N(0, sigma_0^2 I)``), so the design meets its band on that grid; ``sampler`` and ``T``
+        are then the update's and the grid's. cfg only; the finite-``d`` stage (``d`` with a finite
+        ``K``) runs in continuous time and is refused with a grid.
     finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter
         the finite-``d`` stage: the
         same optimiser, started from the ``d -> infinity`` design, with the variance ratio of the
@@ -346,7 +354,14 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                     raise ParameterError("alpha", f"K = round(e^(alpha d)) = {K} at d = {d}: needs K >= 2")
             notes.append(f"designed on the d -> infinity mean field at alpha = log(K)/d = {alpha:.6g}, then corrected "
                          f"on the finite-d model at d = {d}, K = {K}")
-    model = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
+    if grid is not None and finite:
+        raise ParameterError("grid", "the finite-d stage of a design runs in continuous time: leave out --d (the "
+                                     "design on the grid uses the d -> infinity theory on that grid)")
+    model = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule, grid=grid, update=update)
+    if model.grid is not None:
+        sampler, T = model.sampler, float(model.grid.t[0])
+        notes.append(f"designed on the grid {model.grid.spec} with the {model.update} update (discrete-grid theory, "
+                     f"start N(0, sigma_0^2 I)): the numbers are that grid's")
     lo, hi = band
 
     def constraint(nums):
@@ -368,7 +383,9 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
     best = res.best if res.best is not None else res.closest  # the closest only as the finite-d stage's start
     schedule = best.schedule
     model_info = {"theory": model.regime, "guidance": rule.spec, "prior": prior, "sigma2": sigma2, "sampler": sampler,
-                  "alpha": None if math.isinf(alpha) else alpha, "T": T, "d": d, "K": K}
+                  "alpha": None if math.isinf(alpha) else alpha, "T": T, "d": d, "K": K,
+                  "grid": None if model.grid is None else model.grid.spec,
+                  "update": None if model.grid is None else model.update}
     fd_numbers = None
     if finite:
         from .finite_d import predict_finite_d as _fd

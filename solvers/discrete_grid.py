@@ -96,8 +96,10 @@ class _Model:
     """The guided denoiser's coefficients ``(a, b)`` of ``D_w = a xs + b mu_c`` at ``(sigma, m,
     v)`` (EDM scale) on the current branch; keeps the commitment state of the exponential regime."""
 
-    def __init__(self, regime: str, prior: str, sigma2: float, alpha: float | None):
+    def __init__(self, regime: str, prior: str, sigma2: float, alpha: float | None, rule=None):
         self.regime, self.prior, self.sigma2, self.alpha = regime, prior, sigma2, alpha
+        #: a guidance rule other than cfg (None: cfg's closed-form coefficients)
+        self.rule = rule
         self.always = regime == "exponential" and alpha == 0.0
         self.committed = self.always
         self.t_commit = None
@@ -150,6 +152,18 @@ class _Model:
             else:
                 r = math.exp(-2.0 * t) * (m * m) + math.exp(log_v - 2.0 * t)
                 rho = _rho_sphere_continuum(t, r, s2)
+        if self.rule is not None and omega != 0.0:
+            # the rule's guided score s = A x + B mu_c at the order parameters of this evaluation
+            # (solvers.rules, d -> infinity), in EDM's scale: D_w = (1 + Delta_t A) xs + e^t Delta_t B mu_c;
+            # b is not k sigma^2/(sigma2 + sigma^2) with a k shared between evaluations (k = None)
+            from .rules import _guided_AB
+
+            e = math.exp(-t)
+            M, S = e * m, math.exp(log_v - 2.0 * t)
+            A, s1 = _guided_AB(self.rule, t, M, S, omega, rho, s2)
+            delta = sig2 / (1.0 + sig2)
+            self.k = None
+            return 1.0 + delta * A, (s1 - A * M) * delta / e, -delta * A
         g = omega * math.exp(-t) * rho
         self.k = 1.0 + omega
         return (s2 - g * sig2) / den, (1.0 + omega) * sig2 / den, sig2 * (1.0 + g) / den
@@ -207,7 +221,7 @@ def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray
 
 
 def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alpha: float | None = None,
-                     start: str = "edm") -> Prediction:
+                     start: str = "edm", rule=None) -> Prediction:
     """The prediction of CFG on the sampler grid ``grid`` (text form or
     :class:`cfgmft.grids.SigmaGrid`) with the update rule ``update``.
 
@@ -220,6 +234,11 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     ``grid`` (canonical text), ``update``, ``update_formula``, ``steps``, ``omega_steps``.
     ``start``: ``'edm'`` (default, ``xs ~ N(0, sigma_0^2 I)`` as samplers do) or ``'unit'``
     (``N(0, (1 + sigma_0^2) I)``, the continuous theory's ``N(0, I)`` at ``T = t_0``; :data:`STARTS`).
+    ``rule``: a guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg). A rule other than cfg enters
+    each model evaluation through its ``d -> infinity`` guided score ``s = A x + B mu_c`` at that
+    evaluation's order parameters (:mod:`cfgmft.solvers.rules`), so the maps stay affine; the
+    prediction is then the ``d -> infinity`` limit (a nonlinear rule's law is not Gaussian at
+    finite ``d``, even in the gaussian infinite-class limit).
     """
     start = check_start(start)
     prior = check_choice("prior", prior, IID_PRIORS)
@@ -235,7 +254,10 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     regime = "infinite" if alpha is None else "exponential"
     if alpha is not None:
         alpha = check_real("alpha", alpha, lo=0.0)
-    model = _Model(regime, prior, sigma2, alpha)
+    from cfgmft.guidance import as_rule
+
+    rule = as_rule(rule)
+    model = _Model(regime, prior, sigma2, alpha, rule=None if rule.reduces_to_cfg else rule)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         m, log_v, _ = step_maps(model, update, g.sigmas, omegas, start)
     lvr = log_v - math.log(sigma2)

@@ -122,7 +122,7 @@ class TheoryModel:
     ``separability``, ``log_odds``, ``margin``, ``t_commit`` and ``status``."""
 
     def __init__(self, prior: str, sigma2: float, sampler: str, alpha: float = math.inf, T: Optional[float] = None,
-                 rtol: float = 1e-10, rule=None):
+                 rtol: float = 1e-10, rule=None, grid=None, update: Optional[str] = None, start: str = "edm"):
         from cfgmft.guidance import as_rule
 
         self.prior, self.sigma2, self.sampler, self.alpha, self.T, self.rtol = prior, sigma2, sampler, alpha, T, rtol
@@ -133,8 +133,51 @@ class TheoryModel:
                        else f"exponential regime, d -> infinity mean field (alpha = {alpha:g})")
         if not self.rule.reduces_to_cfg:
             self.regime += f", guidance rule {self.rule.spec}"
+        self.grid = None
+        if (grid is None) != (update is None):
+            raise ParameterError("grid" if grid is None else "update", "a sampler grid needs both --grid and --update")
+        if grid is not None:
+            # the theory on the user's discrete grid (solvers.discrete_grid): cfg only, start N(0, sigma_0^2 I)
+            from cfgmft.grids import sigma_grid
+            from cfgmft.updates import CONTINUUM_SAMPLER, check_start, check_update
+
+            if not self.rule.reduces_to_cfg:
+                raise ParameterError("guidance", f"the discrete-grid theory covers the rule cfg only, got "
+                                                 f"{self.rule.spec}: leave out --grid")
+            try:
+                self.grid = sigma_grid(grid)
+            except ParameterError as e:
+                raise ParameterError("grid", str(e)) from None
+            self.update, self.start = check_update(update), check_start(start)
+            self.sampler = CONTINUUM_SAMPLER[self.update]
+            self.regime += f", on the grid {self.grid.spec} with the {self.update} update"
+
+    def _on_grid(self, schedule) -> dict:
+        from ._generated import infinite_class as gen
+
+        from .discrete_grid import predict_discrete
+
+        p = predict_discrete(self.prior, self.sigma2, schedule, self.update, self.grid,
+                             alpha=None if self.infinite else self.alpha, start=self.start)
+        log_odds = None
+        if self.infinite and math.isfinite(p.var_ratio):
+            log_odds = float(gen.log_odds_gaussian(p.m_final, p.var_ratio, self.sigma2, 1.0) if self.prior == "gaussian"
+                             else gen.log_odds_sphere(p.m_final, p.var_ratio, self.sigma2))
+        out = {"m_final": p.m_final, "mean_shift": p.mean_shift, "var_ratio": p.var_ratio,
+               "log_var_ratio": p.log_var_ratio, "kl_per_dim": p.kl_per_dim, "log_odds": log_odds,
+               "margin": None if self.infinite else p.margin, "t_commit": None if self.infinite else p.t_commit,
+               "status": p.status}
+        out["separability"] = out[self.separability_key]
+        return out
 
     def __call__(self, schedule) -> dict:
+        if self.grid is not None:
+            out = self._on_grid(schedule)
+            for k in ("m_final", "log_var_ratio", "kl_per_dim", "separability"):
+                v = out[k]
+                if v is None or not math.isfinite(v):
+                    raise NumericalError(f"{k} is not finite for {getattr(schedule, 'spec', schedule)}")
+            return out
         if not self.rule.reduces_to_cfg:
             from .rules import predict_rule
 

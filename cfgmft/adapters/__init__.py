@@ -8,7 +8,10 @@
   (:class:`~cfgmft.adapters.torch.ExactMixtureDenoiser`), a k-diffusion-style CFG denoiser with
   ``w(sigma)`` (:class:`~cfgmft.adapters.torch.ScheduledCFGDenoiser`), and a diffusers guider
   applying the table per step (:func:`~cfgmft.adapters.torch.table_guider`, the
-  ``diffusers.guiders`` API), negative ``omega`` (``w < 1``) included.
+  ``diffusers.guiders`` API), negative ``omega`` (``w < 1``) included;
+* :mod:`cfgmft.adapters.diffusers`: :class:`~cfgmft.adapters.diffusers.TabulatedGuidance`, a
+  diffusers guider (``BaseGuidance``) that reads the table by step index, applies a cfgmft rule
+  through diffusers' own class for it, and saves with ``save_pretrained`` (docs/guide/diffusers.md).
 
 The core of cfgmft never imports torch; importing :mod:`cfgmft.adapters.torch` without it
 raises an ImportError that says which extra to install.

@@ -1,4 +1,12 @@
-"""A diffusers guider that applies a cfgmft guidance table per step (``diffusers`` extra).
+"""diffusers guiders that apply a cfgmft guidance table per step (``diffusers`` extra).
+
+:class:`TabulatedGuidance` is a ``diffusers.guiders.BaseGuidance`` of its own: it reads the table's
+strength by step index, applies any cfgmft guidance rule that diffusers implements through
+diffusers' own class (``cfg`` and ``rescale``: ``ClassifierFreeGuidance``; ``zerostar``:
+``ClassifierFreeZeroStarGuidance``; ``apg``: ``AdaptiveProjectedGuidance`` in the papers' form),
+and keeps its whole state in a JSON config, so ``save_pretrained``/``from_pretrained`` round-trip
+and a modular pipeline takes it with ``pipe.update_components(guider=...)``
+(docs/guide/diffusers.md).
 
 :func:`table_guider` returns a ``diffusers.guiders.ClassifierFreeGuidance`` whose scale is the
 table's ``w_i = 1 + omega_i`` at step ``i`` (set by the pipeline's ``guider.set_state(step=i,
@@ -19,14 +27,20 @@ import math
 
 try:
     from diffusers.configuration_utils import register_to_config
-    from diffusers.guiders import ClassifierFreeGuidance
+    from diffusers.guiders import (
+        AdaptiveProjectedGuidance, BaseGuidance, ClassifierFreeGuidance, ClassifierFreeZeroStarGuidance,
+    )
 except ImportError as e:  # pragma: no cover
     raise ImportError("cfgmft.adapters.diffusers needs diffusers and torch: pip install \"cfgmft[diffusers]\"") from e
 
-from ..errors import ParameterError, check_real
+from ..errors import ParameterError, check_int, check_real
+from ..guidance import APG, CFG, Rescale, ZeroStar, as_rule
 from .guidance import GuidanceTable
 
-__all__ = ["TableGuidance", "table_guider"]
+__all__ = ["TableGuidance", "table_guider", "TabulatedGuidance", "DIFFUSERS_RULES"]
+
+#: the cfgmft rules diffusers has a class for
+DIFFUSERS_RULES = ("cfg", "rescale", "zerostar", "apg")
 
 
 class TableGuidance(ClassifierFreeGuidance):
@@ -67,3 +81,140 @@ def table_guider(table, sigmas=None, *, guidance_rescale: float = 0.0) -> TableG
     t = table if isinstance(table, GuidanceTable) else GuidanceTable.from_export(table)
     w = t.w if sigmas is None else t.w_for_sigmas(sigmas).tolist()
     return TableGuidance(w_per_step=list(w), guidance_rescale=guidance_rescale)
+
+
+class TabulatedGuidance(BaseGuidance):
+    """A diffusers guider applying a cfgmft guidance table per step, with a cfgmft rule.
+
+    Parameters (all in the JSON config):
+
+    * ``w_per_step``: the guidance scale ``w_i = 1 + omega_i`` of step ``i`` (one per scheduler step;
+      :meth:`from_table` reads it off a table, on the table's grid or the scheduler's);
+    * ``rule``: a cfgmft rule's text form (``cfg``, ``rescale:phi=P``, ``zerostar``,
+      ``apg:eta=E,r=R``; ``powerlaw`` has no diffusers class and is refused);
+    * ``data_scale``: ``S``, the data's units per mixture unit (APG's threshold is ``r S sqrt(D)``
+      in diffusers' unscaled L2 norm over the ``D`` elements of a sample);
+    * ``sigmas``: the grid the table was made for (``N + 1`` noise levels), kept for the record and
+      checked against ``w_per_step``'s length; optional;
+    * ``zero_init_steps`` (``zerostar`` only): CFG-Zero*'s zero-init steps, a grid-only option
+      (default 0: the rule cfgmft models);
+    * ``apg_momentum`` (``apg`` only): APG's momentum, a grid-only option (default ``None``: none).
+
+    At step ``i`` the inner diffusers guider gets ``guidance_scale = w_i`` (``omega_i`` for APG,
+    in ``use_original_formulation=True``): the guided prediction is cfgmft's rule at ``omega_i``
+    applied to the model's raw output (docs/guide/guidance-rules.md, "Mapping to diffusers": APG
+    is the papers' rule on an ``x0``-predicting model; ``rescale`` and ``zerostar`` on an
+    eps-predicting one; ``cfg`` on any). Where ``w_i = 1`` (``omega_i = 0``) the guider asks for the
+    conditional prediction only (``num_conditions == 1``).
+    """
+
+    _input_predictions = ["pred_cond", "pred_uncond"]
+
+    @register_to_config
+    def __init__(self, w_per_step: list | None = None, rule: str = "cfg", data_scale: float = 1.0,
+                 sigmas: list | None = None, zero_init_steps: int = 0, apg_momentum: float | None = None,
+                 enabled: bool = True):
+        super().__init__(start=0.0, stop=1.0, enabled=enabled)
+        if w_per_step is None or isinstance(w_per_step, (str, bytes)) or len(w_per_step) == 0:
+            raise ParameterError("w_per_step", "must be one finite guidance scale w = 1 + omega per step (a list)")
+        self.w_per_step = [check_real("w_per_step", x, lo=-1e6, hi=1e6) for x in w_per_step]
+        r = as_rule(rule)
+        if not isinstance(r, (CFG, Rescale, ZeroStar, APG)):
+            raise ParameterError("rule", f"must be one of the rules diffusers implements ({', '.join(DIFFUSERS_RULES)}); "
+                                 f"{r.kind} has no diffusers class")
+        self.rule = r
+        self.data_scale = check_real("data_scale", data_scale, lo=1e-6, hi=1e6)
+        if sigmas is not None:
+            sig = [check_real("sigmas", x, lo=0.0) for x in sigmas]
+            if len(sig) != len(self.w_per_step) + 1 or any(b >= a for a, b in zip(sig, sig[1:])):
+                raise ParameterError("sigmas", f"must be the table's {len(self.w_per_step) + 1} noise levels, "
+                                     "strictly decreasing")
+        self.zero_init_steps = check_int("zero_init_steps", zero_init_steps, lo=0, hi=len(self.w_per_step))
+        if self.zero_init_steps and r.kind != "zerostar":
+            raise ParameterError("zero_init_steps", f"is a zerostar option; the rule is {r.kind} (use 0)")
+        if apg_momentum is not None:
+            apg_momentum = check_real("apg_momentum", apg_momentum, lo=-1.0, hi=1.0)
+            if r.kind != "apg":
+                raise ParameterError("apg_momentum", f"is an apg option; the rule is {r.kind} (use None)")
+        self.apg_momentum = apg_momentum
+        self._inner = self._make_inner(enabled)
+
+    # -- the diffusers class doing the work ---------------------------------------------------
+    def _scale(self, step: int) -> float:
+        w = self.w_per_step[step]
+        return w - 1.0 if isinstance(self.rule, APG) else w
+
+    def _make_inner(self, enabled: bool):
+        g0 = self._scale(0)
+        r = self.rule
+        if isinstance(r, APG):
+            # the threshold is set per call, from the number of elements of a sample
+            return AdaptiveProjectedGuidance(guidance_scale=g0, adaptive_projected_guidance_momentum=self.apg_momentum,
+                                             adaptive_projected_guidance_rescale=0.0, eta=r.eta,
+                                             use_original_formulation=True, enabled=enabled)
+        if isinstance(r, ZeroStar):
+            return ClassifierFreeZeroStarGuidance(guidance_scale=g0, zero_init_steps=self.zero_init_steps, enabled=enabled)
+        phi = r.phi if isinstance(r, Rescale) else 0.0
+        return ClassifierFreeGuidance(guidance_scale=g0, guidance_rescale=phi, enabled=enabled)
+
+    @property
+    def inner(self):
+        """The diffusers guider that combines the predictions (its scale is the current step's)."""
+        return self._inner
+
+    # -- BaseGuidance --------------------------------------------------------------------------
+    def enable(self):
+        super().enable()
+        self._inner.enable()
+
+    def disable(self):
+        super().disable()
+        self._inner.disable()
+
+    def set_state(self, step: int, num_inference_steps: int, timestep) -> None:
+        n = len(self.w_per_step)
+        if num_inference_steps != n:
+            raise ParameterError("num_inference_steps", f"the guidance table has {n} steps, the pipeline runs "
+                                 f"{num_inference_steps}: export the table on the scheduler's grid "
+                                 "(TabulatedGuidance.from_table(table, sigmas=scheduler.sigmas))")
+        if not 0 <= step < n:
+            raise ParameterError("step", f"must be in [0, {n - 1}], got {step}")
+        super().set_state(step, num_inference_steps, timestep)
+        self._inner.guidance_scale = self._scale(step)
+        self._inner.set_state(step, num_inference_steps, timestep)
+
+    def prepare_inputs(self, data):
+        return self._inner.prepare_inputs(data)
+
+    def prepare_inputs_from_block_state(self, data, input_fields):
+        return self._inner.prepare_inputs_from_block_state(data, input_fields)
+
+    def forward(self, pred_cond, pred_uncond=None):
+        if isinstance(self.rule, APG):
+            d = pred_cond[0].numel() if pred_cond.ndim > 1 else pred_cond.numel()
+            self._inner.adaptive_projected_guidance_rescale = self.rule.r * self.data_scale * math.sqrt(d)
+        return self._inner.forward(pred_cond, pred_uncond)
+
+    @property
+    def is_conditional(self) -> bool:
+        return self._count_prepared == 1
+
+    @property
+    def num_conditions(self) -> int:
+        return self._inner.num_conditions
+
+    # -- making one ----------------------------------------------------------------------------
+    @classmethod
+    def from_table(cls, table, sigmas=None, *, rule="cfg", **kwargs) -> "TabulatedGuidance":
+        """The guider of ``table`` (a :class:`GuidanceTable`, an exported table or a file) with
+        ``rule``: with ``sigmas`` (the scheduler's ``N + 1`` noise levels in the data's units,
+        e.g. ``scheduler.sigmas``) the per-step scales on that grid; without, the table's rows."""
+        t = table if isinstance(table, GuidanceTable) else GuidanceTable.from_export(table)
+        if sigmas is None:
+            w, grid = list(t.w), list(t.sigmas)
+        else:
+            w = t.w_for_sigmas(sigmas).tolist()
+            s = sigmas.detach().cpu().tolist() if hasattr(sigmas, "detach") else [float(x) for x in sigmas]
+            grid = [float(x) for x in s]
+        rule_text = as_rule(rule).spec
+        return cls(w_per_step=[float(x) for x in w], rule=rule_text, data_scale=t.data_scale, sigmas=grid, **kwargs)

@@ -33,6 +33,10 @@ mixture's (``x_data = S x``) have noise levels ``sigma_data = S sigma``, so the 
 read in the data's units and the mixture's time is ``t = log1p((sigma/S)^2)/2``.
 :func:`read_guidance_table` reads a table back into the ``table:sigma:const`` schedule it stands
 for (:func:`cfgmft.grids.per_step_schedule`), which gives the same predictions as the table.
+
+The hand-over check (``schedule export --design FILE``, :func:`grid_check`): the table predicted on
+its own grid by the discrete-grid theory against the design's continuous-time prediction, a
+one-line warning where they differ by more than half the design's variance band.
 """
 
 from __future__ import annotations
@@ -54,7 +58,10 @@ from ..params import Problem
 from ..schedules import as_schedule, omega_function, t_of_sigma
 
 __all__ = ["ROWS", "evaluate", "format_evaluation", "export", "export_csv", "read_guidance_table", "load_guidance_table",
-           "INTERPOLATION"]
+           "INTERPOLATION", "grid_check", "load_design", "MAX_SUGGESTED_STEPS"]
+
+#: the largest Karras step count :func:`grid_check` tries when it looks for a grid that keeps a design
+MAX_SUGGESTED_STEPS = 4096
 
 #: how a table's per-step values are meant
 INTERPOLATION = ("piecewise constant per step: omega_i (w_i = 1 + omega_i) on the whole step from sigma_i to "
@@ -73,13 +80,26 @@ ROWS = (
 
 
 def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int = 20000, monte_carlo: bool = False,
-             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False) -> dict:
+             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False, grid=None,
+             update: str | None = None, start: str = "edm") -> dict:
     """The schedule of ``problem`` evaluated by the theory, and optionally by the finite-d model
     (``finite_d``; needs ``d`` and a finite ``K``) and by Monte Carlo (``monte_carlo``; needs
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
     where not asked for), and ``table``: one row per observable of :data:`ROWS` with the three
-    values side by side."""
+    values side by side. With ``grid`` and ``update`` (a sampler grid and its update rule) the
+    theory is the discrete-grid theory on that grid and the Monte Carlo runs on the same grid
+    (:func:`cfgmft.api.predict`, :func:`cfgmft.api.simulate` with ``grid``); the finite-d model
+    runs in continuous time and is refused there."""
     mix = check_problem(problem).mixture
+    if grid is not None and finite_d:
+        raise ParameterError("finite_d", "the finite-d model runs in continuous time: leave it out with a grid")
+    if grid is not None or update is not None:
+        if monte_carlo and mix.d is None:
+            raise ParameterError("d", "Monte Carlo needs the dimension d")
+        theory = predict(problem, grid=grid, update=update, start=start)
+        mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress, grid=grid,
+                       update=update, start=start) if monte_carlo else None)
+        return _evaluation(problem, theory, None, mc)
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
     if finite_d and not problem.guidance.is_cfg:
@@ -100,6 +120,10 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
         raise ParameterError("finite_d_samples", str(e).removeprefix("samples: ")) from None
     mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
           if monte_carlo else None)
+    return _evaluation(problem, theory, fd, mc)
+
+
+def _evaluation(problem: Problem, theory, fd, mc) -> dict:
     table = []
     for key, meaning in ROWS:
         table.append({"quantity": key, "meaning": meaning, "theory": theory.get(key),
@@ -277,3 +301,116 @@ def load_guidance_table(source) -> dict:
     if not isinstance(source, dict) or not isinstance(source.get("rows"), list) or not source["rows"]:
         raise ParameterError("table", "must be a guidance table (cfgmft schedule export) with at least one row")
     return source
+
+
+# ----------------------------------------------------------------------------- the hand-over check
+
+
+def load_design(source) -> dict:
+    """A design (``cfgmft schedule design --json``) as a dict, from the dict, its JSON text or a
+    file holding it."""
+    from pathlib import Path
+
+    if isinstance(source, (str, Path)) and not (isinstance(source, str) and source.lstrip().startswith("{")):
+        try:
+            source = Path(source).read_text()
+        except OSError as e:
+            raise ParameterError("design", f"cannot read {str(source)!r} ({e.strerror})") from None
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError as e:
+            raise ParameterError("design", f"is not valid JSON ({e.msg}): give the output of cfgmft schedule design "
+                                           "--json") from None
+    ok = (isinstance(source, dict) and isinstance(source.get("model"), dict) and isinstance(source.get("design"), dict)
+          and "schedule" in source and "variance_band" in source)
+    if not ok:
+        raise ParameterError("design", "must be the output of cfgmft schedule design --json (with schedule, model, "
+                                       "design and variance_band)")
+    return source
+
+
+def _design_problem(design: dict, schedule) -> Problem:
+    m = design["model"]
+    alpha = m.get("alpha")
+    if alpha in (None, "inf") or (isinstance(alpha, (int, float)) and math.isinf(alpha)):
+        mix = {"classes": math.inf}
+    else:
+        mix = {"alpha": float(alpha)}
+    return Problem.from_dict({"prior": m.get("prior", "sphere"), "sigma2": m.get("sigma2", 1.0), **mix,
+                              "schedule": schedule, "guidance": design.get("guidance", "cfg"),
+                              "sampler": m.get("sampler", "sde")})
+
+
+def _grid_numbers(problem: Problem, grid, update: str) -> tuple[float, float]:
+    p = predict(problem, grid=grid, update=update)
+    return float(p["var_ratio"]), float(p["m_final"])
+
+
+def grid_check(design, table: dict, *, update: str | None = None) -> dict:
+    """Does the exported ``table`` keep ``design`` (``cfgmft schedule design --json``) on the
+    table's grid? The table's schedule is predicted on its grid (mixture units: the grid over the
+    data scale) with ``update`` (default: ``euler`` for a design for the ODE sampler, ``ancestral``
+    for the SDE) by cfgmft's discrete-grid theory, and compared with the design's own prediction
+    (the same ``d -> infinity`` theory in continuous time): the hand-over changes the answer
+    (``ok`` false, and a one-line ``warning``) when the variance ratio or the mean overlap ``m``
+    differs from the design's by more than the tolerance, half the width of the design's variance
+    band; the warning and ``design_on_grid`` name the ``schedule design --grid`` command that
+    designs on the table's grid instead. For a Karras grid that fails, ``suggested_steps`` is the smallest step count (doubling,
+    up to :data:`MAX_SUGGESTED_STEPS`) on the same ``sigma`` range that passes, or ``None``.
+    For a rule other than ``cfg`` (no discrete-grid theory yet) ``ok`` is ``None``."""
+    from ..updates import check_update
+
+    d = load_design(design)
+    sampler = d["model"].get("sampler", "sde")
+    update = check_update(update if update is not None else ("ancestral" if sampler == "sde" else "euler"))
+    lo, hi = (float(x) for x in d["variance_band"])
+    tol = 0.5 * (hi - lo)
+    want_vr = float(d["design"]["var_ratio"])
+    want_m = 1.0 + float(d["design"]["mean_shift"])
+    S = float(table["data_scale"])
+    sig = [float(r["sigma"]) / S for r in table["rows"]] + [float(table["rows"][-1]["sigma_next"]) / S]
+    grid = "sigmas:" + ",".join(repr(x) for x in sig)
+    out = {"update": update, "grid": table["grid"], "band": [lo, hi], "tolerance": tol,
+           "design": {"var_ratio": want_vr, "m": want_m, "theory": d["model"].get("theory", "")},
+           "on_grid": None, "ok": None, "suggested_steps": None, "warning": None}
+    if d.get("guidance", "cfg") != "cfg":
+        out["note"] = f"not checked: the discrete-grid theory covers the rule cfg only (the design's is {d['guidance']})"
+        return out
+    if table["schedule"] != d["schedule"]:
+        raise ParameterError("schedule", f"the table's schedule {table['schedule']!r} is not the design's "
+                                         f"{d['schedule']!r}")
+    problem = _design_problem(d, table["schedule"])
+    vr, m = _grid_numbers(problem, grid, update)
+    bad = abs(vr - want_vr) > tol or abs(m - want_m) > tol
+    out["on_grid"] = {"var_ratio": vr, "m": m, "theory": f"cfgmft's discrete-grid theory, {update} on the grid"}
+    out["ok"] = not bad
+    if not bad:
+        return out
+    g = sigma_grid(table["grid"])
+    spec = g.spec.split(":")
+    if spec[0] == "karras":
+        n = g.steps
+        while n < MAX_SUGGESTED_STEPS:
+            n = min(2 * n, MAX_SUGGESTED_STEPS)
+            finer = ":".join(["karras", str(n)] + spec[2:])
+            fg = sigma_grid(finer)
+            vr2, m2 = _grid_numbers(problem, "sigmas:" + ",".join(repr(float(x) / S) for x in fg.sigmas), update)
+            if abs(vr2 - want_vr) <= tol and abs(m2 - want_m) <= tol:
+                out["suggested_steps"] = n
+                break
+    m_ = d["model"]
+    mix = problem.mixture
+    where = "--classes inf" if mix.regime == "infinite" else f"--alpha {mix.alpha_effective!r}"
+    grid_units = table["grid"] if S == 1.0 else grid
+    redesign = (f"cfgmft schedule design --prior {m_.get('prior')} --sigma2 {m_.get('sigma2')} {where} "
+                f"--peak {d.get('peak')} --family {d.get('family')} --variance-band {lo:g}:{hi:g} "
+                f"--grid {grid_units} --update {update}")
+    finer = (f"; a Karras grid of {out['suggested_steps']} steps on the same range keeps it"
+             if out["suggested_steps"] else "")
+    out["design_on_grid"] = redesign
+    out["warning"] = (f"warning: on {table['grid']} with {update} the exported schedule gives variance ratio {vr:.4g} "
+                      f"and mean m {m:.4g} (discrete-grid theory), the design {want_vr:.4g} and {want_m:.4g} (tolerance "
+                      f"{tol:.3g}, band {lo:g}:{hi:g}): the design does not survive this grid{finer}; design on this grid "
+                      f"with `{redesign}`")
+    return out

@@ -1,0 +1,101 @@
+"""``schedule design --grid SPEC --update RULE``: a design on the user's sampler grid meets its band
+on that grid in the model it was designed on (the discrete-grid theory), and in exact-score Monte
+Carlo on that grid within error bars at a small d (the gaussian continuum, where the grid theory is
+exact at every d); the continuous-time design handed to the same grid does not."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cfgmft.api import design_schedule, predict
+from cfgmft.cli import main
+from cfgmft.errors import ParameterError
+from cfgmft.params import Mixture, Problem
+from cfgmft.validation.discrete import run_monte_carlo_grid
+from cfgmft.validation.scores import ContinuumGaussian
+
+GRID = "karras:12:0.002:80:7"
+BAND = (0.95, 1.05)
+D = 16
+Z = 3.0
+
+
+@pytest.fixture(scope="module")
+def designs():
+    mix = Mixture(prior="gaussian", sigma2=1.0)
+    kw = dict(band=BAND, family="negwin", n_global=24, seed=0)
+    on_grid = design_schedule(mix, 3.0, "ode", grid=GRID, update="euler", **kw)
+    continuous = design_schedule(mix, 3.0, "ode", **kw)
+    return on_grid, continuous
+
+
+def test_a_grid_design_meets_its_band_on_the_grid(designs):
+    on_grid, continuous = designs
+    assert on_grid.model["grid"] == GRID and on_grid.model["update"] == "euler"
+    v = on_grid.design["var_ratio"]
+    assert BAND[0] - 1e-9 <= v <= BAND[1] + 1e-9
+    # the same number from the public prediction on that grid
+    prob = Problem.from_dict({"prior": "gaussian", "classes": "inf", "schedule": on_grid.schedule.spec, "sampler": "ode"})
+    p = predict(prob, grid=GRID, update="euler")
+    assert math.isclose(p["var_ratio"], v, rel_tol=1e-12)
+    # the continuous-time design, handed to the same 12-step grid, leaves the band there
+    q = predict(Problem.from_dict({"prior": "gaussian", "classes": "inf", "schedule": continuous.schedule.spec,
+                                   "sampler": "ode"}), grid=GRID, update="euler")
+    assert not BAND[0] <= q["var_ratio"] <= BAND[1], q["var_ratio"]
+
+
+def test_a_grid_design_meets_its_band_in_monte_carlo_on_the_grid(designs):
+    on_grid, _ = designs
+    rng = np.random.default_rng(4)
+    mu = rng.standard_normal(D)
+    r = run_monte_carlo_grid(ContinuumGaussian(1.0), mu, 1.0, on_grid.schedule, GRID, "euler", n=4000, rng=5)
+    est = r.estimates
+    assert abs(est.var_ratio.value - on_grid.design["var_ratio"]) <= Z * est.var_ratio.stderr, est.var_ratio
+    assert abs(est.m.value - on_grid.design["m_final"]) <= Z * est.m.stderr, est.m
+    assert BAND[0] - Z * est.var_ratio.stderr <= est.var_ratio.value <= BAND[1] + Z * est.var_ratio.stderr
+
+
+def test_design_on_a_grid_bad_input(capsys):
+    mix = Mixture(prior="gaussian", sigma2=1.0)
+    with pytest.raises(ParameterError, match="^update: "):
+        design_schedule(mix, 3.0, grid=GRID)
+    with pytest.raises(ParameterError, match="^guidance: "):
+        design_schedule(mix, 3.0, grid=GRID, update="euler", rule="zerostar")
+    with pytest.raises(ParameterError, match="^grid: "):
+        design_schedule(mix, 3.0, grid="karras:0:0.002:80", update="euler")
+    with pytest.raises(ParameterError, match="^grid: "):
+        design_schedule(Mixture(prior="sphere", alpha=0.3, d=12), 3.0, grid=GRID, update="euler")
+    for extra, flag in ((["--grid", GRID], "--update"), (["--grid", GRID, "--update", "leapfrog"], "--update"),
+                        (["--grid", "karras:0:0.002:80", "--update", "euler"], "--grid")):
+        assert _rc(["schedule", "design", "--prior", "gaussian", "--peak", "3", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and flag in err, err
+
+
+def _rc(argv):
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
+
+
+def test_schedule_evaluate_on_the_grid(designs, capsys):
+    """``schedule evaluate --grid --update --simulate``: the grid theory and the Monte Carlo on the
+    same grid, side by side, for the grid design."""
+    on_grid, _ = designs
+    base = ["schedule", "evaluate", "--prior", "gaussian", "--schedule", on_grid.schedule.spec, "--sampler", "ode",
+            "--grid", GRID, "--update", "euler"]
+    assert main(base + ["--d", str(D), "--simulate", "--samples", "3000", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert math.isclose(r["theory"]["var_ratio"], on_grid.design["var_ratio"], rel_tol=1e-12)
+    mc = r["monte_carlo"]["var_ratio"]
+    assert r["monte_carlo"]["steps"] == 12
+    assert abs(mc["mean"] - on_grid.design["var_ratio"]) <= Z * mc["stderr"], mc
+    assert _rc(base + ["--d", str(D), "--finite-d"]) == 2
+    assert "finite" in capsys.readouterr().err
+    assert _rc(["schedule", "evaluate", "--prior", "gaussian", "--omega", "2", "--grid", GRID]) == 2
+    assert "--update" in capsys.readouterr().err
