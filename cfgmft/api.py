@@ -80,7 +80,6 @@ def predict(problem: Problem, *, grid=None, update: str | None = None, start: st
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     start = _check_start(grid, start)
-    _check_rule_grid(problem, grid)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             if grid is not None:
@@ -199,11 +198,12 @@ def _predict(problem: Problem) -> dict:
 
 
 def _check_rule_grid(problem: Problem, grid) -> None:
-    """Refuse a guidance rule other than ``cfg`` on a sampler grid (the discrete-grid moment maps
-    and the grid Monte Carlo are linear CFG's), before any work."""
+    """Refuse a guidance rule other than ``cfg`` in the Monte Carlo on a sampler grid (its update
+    rules are linear CFG's; the discrete-grid theory takes any rule), before any work."""
     if grid is not None and not problem.guidance.is_cfg:
-        raise ParameterError("guidance", f"the sampler grids (--grid) take the rule cfg only for now, got "
-                                         f"{problem.guidance.rule.spec}: leave --grid out (continuous time)")
+        raise ParameterError("guidance", f"the Monte Carlo on a sampler grid (--grid) takes the rule cfg only for now, "
+                                         f"got {problem.guidance.rule.spec}: leave --grid out (continuous time), or "
+                                         "use cfgmft theory --grid for the rule's discrete-grid theory")
 
 
 def _critical_alpha(problem: Problem, omega) -> dict | None:
@@ -218,7 +218,8 @@ def _critical_alpha(problem: Problem, omega) -> dict | None:
     mix, samp = problem.mixture, problem.sampler
     if mix.prior not in ("gaussian", "sphere"):
         return None
-    ac = alpha_c_schedule(omega, sigma2=mix.sigma2, sampler=samp.kind, prior=mix.prior, T=start_time(samp.T))
+    ac = alpha_c_schedule(omega, sigma2=mix.sigma2, sampler=samp.kind, prior=mix.prior, T=start_time(samp.T),
+                          rule=problem.guidance.rule)
     alpha = math.inf if mix.regime == "infinite" else mix.alpha_effective
     if not math.isfinite(ac):
         return {"alpha_c": None, "alpha_c_side": "below" if math.isfinite(alpha) else "above",
@@ -267,26 +268,33 @@ def _predict_grid(problem: Problem, grid, update, start: str = "edm") -> Predict
     g = _check_grid_problem(problem, grid, update)
     mix, guid = problem.mixture, problem.guidance
     omega = guid.omega if guid.is_constant else guid.schedule
+    rule = None if guid.is_cfg else guid.rule  # another rule: its d -> infinity guided score in the maps
+    if rule is not None and mix.prior not in ("gaussian", "sphere"):
+        raise ParameterError("guidance", f"the theory of the rule {rule.spec} covers the gaussian and sphere priors; "
+                                         f"got {mix.prior!r}")
     out = problem.to_dict()
     out.pop("steps", None)
     if mix.regime == "infinite":
-        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, start=start)
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, start=start, rule=rule)
         theory = ("infinite-class limit on a discrete grid" +
-                  (" (d -> infinity mean field)" if mix.prior == "sphere" else " (exact at any d)"))
+                  (" (d -> infinity mean field)" if mix.prior == "sphere" or rule is not None else " (exact at any d)"))
     else:
         if mix.prior in ("given", "antipodal"):
             raise ParameterError("prior", f"{mix.prior!r} has no d -> infinity theory here; use 'gaussian' or 'sphere'")
         if mix.alpha is None and mix.d is None:
             raise ParameterError("d", f"is needed to read classes = {mix.classes} as alpha = log(K)/d")
-        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, alpha=mix.alpha_effective, start=start)
+        pred = predict_discrete(mix.prior, mix.sigma2, omega, update, g, alpha=mix.alpha_effective, start=start,
+                                rule=rule)
         theory = "exponential-class regime on a discrete grid, random-energy mean field (d -> infinity)"
         out["alpha"] = mix.alpha_effective
     notes = [f"update rule {update}: {pred.update_formula}",
              f"start {_start_text(start)}, sigma_0 = {pred.sigma_max:g} (t_0 = {pred.t_start:.6g})",
              f"omega_i read at the midpoint in t of each step; continuous-time limit: the {pred.continuum_sampler} "
              "sampler from T = t_0"]
+    if rule is not None:
+        theory += f", guidance rule {rule.spec}"
     out.update(sampler=pred.continuum_sampler, T=pred.t_start, version=__version__, theory=theory,
-               convention=CONVENTION, precision="float64", kl_convention=KL_CONVENTION, method=pred.method,
+               convention=guid.rule.convention, precision="float64", kl_convention=KL_CONVENTION, method=pred.method,
                notes=notes, grid=pred.grid, update=update, update_formula=pred.update_formula, steps=pred.steps,
                start=start,
                omega_steps=pred.omega_steps,

@@ -241,7 +241,6 @@ def cli_pass(tmp: Path) -> None:
     # a legal rule where that path covers cfg only: refused in one line before any work
     for args in (["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", "zerostar", "--grid",
                   "karras:5:0.1:80", "--update", "euler"],
-                 ["theory", "--omega", "2", "--guidance", "zerostar", "--grid", "karras:5:0.1:80", "--update", "euler"],
                  ["theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg", "--finite-d"],
                  ["schedule", "evaluate", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg",
                   "--finite-d"],
@@ -249,6 +248,8 @@ def cli_pass(tmp: Path) -> None:
                   "--guidance", "rescale"]):
         cli_bad("CLI --guidance", args, "--guidance")
     for rule in ("powerlaw:beta=0.5", "apg:eta=0,r=0.05", "zerostar", "rescale:phi=1", "apg:eta=10,r=1e6"):
+        cli_legal("CLI --guidance legal", ["theory", "--omega", "3", "--json", "--guidance", rule, "--grid",
+                                          "karras:8:0.002:1e6", "--update", "heun"])
         cli_legal("CLI --guidance legal", ["theory", "--omega", "8", "--alpha", "2", "--prior", "sphere", "--json",
                                           "--guidance", rule])
         cli_legal("CLI --guidance legal", ["simulate", "--classes", "inf", "--d", "6", "--omega", "-1", "--samples",

@@ -248,11 +248,12 @@ def alpha_c(omega, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "s
 
 
 def alpha_c_schedule(schedule, *, sigma2: float = 1.0, sampler: str = "sde", prior: str = "sphere",
-                     T: float | None = None, xtol: float = 1e-8) -> float:
+                     T: float | None = None, xtol: float = 1e-8, rule=None) -> float:
     """The critical ``alpha_c`` of :func:`alpha_c` for any guidance schedule (a
     :class:`cfgmft.schedules.Schedule`, its text or JSON form, or a number): commitment before
     ``t = 0`` iff ``alpha < alpha_c``, by the same bisection on the same kernel, over the
-    schedule's piecewise table. A constant schedule gives exactly :func:`alpha_c`'s bisection."""
+    schedule's piecewise table, for the guidance rule ``rule`` (``None``: cfg). A constant schedule
+    gives exactly :func:`alpha_c`'s bisection."""
     from .exponential import schedule_arrays
 
     pr = PRIORS.index(check_choice("prior", prior, PRIORS, fold_case=True))
@@ -261,9 +262,10 @@ def alpha_c_schedule(schedule, *, sigma2: float = 1.0, sampler: str = "sde", pri
     xt = check_real("xtol", xtol, lo=0.0, lo_open=True)
     T_val = start_time(None if T is None else check_real("T", T, lo=0.0, lo_open=True)) or T_DEFAULT
     bps, coef = schedule_arrays(schedule)
+    code, p1, p2 = rule_arrays(None if rule is None else as_rule(rule))
 
     def committed(alpha):
-        tc = integrate(pr, smp, alpha, s2, bps, coef, T_val, RTOL, ATOL)[2]
+        tc = integrate(pr, smp, alpha, s2, bps, coef, T_val, RTOL, ATOL, code, p1, p2)[2]
         return tc == tc
 
     lo = 1e-6

@@ -339,3 +339,20 @@ def test_nogo_and_frontier_take_a_rule():
     fr = frontier("sphere", 1.0, "sde", 0.3, 3.0, families=("constant",), floors=[0.95, 0.97], n_global=8, n_starts=0,
                   maxiter=5, rule="apg:eta=0,r=0.05")
     assert "apg:eta=0,r=0.05" in fr.model["theory"]
+
+
+def test_theory_of_a_rule_on_a_grid_and_its_alpha_c():
+    """cfgmft theory --grid takes a rule (the discrete-grid theory with the rule's guided score);
+    on a fine grid it approaches the rule's continuous-time theory; alpha_c is the rule's."""
+    from cfgmft.api import predict
+    from cfgmft.solvers.phase import alpha_c
+
+    prob = Problem(Mixture(sigma2=1.0, prior="gaussian"), Guidance(omega=2.0, rule="zerostar"), Sampler("ode"))
+    fine = predict(prob, grid="karras:400:0.002:500", update="heun")
+    cont = predict(prob)
+    assert fine["guidance"] == "zerostar" and abs(fine["var_ratio"] - cont["var_ratio"]) < 0.01
+    exp = Problem(Mixture(sigma2=1.0, prior="sphere", alpha=0.3), Guidance(omega=2.0, rule="apg:eta=0,r=0.05"),
+                  Sampler("sde"))
+    p = predict(exp)
+    assert math.isclose(p["alpha_c"], alpha_c(2.0, rule="apg:eta=0,r=0.05"), rel_tol=1e-6)
+    assert p["alpha_c_side"] == "below" and p["t_commit"] is not None
