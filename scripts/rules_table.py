@@ -27,16 +27,7 @@ from cfgmft.solvers.rules import predict_rule
 from cfgmft.validation.montecarlo import run_monte_carlo
 from cfgmft.validation.scores import ContinuumGaussian
 
-RULES = ["cfg", "powerlaw:beta=0.5", "apg:eta=0,r=0", "apg:eta=0,r=0.05", "zerostar", "rescale:phi=0.7"]
-#: the non-negative-strength scan: each family's parameter grid, at the strengths OMEGAS
-SCAN = {
-    "cfg": ["cfg"],
-    "powerlaw": [f"powerlaw:beta={b}" for b in (-0.5, 0.5, 1, 2)],
-    "apg": [f"apg:eta={e},r={r}" for e in (0, 0.5, 2, 4, 8) for r in (0, 0.05, 0.2)],
-    "zerostar": ["zerostar"],
-    "rescale": [f"rescale:phi={p}" for p in (0.3, 0.7, 1)],
-}
-OMEGAS = (0.5, 1.0, 2.0, 4.0)
+from cfgmft.reproduce.c7 import OMEGAS, RULES, SCAN, equal_separability, nonnegative_scan  # the claim's own code
 
 
 def _commit() -> str:
@@ -98,7 +89,8 @@ def write_markdown(out: dict, path: str) -> None:
         lines += ["", "At equal separability: each rule (default parameters) at the strength where its `d -> infinity` "
                   "log-odds (the implicit classifier's separability per dimension, infinite-class gaussian limit) equals "
                   f"cfg's at `omega = 2`; Monte Carlo on the gaussian continuum at `d = {q['d']}`, {q['samples']} samples, "
-                  f"{q['steps']} steps, the same means, `x_T` and noise for every rule (seed {q['seed']}), with the paired "
+                  f"{q['steps']} x max(1, omega_max/2) steps per sampler (the same for every rule; the steps column of "
+                  f"the JSON), the same means, `x_T` and noise for every rule (seed {q['seed']}), with the paired "
                   f"standard error of the difference to cfg (commit {q.get('commit', '?')}, {q.get('date', '?')}):", "",
                   "| sampler | rule | `omega` | theory `v/sigma2` | theory `E[m]` | MC `v/sigma2` | MC `v - v_cfg` (paired) | "
                   "MC `E[m] - E[m]_cfg` (paired) | MC log-odds minus cfg's (paired) |",
@@ -129,67 +121,6 @@ def _mc_mixture(rule, sampler, omega, d, alpha, n, steps, seed, draws):
             "stderr_convention": r["stderr_convention"], "seconds": time.perf_counter() - t}
 
 
-def _per_sample(rule, sampler, omega, d, n, steps, seed):
-    """Per-sample terms of ``m``, ``var_ratio`` and the log-odds per dimension (gaussian continuum,
-    ``sigma2 = 1``): the same means, ``x_T`` and noise for every rule at a given seed (common random
-    numbers)."""
-    from cfgmft.validation.samplers import sample
-    from cfgmft.validation.stepcontrol import paired_observables
-
-    mu = np.random.default_rng(seed).standard_normal(d)
-    mu *= math.sqrt(d) / np.linalg.norm(mu)
-    x = sample(ContinuumGaussian(1.0, d), mu, 1.0, omega, sampler, steps=steps, n=n, rng=seed + 1, rule=rule).x
-    terms = paired_observables(x, mu, 1.0)
-    s2 = 1.0  # log N(x; mu, s2) - log N(x; 0, 1 + s2), per dimension
-    lo = (-np.einsum("nd,nd->n", x - mu, x - mu) / (2 * s2) + np.einsum("nd,nd->n", x, x) / (2 * (1 + s2))) / d \
-        + 0.5 * math.log((1 + s2) / s2)
-    terms["log_odds"] = lo
-    return terms
-
-
-def equal_separability(args) -> list:
-    """Each rule (default parameters) at the strength where its d -> infinity log-odds equals cfg's at
-    omega = 2 (infinite-class gaussian limit, sigma2 = 1): theory, and Monte Carlo on common random
-    numbers with the paired standard error of its difference to cfg."""
-    from scipy.optimize import brentq
-
-    rows = []
-    for sampler in ("sde", "ode"):
-        target = predict_rule("gaussian", 1.0, 2.0, sampler, "cfg").log_odds
-        base = _per_sample("cfg", sampler, 2.0, args.d, args.samples, args.steps, args.seed)
-        for text in RULES:
-            rule = parse_rule(text).spec
-            if rule == "cfg":
-                omega = 2.0
-            else:
-                f = lambda w: predict_rule("gaussian", 1.0, w, sampler, rule).log_odds - target  # noqa: E731
-                hi = 2.0
-                while f(hi) < 0 and hi < 512:
-                    hi *= 2
-                omega = brentq(f, 0.0, hi, xtol=1e-10) if f(hi) >= 0 else math.nan
-            if not math.isfinite(omega):
-                rows.append({"sampler": sampler, "rule": rule, "omega": None, "note": "does not reach cfg's log-odds "
-                             "for omega <= 512"})
-                print(f"equal separability {sampler} {rule}: not reached", flush=True)
-                continue
-            th = predict_rule("gaussian", 1.0, omega, sampler, rule)
-            terms = _per_sample(rule, sampler, omega, args.d, args.samples, args.steps, args.seed)
-            row = {"sampler": sampler, "rule": rule, "omega": omega, "theory": {"m": th.m_final, "var_ratio": th.var_ratio,
-                                                                                  "log_odds": th.log_odds,
-                                                                                  "kl_per_dim": th.kl_per_dim}}
-            for k in ("m", "var_ratio", "log_odds"):
-                v, dlt = terms[k], terms[k] - base[k]
-                row[f"mc_{k}"] = [float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))]
-                row[f"diff_vs_cfg_{k}"] = [float(dlt.mean()), float(dlt.std(ddof=1) / math.sqrt(dlt.size))]
-            rows.append(row)
-            print(f"equal separability {sampler} {rule:18s} omega {omega:.4f}: theory v {th.var_ratio:.4f} m "
-                  f"{th.m_final:.4f} | MC v {row['mc_var_ratio'][0]:.4f}+-{row['mc_var_ratio'][1]:.4f}, "
-                  f"v - v_cfg {row['diff_vs_cfg_var_ratio'][0]:+.4f}+-{row['diff_vs_cfg_var_ratio'][1]:.4f} (paired), "
-                  f"log-odds - cfg's {row['diff_vs_cfg_log_odds'][0]:+.4f}+-{row['diff_vs_cfg_log_odds'][1]:.4f}",
-                  flush=True)
-    return rows
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results/rules")
@@ -214,7 +145,7 @@ def main(argv=None) -> int:
         path = os.path.join(args.out, "rules_table.json")
         with open(path) as fh:
             out = json.load(fh)
-        out["equal_separability"] = equal_separability(args)
+        out["equal_separability"] = equal_separability(args.d, args.samples, args.steps, args.seed)
         out["equal_separability_parameters"] = {"d": args.d, "samples": args.samples, "steps": args.steps,
                                                 "seed": args.seed, "commit": _commit(), "date": time.strftime("%Y-%m-%d"),
                                                 "seconds": time.perf_counter() - clock}
@@ -240,27 +171,17 @@ def main(argv=None) -> int:
                   f"{row['inf_gaussian']['var_ratio']:.4f} | MC d={args.d} m {mc['m'][0]:.4f}+-{mc['m'][1]:.4f} "
                   f"v {mc['var_ratio'][0]:.4f}+-{mc['var_ratio'][1]:.4f} | alpha 0.3 sphere m "
                   f"{row['alpha0.3_sphere']['m']:.4f} v {row['alpha0.3_sphere']['var_ratio']:.4f}", flush=True)
-    scan = []
-    for sampler in ("sde", "ode"):
-        for family, texts in SCAN.items():
-            for label, prior, alpha in (("inf_gaussian", "gaussian", math.inf), ("alpha0.3_sphere", "sphere", 0.3)):
-                best = None
-                for text in texts:
-                    for omega in OMEGAS:
-                        p = predict_rule(prior, 1.0, omega, sampler, text, alpha=alpha)
-                        if best is None or p.var_ratio > best["var_ratio"]:
-                            best = {"family": family, "sampler": sampler, "rule": parse_rule(text).spec, "omega": omega,
-                                    "regime": label, "var_ratio": p.var_ratio, "m": p.m_final, "t_commit": p.t_commit}
-                if label == "inf_gaussian":
-                    best["mc"] = _mc(best["rule"], sampler, best["omega"], args.d, args.samples, args.steps, args.seed)
-                elif best["var_ratio"] > 1.0:
-                    best["mc"] = _mc_mixture(best["rule"], sampler, best["omega"], args.mix_d, 0.3, args.samples,
-                                             args.steps, args.seed, args.mix_draws)
-                scan.append(best)
-                mc = best.get("mc")
-                print(f"scan {sampler} {family:9s} {label:16s} largest var_ratio {best['var_ratio']:.4f} at {best['rule']} "
-                      f"omega {best['omega']}" + (f"; MC {mc['var_ratio'][0]:.4f}+-{mc['var_ratio'][1]:.4f} (d = "
-                                                  f"{mc.get('d', args.d)})" if mc else ""), flush=True)
+    scan = nonnegative_scan()
+    for best in scan:
+        if best["regime"].startswith("infinite"):
+            best["mc"] = _mc(best["rule"], best["sampler"], best["omega"], args.d, args.samples, args.steps, args.seed)
+        elif best["var_ratio"] > 1.0:
+            best["mc"] = _mc_mixture(best["rule"], best["sampler"], best["omega"], args.mix_d, 0.3, args.samples,
+                                     args.steps, args.seed, args.mix_draws)
+        mc = best.get("mc")
+        print(f"scan {best['sampler']} {best['family']:13s} {best['regime']:24s} largest var_ratio {best['var_ratio']:.4f} "
+              f"at {best['rule']} omega {best['omega']}" + (f"; MC {mc['var_ratio'][0]:.4f}+-{mc['var_ratio'][1]:.4f} "
+                                                            f"(d = {mc.get('d', args.d)})" if mc else ""), flush=True)
     out = {"parameters": {**vars(args), "omegas_scanned": OMEGAS, "scan": SCAN, "mc_prior": "gaussian continuum",
                           "convention": "omega strength, w = 1 + omega; m = x.mu_c/|mu_c|^2; var_ratio = v_perp/sigma2; "
                                         "float64", "command": " ".join(sys.argv)},

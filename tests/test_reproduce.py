@@ -62,10 +62,15 @@ def test_rules_claim(rules_claim):
     rows = [r for r in data["equal_separability"] if r.get("omega") is not None]
     assert {r["rule"] for r in rows} >= {"cfg", "powerlaw:beta=0.5", "zerostar", "rescale:phi=0.7"}
     assert all(r["diff_vs_cfg_var_ratio"] == [0.0, 0.0] for r in rows if r["rule"] == "cfg")
-    # the paired standard errors are far below the unpaired ones (common random numbers)
+    # every rule of a sampler ran on cfg's steps, means, x_T and noise: the paired standard error of
+    # the difference is below the unpaired one, sqrt(se_rule^2 + se_cfg^2) (positively correlated runs)
+    cfg = {r["sampler"]: r for r in rows if r["rule"] == "cfg"}
+    assert all(r["steps"] == cfg[r["sampler"]]["steps"] for r in rows)
     for r in rows:
         if r["rule"] != "cfg":
-            assert r["diff_vs_cfg_m"][1] < r["mc_m"][1]
+            for k in ("m", "var_ratio"):
+                unpaired = (r[f"mc_{k}"][1] ** 2 + cfg[r["sampler"]][f"mc_{k}"][1] ** 2) ** 0.5
+                assert r[f"diff_vs_cfg_{k}"][1] < unpaired, (r["rule"], k)
 
 
 @pytest.mark.slow

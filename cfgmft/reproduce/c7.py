@@ -87,28 +87,40 @@ def per_sample(rule, sampler, omega, d, n, steps, seed) -> dict:
 def equal_separability(d: int, n: int, steps: int, seed: int) -> list:
     """Each rule of :data:`RULES` at the strength where its theory's log-odds equals cfg's at
     ``omega = 2``: the theory and the Monte Carlo with the paired standard error of the difference
-    to cfg (module docstring)."""
+    to cfg (module docstring). Every rule of a sampler runs at one step count,
+    ``steps * max(1, omega_max/2)`` (rows carry it), so that the means, ``x_T`` and the Brownian
+    increments are common."""
     from scipy.optimize import brentq
 
     rows = []
     for sampler in ("sde", "ode"):
         target = _predict("gaussian", OMEGA, sampler, "cfg").log_odds
-        base = per_sample("cfg", sampler, OMEGA, d, n, steps, seed)
+        strengths = {}
         for rule in RULES:
-            omega = OMEGA
-            if rule != "cfg":
-                f = lambda w: _predict("gaussian", w, sampler, rule).log_odds - target  # noqa: E731
-                hi = 2.0
-                while f(hi) < 0 and hi < 512:
-                    hi *= 2
-                if f(hi) < 0:
-                    rows.append({"sampler": sampler, "rule": rule, "omega": None,
-                                 "note": "does not reach cfg's log-odds for omega <= 512"})
-                    continue
-                omega = brentq(f, 0.0, hi, xtol=1e-10)
+            if rule == "cfg":
+                strengths[rule] = OMEGA
+                continue
+            f = lambda w: _predict("gaussian", w, sampler, rule).log_odds - target  # noqa: E731
+            hi = 2.0
+            while f(hi) < 0 and hi < 512:
+                hi *= 2
+            strengths[rule] = brentq(f, 0.0, hi, xtol=1e-10) if f(hi) >= 0 else None
+        # the general step's error grows with the strength (the frozen scheme's constant): every rule of a
+        # sampler, cfg included, runs at steps * max(1, omega_max/2), one count, so that the means, x_T and
+        # the Brownian increments are common (at omega ~ 10, 400 steps leave an error of ~0.008 in v/sigma2,
+        # 1600 about 4e-4)
+        w_max = max(w for w in strengths.values() if w is not None)
+        n_steps = max(steps, int(math.ceil(steps * w_max / OMEGA)))
+        base = per_sample("cfg", sampler, OMEGA, d, n, n_steps, seed)
+        for rule in RULES:
+            omega = strengths[rule]
+            if omega is None:
+                rows.append({"sampler": sampler, "rule": rule, "omega": None,
+                             "note": "does not reach cfg's log-odds for omega <= 512"})
+                continue
             th = _predict("gaussian", omega, sampler, rule)
-            terms = base if rule == "cfg" else per_sample(rule, sampler, omega, d, n, steps, seed)
-            row = {"sampler": sampler, "rule": rule, "omega": omega,
+            terms = base if rule == "cfg" else per_sample(rule, sampler, omega, d, n, n_steps, seed)
+            row = {"sampler": sampler, "rule": rule, "omega": omega, "steps": n_steps,
                    "theory": {"m": th.m_final, "var_ratio": th.var_ratio, "log_odds": th.log_odds,
                               "kl_per_dim": th.kl_per_dim}}
             for k in ("m", "var_ratio", "log_odds"):
@@ -235,8 +247,10 @@ def section(data: dict, verdict: Verdict) -> str:
         lines.append(f"| {r['sampler']} | `{r['rule']}` | " + " | ".join(cells) + " |")
     d, n = data["d"], data["samples"]
     lines += ["", f"At equal separability (each rule at the strength where its theory's log-odds equals cfg's at "
-              f"`omega = 2`): Monte Carlo on the gaussian continuum at `d = {d}`, {n} samples, {data['steps']} steps, "
-              "the same means, `x_T` and noise for every rule; differences to cfg with their paired standard error. "
+              f"`omega = 2`): Monte Carlo on the gaussian continuum at `d = {d}`, {n} samples, "
+              f"{data['steps']} x max(1, omega_max/2) steps per sampler (the general step's error grows with the "
+              "strength; one count for every rule of a sampler), the same means, `x_T` and noise for every rule; "
+              "differences to cfg with their paired standard error. "
               f"Agreement: `|MC - theory| <= {AGREE_K:g} se + {FINITE_D_C:g}/d`.", "",
               "| sampler | rule | `omega` | theory `v/sigma2` | MC `v/sigma2` | `v - v_cfg` (paired) | theory `E[m]` | "
               "MC `E[m]` | `E[m] - E[m]_cfg` (paired) | log-odds `-` cfg's (paired) | agrees |",
