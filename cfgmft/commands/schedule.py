@@ -71,30 +71,61 @@ ROWS = (
 )
 
 
+#: the rows whose Monte Carlo difference is paired sample by sample (row key: per-sample term)
+PAIRED_ROWS = {"mean_shift": "m_final", "var_ratio": "var_ratio", "accuracy": "accuracy", "margin": "margin"}
+
+
 def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int = 20000, monte_carlo: bool = False,
-             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False) -> dict:
+             samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False, against=None) -> dict:
     """The schedule of ``problem`` evaluated by the theory, and optionally by the finite-d model
     (``finite_d``; needs ``d`` and a finite ``K``) and by Monte Carlo (``monte_carlo``; needs
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
     where not asked for), and ``table``: one row per observable of :data:`ROWS` with the three
-    values side by side."""
+    values side by side.
+
+    ``against`` (a schedule, with ``monte_carlo``): a second schedule on the same mixtures, run
+    on common random numbers (:func:`cfgmft.validation.montecarlo.simulate_paired`: the same
+    class means, initial noise and Brownian increments); ``against_monte_carlo`` holds its
+    numbers and each row of :data:`PAIRED_ROWS` gets ``paired``, the difference (this schedule
+    minus ``against``) with the standard error of the paired difference
+    (:func:`cfgmft.validation.estimators.paired_difference`), never the two errors combined."""
     mix = problem.mixture
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
+    if against is not None and not monte_carlo:
+        raise ParameterError("against", "compares two schedules by Monte Carlo: add --simulate")
     theory = predict(problem)
     fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
-    mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
-          if monte_carlo else None)
+    mc = mc_against = runs = None
+    if monte_carlo and against is not None:
+        from ..params import Guidance
+        from ..validation.estimators import PAIRED_CONVENTION
+        from ..validation.montecarlo import paired, simulate_paired
+
+        other = Problem(problem.mixture, Guidance(schedule=against), problem.sampler)
+        runs = simulate_paired({"schedule": problem, "against": other}, samples=samples, disorder=disorder, seed=seed)
+        mc, mc_against = runs["runs"]["schedule"], runs["runs"]["against"]
+    elif monte_carlo:
+        mc = simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
     table = []
     for key, meaning in ROWS:
-        table.append({"quantity": key, "meaning": meaning, "theory": theory.get(key),
-                      "finite_d": None if fd is None else fd.get(key),
-                      "monte_carlo": None if mc is None else mc.get(key)})
-    return {"version": __version__, "convention": CONVENTION, "precision": "float64",
-            "schedule": problem.guidance.schedule.spec, "schedule_json": problem.guidance.schedule.to_json(),
-            "nonnegative": problem.guidance.schedule.is_nonnegative(), "problem": problem.to_dict(),
-            "theory": theory.to_dict(), "finite_d": None if fd is None else fd.to_dict(), "monte_carlo": mc,
-            "table": table}
+        row = {"quantity": key, "meaning": meaning, "theory": theory.get(key),
+               "finite_d": None if fd is None else fd.get(key),
+               "monte_carlo": None if mc is None else mc.get(key)}
+        if runs is not None:
+            row["against"] = mc_against.get(key)
+            term = PAIRED_ROWS.get(key)
+            row["paired"] = (paired(runs, "schedule", "against", term).to_dict()
+                             if term is not None and term in runs["per_sample"]["schedule"] else None)
+        table.append(row)
+    out = {"version": __version__, "convention": CONVENTION, "precision": "float64",
+           "schedule": problem.guidance.schedule.spec, "schedule_json": problem.guidance.schedule.to_json(),
+           "nonnegative": problem.guidance.schedule.is_nonnegative(), "problem": problem.to_dict(),
+           "theory": theory.to_dict(), "finite_d": None if fd is None else fd.to_dict(), "monte_carlo": mc,
+           "table": table}
+    if runs is not None:
+        out.update(against=against.spec, against_monte_carlo=mc_against, paired_convention=PAIRED_CONVENTION)
+    return out
 
 
 def _cell(v) -> str:
@@ -119,9 +150,15 @@ def format_evaluation(r: dict) -> str:
                     f"mixture(s), {mc['steps']} steps; stderr: {mc['stderr_convention']}")
     head.append("")
     head.append(f"  {'quantity':<12} {'theory':>14} {'finite-d':>20} {'Monte Carlo':>20}   meaning")
+    if r.get("against") is not None:
+        head[-1] = (f"  {'quantity':<12} {'theory':>14} {'finite-d':>20} {'Monte Carlo':>20} {'against':>20} "
+                    f"{'difference (paired)':>22}   meaning")
+        head.insert(-1, f"  against: {r['against']}, on common random numbers (same means and noise); the difference is "
+                        "this schedule minus it, with the paired standard error\n")
     for row in r["table"]:
+        extra = (f" {_cell(row['against']):>20} {_cell(row['paired']):>22}" if r.get("against") is not None else "")
         head.append(f"  {row['quantity']:<12} {_cell(row['theory']):>14} {_cell(row['finite_d']):>20} "
-                    f"{_cell(row['monte_carlo']):>20}   {row['meaning']}")
+                    f"{_cell(row['monte_carlo']):>20}{extra}   {row['meaning']}")
     return "\n".join(head)
 
 
