@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000)")
     p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
+    p.add_argument("--against", default=None, metavar="SCHEDULE",
+                   help="with --simulate: a second schedule on common random numbers, and the paired difference")
     p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
     p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
                    help=f"Monte Carlo integration steps, fixed (default: {DEFAULT_STEPS}; cfgmft simulate chooses them "
@@ -528,9 +530,17 @@ def cmd_schedule_evaluate(args) -> int:
     from .commands.schedule import evaluate, format_evaluation
 
     problem = _problem_from_args(args)
+    against = None
+    if args.against is not None:
+        from .schedules import parse_schedule
+
+        try:
+            against = parse_schedule(args.against)
+        except ParameterError as e:
+            raise ParameterError("--against", str(e).split(": ", 1)[-1]) from None
     result = evaluate(problem, finite_d=args.finite_d, finite_d_samples=args.finite_d_samples,
                       monte_carlo=args.simulate, samples=args.samples, disorder=args.disorder, seed=args.seed,
-                      progress=not args.quiet, grid=args.grid, update=args.update, start=args.start)
+                      progress=not args.quiet, grid=args.grid, update=args.update, start=args.start, against=against)
     if args.json:
         from .io import to_jsonable
 

@@ -1,7 +1,7 @@
-"""The C6 confirmation's criterion (cfgmft.commands.schedule_confirm.confirm): the variance ratio
-in the band within 3 standard errors AND separability kept (Bayes accuracy above omega = 0's by
-more than 3 combined standard errors). The design and the Monte Carlo are replaced by stand-ins
-returning given numbers, so that each branch of the criterion is exercised."""
+"""C6's one criterion (cfgmft.commands.schedule_confirm.criterion): the design's Monte Carlo
+variance ratio in the band within 3 standard errors (resolved: that error at most half the
+band's width) AND its Bayes accuracy above omega = 0's by more than 3 paired standard errors;
+and confirm() on common random numbers, with the design replaced by a stand-in."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from cfgmft.commands import schedule_confirm
+from cfgmft.commands.schedule_confirm import criterion
 from cfgmft.schedules import parse_schedule
 
 
@@ -17,25 +18,40 @@ def _est(mean, stderr):
     return {"mean": mean, "stderr": stderr}
 
 
-@pytest.mark.parametrize("design_v,design_acc,confirmed,words", [
-    (1.00, 0.90, True, "inside"),                 # in band, accuracy 0.90 vs 0.77: kept
-    (1.00, 0.78, False, "separability not kept"),  # in band by switching guidance off
-    (0.90, 0.90, False, "outside"),                # separable, variance not restored
+@pytest.mark.parametrize("v,gain,confirmed,in_band,resolved,kept", [
+    (_est(1.00, 0.005), _est(0.12, 0.02), True, True, True, True),
+    (_est(1.03, 0.005), _est(0.12, 0.02), True, True, True, True),     # 2 se above the band: within 3
+    (_est(1.00, 0.005), _est(0.05, 0.02), False, True, True, False),   # 2.5 paired se: not kept
+    (_est(0.90, 0.005), _est(0.12, 0.02), False, False, True, True),   # separable, variance not restored
+    (_est(1.00, 0.05), _est(0.12, 0.02), False, True, False, True),    # too few samples to tell
+    (_est(1.00, 0.005), None, False, True, True, False),               # no Bayes accuracy
 ])
-def test_criterion(monkeypatch, design_v, design_acc, confirmed, words):
+def test_criterion(v, gain, confirmed, in_band, resolved, kept):
+    r = criterion(v, gain)
+    assert (r["confirmed"], r["in_band"], r["resolved"], r["separability_kept"]) == (confirmed, in_band, resolved, kept)
+    # the reason states each part's own outcome, never the opposite
+    text = r["reason"]
+    assert ("separability kept" in text) is kept
+    assert ("separability NOT kept" in text) is (gain is not None and not kept)
+    assert ("variance in band" in text) is (in_band and resolved)
+    assert ("variance NOT in band" in text) is (resolved and not in_band)
+    assert ("variance undecided" in text) is (not resolved)
+
+
+def test_confirm_on_common_random_numbers(monkeypatch):
     sched = parse_schedule("negwin:3:-0.5:0.3:1:0")
-    des = SimpleNamespace(schedule=sched, finite_d=None, design={"var_ratio": 0.99}, to_dict=lambda: {})
+    des = SimpleNamespace(schedule=sched, finite_d=None, design={"var_ratio": 0.99, "separability": 0.2},
+                          unguided={"separability": 0.05}, separability="margin", to_dict=lambda: {})
     monkeypatch.setattr(schedule_confirm, "design_schedule", lambda *a, **k: des)
-    numbers = {"negwin": (design_v, design_acc), "constant": (0.80, 1.0), "constant:0": (1.0, 0.77)}
-
-    def fake_simulate(problem, **kw):
-        spec = problem.guidance.schedule.spec
-        key = "negwin" if spec.startswith("negwin") else ("constant:0" if spec == "constant:0" else "constant")
-        v, acc = numbers[key]
-        return {"var_ratio": _est(v, 0.01), "accuracy": _est(acc, 0.01), "m_final": _est(1.2, 0.01)}
-
-    monkeypatch.setattr(schedule_confirm, "simulate", fake_simulate)
-    r = schedule_confirm.confirm("sphere", 0.3, 8)
-    assert r["confirmed"] is confirmed, r["reason"]
-    assert words in r["reason"]
-    assert r["separability_kept"] is (design_acc > 0.77 + 3 * 2 ** 0.5 * 0.01)
+    r = schedule_confirm.confirm("sphere", 0.3, 8, samples=100, disorder=2, steps=40, seed=3)
+    assert set(r["monte_carlo"]) == {"design", "unguided", "constant"}
+    assert r["predicted"]["gain"] == pytest.approx(0.15)
+    g = r["paired"]["design - unguided: accuracy"]
+    assert r["separability_kept"] is (g["mean"] > 3 * g["stderr"])
+    assert r["confirmed"] is (r["in_band"] and r["resolved"] and r["separability_kept"])
+    # paired: the error of the difference is not the two accuracies' errors combined
+    a, u = r["monte_carlo"]["design"]["accuracy"], r["monte_carlo"]["unguided"]["accuracy"]
+    assert g["mean"] == pytest.approx(a["mean"] - u["mean"])
+    r2 = schedule_confirm.confirm("sphere", 0.3, 8, samples=100, disorder=2, steps=40, seed=3, with_constant=False)
+    assert set(r2["monte_carlo"]) == {"design", "unguided"}
+    assert r2["monte_carlo"]["design"] == r["monte_carlo"]["design"]

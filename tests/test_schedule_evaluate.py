@@ -39,6 +39,29 @@ def test_bad_input_is_one_line(cli):
         assert code == 2 and flag in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
+def test_against_is_paired_on_common_random_numbers(cli):
+    # two schedules on the same means and noise: each column is simulate's, and the difference
+    # carries the paired standard error, well below the two errors combined
+    from cfgmft.api import simulate
+
+    args = ["schedule", "evaluate", "--prior", "sphere", "--alpha", "0.3", "--d", "8", "--simulate", "--samples", "150",
+            "--disorder", "2", "--steps", "60", "--seed", "4", "--json"]
+    code, out, err = cli([*args, "--schedule", "constant:3", "--against", "constant:2.5"])
+    assert code == 0, err
+    r = json.loads(out)
+    rows = {row["quantity"]: row for row in r["table"]}
+    p = Problem(Mixture(prior="sphere", alpha=0.3, d=8), Guidance(schedule="constant:2.5"), Sampler(steps=60))
+    s = simulate(p, samples=150, disorder=2, seed=4)
+    assert r["against"] == "constant:2.5" and rows["var_ratio"]["against"] == s["var_ratio"]
+    for key in ("mean_shift", "var_ratio", "margin"):
+        pr, a, b = rows[key]["paired"], rows[key]["monte_carlo"], rows[key]["against"]
+        assert pr["mean"] == __import__("pytest").approx(a["mean"] - b["mean"])
+        assert pr["stderr"] < 0.5 * (a["stderr"] ** 2 + b["stderr"] ** 2) ** 0.5, key
+    code, out, err = cli(["schedule", "evaluate", "--prior", "sphere", "--alpha", "0.3", "--d", "8",
+                          "--schedule", "constant:3", "--against", "constant:2"])
+    assert code == 2 and "--simulate" in err and len(err.strip().splitlines()) == 1, err
+
+
 # -- export: per-step guidance tables ---------------------------------------------------------------
 
 def test_export_round_trips_and_keeps_the_predictions(cli):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from cfgmft.errors import NumericalError, ParameterError, check_int
-from cfgmft.results import Estimate
+from cfgmft.results import Estimate, over_draws
 
 from .scores import FiniteMixture, check_mu, check_sigma2
 
@@ -51,7 +51,8 @@ SAMPLE_ABS_MAX = 1e75
 #: is at most ~1e-6 of it.
 ROUNDING_VARIANCE = 1e6 * float(np.finfo(np.float64).eps) ** 2
 
-__all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim"]
+__all__ = ["Estimate", "SampleEstimates", "estimate_observables", "gaussian_kl_per_dim", "per_sample_observables",
+           "paired_difference", "PAIRED_CONVENTION"]
 
 
 @dataclass
@@ -252,3 +253,82 @@ def estimate_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = Non
         margin=margin,
         log_odds=log_odds,
     )
+
+
+def per_sample_observables(x, mu_c, sigma2, *, mixture: FiniteMixture | None = None, c=None) -> dict:
+    """The per-sample terms whose means are the observables of :func:`estimate_observables`:
+    ``m_final`` (the overlap ``m_i``), ``var_ratio`` (``v_i / sigma2``), and with a finite
+    ``mixture`` and target index ``c``: ``accuracy`` (1 where the Bayes classifier of the
+    mixture at ``t = 0`` assigns ``x_i`` to ``c``, else 0) and ``margin`` (the per-dimension
+    log-likelihood margin of ``c`` over its best competitor). Each is a float64 array of
+    shape ``(N,)``: the terms that :func:`paired_difference` pairs sample by sample."""
+    sigma2 = check_sigma2(sigma2)
+    mu_c = check_mu(mu_c, None)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != mu_c.shape[0] or x.shape[1] < 2:
+        raise ParameterError("x", f"must have shape (N, {mu_c.shape[0]}) with d >= 2, got {x.shape}")
+    mu2 = float(mu_c @ mu_c)
+    if mu2 == 0.0:
+        raise ParameterError("mu_c", "must be non-zero")
+    d = x.shape[1]
+    m = (x @ mu_c) / mu2
+    resid = x - m[:, None] * mu_c
+    out = {"m_final": m, "var_ratio": np.einsum("nd,nd->n", resid, resid) / (d - 1) / sigma2}
+    if mixture is not None:
+        if c is None:
+            raise ParameterError("c", "the target index is needed with a mixture")
+        c = check_int("c", c, lo=0, hi=mixture.K - 1)
+        pred, marg = mixture.bayes_classify(x, c=c, t=0.0)
+        out["accuracy"] = (np.asarray(pred) == c).astype(np.float64)
+        if marg is not None:
+            out["margin"] = np.asarray(marg, dtype=np.float64)
+    return out
+
+
+#: how :func:`paired_difference` computes its standard error, in words (for JSON outputs)
+PAIRED_CONVENTION = ("paired difference on common random numbers: the mean over draws of the per-draw mean of the "
+                     "per-sample differences; standard error sqrt(max(Var_draws(per-draw mean difference), "
+                     "mean_draws(s_j^2 / n_j)) / J), s_j the standard deviation of the per-sample differences in draw j")
+
+
+def paired_difference(a, b, what: str = "paired difference") -> Estimate:
+    """The difference ``E[a] - E[b]`` of two observables measured on common random numbers,
+    with the standard error of the paired (clustered) difference.
+
+    ``a`` and ``b`` are sequences over ``J`` independent draws (of the class means and of the
+    sampler's noise); draw ``j`` holds ``n_j`` per-sample terms ``a_ji`` and ``b_ji``
+    (:func:`per_sample_observables`) of two schedules run on the same means, the same initial
+    noise and the same Brownian increments, so that sample ``i`` of ``a`` and sample ``i`` of
+    ``b`` form a pair. With the per-sample differences ``D_ji = a_ji - b_ji``:
+
+    * per draw: ``Dbar_j = (1/n_j) sum_i D_ji`` and ``s_j^2 = (1/(n_j - 1)) sum_i (D_ji - Dbar_j)^2``
+      (``s_j^2 = s_a^2 + s_b^2 - 2 cov(a, b)``: the correlation of the pair enters here);
+    * the estimate ``Delta = (1/J) sum_j Dbar_j`` (every draw weighted equally);
+    * its variance over draws and samples, ``Var(Delta) = (1/J) Var(Dbar_j) = (1/J) [tau^2 +
+      E(sigma_j^2 / n_j)]``, ``tau^2`` the variance over draws of the draw's own difference and
+      ``sigma_j^2`` the within-draw variance of ``D``. The draws are independent, so the spread of
+      the ``Dbar_j`` estimates it without bias (the clustered variance, the draw being the
+      cluster): ``se^2 = S^2 / J`` with ``S^2 = (1/(J - 1)) sum_j (Dbar_j - Delta)^2``;
+    * with few draws ``S^2`` is noisy, and it cannot be below the within-draw part it contains,
+      so it is floored by ``(1/J) sum_j s_j^2 / n_j``: ``se = sqrt(max(S^2, mean_j s_j^2/n_j) / J)``
+      (the convention of :func:`cfgmft.results.over_draws`, applied to ``(Dbar_j, s_j/sqrt(n_j))``);
+      with ``J = 1``, ``se = s_1 / sqrt(n_1)``.
+
+    On independent runs (``cov(a, b) = 0`` and independent draws) ``se`` equals the unpaired
+    ``hypot(se_a, se_b)`` of the two observables' own :func:`~cfgmft.results.over_draws` errors
+    (statistically); on common random numbers the draw-to-draw variation of the class means and the
+    shared noise cancel in ``D``, and ``se`` is the error of the difference itself, not of the two
+    levels. Never combine ``se_a`` and ``se_b`` as if independent when the runs share draws.
+    """
+    if len(a) != len(b) or len(a) == 0:
+        raise ValueError(f"{what}: need the same number (>= 1) of draws for both, got {len(a)} and {len(b)}")
+    means, errs = [], []
+    for j, (aj, bj) in enumerate(zip(a, b)):
+        aj, bj = np.asarray(aj, dtype=np.float64), np.asarray(bj, dtype=np.float64)
+        if aj.ndim != 1 or aj.shape != bj.shape or aj.size < 2:
+            raise ValueError(f"{what}: draw {j} needs two equal 1-d arrays of >= 2 paired samples, "
+                             f"got shapes {aj.shape} and {bj.shape}")
+        dj = aj - bj
+        means.append(float(dj.mean()))
+        errs.append(float(dj.std(ddof=1)) / math.sqrt(dj.size))
+    return over_draws(means, errs, what=what)

@@ -79,9 +79,13 @@ ROWS = (
 )
 
 
+#: the rows whose Monte Carlo difference is paired sample by sample (row key: per-sample term)
+PAIRED_ROWS = {"mean_shift": "m_final", "var_ratio": "var_ratio", "accuracy": "accuracy", "margin": "margin"}
+
+
 def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int = 20000, monte_carlo: bool = False,
              samples: int = 4096, disorder: int = 1, seed: int = 0, progress: bool = False, grid=None,
-             update: str | None = None, start: str = "edm") -> dict:
+             update: str | None = None, start: str = "edm", against=None) -> dict:
     """The schedule of ``problem`` evaluated by the theory, and optionally by the finite-d model
     (``finite_d``; needs ``d`` and a finite ``K``) and by Monte Carlo (``monte_carlo``; needs
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
@@ -89,11 +93,22 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     values side by side. With ``grid`` and ``update`` (a sampler grid and its update rule) the
     theory is the discrete-grid theory on that grid and the Monte Carlo runs on the same grid
     (:func:`cfgmft.api.predict`, :func:`cfgmft.api.simulate` with ``grid``); the finite-d model
-    runs in continuous time and is refused there."""
+    runs in continuous time and is refused there.
+
+    ``against`` (a schedule, with ``monte_carlo``): a second schedule on the same mixtures, run
+    on common random numbers (:func:`cfgmft.validation.montecarlo.simulate_paired`: the same
+    class means, initial noise and Brownian increments); ``against_monte_carlo`` holds its
+    numbers and each row of :data:`PAIRED_ROWS` gets ``paired``, the difference (this schedule
+    minus ``against``) with the standard error of the paired difference
+    (:func:`cfgmft.validation.estimators.paired_difference`), never the two errors combined."""
     mix = check_problem(problem).mixture
+    if against is not None and not monte_carlo:
+        raise ParameterError("against", "compares two schedules by Monte Carlo: add --simulate")
     if grid is not None and finite_d:
         raise ParameterError("finite_d", "the finite-d model runs in continuous time: leave it out with a grid")
     if grid is not None or update is not None:
+        if against is not None:
+            raise ParameterError("against", "the paired comparison runs in continuous time: leave out --grid")
         if monte_carlo and mix.d is None:
             raise ParameterError("d", "Monte Carlo needs the dimension d")
         theory = predict(problem, grid=grid, update=update, start=start)
@@ -118,17 +133,38 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
         if e.argument != "samples":
             raise
         raise ParameterError("finite_d_samples", str(e).removeprefix("samples: ")) from None
-    mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
-          if monte_carlo else None)
-    return _evaluation(problem, theory, fd, mc)
+    mc = mc_against = runs = None
+    if monte_carlo and against is not None:
+        from ..params import Guidance
+        from ..validation.montecarlo import simulate_paired
+
+        other = Problem(problem.mixture, Guidance(schedule=against, rule=problem.guidance.rule), problem.sampler)
+        runs = simulate_paired({"schedule": problem, "against": other}, samples=samples, disorder=disorder, seed=seed)
+        mc, mc_against = runs["runs"]["schedule"], runs["runs"]["against"]
+    elif monte_carlo:
+        mc = simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress)
+    out = _evaluation(problem, theory, fd, mc, runs, mc_against)
+    if runs is not None:
+        from ..validation.estimators import PAIRED_CONVENTION
+
+        out.update(against=against.spec, against_monte_carlo=mc_against, paired_convention=PAIRED_CONVENTION)
+    return out
 
 
-def _evaluation(problem: Problem, theory, fd, mc) -> dict:
+def _evaluation(problem: Problem, theory, fd, mc, runs=None, mc_against=None) -> dict:
     table = []
     for key, meaning in ROWS:
-        table.append({"quantity": key, "meaning": meaning, "theory": theory.get(key),
-                      "finite_d": None if fd is None else fd.get(key),
-                      "monte_carlo": None if mc is None else mc.get(key)})
+        row = {"quantity": key, "meaning": meaning, "theory": theory.get(key),
+               "finite_d": None if fd is None else fd.get(key),
+               "monte_carlo": None if mc is None else mc.get(key)}
+        if runs is not None:
+            from ..validation.montecarlo import paired
+
+            row["against"] = mc_against.get(key)
+            term = PAIRED_ROWS.get(key)
+            row["paired"] = (paired(runs, "schedule", "against", term).to_dict()
+                             if term is not None and term in runs["per_sample"]["schedule"] else None)
+        table.append(row)
     return {"version": __version__, "convention": problem.guidance.rule.convention, "precision": "float64",
             "guidance": problem.guidance.rule.spec, "schedule": problem.guidance.schedule.spec, "schedule_json": problem.guidance.schedule.to_json(),
             "nonnegative": problem.guidance.schedule.is_nonnegative(), "problem": problem.to_dict(),
@@ -158,9 +194,15 @@ def format_evaluation(r: dict) -> str:
                     f"mixture(s), {mc['steps']} steps; stderr: {mc['stderr_convention']}")
     head.append("")
     head.append(f"  {'quantity':<12} {'theory':>14} {'finite-d':>20} {'Monte Carlo':>20}   meaning")
+    if r.get("against") is not None:
+        head[-1] = (f"  {'quantity':<12} {'theory':>14} {'finite-d':>20} {'Monte Carlo':>20} {'against':>20} "
+                    f"{'difference (paired)':>22}   meaning")
+        head.insert(-1, f"  against: {r['against']}, on common random numbers (same means and noise); the difference is "
+                        "this schedule minus it, with the paired standard error\n")
     for row in r["table"]:
+        extra = (f" {_cell(row['against']):>20} {_cell(row['paired']):>22}" if r.get("against") is not None else "")
         head.append(f"  {row['quantity']:<12} {_cell(row['theory']):>14} {_cell(row['finite_d']):>20} "
-                    f"{_cell(row['monte_carlo']):>20}   {row['meaning']}")
+                    f"{_cell(row['monte_carlo']):>20}{extra}   {row['meaning']}")
     return "\n".join(head)
 
 
