@@ -231,6 +231,23 @@ def figure(data: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def equal_separability_table(rows, d) -> list:
+    """The markdown table of :func:`equal_separability`'s rows (theory, Monte Carlo, the paired
+    differences to cfg, and whether the row meets the agreement criterion at dimension ``d``)."""
+    lines = ["| sampler | rule | `omega` | steps | theory `v/sigma2` | MC `v/sigma2` | `v - v_cfg` (paired) | "
+             "theory `E[m]` | MC `E[m]` | `E[m] - E[m]_cfg` (paired) | log-odds minus cfg's (paired) | agrees |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.get("omega") is None:
+            lines.append(f"| {r['sampler']} | `{r['rule']}` | - | - | {r['note']} ||||||| |")
+            continue
+        lines.append(f"| {r['sampler']} | `{r['rule']}` | {r['omega']:.3f} | {r['steps']} | {r['theory']['var_ratio']:.4f} | "
+                     f"{_pm(r['mc_var_ratio'])} | {_pm(r['diff_vs_cfg_var_ratio'])} | {r['theory']['m']:.4f} | "
+                     f"{_pm(r['mc_m'])} | {_pm(r['diff_vs_cfg_m'])} | {_pm(r['diff_vs_cfg_log_odds'])} | "
+                     f"{'yes' if _agrees(r, d) else 'no'} |")
+    return lines
+
+
 def _pm(pair, digits=4):
     return f"{pair[0]:.{digits}f} +- {pair[1]:.{digits}f}"
 
@@ -251,18 +268,8 @@ def section(data: dict, verdict: Verdict) -> str:
               f"{data['steps']} x max(1, omega_max/2) steps per sampler (the general step's error grows with the "
               "strength; one count for every rule of a sampler), the same means, `x_T` and noise for every rule; "
               "differences to cfg with their paired standard error. "
-              f"Agreement: `|MC - theory| <= {AGREE_K:g} se + {FINITE_D_C:g}/d`.", "",
-              "| sampler | rule | `omega` | theory `v/sigma2` | MC `v/sigma2` | `v - v_cfg` (paired) | theory `E[m]` | "
-              "MC `E[m]` | `E[m] - E[m]_cfg` (paired) | log-odds `-` cfg's (paired) | agrees |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in data["equal_separability"]:
-        if r.get("omega") is None:
-            lines.append(f"| {r['sampler']} | `{r['rule']}` | - | {r['note']} |||||||| |")
-            continue
-        lines.append(f"| {r['sampler']} | `{r['rule']}` | {r['omega']:.3f} | {r['theory']['var_ratio']:.4f} | "
-                     f"{_pm(r['mc_var_ratio'])} | {_pm(r['diff_vs_cfg_var_ratio'])} | {r['theory']['m']:.4f} | "
-                     f"{_pm(r['mc_m'])} | {_pm(r['diff_vs_cfg_m'])} | {_pm(r['diff_vs_cfg_log_odds'])} | "
-                     f"{'yes' if _agrees(r, d) else 'no'} |")
+              f"Agreement: `|MC - theory| <= {AGREE_K:g} se + {FINITE_D_C:g}/d`.", ""]
+    lines += equal_separability_table(data["equal_separability"], d)
     for sampler in ("sde", "ode"):
         rows = [r for r in data["equal_separability"] if r["sampler"] == sampler and r.get("omega") is not None]
         if rows:
