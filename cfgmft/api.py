@@ -815,3 +815,80 @@ def run_simulations(units, out_dir=None, scheduler=None, resume: bool = False, p
     results = run_sweep(units, simulate_unit, out_dir=out_dir, scheduler=scheduler, resume=resume, progress=progress,
                         normalise=simulation_unit, check_result=check_simulation_result)
     return [Simulation.from_dict(r) for r in results]
+
+
+def simulate_paired(problems: dict, *, samples: int = 4096, disorder: int = 1, seed: int = 0,
+                    precision: str = "float64") -> dict:
+    """Monte Carlo of several schedules on common random numbers, for paired comparisons.
+
+    ``problems`` maps a name to a :class:`cfgmft.params.Problem`; they must share the mixture
+    (prior, ``sigma2``, ``d``, ``K``, target) and the sampler's kind and ``T``, and differ in the
+    guidance (and possibly the steps). The seed tree is that of :func:`cfgmft.api.simulate`:
+    draw ``j`` of ``SeedSequence(seed).spawn(disorder)`` spawns the class means' stream and the
+    sampler's stream, and every schedule runs on that draw's means with the same sampler stream,
+    hence the same initial noise and the same Brownian increments (the sampler's noise does not
+    depend on the schedule). Each schedule's result is therefore the one ``simulate(problem,
+    samples=samples, disorder=disorder, seed=seed)`` gives, and the per-sample terms
+    (:func:`~cfgmft.validation.estimators.per_sample_observables`) pair sample by sample.
+
+    Returns ``{"runs": {name: simulate-like dict}, "per_sample": {name: {key: [array per draw]}},
+    "seed", "samples", "disorder", "seconds": {name: sampling seconds}}``; compare two names with
+    :func:`cfgmft.validation.montecarlo.paired`."""
+    from .validation.estimators import per_sample_observables
+    from .validation.montecarlo import run_monte_carlo
+    from .validation.scores import FiniteMixture
+
+    if not problems:
+        raise ValueError("simulate_paired: no problems")
+    names = list(problems)
+    first = problems[names[0]]
+    for name in names:
+        p = problems[name]
+        if p.mixture.to_dict() != first.mixture.to_dict() or p.sampler.kind != first.sampler.kind or \
+                p.sampler.T != first.sampler.T:
+            raise ValueError(f"simulate_paired: {name!r} does not share the mixture and sampler of {names[0]!r}")
+        check_simulation(p, samples=samples, disorder=disorder, precision=precision)
+    mix = first.mixture
+    d, K = mix.d, mix.K
+    T = DEFAULT_MC_T if first.sampler.T is None else first.sampler.T
+    per_draw = {n: {k: [] for k in OBSERVABLES} for n in names}
+    within = {n: {k: [] for k in OBSERVABLES} for n in names}
+    per_sample = {n: {} for n in names}
+    seconds = {n: 0.0 for n in names}
+    for child in np.random.SeedSequence(seed).spawn(disorder):
+        means_ss, sampler_ss = child.spawn(2)
+        den, mu_c, c = _denoiser(first, d, means_ss, precision)
+        if precision == "float32" and den.float32_logit_error(0.0) > FLOAT32_MAX_LOGIT_ERROR:
+            raise ParameterError("precision", f"float32 rounds the logits by ~{den.float32_logit_error(0.0):.1g} here "
+                                              f"(d = {d}), above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
+        mixture = den if isinstance(den, FiniteMixture) else None
+        for name in names:
+            p = problems[name]
+            omega = p.guidance.omega if p.guidance.is_constant else p.guidance.schedule
+            res = run_monte_carlo(den, mu_c, mix.sigma2, omega, p.sampler.kind, n=samples, steps=p.sampler.steps,
+                                  T=T, rng=sampler_ss, c=c, precision=precision, keep_samples=True,
+                                  rule=p.guidance.rule)
+            seconds[name] += res.seconds_sampling
+            for k in OBSERVABLES:
+                est = getattr(res.estimates, k)
+                if est is not None:
+                    per_draw[name][k].append(est.value)
+                    within[name][k].append(est.stderr)
+            terms = per_sample_observables(res.samples, mu_c, mix.sigma2, mixture=mixture,
+                                           c=c if mixture is not None else None)
+            for k, v in terms.items():
+                per_sample[name].setdefault(k, []).append(v)
+        den = None
+    runs = {}
+    for name in names:
+        out = problems[name].to_dict()
+        out.update(d=d, K="inf" if K == float("inf") else int(K), samples=samples, disorder=disorder, seed=seed, T=T,
+                   precision=precision, convention=problems[name].guidance.rule.convention,
+                   stderr_convention=OVER_DRAWS_CONVENTION if disorder > 1 else ONE_DRAW_CONVENTION,
+                   seconds_sampling=seconds[name])
+        for k in OBSERVABLES:
+            out[KEYS[k]] = (over_draws(per_draw[name][k], within[name][k], what=KEYS[k]).to_dict()
+                            if per_draw[name][k] else None)
+        runs[name] = out
+    return {"runs": runs, "per_sample": per_sample, "seed": seed, "samples": samples, "disorder": disorder,
+            "seconds": seconds}

@@ -1,5 +1,5 @@
 """The paired estimator (cfgmft.validation.estimators.paired_difference) and the paired Monte
-Carlo on common random numbers (cfgmft.validation.montecarlo.simulate_paired)."""
+Carlo on common random numbers (cfgmft.api.simulate_paired)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from cfgmft.params import Guidance, Mixture, Problem, Sampler
 from cfgmft.results import over_draws
 from cfgmft.schedules import Constant
 from cfgmft.validation.estimators import estimate_observables, paired_difference, per_sample_observables
-from cfgmft.validation.montecarlo import paired, simulate_paired
+from cfgmft.api import simulate_paired
+from cfgmft.validation.montecarlo import paired
 from cfgmft.validation.scores import FiniteMixture
 
 

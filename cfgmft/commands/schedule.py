@@ -96,7 +96,7 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     runs in continuous time and is refused there.
 
     ``against`` (a schedule, with ``monte_carlo``): a second schedule on the same mixtures, run
-    on common random numbers (:func:`cfgmft.validation.montecarlo.simulate_paired`: the same
+    on common random numbers (:func:`cfgmft.api.simulate_paired`: the same
     class means, initial noise and Brownian increments); ``against_monte_carlo`` holds its
     numbers and each row of :data:`PAIRED_ROWS` gets ``paired``, the difference (this schedule
     minus ``against``) with the standard error of the paired difference
@@ -136,7 +136,7 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     mc = mc_against = runs = None
     if monte_carlo and against is not None:
         from ..params import Guidance
-        from ..validation.montecarlo import simulate_paired
+        from ..api import simulate_paired
 
         other = Problem(problem.mixture, Guidance(schedule=against, rule=problem.guidance.rule), problem.sampler)
         runs = simulate_paired({"schedule": problem, "against": other}, samples=samples, disorder=disorder, seed=seed)

@@ -3,7 +3,7 @@
 :func:`confirm` designs a schedule on the finite-``d`` model at the dimension ``d`` it will be
 simulated at (:func:`cfgmft.api.design_schedule` with ``d``), then runs exact-score Monte Carlo
 of the design, of ``omega = 0`` and (by default) of constant CFG at the peak on common random
-numbers (:func:`cfgmft.validation.montecarlo.simulate_paired`: the same class means, the same
+numbers (:func:`cfgmft.api.simulate_paired`: the same class means, the same
 initial noise and the same Brownian increments for every schedule). :func:`criterion` is C6's
 criterion, stated here once (:data:`CRITERION`) and used by every C6 verdict.
 
@@ -83,7 +83,8 @@ def confirm(prior: str, alpha: float, d: int, peak: float = 3.0, sampler: str = 
     the :func:`criterion` outcome (``confirmed``, ``reason``, ...), the paired gains
     (``paired``), the theory's predicted separability gain (``predicted``) and wall times."""
     from ..validation.estimators import PAIRED_CONVENTION
-    from ..validation.montecarlo import paired, simulate_paired
+    from ..api import simulate_paired
+    from ..validation.montecarlo import paired
 
     mix = Mixture(sigma2=sigma2, prior=prior, alpha=alpha, d=d)
     out = {"prior": prior, "alpha": alpha, "d": d, "K": mix.K, "peak": peak, "sampler": sampler, "sigma2": sigma2,

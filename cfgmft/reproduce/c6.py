@@ -131,7 +131,8 @@ def compute(s: Settings) -> dict:
     from ..params import Guidance, Mixture, Problem, Sampler
     from ..schedules import Constant
     from ..solvers.design import design_negative_window
-    from ..validation.montecarlo import paired, simulate_paired
+    from ..api import simulate_paired
+    from ..validation.montecarlo import paired
 
     a, prior, smp, w = s.c6_alpha, PRIOR, SAMPLER, OMEGA
     des = design_negative_window(prior, s.sigma2, a, w, smp)
@@ -328,7 +329,7 @@ def section(data: dict, verdict: Verdict) -> str:
         f"({cs['design']['finite_d_samples']} model samples, {cs['design']['finite_d_global']} scan points plus COBYLA), "
         f"then exact-score Monte Carlo ({cs['samples']} samples x {cs['disorder']} mixtures, {s.steps} steps) of the "
         "design, of constant CFG at the peak and of omega = 0 on common random numbers (the same class means, initial "
-        "noise and Brownian increments: `cfgmft.validation.montecarlo.simulate_paired`). **The C6 criterion** "
+        "noise and Brownian increments: `cfgmft.api.simulate_paired`). **The C6 criterion** "
         f"(`cfgmft.commands.schedule_confirm.CRITERION`, applied to every cell here and at large d): {CRITERION}. "
         "Separability (Bayes accuracy, margin over the best competitor, log-odds of the implicit classifier) beside it; "
         "the gains over omega = 0 are paired differences (`cfgmft.validation.estimators.paired_difference`):",
@@ -379,7 +380,7 @@ def section(data: dict, verdict: Verdict) -> str:
         f"the margin stays positive: {'yes' if verdict.checks['theory_ok'] else 'NO'}. The window must act before "
         "commitment: after t_commit guidance is inert, so windows near t = 0 change nothing in this regime.",
         "",
-        f"Monte Carlo (`cfgmft.validation.montecarlo.simulate_paired`), {s.c6_samples} samples x {s.c6_disorder} mixtures "
+        f"Monte Carlo (`cfgmft.api.simulate_paired`), {s.c6_samples} samples x {s.c6_disorder} mixtures "
         "per point, both schedules on common random numbers; standard errors over the mixtures (`cfgmft.results.over_draws`: "
         "the spread over the mixtures, floored by the sampling error of one mixture); the variance gain below is the paired "
         "difference of the per-sample terms (`cfgmft.validation.estimators.paired_difference`):",
