@@ -270,9 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--against", default=None, metavar="SCHEDULE",
                    help="with --simulate: a second schedule on common random numbers, and the paired difference")
     p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
-    p.add_argument("--steps", type=_int(1), default=DEFAULT_STEPS,
+    p.add_argument("--steps", type=_int(1), default=None,
                    help=f"Monte Carlo integration steps, fixed (default: {DEFAULT_STEPS}; cfgmft simulate chooses them "
-                        "by --tol instead)")
+                        "by --tol instead; --grid sets them)")
     p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -87,8 +87,8 @@ def test_schedule_evaluate_on_the_grid(designs, capsys):
     """``schedule evaluate --grid --update --simulate``: the grid theory and the Monte Carlo on the
     same grid, side by side, for the grid design."""
     on_grid, _ = designs
-    base = ["schedule", "evaluate", "--prior", "gaussian", "--schedule", on_grid.schedule.spec, "--sampler", "ode",
-            "--grid", GRID, "--update", "euler"]
+    base = ["schedule", "evaluate", "--prior", "gaussian", "--schedule", on_grid.schedule.spec,
+            "--grid", GRID, "--update", "euler"]  # euler's continuous-time limit is the ODE (--sampler is refused)
     assert main(base + ["--d", str(D), "--simulate", "--samples", "3000", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert math.isclose(r["theory"]["var_ratio"], on_grid.design["var_ratio"], rel_tol=1e-12)
