@@ -92,6 +92,8 @@ def equal_separability(d: int, n: int, steps: int, seed: int) -> list:
     increments are common."""
     from scipy.optimize import brentq
 
+    from ..validation.estimators import paired_difference
+
     rows = []
     for sampler in ("sde", "ode"):
         target = _predict("gaussian", OMEGA, sampler, "cfg").log_odds
@@ -124,9 +126,10 @@ def equal_separability(d: int, n: int, steps: int, seed: int) -> list:
                    "theory": {"m": th.m_final, "var_ratio": th.var_ratio, "log_odds": th.log_odds,
                               "kl_per_dim": th.kl_per_dim}}
             for k in ("m", "var_ratio", "log_odds"):
-                v, dlt = terms[k], terms[k] - base[k]
+                v = terms[k]
                 row[f"mc_{k}"] = [float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))]
-                row[f"diff_vs_cfg_{k}"] = [float(dlt.mean()), float(dlt.std(ddof=1) / math.sqrt(dlt.size))]
+                diff = paired_difference([v], [base[k]], what=f"{rule} - cfg: {k}")  # one draw: s_1/sqrt(n_1)
+                row[f"diff_vs_cfg_{k}"] = [float(diff.value), float(diff.stderr)]
             rows.append(row)
     return rows
 
