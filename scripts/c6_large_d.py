@@ -104,6 +104,12 @@ def main():
     p.add_argument("--max-cost", type=float, default=math.inf, help="skip cells estimated above this (seconds)")
     p.add_argument("--out", default="results/c6_large_d")
     p.add_argument("--table", action="store_true", help="print the Markdown table of the cells in --out and stop")
+    p.add_argument("--rerun", action="store_true", help="run the --only cells again even where their file exists "
+                   "(the file is replaced; use with --disorder/--samples to decide a cell with more draws)")
+    p.add_argument("--disorder", type=int, default=None, help="draws of the class means (default: by K, see sizes)")
+    p.add_argument("--samples", type=int, default=None, help="samples per draw (default: by K, see sizes)")
+    p.add_argument("--design-search", choices=sorted(DESIGN), default=None,
+                   help="use this prior's design search settings (default: the cell's own prior's)")
     args = p.parse_args()
     if args.table:
         print(table(args.out))
@@ -127,7 +133,9 @@ def main():
     for cell in cells:
         name = name_of(*cell)
         path = os.path.join(args.out, name + ".json")
-        if (only is not None and name not in only) or os.path.exists(path):
+        if only is not None and name not in only:
+            continue
+        if os.path.exists(path) and not (args.rerun and only is not None):
             continue
         cost = estimated_cost(cell)
         if cost > args.max_cost:
@@ -136,13 +144,20 @@ def main():
         prior, alpha, d, sampler = cell
         K = int(round(math.exp(alpha * d)))
         s = sizes(K)
-        say(f"{name}: K = {K}, {s}, estimated {cost:.0f} s")
+        if args.disorder is not None:
+            s["disorder"] = args.disorder
+        if args.samples is not None:
+            s["samples"] = args.samples
+        design = DESIGN[args.design_search or prior]
+        say(f"{name}: K = {K}, {s}, design search {design}, estimated {cost:.0f} s (at the default sizes)")
         clock = time.perf_counter()
         r = confirm(prior, alpha, d, PEAK, sampler, samples=s["samples"], disorder=s["disorder"], steps=STEPS,
-                    seed=SEED, with_constant=s["with_constant"], precision=s["precision"], **DESIGN[prior])
-        r.update(cell=name, seconds=time.perf_counter() - clock, estimated_seconds=cost, design_settings=DESIGN[prior],
+                    seed=SEED, with_constant=s["with_constant"], precision=s["precision"], **design)
+        extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in (("disorder", args.disorder), ("samples", args.samples),
+                                                                      ("design_search", args.design_search)) if v is not None)
+        r.update(cell=name, seconds=time.perf_counter() - clock, estimated_seconds=cost, design_settings=design,
                  version=__version__, machine=platform.machine(), cpus=os.cpu_count(),
-                 command=f"python scripts/c6_large_d.py --only {name}")
+                 command=f"python scripts/c6_large_d.py --only {name}" + (" --rerun" + extra if extra else ""))
         atomic_write_text(Path(path), json.dumps(r, indent=1, default=str))
         say(f"{name}: {'confirmed' if r['confirmed'] else 'not confirmed'} in {r['seconds']:.0f} s: {r['reason']}")
 
