@@ -195,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_int(2), default=4096, help="samples per mixture (default: 4096)")
     p.add_argument("--tol", type=_real(TOL_MIN, TOL_MAX), default=None,
                    help=f"absolute tolerance on the step error of E[m] and the variance ratio, in [{TOL_MIN:g}, "
-                        f"{TOL_MAX:g}]: the number of steps is chosen by a pilot (default: {DEFAULT_TOL:g}; "
-                        "exclusive with --steps)")
+                        f"{TOL_MAX:g}]: the number of steps is chosen by a pilot of 256 samples, which cannot resolve "
+                        f"a smaller step error (default: {DEFAULT_TOL:g}; exclusive with --steps, which fixes the count)")
     p.add_argument("--steps", type=_int(1), default=None,
                    help="a fixed number of integration steps instead of --tol (exclusive with --tol)")
     p.add_argument("--stages", type=int, choices=(1, 2), default=None,

@@ -158,7 +158,7 @@ def cli_pass(tmp: Path) -> None:
                          "--classes": ["1", "x"]}.items():
         for v in values:
             cli_bad("CLI simulate", sim + ["--steps", "4"] * (flag != "--steps") + [flag, v], flag)
-    for v in ["0", "1", "1e-7", "nan", "x", "-1"]:
+    for v in ["0", "1", "1e-7", "1e-6", "5e-5", "nan", "x", "-1"]:
         cli_bad("CLI simulate", sim + ["--tol", v], "--tol")
     cli_bad("CLI simulate", sim + ["--tol", "1e-3", "--steps", "4"], "--tol")
     cli_bad("CLI simulate", ["simulate", "--omega", "2", "--d", "4", "--precision", "float32"], "--precision")

@@ -187,8 +187,15 @@ def test_cli_stages(cli):
     assert code == 2 and out == "" and "--stages" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("extra", [["--tol", "0"], ["--tol", "1"], ["--tol", "nan"], ["--tol", "1e-3", "--steps", "10"]])
-def test_cli_bad_tol(extra, cli):
+@pytest.mark.parametrize("extra", [["--tol", "0"], ["--tol", "1"], ["--tol", "nan"], ["--tol", "1e-3", "--steps", "10"],
+                                   ["--tol", "1e-6"], ["--tol", "5e-5"]])
+def test_cli_bad_tol(extra, cli, monkeypatch):
+    import cfgmft.validation.stepcontrol as sc
+
+    def no_pilot(*a, **k):  # a tolerance below the pilot's resolution is refused before the pilot runs
+        raise AssertionError("the pilot ran before the refusal")
+
+    monkeypatch.setattr(sc, "run_levels", no_pilot)
     code, out, err = cli(["simulate", "--classes", "inf", "--d", "6", "--omega", "1", *extra])
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "--tol" in err and "[1e-06, 0.5]" in err and "Traceback" not in err
+    assert "--tol" in err and "[0.0001, 0.5]" in err and "Traceback" not in err
