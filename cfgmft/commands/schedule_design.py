@@ -17,11 +17,13 @@ from .. import __version__
 from ..api import design_schedule
 from ..conventions import CONVENTION
 
-__all__ = ["design", "format_design", "short_spec", "DESIGN_ROWS", "SHORT_TOL"]
+__all__ = ["design", "format_design", "short_spec", "shortest_schedule", "theory_model", "DESIGN_ROWS", "SHORT_TOL"]
 
 #: the printed schedule keeps the d -> infinity prediction (variance ratio, separability) within this
 #: absolute tolerance of the full schedule's (the JSON keeps the full form)
 SHORT_TOL = 1e-4
+#: numbers of a schedule smaller than this in magnitude are first tried as 0 in the printed form
+TINY = 1e-9
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -55,36 +57,53 @@ def design(mixture, peak, sampler, *, band, family, seed=0, **search) -> dict:
     return out
 
 
-def _model(r: dict):
+def theory_model(m: dict, rule=None):
+    """The ``d -> infinity`` model a result's ``model`` record names: its prior, variance, sampler,
+    ``alpha``, ``T``, guidance rule (``m['guidance']``, else ``rule``, else cfg) and sampler grid
+    and update where it was computed on one."""
     from ..solvers.design import TheoryModel
 
-    m = r["model"]
     alpha = math.inf if m.get("alpha") is None else m["alpha"]
-    return TheoryModel(m["prior"], m["sigma2"], m["sampler"], alpha, m.get("T"))
+    grid = m.get("grid")
+    return TheoryModel(m["prior"], m["sigma2"], m["sampler"], alpha, None if grid is not None else m.get("T"),
+                       rule=m.get("guidance", rule), grid=grid, update=m.get("update") if grid is not None else None)
+
+
+def shortest_schedule(full: str, model, keys=("var_ratio", "separability"), tol: float = SHORT_TOL, ref=None) -> str:
+    """``full`` (a schedule's text form) with the fewest significant digits (at least 2) whose
+    prediction by ``model`` is within ``tol`` (absolute) of the full schedule's in every one of
+    ``keys``; ``full`` itself where no shorter form is."""
+    from ..errors import ParameterError
+    from ..schedules import parse_schedule
+
+    ref = model(parse_schedule(full)) if ref is None else ref
+    name, _, rest = full.partition(":")
+    if not rest:
+        return full
+
+    def fmt(v: float, digits: int, tiny: float) -> str:
+        return "0" if abs(v) < tiny else f"{v:.{digits}g}"
+
+    for tiny in (TINY, 0.0):  # first with the optimiser's leftovers (|x| < TINY, e.g. 3.8e-19) written as 0
+        for digits in range(2, 17):
+            text = name + ":" + _NUMBER.sub(lambda mt: fmt(float(mt.group()), digits, tiny), rest)
+            if text == full:
+                return full
+            try:
+                nums = model(parse_schedule(text))
+            except (ParameterError, ValueError, ArithmeticError):
+                continue
+            if all(nums.get(k) is not None and ref.get(k) is not None and abs(nums[k] - ref[k]) <= tol for k in keys):
+                return text
+    return full
 
 
 def short_spec(r: dict, tol: float = SHORT_TOL) -> str:
     """The design's schedule with the fewest significant digits (at least 2) whose
-    ``d -> infinity`` prediction is within ``tol`` of the full schedule's in the variance ratio and
-    the separability; the full text form where no shorter one is."""
-    from ..errors import ParameterError
-    from ..schedules import parse_schedule
-
-    full = r["schedule"]
-    model = _model(r)
-    ref = model(parse_schedule(full))
-    name, _, rest = full.partition(":")
-    for digits in range(2, 17):
-        text = name + ":" + _NUMBER.sub(lambda mt: f"{float(mt.group()):.{digits}g}", rest)
-        if text == full:
-            return full
-        try:
-            nums = model(parse_schedule(text))
-        except (ParameterError, ValueError, ArithmeticError):
-            continue
-        if all(abs(nums[k] - ref[k]) <= tol for k in ("var_ratio", "separability")):
-            return text
-    return full
+    ``d -> infinity`` prediction (on the design's grid and for its rule, where it has them) is
+    within ``tol`` of the full schedule's in the variance ratio and the separability; the full
+    text form where no shorter one is."""
+    return shortest_schedule(r["schedule"], theory_model(r["model"], r.get("guidance")), tol=tol)
 
 
 def _window_after_commitment(r: dict) -> str | None:

@@ -44,6 +44,7 @@ def run_frontier(*, out=None, **kwargs) -> dict:
     r = {"version": __version__, "convention": (CONVENTION + " (guidance scale w = 1 + omega)" if rule.kind == "cfg"
                                                 else rule.convention), "guidance": rule.spec, "precision": "float64"}
     r.update(f.to_dict())
+    _short_schedules(r)
     r["seconds"] = time.perf_counter() - t0
     if folder is not None:
         from ..io import save_json
@@ -58,6 +59,19 @@ def _title(r: dict) -> str:
     m = r["model"]
     where = "infinite-class limit" if m["alpha"] is None else f"alpha = {m['alpha']:g}"
     return f"{m['prior']} prior, sigma2 = {m['sigma2']:g}, {where}, {m['sampler'].upper()}, peak {r['peak']:g}"
+
+
+def _short_schedules(r: dict) -> None:
+    """Each feasible point's ``schedule_short``: its schedule with the fewest significant digits that
+    keep its prediction within :data:`~cfgmft.commands.schedule_design.SHORT_TOL` (the text table
+    prints it; ``schedule`` keeps the full form)."""
+    from .schedule_design import shortest_schedule, theory_model
+
+    model = theory_model(r["model"], r.get("guidance"))
+    for c in r["curves"].values():
+        for p in c["points"]:
+            if p.get("feasible") and p.get("schedule"):
+                p["schedule_short"] = shortest_schedule(p["schedule"], model)
 
 
 def frontier_figure(r: dict, path, ax=None) -> None:
@@ -110,10 +124,14 @@ def format_frontier(r: dict) -> str:
         for p in c["points"]:
             if p["feasible"]:
                 lines.append(f"  {name:<12} {p['floor']:>9.5f} {p['var_ratio']:>11.6f} {p['separability']:>12.6f}  "
-                             f"{p['schedule']}")
+                             f"{p.get('schedule_short', p['schedule'])}")
             else:
                 lines.append(f"  {name:<12} {p['floor']:>9.5f} {'-':>11} {'-':>12}  infeasible (largest var_ratio "
                              f"seen {p['var_ratio']:.6g})")
+    from .schedule_design import SHORT_TOL
+
+    lines += ["", f"  schedules rounded to the fewest digits that keep their prediction within {SHORT_TOL:g} "
+                  "(the full form is in --json and frontier.json)"]
     if r.get("files"):
         lines += ["", f"  written: {', '.join(r['files'])}"]
     return "\n".join(lines)

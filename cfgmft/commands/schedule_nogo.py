@@ -54,6 +54,7 @@ def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, pro
         sizes[reg[0]] = kw
         rows += [r.to_dict() for r in nogo_table(regimes=(reg,), seed=seed, progress=progress, rule=rule, **kw)]
     kw = sizes[regimes[0][0]]
+    _short_schedules(rows, rule)
     nonneg = [r for r in rows if r["nonnegative"]]
     return {"version": __version__, "convention": CONVENTION if rule.kind == "cfg" else rule.convention,
             "guidance": rule.spec, "precision": "float64",
@@ -67,6 +68,19 @@ def nogo(*, quick: bool = False, n_global: int | None = None, seed: int = 0, pro
             "control_min": min(r["best_var_ratio"] for r in rows if not r["nonnegative"])}
 
 
+def _short_schedules(rows: list, rule) -> None:
+    """Each row's ``best_schedule_short``: its schedule with the fewest significant digits that keep its
+    variance ratio and separability within :data:`~cfgmft.commands.schedule_design.SHORT_TOL` (the
+    text table prints it; ``best_schedule`` keeps the full form)."""
+    from ..solvers.design import TheoryModel
+    from .schedule_design import shortest_schedule
+
+    for row in rows:
+        alpha = math.inf if row["alpha"] is None else row["alpha"]
+        model = TheoryModel(row["prior"], 1.0, row["sampler"], alpha, rule=rule)
+        row["best_schedule_short"] = shortest_schedule(row["best_schedule"], model)
+
+
 def format_nogo(r: dict) -> str:
     """The table in text form."""
     lines = [f"cfgmft {r['version']} schedule nogo: the largest v_perp/sigma2 per family (claim C5)",
@@ -76,8 +90,12 @@ def format_nogo(r: dict) -> str:
              f"{'separability':>13}  best schedule"]
     for row in r["rows"]:
         lines.append(f"  {row['regime']:<58} {row['sampler']:<7} {row['family']:<12} {row['best_var_ratio']:>15.12f} "
-                     f"{row['best_log_var_ratio']:>14.3e} {row['separability']:>13.5f}  {row['best_schedule']}")
+                     f"{row['best_log_var_ratio']:>14.3e} {row['separability']:>13.5f}  {row.get('best_schedule_short', row['best_schedule'])}")
+    from .schedule_design import SHORT_TOL
+
     lines.append("")
+    lines.append(f"  schedules rounded to the fewest digits that keep their prediction within {SHORT_TOL:g} "
+                 "(the numbers are the full schedule's; its full form is in --json)")
     lines.append(f"  largest over the non-negative families: {r['max_nonnegative']:.12f} "
                  f"(log {r['max_log_nonnegative']:.3e}); above 1 (log > {r['search']['log_var_tol']:g}): "
                  f"{len(r['counterexamples'])}")
