@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: the commands that can run for more than a few seconds: progress on standard error, --quiet silences it
 QUIET_COMMANDS = ("simulate", "validate", "phase-diagram", "reproduce", "schedule evaluate", "schedule nogo",
-                  "schedule frontier")
+                  "schedule frontier", "schedule design")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -556,9 +556,27 @@ def cmd_schedule_design(args) -> int:
 
     mixture = Mixture(sigma2=args.sigma2, prior=args.prior, classes=None if args.alpha is not None else args.classes,
                       alpha=args.alpha, d=args.d)
-    result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
-                    family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
-                    finite_d_samples=args.finite_d_samples, rule=args.guidance, grid=args.grid, update=args.update)
+    from .progress import progress
+
+    bars = {}
+
+    def done(n, total, stage):  # one bar per stage: the finite-d stage's evaluations cost far more
+        if stage not in bars:
+            for b in bars.values():
+                b.close()
+            bars[stage] = progress(total=total, desc=f"cfgmft schedule design [{stage}]", unit="schedule",
+                                   enabled=not args.quiet)
+        bar = bars[stage]
+        bar.update(n - bar.n)
+
+    try:
+        result = design(mixture, args.peak, Sampler(kind=args.sampler, T=args.T), band=args.variance_band,
+                        family=args.family, seed=args.seed, n_global=args.n_global, t_max=args.t_max,
+                        finite_d_samples=args.finite_d_samples, rule=args.guidance, grid=args.grid, update=args.update,
+                        progress=done)
+    finally:
+        for b in bars.values():
+            b.close()
     if args.json:
         from .io import to_jsonable
 

@@ -51,6 +51,10 @@ class _Off:
     def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         pass
 
+    def set_total(self, total) -> None:
+        """The total, once it is known (or when it changes)."""
+        self.total = total
+
     def stage(self, text: str) -> None:
         """A new stage of the current item (shown at once)."""
 
@@ -153,6 +157,11 @@ class _Bar(_Off):
     def update(self, k: int = 1) -> None:
         self.n += k
         self._bar.update(k)
+
+    def set_total(self, total) -> None:
+        self.total = total
+        self._bar.total = total
+        self._bar.refresh()
 
     def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         self._bar.set_postfix_str(text, refresh=refresh)

@@ -248,13 +248,47 @@ def _in_band(v: float, band) -> bool:
     return band[0] <= v <= band[1]
 
 
+class _Progress:
+    """The design's progress, per stage (the d -> infinity search, then the finite-d one, whose
+    evaluations cost far more): ``progress(done, total, stage)`` after each model evaluation, ``total``
+    the stage's evaluation budget (:func:`~cfgmft.solvers.schedule_search.evaluation_budget`; a
+    stage that stops early ends at its budget); nothing with ``progress=None``."""
+
+    def __init__(self, progress, budgets):
+        self.progress, self.budgets = progress, list(budgets)
+        self.done, self.stage = 0, None
+
+    def counted(self, fn, stage: str):
+        if self.progress is None:
+            return fn
+
+        def f(*a, **k):
+            try:
+                return fn(*a, **k)
+            finally:
+                if stage != self.stage:  # the first evaluation of a stage's own count
+                    self.stage, self.done = stage, 0
+                self.done = min(self.done + 1, self.budgets[0])
+                self.progress(self.done, self.budgets[0], stage)
+        return f
+
+    def next_stage(self) -> None:
+        if self.progress is not None and self.stage is not None:
+            self.progress(self.budgets[0], self.budgets[0], self.stage)
+        if len(self.budgets) > 1:
+            self.budgets.pop(0)
+
+    def finish(self) -> None:
+        self.next_stage()
+
+
 def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.0, sampler: str = "sde", *,
                     alpha: float = math.inf, d: Optional[int] = None, K: Optional[int] = None,
                     band=DEFAULT_BAND, family: str = "negwin", T: Optional[float] = None,
                     t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 60,
                     seed: int = 0, finite_d_samples: int = 4000, finite_d_steps: int = 200,
                     finite_d_global: int = 32, finite_d_maxiter: int = 30, rule=None, grid=None,
-                    update: Optional[str] = None) -> ScheduleDesign:
+                    update: Optional[str] = None, progress=None) -> ScheduleDesign:
     """The schedule of ``family`` with peak guidance ``peak`` that maximises separability with
     its variance ratio inside ``band`` (module docstring).
 
@@ -282,6 +316,10 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         the largest time a parameter ranges over.
     n_global, n_starts, maxiter, seed
         the optimiser (:func:`cfgmft.solvers.schedule_search.optimise`).
+    progress
+        ``None``, or a callable ``progress(done, total, stage)`` called after each model evaluation
+        (``total``: the most evaluations the stage ``stage`` can make; ``cfgmft schedule design``
+        shows one bar with an ETA per stage).
     rule
         the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
         on its ``d -> infinity`` theory (the finite-``d`` model covers cfg only: ``d`` with a finite
@@ -368,8 +406,16 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         v = math.exp(nums["log_var_ratio"])
         return min(v - lo, hi - v)
 
-    res = optimise(fam, W, model, lambda nums: nums["separability"], constraint, t_max=t_max, n_global=n_global,
-                   n_starts=n_starts, maxiter=maxiter, seed=seed)
+    from .schedule_search import evaluation_budget
+
+    budgets = [evaluation_budget(fam, W, t_max=t_max, n_global=n_global, n_starts=n_starts, maxiter=maxiter)]
+    if finite:
+        budgets.append(evaluation_budget(fam, W, t_max=t_max, n_global=finite_d_global, n_starts=n_starts,
+                                         maxiter=finite_d_maxiter, extra=1) + 2)  # + constant CFG and omega = 0
+    counter = _Progress(progress, budgets)
+    res = optimise(fam, W, counter.counted(model, f"search on the {model.regime}"), lambda nums: nums["separability"],
+                   constraint, t_max=t_max, n_global=n_global, n_starts=n_starts, maxiter=maxiter, seed=seed)
+    counter.next_stage()
     search = {"global_evaluations": res.n_global, "local_evaluations": res.n_local,
               "feasible_evaluations": sum(e.feasible for e in res.evaluations), "local_messages": res.local_messages,
               "method": "scrambled Sobol scan, then scipy.optimize.minimize (COBYLA) from the best points",
@@ -408,6 +454,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                         finite_d=r)
             return nums
 
+        fd_model = counter.counted(fd_model, f"search on the finite-d model at d = {d}, K = {K}")
         fd_res = optimise(fam, W, fd_model, lambda nums: nums["separability"], constraint, t_max=t_max,
                           n_global=finite_d_global, n_starts=n_starts, maxiter=finite_d_maxiter, seed=seed,
                           extra_points=[best.x])
@@ -425,6 +472,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                                   f"tried, starting from {best.schedule.spec}){where}")
         schedule = fd_res.best.schedule
         fd_design = fd_res.best.numbers["finite_d"]
+        fd = counter.counted(fd, f"search on the finite-d model at d = {d}, K = {K}")  # + constant CFG, omega = 0
         fd_numbers = {"design": fd_design, "constant": fd(Constant(W)), "unguided": fd(Constant(0.0)),
                       "d": d, "K": K, "note": "numbers are {mean, stderr} over the reduced model's samples; "
                                               "separability is the d -> infinity theory's"}
@@ -435,5 +483,6 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         design_numbers = best.numbers
     if not math.isinf(alpha) and design_numbers["status"] != "committed":
         notes.append(f"the design does not commit in the d -> infinity theory (status {design_numbers['status']!r})")
+    counter.finish()
     return ScheduleDesign(schedule, fam.name, W, band, model_info, model.separability_key, design_numbers,
                           model(Constant(W)), model(Constant(0.0)), fd_numbers, search, tuple(notes))

@@ -230,6 +230,15 @@ class SearchResult:
     local_messages: list = field(default_factory=list)
 
 
+def evaluation_budget(fam: Family, W: float, *, t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2,
+                      maxiter: int = 60, extra: int = 0) -> int:
+    """The most model evaluations :func:`optimise` makes with these sizes (its Sobol points, the extra
+    points, and ``max(maxiter, dim + 2)`` per COBYLA start; the cache makes it fewer): a progress total."""
+    dim = len(fam.bounds(W, t_max))
+    m = max(1, math.ceil(math.log2(max(n_global, 2))))
+    return 2**m + int(extra) + int(n_starts) * max(int(maxiter), dim + 2)
+
+
 def optimise(fam: Family, W: float, model: Callable, objective: Callable, constraint: Callable, *,
              t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 60,
              seed: int = 0, extra_points: Sequence = ()) -> SearchResult:

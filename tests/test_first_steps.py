@@ -75,6 +75,18 @@ def test_progress_lines_without_a_terminal(tmp_path, cli):
     assert quiet.getvalue() == ""
 
 
+def test_schedule_design_progress_per_stage_without_a_terminal(cli):
+    args = ["schedule", "design", "--prior", "sphere", "--alpha", "0.3", "--peak", "3"]
+    code, out, err = cli(args)
+    assert code == 0 and out.startswith("cfgmft ")
+    lines = [ln for ln in err.splitlines() if ln.startswith("cfgmft schedule design [search on the exponential")]
+    assert lines and "elapsed" in lines[-1] and lines[-1].endswith("done")
+    total = int(lines[-1].split(": ")[1].split("/")[1].split()[0])
+    assert lines[-1].split(": ")[1].startswith(f"{total}/{total} schedule (100%)")
+    code, out2, err = cli(args + ["--quiet"])
+    assert code == 0 and err == "" and out2 == out
+
+
 def test_simulation_result_round_trip():
     p = Problem(Mixture(sigma2=1.0, prior="sphere", alpha=0.3, d=8), Guidance(omega=2.0), Sampler("ode", steps=20))
     r = simulate(p, samples=64, seed=5)

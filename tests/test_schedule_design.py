@@ -89,12 +89,17 @@ def test_cli_bad_input_is_one_line_exit_2(cli, extra, flag):
 
 
 def test_cli_infeasible_is_one_line_exit_1(cli):
-    code, out, err = cli(PROBLEM + ["--peak", "3", "--family", "interval", "--variance-band", "0.5:0.6",
-                                    "--global", "16"])
+    args = PROBLEM + ["--peak", "3", "--family", "interval", "--variance-band", "0.5:0.6", "--global", "16"]
+    code, out, err = cli(args + ["--quiet"])
     assert code == 1
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "no feasible schedule" in lines[0] and "Traceback" not in err
+    # with progress, the search's progress lines come first and the error is the one last line
+    code, out, err = cli(args)
+    lines = err.strip().splitlines()
+    assert code == 1 and out == "" and "no feasible schedule" in lines[-1] and "Traceback" not in err
+    assert all(ln.startswith("cfgmft schedule design [") for ln in lines[:-1])
 
 
 def test_cli_json_schedule_is_accepted_by_evaluate(cli):
