@@ -80,6 +80,7 @@ def predict(problem: Problem, *, grid=None, update: str | None = None, start: st
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     start = _check_start(grid, start)
+    _check_rule_grid(problem, grid)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             if grid is not None:
@@ -198,12 +199,12 @@ def _predict(problem: Problem) -> dict:
 
 
 def _check_rule_grid(problem: Problem, grid) -> None:
-    """Refuse a guidance rule other than ``cfg`` in the Monte Carlo on a sampler grid (its update
-    rules are linear CFG's; the discrete-grid theory takes any rule), before any work."""
-    if grid is not None and not problem.guidance.is_cfg:
-        raise ParameterError("guidance", f"the Monte Carlo on a sampler grid (--grid) takes the rule cfg only for now, "
-                                         f"got {problem.guidance.rule.spec}: leave --grid out (continuous time), or "
-                                         "use cfgmft theory --grid for the rule's discrete-grid theory")
+    """Refuse a rule's grid-only options (APG's momentum, CFG-Zero*'s zero-init) without a sampler
+    grid, before any work (:func:`cfgmft.guidance.check_continuous`)."""
+    if grid is None:
+        from .guidance import check_continuous
+
+        check_continuous(problem.guidance.rule)
 
 
 def _critical_alpha(problem: Problem, omega) -> dict | None:
@@ -645,7 +646,7 @@ def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start
             from .validation.discrete import run_monte_carlo_grid
 
             res = run_monte_carlo_grid(den, mu_c, mix.sigma2, omega, g, update, n=samples, rng=sampler_ss, c=c,
-                                       precision=precision, start=start)
+                                       precision=precision, start=start, rule=problem.guidance.rule)
         else:
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision, stages=stages, rule=problem.guidance.rule)
