@@ -179,3 +179,71 @@ def test_the_grid_monte_carlo_of_a_rule_on_torch_equals_numpy(rule):
         a, *_ = sample_on_grid(mix, means[0], 1.0, SCHEDULE, MC_GRID, update, n=30, rng=5, rule=rule)
         b, *_ = sample_on_grid(tmix, means[0], 1.0, SCHEDULE, MC_GRID, update, n=30, rng=5, rule=rule)
         assert np.allclose(a, b, rtol=0, atol=1e-9), (rule, update, np.abs(a - b).max())
+
+
+# ----------------------------------------------------------------------------- command line and export
+
+import json  # noqa: E402
+
+from cfgmft.cli import main  # noqa: E402
+
+GRID_ARGS = ["--grid", "karras:8:0.002:80", "--update", "euler"]
+
+
+@pytest.mark.parametrize("args", [
+    ["theory", "--omega", "2", "--guidance", "apg:eta=0,r=0,momentum=2", *GRID_ARGS],
+    ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "zerostar:zero_init=1.5", *GRID_ARGS],
+    ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "zerostar:zero_init=-1", *GRID_ARGS],
+    ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "rescale:phi=0.5,momentum=0.5", *GRID_ARGS],
+    # grid-only options in continuous time
+    ["theory", "--omega", "2", "--guidance", "zerostar:zero_init=1"],
+    ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "apg:eta=0,r=0.05,momentum=-0.5"],
+    ["phase-diagram", "--alpha", "0.1:0.5:3", "--guidance", "zerostar:zero_init=2"],
+    ["schedule", "nogo", "--quick", "--guidance", "apg:eta=0,r=0,momentum=-0.5"],
+    # the grid theory does not close on APG's momentum
+    ["theory", "--omega", "2", "--guidance", "apg:eta=0,r=0.05,momentum=-0.5", *GRID_ARGS],
+])
+def test_bad_or_misplaced_grid_options_give_one_line_and_exit_2(args, capsys):
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse's own refusal of a bad value (cli._Parser: one line, exit 2)
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--guidance" in lines[0] and "Traceback" not in err, err
+
+
+def test_cli_simulate_on_a_grid_takes_every_rule_and_its_options(capsys):
+    for rule in ("powerlaw:beta=0.5", "apg:eta=0,r=0.05,momentum=-0.5", "zerostar:zero_init=1", "rescale:phi=0.7"):
+        assert main(["simulate", "--classes", "inf", "--d", "16", "--omega", "2", "--guidance", rule, "--samples", "64",
+                     *GRID_ARGS, "--json", "--quiet"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["guidance"] == rule and out["convention"].startswith(rule) and out["grid"].startswith("karras:8")
+    from cfgmft.api import simulate
+    from cfgmft.params import Guidance, Mixture, Problem, Sampler
+
+    prob = Problem(Mixture(prior="gaussian", sigma2=1.0, classes=8, d=16), Guidance(omega=2.0, rule="zerostar:zero_init=1"),
+                   Sampler("ode"))
+    r = simulate(prob, samples=64, grid="karras:8:0.002:80", update="heun")
+    assert r["guidance"] == "zerostar:zero_init=1" and r["K"] == 8
+
+
+def test_schedule_export_carries_the_rule_and_the_table_reads_it_back(tmp_path, capsys):
+    from cfgmft.adapters import GuidanceTable
+    from cfgmft.guidance import parse_rule
+
+    rule = "apg:eta=0,r=0.05,momentum=-0.5"
+    assert main(["schedule", "export", "--schedule", SCHEDULE, "--grid", "karras:10:0.002:80", "--guidance", rule]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["guidance"] == rule and table["guidance_json"] == parse_rule(rule).to_dict()
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(table))
+    assert GuidanceTable.from_export(path).rule == parse_rule(rule)
+    # the CSV form keeps it too; a table without the keys (exported before them) is cfg
+    assert main(["schedule", "export", "--schedule", SCHEDULE, "--grid", "karras:10:0.002:80", "--guidance",
+                 "zerostar:zero_init=2", "--format", "csv"]) == 0
+    assert GuidanceTable.from_export(capsys.readouterr().out).rule == parse_rule("zerostar:zero_init=2")
+    old = {k: v for k, v in table.items() if not k.startswith("guidance")}
+    assert GuidanceTable.from_export(old).rule == parse_rule("cfg")
+    assert GuidanceTable.from_schedule(SCHEDULE, "karras:10:0.002:80", rule="rescale:phi=0.7").rule.spec == "rescale:phi=0.7"
