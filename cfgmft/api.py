@@ -244,6 +244,9 @@ def _check_grid_problem(problem: Problem, grid, update):
         raise ParameterError("grid", str(e).removeprefix("sigma_grid").lstrip(": ")) from None
     if problem.sampler.T is not None:
         raise ParameterError("T", "is set by the grid (its first noise level); leave it out with --grid")
+    from .updates import check_grid_rule
+
+    check_grid_rule(problem.guidance.rule, g, update)
     return g
 
 

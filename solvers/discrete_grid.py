@@ -273,6 +273,9 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     if getattr(rule, "momentum", 0.0) != 0.0:
         raise ParameterError("guidance", f"{rule.spec}: APG's momentum buffer does not close on the order parameters "
                                          "(m, v) of the discrete-grid theory; the Monte Carlo (simulate --grid) runs it")
+    from cfgmft.updates import check_grid_rule
+
+    check_grid_rule(rule, g, update)
     model = _Model(regime, prior, sigma2, alpha, rule=None if rule.reduces_to_cfg else rule)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         m, log_v, _ = step_maps(model, update, g.sigmas, omegas, start)

@@ -200,6 +200,8 @@ GRID_ARGS = ["--grid", "karras:8:0.002:80", "--update", "euler"]
     ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "apg:eta=0,r=0.05,momentum=-0.5"],
     ["phase-diagram", "--alpha", "0.1:0.5:3", "--guidance", "zerostar:zero_init=2"],
     ["schedule", "nogo", "--quick", "--guidance", "apg:eta=0,r=0,momentum=-0.5"],
+    # more zeroed evaluations than the grid has (8 steps of euler: 8 evaluations)
+    ["simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "zerostar:zero_init=9", *GRID_ARGS],
     # the grid theory does not close on APG's momentum
     ["theory", "--omega", "2", "--guidance", "apg:eta=0,r=0.05,momentum=-0.5", *GRID_ARGS],
 ])

@@ -58,7 +58,7 @@ from cfgmft.conventions import CONVENTION
 from cfgmft.errors import NumericalError, ParameterError, check_int
 from cfgmft.grids import sigma_grid
 from cfgmft.guidance import as_rule, guided_increment, space_delta
-from cfgmft.updates import ancestral_sigmas, check_start, check_update, start_std, step_omegas
+from cfgmft.updates import ancestral_sigmas, check_grid_rule, check_start, check_update, start_std, step_omegas
 
 from .estimators import estimate_observables
 from .mixture import as_seed_sequence
@@ -221,6 +221,7 @@ def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int =
     batch_size = check_int("batch_size", batch_size, lo=1, strict=True)
     block_size = check_int("block_size", block_size, lo=1, strict=True)
     omegas = step_omegas(g, omega)
+    check_grid_rule(rule, g, update)
     sig = g.sigmas
     ss = as_seed_sequence(rng)
     out = np.empty((n, d))
