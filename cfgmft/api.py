@@ -634,7 +634,7 @@ def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start
             if err > FLOAT32_MAX_LOGIT_ERROR:
                 raise ParameterError("precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
                                                     f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
-        steps = samp.steps
+        steps = samp.steps if g is None else g.steps  # the progress line names the steps that run
         if tol is not None:
             (pilot_ss,) = child.spawn(1)
             clock = time.perf_counter()
