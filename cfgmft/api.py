@@ -80,6 +80,7 @@ def predict(problem: Problem, *, grid=None, update: str | None = None, start: st
         raise ParameterError("grid" if grid is None else "update",
                              "--grid and --update go together: a sampler grid needs an update rule and vice versa")
     start = _check_start(grid, start)
+    _check_rule_grid(problem, grid)
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             if grid is not None:
@@ -198,12 +199,12 @@ def _predict(problem: Problem) -> dict:
 
 
 def _check_rule_grid(problem: Problem, grid) -> None:
-    """Refuse a guidance rule other than ``cfg`` in the Monte Carlo on a sampler grid (its update
-    rules are linear CFG's; the discrete-grid theory takes any rule), before any work."""
-    if grid is not None and not problem.guidance.is_cfg:
-        raise ParameterError("guidance", f"the Monte Carlo on a sampler grid (--grid) takes the rule cfg only for now, "
-                                         f"got {problem.guidance.rule.spec}: leave --grid out (continuous time), or "
-                                         "use cfgmft theory --grid for the rule's discrete-grid theory")
+    """Refuse a rule's grid-only options (APG's momentum, CFG-Zero*'s zero-init) without a sampler
+    grid, before any work (:func:`cfgmft.guidance.check_continuous`)."""
+    if grid is None:
+        from .guidance import check_continuous
+
+        check_continuous(problem.guidance.rule)
 
 
 def _critical_alpha(problem: Problem, omega) -> dict | None:
@@ -243,6 +244,9 @@ def _check_grid_problem(problem: Problem, grid, update):
         raise ParameterError("grid", str(e).removeprefix("sigma_grid").lstrip(": ")) from None
     if problem.sampler.T is not None:
         raise ParameterError("T", "is set by the grid (its first noise level); leave it out with --grid")
+    from .updates import check_grid_rule
+
+    check_grid_rule(problem.guidance.rule, g, update)
     return g
 
 
@@ -630,7 +634,7 @@ def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start
             if err > FLOAT32_MAX_LOGIT_ERROR:
                 raise ParameterError("precision", f"float32 rounds the logits by ~{err:.1g} here (d = {d}, sigma2 = {mix.sigma2:g}), "
                                                     f"above the validated {FLOAT32_MAX_LOGIT_ERROR:g}: use float64")
-        steps = samp.steps
+        steps = samp.steps if g is None else g.steps  # the progress line names the steps that run
         if tol is not None:
             (pilot_ss,) = child.spawn(1)
             clock = time.perf_counter()
@@ -645,7 +649,7 @@ def _simulate(problem, samples, disorder, seed, precision, bar, g, update, start
             from .validation.discrete import run_monte_carlo_grid
 
             res = run_monte_carlo_grid(den, mu_c, mix.sigma2, omega, g, update, n=samples, rng=sampler_ss, c=c,
-                                       precision=precision, start=start)
+                                       precision=precision, start=start, rule=problem.guidance.rule)
         else:
             res = run_monte_carlo(den, mu_c, mix.sigma2, omega, samp.kind, n=samples, steps=steps, T=T,
                                   rng=sampler_ss, c=c, precision=precision, stages=stages, rule=problem.guidance.rule)

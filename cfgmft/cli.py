@@ -85,6 +85,16 @@ def _rule(text):
         raise argparse.ArgumentTypeError(str(e).removeprefix("guidance: ")) from None
 
 
+def _rules_help() -> str:
+    from .guidance import RULES_TEXT
+
+    return "cfg (default), " + RULES_TEXT.removeprefix("cfg, ")
+
+
+#: the rule grammar of every --guidance help (one source: cfgmft.guidance.RULES_TEXT)
+_RULES_HELP = _rules_help()
+
+
 def _sigma_grid(text):
     from .grids import sigma_grid
 
@@ -154,6 +164,16 @@ def _grid_replaces(args) -> None:
         args.sampler = "sde"
 
 
+def _grid_options(args) -> None:
+    """A rule's grid-only options (APG's momentum, CFG-Zero*'s zero-init) need --grid: refused
+    otherwise, before any work."""
+    from .guidance import check_continuous
+
+    rule = getattr(args, "guidance", None)
+    if rule is not None and getattr(args, "grid", None) is None:
+        check_continuous(rule)
+
+
 def _add_guidance_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--omega", type=_real(OMEGA_MIN, OMEGA_MAX),
@@ -162,8 +182,8 @@ def _add_guidance_args(p: argparse.ArgumentParser) -> None:
                    help="guidance schedule, e.g. constant:2 or interval:2:0.3:1.5 (the grammar: "
                         "docs/reference/schedules.md, from the docstring of cfgmft.schedules)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
-                   help="guidance rule: how the two predictions are combined at strength omega: cfg (default), "
-                        "powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P (cfgmft.guidance)")
+                   help="guidance rule: how the two predictions are combined at strength omega: " + _RULES_HELP +
+                        " (cfgmft.guidance)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--T", type=_real(0.0, TIME_MAX, lo_open=True, allow_inf=True), default=None,
                    help=f"start time in (0, {TIME_MAX:g}] (default: the T -> infinity limit)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
-                   help="guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
+                   help="guidance rule: " + _RULES_HELP)
     p.add_argument("--out", default="results/phase_diagram", help="output folder (default: results/phase_diagram)")
     p.add_argument("--figures", action="store_true",
                    help="also draw the PNG figures (one per map; scan.png for a 1-D scan); the data files are the result")
@@ -300,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples of the finite-d model in the design at --d (default: 4000; about a second per "
                         "candidate, about 100 candidates)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
-                   help="the guidance rule the schedule is designed for: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, "
-                        "zerostar, rescale:phi=P (d -> infinity theory; the finite-d stage covers cfg only)")
+                   help="the guidance rule the schedule is designed for: " + _RULES_HELP +
+                        " (d -> infinity theory; the finite-d stage covers cfg only)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -321,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="points of the global Sobol scan per floor (default: 64)")
     p.add_argument("--maxiter", type=_int(1, 100000), default=40, help="COBYLA iterations per floor (default: 40)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
-                   help="the guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
+                   help="the guidance rule: " + _RULES_HELP)
     p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
                    help="largest time a schedule parameter ranges over (default: 3)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
@@ -331,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("nogo", help="claim C5: the largest variance ratio of each non-negative family, per regime")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
-                   help="the guidance rule: cfg (default), powerlaw:beta=B, apg:eta=E,r=R, zerostar, rescale:phi=P")
+                   help="the guidance rule: " + _RULES_HELP)
     p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
     p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
                    help="points of the global Sobol scan per family (default: 64, quick 16)")
@@ -348,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-scale", type=_real(1e-6, 1e6), default=1.0,
                    help="standard deviation of the data per coordinate over the mixture's (default: 1)")
     p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
+                   help="the guidance rule the table is for, recorded in it (guidance, guidance_json; read back by "
+                        "TabulatedGuidance.from_table): " + _RULES_HELP)
     p.add_argument("--design", metavar="FILE",
                    help="the design the schedule comes from (cfgmft schedule design --json saved to FILE): the table "
                         "is predicted on its grid, and a one-line warning goes to stderr (and 'grid_check' into the "
@@ -660,7 +683,7 @@ def cmd_schedule_export(args) -> int:
         if args.update is not None:
             raise ParameterError("--update", "applies to --design's check only: give --design with it")
         schedule = args.schedule
-    table = export(schedule, args.grid, data_scale=args.data_scale)
+    table = export(schedule, args.grid, data_scale=args.data_scale, rule=args.guidance)
     if args.design is not None:
         try:
             check = grid_check(design, table, update=args.update)
@@ -783,6 +806,7 @@ def main(argv=None) -> int:
         args.command = f"{args.command} {args.schedule_command}"
     try:
         _grid_replaces(args)
+        _grid_options(args)
         return COMMANDS[args.command](args)
     except ParameterError as e:
         sys.stderr.write(f"cfgmft {args.command}: error: {_as_flag(e, parser, args.command)}\n")

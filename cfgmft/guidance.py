@@ -45,8 +45,26 @@ Monte Carlo's (rows of ``d`` coordinates); the ``d -> infinity`` theory passes t
 of the predictions in an orthonormal basis of ``span{mu_c, x}``, where inner products per
 dimension concentrate and the coordinate mean of a vector of that span vanishes (``O(d^{-1/2})``).
 
-Grid-only options (APG's momentum, CFG-Zero*'s zero-init steps) are properties of a discrete
-sampler grid and are not part of these continuous-time rules.
+Grid-only options. Two options act across the model evaluations of a discrete sampler grid
+(:mod:`cfgmft.validation.discrete`, :mod:`cfgmft.solvers.discrete_grid`), so they exist on a grid
+only and every continuous-time path refuses them (:func:`check_continuous`, naming ``guidance``):
+
+* ``apg:...,momentum=M`` (diffusers' ``adaptive_projected_guidance_momentum``): APG acts on the
+  running buffer ``B <- Delta + M B`` (``B = 0`` before the first evaluation) instead of ``Delta``;
+  the buffer is updated at every model evaluation with ``omega != 0`` (diffusers turns the guider
+  off, buffer included, where its scale makes the step unguided); ``M = 0`` is plain ``apg``;
+* ``zerostar:zero_init=N`` (diffusers' ``zero_init_steps``): the guided prediction of the first
+  ``N`` model evaluations is zero in the eps space (``eps = 0``: ``D = xs``, the state does not
+  move on that step of euler or ddim), whatever ``omega``; ``N = 0`` is plain ``zerostar``.
+
+Both count model evaluations (diffusers' guider calls): one per step of euler, ddim and
+ancestral, two per step of heun (one on its last step). Their text forms omit them at 0.
+
+The one definition of every rule is :meth:`Rule.increment`, the guided prediction minus ``c``
+from ``c``, ``u`` and ``Delta`` given separately: :func:`guided_target` forms ``Delta`` as
+``alpha (mu_c - E)`` rather than as ``c - u`` (both predictions share ``beta x``, which dwarfs
+``Delta`` at high noise: ``c - u`` there is rounding times ``sigma``), and :meth:`Rule.combine`
+is ``c + increment(c, u, c - u)``.
 """
 
 from __future__ import annotations
@@ -57,11 +75,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from .errors import ParameterError, check_real
+from .errors import ParameterError, check_int, check_real
 
 __all__ = [
     "SPACES", "Rule", "CFG", "PowerLaw", "APG", "ZeroStar", "Rescale", "RULES", "RULE_KINDS", "parse_rule",
     "rule_from_dict", "as_rule", "RowOps", "ROW_OPS", "space_coefficients", "guided_target", "cfg_target",
+    "GRID_OPTIONS", "check_continuous", "RULES_TEXT", "guided_increment", "space_delta",
 ]
 
 #: The spaces a rule can act in.
@@ -76,6 +95,12 @@ BETA_MIN, BETA_MAX = -0.9, 4.0
 ETA_MIN, ETA_MAX = -10.0, 10.0
 #: Allowed range of APG's RMS norm threshold (0: no clipping).
 R_MAX = 1e6
+#: Allowed range of APG's momentum (grid only).
+MOMENTUM_MIN, MOMENTUM_MAX = -1.0, 1.0
+#: Largest number of CFG-Zero*'s zero-init evaluations (grid only).
+ZERO_INIT_MAX = 100000
+#: The grid-only options (module docstring), by rule kind; 0 is "off" for each.
+GRID_OPTIONS = {"apg": ("momentum",), "zerostar": ("zero_init",)}
 
 
 class RowOps:
@@ -102,18 +127,23 @@ def _fmt(x: float) -> str:
 @dataclass(frozen=True)
 class Rule:
     """A guidance rule (module docstring). Subclasses set ``kind``, ``space`` and their
-    parameters (dataclass fields with defaults), and implement :meth:`_combine`."""
+    parameters (dataclass fields with defaults), and implement :meth:`_increment`."""
 
     kind: ClassVar[str] = ""
     space: ClassVar[str] = "score"
     #: parameter name -> (lo, hi) of its allowed closed range
     ranges: ClassVar[dict] = {}
+    #: the parameters that are integers
+    integers: ClassVar[tuple] = ()
 
     def __post_init__(self):
         for f in fields(self):
             lo, hi = self.ranges[f.name]
             try:
-                value = check_real(f.name, getattr(self, f.name), lo=lo, hi=hi)
+                if f.name in self.integers:
+                    value = check_int(f.name, getattr(self, f.name), lo=lo, hi=hi)
+                else:
+                    value = check_real(f.name, getattr(self, f.name), lo=lo, hi=hi)
             except ParameterError as exc:
                 raise ParameterError("guidance", f"{self.kind}: {exc}") from None
             object.__setattr__(self, f.name, value)
@@ -125,16 +155,33 @@ class Rule:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
+    def grid_options(self) -> dict:
+        """The grid-only options that are on (not 0), ``{name: value}`` (module docstring)."""
+        return {k: getattr(self, k) for k in GRID_OPTIONS.get(self.kind, ()) if getattr(self, k) != 0}
+
+    @property
+    def grid_only(self) -> bool:
+        """A grid-only option is on: the rule exists on a discrete sampler grid only."""
+        return bool(self.grid_options)
+
+    @property
+    def _shown(self) -> dict:
+        """The parameters of the text and dict forms: the grid-only options only where on."""
+        off = set(GRID_OPTIONS.get(self.kind, ())) - set(self.grid_options)
+        return {k: v for k, v in self.params.items() if k not in off}
+
+    @property
     def spec(self) -> str:
-        """Text form, ``kind[:name=value,...]`` (:func:`parse_rule` is its inverse)."""
-        p = self.params
+        """Text form, ``kind[:name=value,...]`` (:func:`parse_rule` is its inverse); a grid-only
+        option is written only where it is on."""
+        p = self._shown
         if not p:
             return self.kind
         return self.kind + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in p.items())
 
     def to_dict(self) -> dict:
         """JSON form ``{"kind": ..., "space": ..., **params}`` (:func:`rule_from_dict` is its inverse)."""
-        return {"kind": self.kind, "space": self.space, **self.params}
+        return {"kind": self.kind, "space": self.space, **self._shown}
 
     def __str__(self) -> str:
         return self.spec
@@ -167,12 +214,26 @@ class Rule:
 
     def combine(self, c, u, omega, ops=ROW_OPS):
         """The guided prediction from the conditional ``c`` and unconditional ``u`` predictions
-        (``(N, n)`` arrays in :attr:`space`) at strength ``omega`` (a float)."""
+        (``(N, n)`` arrays in :attr:`space`) at strength ``omega`` (a float):
+        ``c + increment(c, u, c - u)``. The grid-only options are not applied here (they act
+        across evaluations: :mod:`cfgmft.validation.discrete`)."""
         if omega == 0.0:
             return np.array(c, dtype=np.float64, copy=True)
-        return self._combine(np.asarray(c, dtype=np.float64), np.asarray(u, dtype=np.float64), float(omega), ops)
+        c = np.asarray(c, dtype=np.float64)
+        u = np.asarray(u, dtype=np.float64)
+        return c + self._increment(c, u, c - u, float(omega), ops)
 
-    def _combine(self, c, u, omega, ops):  # pragma: no cover - abstract
+    def increment(self, c, u, delta, omega, ops=ROW_OPS):
+        """The guided prediction minus ``c``, from ``c``, ``u`` and ``delta = c - u`` given
+        separately (``delta`` exact where ``c - u`` would round: module docstring); the one
+        definition of the rule. Zero at ``omega = 0``."""
+        c = np.asarray(c, dtype=np.float64)
+        if omega == 0.0:
+            return np.zeros(np.broadcast_shapes(c.shape, np.shape(delta)))
+        return self._increment(c, np.asarray(u, dtype=np.float64), np.asarray(delta, dtype=np.float64), float(omega),
+                               ops)
+
+    def _increment(self, c, u, delta, omega, ops):  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -193,8 +254,8 @@ class CFG(Rule):
     def reduces_to_cfg(self) -> bool:
         return True
 
-    def _combine(self, c, u, omega, ops):
-        return c + omega * (c - u)
+    def _increment(self, c, u, delta, omega, ops):
+        return omega * delta
 
 
 @dataclass(frozen=True)
@@ -213,14 +274,13 @@ class PowerLaw(Rule):
     def reduces_to_cfg(self) -> bool:
         return self.beta == 0.0
 
-    def _combine(self, c, u, omega, ops):
-        delta = c - u
+    def _increment(self, c, u, delta, omega, ops):
         if self.beta == 0.0:
-            return c + omega * delta
+            return omega * delta
         n = _rms(delta, ops)
         with np.errstate(divide="ignore", invalid="ignore"):
             gain = np.where(n > 0.0, n ** self.beta, 0.0)
-        return c + (omega * gain)[:, None] * delta
+        return (omega * gain)[:, None] * delta
 
 
 @dataclass(frozen=True)
@@ -233,21 +293,24 @@ class APG(Rule):
     ``AdaptiveProjectedGuidance(guidance_scale=omega, eta=eta, adaptive_projected_guidance_rescale=r S
     sqrt(d), use_original_formulation=True)`` on an ``x0``-predicting model (data scale ``S``; an
     unscaled L2 threshold); its default form ``u + w * update`` is another rule unless ``eta = 1,
-    r = 0`` (docs/guide/guidance-rules.md, "Mapping to diffusers")."""
+    r = 0`` (docs/guide/guidance-rules.md, "Mapping to diffusers").
+
+    ``momentum`` (grid only, module docstring): diffusers' ``adaptive_projected_guidance_momentum``;
+    on a grid the sampler passes the running buffer as ``delta`` to :meth:`increment`."""
 
     eta: float = 0.0
     r: float = 0.0
+    momentum: float = 0.0
     formula: ClassVar[str] = "c + omega (Delta_perp + eta Delta_par), Delta = c - u clipped to RMS r, par along c"
     kind: ClassVar[str] = "apg"
     space: ClassVar[str] = "denoiser"
-    ranges: ClassVar[dict] = {"eta": (ETA_MIN, ETA_MAX), "r": (0.0, R_MAX)}
+    ranges: ClassVar[dict] = {"eta": (ETA_MIN, ETA_MAX), "r": (0.0, R_MAX), "momentum": (MOMENTUM_MIN, MOMENTUM_MAX)}
 
     @property
     def reduces_to_cfg(self) -> bool:
-        return self.eta == 1.0 and self.r == 0.0
+        return self.eta == 1.0 and self.r == 0.0 and self.momentum == 0.0
 
-    def _combine(self, c, u, omega, ops):
-        delta = c - u
+    def _increment(self, c, u, delta, omega, ops):
         if self.r > 0.0:
             n = _rms(delta, ops)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -257,25 +320,33 @@ class APG(Rule):
         with np.errstate(divide="ignore", invalid="ignore"):
             proj = np.where(nc2 > 0.0, ops.dot(delta, c) / nc2, 0.0)
         par = proj[:, None] * c
-        return c + omega * ((delta - par) + self.eta * par)
+        return omega * ((delta - par) + self.eta * par)
 
 
 @dataclass(frozen=True)
 class ZeroStar(Rule):
     """CFG-Zero* (Fan et al. 2025), in the eps (equivalently score) space: the unconditional
     prediction is first scaled by ``s* = <c, u> / |u|^2``, then ``s* u + w (c - s* u)``,
-    ``w = 1 + omega``. ``s* = 1`` would be ``cfg``; where ``u = 0``, ``s* = 1``."""
+    ``w = 1 + omega``. ``s* = 1`` would be ``cfg``; where ``u = 0``, ``s* = 1``. The increment
+    ``omega (c - s* u)`` is computed as ``omega (s* Delta - (1 - s*) c)`` with ``1 - s* = -<Delta,
+    u>/|u|^2`` (no difference of nearly equal numbers where ``c ~ u``).
 
+    ``zero_init`` (grid only, module docstring): diffusers' ``zero_init_steps``, applied by the
+    grid sampler (the first ``zero_init`` evaluations' guided eps is 0)."""
+
+    zero_init: int = 0
     formula: ClassVar[str] = "s* u + w (c - s* u), s* = <c, u>/|u|^2"
     kind: ClassVar[str] = "zerostar"
     space: ClassVar[str] = "eps"
+    ranges: ClassVar[dict] = {"zero_init": (0, ZERO_INIT_MAX)}
+    integers: ClassVar[tuple] = ("zero_init",)
 
-    def _combine(self, c, u, omega, ops):
+    def _increment(self, c, u, delta, omega, ops):
         nu2 = ops.dot(u, u)
         with np.errstate(divide="ignore", invalid="ignore"):
             st = np.where(nu2 > 0.0, ops.dot(c, u) / nu2, 1.0)
-        su = st[:, None] * u
-        return su + (1.0 + omega) * (c - su)
+            one_minus = np.where(nu2 > 0.0, -ops.dot(delta, u) / nu2, 0.0)
+        return omega * (st[:, None] * delta + one_minus[:, None] * c)
 
 
 @dataclass(frozen=True)
@@ -295,21 +366,40 @@ class Rescale(Rule):
     def reduces_to_cfg(self) -> bool:
         return self.phi == 0.0
 
-    def _combine(self, c, u, omega, ops):
-        g = c + omega * (c - u)
+    def _increment(self, c, u, delta, omega, ops):
+        # g - c = omega Delta + phi (std(c)/std(g) - 1) g, the ratio's departure from 1 from
+        # var(g) - var(c) = 2 omega cov(c, Delta) + omega^2 var(Delta) (no difference of nearly
+        # equal numbers where Delta is small against c)
+        inc = omega * delta
         if self.phi == 0.0:
-            return g
-        sc = np.sqrt(np.maximum(ops.dot(c, c) - ops.mean(c) ** 2, 0.0))
-        sg = np.sqrt(np.maximum(ops.dot(g, g) - ops.mean(g) ** 2, 0.0))
+            return inc
+        g = c + inc
+        mc, md = ops.mean(c), ops.mean(delta)
+        var_c = np.maximum(ops.dot(c, c) - mc ** 2, 0.0)
+        dvar = 2.0 * omega * (ops.dot(c, delta) - mc * md) + omega * omega * (ops.dot(delta, delta) - md ** 2)
+        sc = np.sqrt(var_c)
+        sg = np.sqrt(np.maximum(var_c + dvar, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(sg > 0.0, sc / sg, 1.0)
-        return (self.phi * ratio + (1.0 - self.phi))[:, None] * g
+            departure = np.where(sg > 0.0, -dvar / (sg * (sc + sg)), 0.0)
+        return inc + (self.phi * departure)[:, None] * g
 
 
 #: kind -> class
 RULES = {cls.kind: cls for cls in (CFG, PowerLaw, APG, ZeroStar, Rescale)}
 #: The text forms, for help texts.
-RULE_KINDS = ("cfg", "powerlaw:beta=B", "apg:eta=E,r=R", "zerostar", "rescale:phi=P")
+RULE_KINDS = ("cfg", "powerlaw:beta=B", "apg:eta=E,r=R[,momentum=M]", "zerostar[:zero_init=N]", "rescale:phi=P")
+#: The grammar in one line, for every help text (the CLI's ``--guidance``).
+RULES_TEXT = (", ".join(RULE_KINDS) + "; momentum and zero_init (diffusers' adaptive_projected_guidance_momentum "
+              "and zero_init_steps) act across a sampler grid's steps: --grid only")
+
+
+def check_continuous(rule, where: str = "continuous time") -> None:
+    """Refuse a rule with a grid-only option on (module docstring) in ``where``: a
+    ``ParameterError`` naming ``guidance``, one line."""
+    if rule is not None and rule.grid_only:
+        opts = ",".join(f"{k}={_fmt(v)}" for k, v in rule.grid_options.items())
+        raise ParameterError("guidance", f"{rule.kind}'s {opts} acts across the steps of a sampler grid: it exists "
+                                         f"on --grid only, not in {where} (give --grid and --update, or leave it out)")
 
 
 def _bad(text, why):
@@ -418,8 +508,26 @@ def guided_target(rule: Rule, x, t: float, sigma2: float, mu_c, E, omega: float,
         # e^{-t} underflows (t > ~745): the score (e^{-t} M_g - x)/Gamma_t is -x/Gamma_t for any
         # finite target, so the conditional target is exact there in float64
         return np.broadcast_to(mu_c, np.shape(x)).astype(np.float64)
+    return mu_c + guided_increment(rule, x, t, sigma2, mu_c, E, omega, ops)
+
+
+def guided_increment(rule: Rule, x, t: float, sigma2: float, mu_c, E, omega: float, ops=ROW_OPS, delta=None):
+    """``M_g - mu_c`` of :func:`guided_target` for a rule that is not linear CFG (at ``omega != 0``),
+    each term at its own scale. ``delta``: the ``Delta`` the rule acts on, in its space (default
+    ``alpha (mu_c - E)``; a grid sampler passes APG's momentum buffer)."""
+    a, b = space_coefficients(rule.space, max(t, T_FLOOR), sigma2)
+    shape = np.shape(x)
+    if a == 0.0:
+        return np.zeros(shape)
     bx = b * x
-    c = a * mu_c + bx
+    c = np.broadcast_to(a * mu_c + bx, shape)
     u = a * E + bx
-    g = rule.combine(np.broadcast_to(c, np.shape(x)), u, omega, ops)
-    return mu_c + (g - c) / a
+    if delta is None:
+        delta = np.broadcast_to(a * (mu_c - E), shape)
+    return rule.increment(c, u, delta, omega, ops) / a
+
+
+def space_delta(rule: Rule, t: float, sigma2: float, mu_c, E):
+    """``Delta = c - u = alpha (mu_c - E)`` in ``rule``'s space (exact)."""
+    a, _ = space_coefficients(rule.space, max(t, T_FLOOR), sigma2)
+    return a * (mu_c - E)

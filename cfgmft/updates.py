@@ -49,6 +49,7 @@ from .errors import ParameterError, check_choice
 from .schedules import omega_function
 
 __all__ = ["UPDATES", "CONTINUUM_SAMPLER", "STOCHASTIC", "check_update", "ancestral_sigmas", "step_omegas",
+           "model_evaluations", "check_grid_rule",
            "UPDATE_FORMULAS", "STARTS", "check_start", "start_std", "start_log_variance"]
 
 UPDATES = ("euler", "heun", "ddim", "ancestral")
@@ -115,6 +116,26 @@ def ancestral_sigmas(sigma_from, sigma_to, eta: float = 1.0):
     up = sp * np.minimum(1.0, frac)
     down = sp * np.sqrt(np.maximum((1.0 - eta * eta) + eta * eta * r * r, 0.0))  # 0 where sigma_up = s'
     return down[()], up[()]
+
+
+def model_evaluations(sigmas, update: str) -> int:
+    """The model evaluations of ``update`` on the grid ``sigmas`` (``N + 1`` levels): one per step,
+    and heun's corrector on every step that does not end at ``sigma = 0``."""
+    s = np.asarray(sigmas, dtype=np.float64)
+    steps = s.size - 1
+    return steps + (int(np.count_nonzero(s[1:] > 0.0)) if update == "heun" else 0)
+
+
+def check_grid_rule(rule, grid, update: str) -> None:
+    """A guidance rule's grid-only options on the grid ``grid`` (a :class:`cfgmft.grids.SigmaGrid`)
+    with ``update``: ``zerostar``'s ``zero_init`` may not exceed the run's model evaluations
+    (``ParameterError`` naming ``guidance``)."""
+    zero_init = int(getattr(rule, "zero_init", 0) or 0)
+    if zero_init:
+        n = model_evaluations(grid.sigmas, update)
+        if zero_init > n:
+            raise ParameterError("guidance", f"{rule.spec}: zero_init = {zero_init} exceeds the {n} model evaluations "
+                                             f"of {update} on {grid.spec}")
 
 
 def step_omegas(grid, omega) -> np.ndarray:

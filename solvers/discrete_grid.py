@@ -100,6 +100,9 @@ class _Model:
         self.regime, self.prior, self.sigma2, self.alpha = regime, prior, sigma2, alpha
         #: a guidance rule other than cfg (None: cfg's closed-form coefficients)
         self.rule = rule
+        #: CFG-Zero*'s zero-init evaluations (cfgmft.guidance, "Grid-only options") and the count so far
+        self.zero_init = int(getattr(rule, "zero_init", 0) or 0)
+        self.evals = 0
         self.always = regime == "exponential" and alpha == 0.0
         self.committed = self.always
         self.t_commit = None
@@ -122,6 +125,11 @@ class _Model:
         """``(a, b, 1 - a)``; ``1 - a`` computed as ``sigma^2 (...)/(sigma2 + sigma^2)``, not as a
         difference (at ``sigma << sqrt(sigma2)`` that difference is rounding, and Heun divides it by
         ``sigma``)."""
+        index = self.evals
+        self.evals += 1
+        if index < self.zero_init:  # a zero-init evaluation: guided eps = 0, D_w = xs
+            self.k = None
+            return 1.0, 0.0, 0.0
         s2 = self.sigma2
         sig2 = sigma * sigma
         t = 0.5 * math.log1p(sig2)
@@ -238,7 +246,12 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     each model evaluation through its ``d -> infinity`` guided score ``s = A x + B mu_c`` at that
     evaluation's order parameters (:mod:`cfgmft.solvers.rules`), so the maps stay affine; the
     prediction is then the ``d -> infinity`` limit (a nonlinear rule's law is not Gaussian at
-    finite ``d``, even in the gaussian infinite-class limit).
+    finite ``d``, even in the gaussian infinite-class limit). Grid-only options
+    (:mod:`cfgmft.guidance`): ``zerostar``'s ``zero_init = N`` makes the first ``N`` model
+    evaluations ``D_w = xs`` (``a = 1``, ``b = 0``: guided eps zero); ``apg``'s ``momentum`` is
+    refused (``ParameterError`` naming ``guidance``): its buffer of ``Delta_D`` from earlier
+    evaluations does not lie along the current ``x`` and ``mu_c``, so it does not close on
+    ``(m, v)`` (docs/guide/guidance-rules.md; the Monte Carlo runs it).
     """
     start = check_start(start)
     prior = check_choice("prior", prior, IID_PRIORS)
@@ -257,6 +270,12 @@ def predict_discrete(prior: str, sigma2: float, omega, update: str, grid, *, alp
     from cfgmft.guidance import as_rule
 
     rule = as_rule(rule)
+    if getattr(rule, "momentum", 0.0) != 0.0:
+        raise ParameterError("guidance", f"{rule.spec}: APG's momentum buffer does not close on the order parameters "
+                                         "(m, v) of the discrete-grid theory; the Monte Carlo (simulate --grid) runs it")
+    from cfgmft.updates import check_grid_rule
+
+    check_grid_rule(rule, g, update)
     model = _Model(regime, prior, sigma2, alpha, rule=None if rule.reduces_to_cfg else rule)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         m, log_v, _ = step_maps(model, update, g.sigmas, omegas, start)

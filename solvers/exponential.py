@@ -147,6 +147,9 @@ def rule_arrays(rule) -> tuple[int, float, float]:
     parameters reduce it to linear CFG, so that the generated CFG equations run)."""
     if rule is None or rule.reduces_to_cfg:
         return 0, 0.0, 0.0
+    from cfgmft.guidance import check_continuous
+
+    check_continuous(rule)
     vals = list(rule.params.values()) + [0.0, 0.0]
     return RULE_CODES.index(rule.kind), float(vals[0]), float(vals[1])
 

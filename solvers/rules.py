@@ -44,7 +44,7 @@ import numpy as np
 
 from cfgmft.conventions import CONVENTION_LONG, IID_PRIORS, SAMPLERS
 from cfgmft.errors import NumericalError, check_choice, check_real
-from cfgmft.guidance import Rule, as_rule, guided_target
+from cfgmft.guidance import Rule, as_rule, check_continuous, guided_target
 from cfgmft.results import Prediction
 from cfgmft.schedules import Constant, Schedule, as_schedule
 
@@ -115,6 +115,7 @@ def predict_rule(prior: str, sigma2: float, omega, sampler: str, rule, *, alpha:
     sampler = check_choice("sampler", sampler, SAMPLERS, fold_case=True)
     sigma2 = check_real("sigma2", sigma2, lo=0.0, lo_open=True)
     rule = as_rule(rule)
+    check_continuous(rule)
     alpha = ex._check_alpha(alpha)
     if isinstance(omega, (Schedule, str, dict)):
         sch = as_schedule(omega)

@@ -182,6 +182,23 @@ def test_sharded_simulation_of_a_guidance_rule_equals_in_process(client):
     assert abs(cfg["var_ratio"]["mean"] - here["var_ratio"]["mean"]) > 1e-3  # the rule changed the samples
 
 
+def test_sharded_grid_simulation_of_a_rule_and_its_grid_options_equals_in_process(client):
+    """The grid Monte Carlo (simulate --grid) with a rule: the shards sum over classes, the rule and
+    APG's momentum buffer act in this process; numpy, torch and the shards give the same result."""
+    for rule in ("apg:eta=0,r=0.05,momentum=-0.5", "zerostar:zero_init=1"):
+        prob = Problem(Mixture(prior="sphere", classes=K, d=D, sigma2=0.8), Guidance(omega=2.0, rule=rule), Sampler())
+        kw = dict(samples=32, seed=4, grid="karras:10:0.002:80", update="heun")
+        here = simulate(prob, **kw)
+        there = simulate(prob, scheduler="local:2", **kw)
+        assert here["guidance"] == there["guidance"] == rule and there["backend"] == "dask"
+        for key in ("m_final", "var_ratio", "accuracy"):
+            assert abs(here[key]["mean"] - there[key]["mean"]) <= 1e-10, (rule, key)
+        if HAVE_TORCH:
+            on_torch = simulate(prob, backend="torch", **kw)
+            for key in ("m_final", "var_ratio", "accuracy"):
+                assert abs(here[key]["mean"] - on_torch[key]["mean"]) <= 1e-10, (rule, key)
+
+
 def test_sharded_tolerance_path_pilots_in_its_own_precision(client):
     kw = dict(samples=16, seed=4, tol=2e-2)
     here = simulate(_problem(), **kw)

@@ -406,3 +406,98 @@ def test_diffusers_run_matches_the_discrete_grid_prediction_of_the_rule(spec):
     assert abs(est.m.value - pred["m_final"]) <= 3 * est.m.stderr + slack, (spec, est.m, pred["m_final"])
     assert abs(est.var_ratio.value - pred["var_ratio"]) <= 3 * est.var_ratio.stderr + slack, \
         (spec, est.var_ratio, pred["var_ratio"])
+
+
+# -- the grid-only options: cfgmft's grid Monte Carlo against diffusers' own classes --------------
+from cfgmft.grids import sigma_grid  # noqa: E402
+from cfgmft.updates import step_omegas  # noqa: E402
+from cfgmft.validation.discrete import _BlockNoise, sample_on_grid  # noqa: E402
+from cfgmft.validation.mixture import as_seed_sequence  # noqa: E402
+from cfgmft.validation.scores import FiniteMixture  # noqa: E402
+
+
+def _grid_of(sch) -> str:
+    return "sigmas:" + ",".join(repr(float(v)) for v in sch.sigmas)
+
+
+def _diffusers_loop(guider, scale_of, prediction_type: str, seed: int):
+    """diffusers' Euler scheduler with ``guider`` (one instance for the whole run: its momentum buffer and
+    step count carry over), started from cfgmft's own start noise of ``seed`` (the block streams of
+    :func:`cfgmft.validation.discrete.sample_on_grid`), so that both runs see the same noise."""
+    rng = np.random.default_rng(3)
+    means = draw_means(32, D, "gaussian", rng)
+    model = ExactMixtureDenoiser(means, SIGMA2, target=0)
+    sch = _scheduler(prediction_type)
+    grid = _grid_of(sch)
+    omegas = step_omegas(sigma_grid(grid), SCHEDULE)
+    sig = [float(s) for s in sch.sigmas]
+    start = sig[0] * _BlockNoise(as_seed_sequence(seed), 0, N, 256, D).draw()
+    x = torch.from_numpy(start.copy())
+    for i, t in enumerate(sch.timesteps):
+        guider.guidance_scale = scale_of(float(omegas[i]))
+        guider.set_state(step=i, num_inference_steps=STEPS, timestep=t)
+        x_in = sch.scale_model_input(x, t)
+        guider.prepare_inputs({"x_in": (x_in, x_in)})  # APG's momentum buffer starts at step 0
+        a_bar = 1.0 / (1.0 + sig[i] ** 2)
+        pc = model.vp_output(x_in, a_bar, True, prediction_type)
+        pu = model.vp_output(x_in, a_bar, False, prediction_type)
+        pred = guider.forward(pc, pu if guider.num_conditions == 2 else None).pred
+        x = sch.step(pred, t, x).prev_sample.to(torch.float64)
+    return x.numpy(), FiniteMixture(means, SIGMA2), means[0], grid
+
+
+#: cfgmft rule with a grid-only option -> (diffusers guider, its scale at omega, the model's prediction type)
+GRID_OPTION_CASES = {
+    "apg:eta=0,r=0.05,momentum=-0.5": (
+        lambda: AdaptiveProjectedGuidance(guidance_scale=1.0, adaptive_projected_guidance_momentum=-0.5, eta=0.0,
+                                          adaptive_projected_guidance_rescale=0.05 * math.sqrt(D),
+                                          use_original_formulation=True), lambda om: om, "sample"),
+    "apg:eta=0.5,r=0,momentum=0.3": (
+        lambda: AdaptiveProjectedGuidance(guidance_scale=1.0, adaptive_projected_guidance_momentum=0.3, eta=0.5,
+                                          adaptive_projected_guidance_rescale=0.0, use_original_formulation=True),
+        lambda om: om, "sample"),
+    "zerostar:zero_init=3": (lambda: ClassifierFreeZeroStarGuidance(guidance_scale=1.0, zero_init_steps=3),
+                             lambda om: 1.0 + om, "epsilon"),
+}
+
+
+@pytest.mark.parametrize("spec", sorted(GRID_OPTION_CASES))
+def test_the_grid_monte_carlo_with_momentum_or_zero_init_equals_diffusers(spec):
+    """cfgmft's grid Monte Carlo (sample_on_grid, euler, on the scheduler's grid) with APG's momentum or
+    CFG-Zero*'s zero-init against diffusers' AdaptiveProjectedGuidance(adaptive_projected_guidance_momentum=M)
+    and ClassifierFreeZeroStarGuidance(zero_init_steps=N) in diffusers' Euler loop, on the same start noise:
+    the same samples up to the scheduler's float32 state (and CFG-Zero*'s float32 scale)."""
+    make, scale_of, ptype = GRID_OPTION_CASES[spec]
+    theirs, mix, mu_c, grid = _diffusers_loop(make(), scale_of, ptype, seed=11)
+    ours, *_ = sample_on_grid(mix, mu_c, SIGMA2, SCHEDULE, grid, "euler", n=N, rng=11, rule=spec)
+    scale = float(np.abs(ours).max())
+    assert np.abs(theirs - ours).max() <= 1e-5 * scale, (spec, np.abs(theirs - ours).max(), scale)
+    # not vacuous: without the option the samples differ
+    plain = parse_rule(spec.rsplit(",momentum", 1)[0] if "momentum" in spec else "zerostar")
+    other, *_ = sample_on_grid(mix, mu_c, SIGMA2, SCHEDULE, grid, "euler", n=N, rng=11, rule=plain)
+    assert np.abs(other - ours).max() > 1e-3 * scale  # 100 times the agreement above
+
+
+def test_tabulated_guidance_takes_the_rule_and_its_options_from_the_exported_table(tmp_path):
+    import json
+
+    from cfgmft.commands.schedule import export
+
+    sch = _scheduler("sample")
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(export(SCHEDULE, "karras:30:0.002:80:7", rule="apg:eta=0,r=0.05,momentum=-0.5")))
+    g = TabulatedGuidance.from_table(path, sigmas=sch.sigmas)
+    assert g.rule == parse_rule("apg:eta=0,r=0.05,momentum=-0.5") and g.apg_momentum == -0.5
+    assert g.inner.adaptive_projected_guidance_momentum == -0.5
+    # an explicit rule still wins over the file's; the file's zero-init becomes diffusers' zero_init_steps
+    assert TabulatedGuidance.from_table(path, sigmas=sch.sigmas, rule="cfg").rule == parse_rule("cfg")
+    path.write_text(json.dumps(export(SCHEDULE, "karras:30:0.002:80:7", rule="zerostar:zero_init=2")))
+    g = TabulatedGuidance.from_table(path, sigmas=_scheduler("epsilon").sigmas)
+    assert g.zero_init_steps == 2 and g.inner.zero_init_steps == 2
+    g.save_pretrained(tmp_path / "guider")
+    g2 = TabulatedGuidance.from_pretrained(tmp_path / "guider")
+    assert g2.rule == g.rule and g2.zero_init_steps == 2
+    with pytest.raises(ParameterError, match="^zero_init_steps: "):
+        TabulatedGuidance(w_per_step=[2.0, 2.0, 2.0], rule="zerostar:zero_init=2", zero_init_steps=1)
+    with pytest.raises(ParameterError, match="^apg_momentum: "):
+        TabulatedGuidance(w_per_step=[2.0], rule="apg:eta=0,r=0,momentum=-0.5", apg_momentum=0.5)

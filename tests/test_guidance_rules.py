@@ -21,7 +21,8 @@ from cfgmft.params import Guidance, Mixture, Problem, Sampler
 RULE_TEXTS = ["cfg", "powerlaw:beta=0.5", "apg:eta=0,r=0.05", "apg:eta=0,r=0", "zerostar", "rescale:phi=0.7"]
 
 
-@pytest.mark.parametrize("text", RULE_TEXTS + ["apg", "powerlaw:beta=-0.5", "rescale:phi=1"])
+@pytest.mark.parametrize("text", RULE_TEXTS + ["apg", "powerlaw:beta=-0.5", "rescale:phi=1",
+                                  "apg:eta=0,r=0.05,momentum=-0.5", "zerostar:zero_init=2"])
 def test_text_and_dict_forms_round_trip(text):
     rule = parse_rule(text)
     assert parse_rule(rule.spec) == rule
@@ -41,7 +42,9 @@ def test_defaults_and_kinds():
 
 
 @pytest.mark.parametrize("bad", ["foo", "apg:eta", "apg:x=1", "powerlaw:beta=9", "rescale:phi=nan", "rescale:phi=1.5",
-                                 "zerostar:a=1", "apg:eta=1,eta=2", "apg:r=-1", "", 3])
+                                 "zerostar:a=1", "apg:eta=1,eta=2", "apg:r=-1", "", 3, "apg:momentum=1.5",
+                                 "apg:momentum=nan", "zerostar:zero_init=-1", "zerostar:zero_init=1.5",
+                                 "rescale:phi=0.5,zero_init=1", "cfg:momentum=0.5"])
 def test_bad_rules_name_the_argument(bad):
     with pytest.raises(ParameterError) as e:
         as_rule(bad)
@@ -59,7 +62,7 @@ def test_reductions_to_cfg_are_exact(rule):
     c, u = _pair()
     for omega in (-0.7, 0.5, 3.0):
         want = c + omega * (c - u)
-        got = rule._combine(c, u, omega, ROW_OPS)  # the rule's own arithmetic, not a shortcut
+        got = c + rule._increment(c, u, c - u, omega, ROW_OPS)  # the rule's own arithmetic, not a shortcut
         assert np.allclose(got, want, rtol=1e-14, atol=1e-14)
     assert rule.reduces_to_cfg and rule.linear_in_x and rule.time_only
 
@@ -305,8 +308,8 @@ def test_cli_theory_and_simulate_with_a_rule():
 @pytest.mark.parametrize("args", [
     ("theory", "--omega", "2", "--guidance", "bogus"),
     ("theory", "--omega", "2", "--guidance", "powerlaw:beta=99"),
-    ("simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "zerostar", "--samples", "64",
-     "--grid", "karras:10:0.002:80", "--update", "euler"),
+    ("simulate", "--classes", "inf", "--d", "8", "--omega", "2", "--guidance", "zerostar:zero_init=1", "--samples",
+     "64"),  # a grid-only option in continuous time
     ("theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "zerostar", "--finite-d"),
 ])
 def test_cli_refuses_bad_rules_with_one_line(args):

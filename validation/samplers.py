@@ -105,7 +105,7 @@ import numpy as np
 
 from cfgmft.conventions import SAMPLERS
 from cfgmft.errors import ParameterError, check_choice, check_int
-from cfgmft.guidance import as_rule, guided_target
+from cfgmft.guidance import as_rule, check_continuous, guided_target
 from cfgmft.ranges import DEFAULT_STEPS as _DEFAULT_STEPS
 from cfgmft.grids import (DEFAULT_GRID, DEFAULT_MC_T, GRIDS, check_grid_array, log_snr, omega_at_midpoints, t_of_log_snr,
                           time_grid, with_breakpoints)
@@ -514,6 +514,7 @@ def sample(
     check_choice("sampler", sampler, SAMPLERS)
     check_choice("scheme", scheme, SCHEMES)
     rule = as_rule(rule)
+    check_continuous(rule)
     general = not rule.reduces_to_cfg
     check_choice("order", order, (1, 2))
     stages = check_int("stages", stages, lo=min(STAGES), hi=max(STAGES), strict=True)

@@ -90,8 +90,10 @@ class TabulatedGuidance(BaseGuidance):
 
     * ``w_per_step``: the guidance scale ``w_i = 1 + omega_i`` of step ``i`` (one per scheduler step;
       :meth:`from_table` reads it off a table, on the table's grid or the scheduler's);
-    * ``rule``: a cfgmft rule's text form (``cfg``, ``rescale:phi=P``, ``zerostar``,
-      ``apg:eta=E,r=R``; ``powerlaw`` has no diffusers class and is refused);
+    * ``rule``: a cfgmft rule's text form (``cfg``, ``rescale:phi=P``, ``zerostar[:zero_init=N]``,
+      ``apg:eta=E,r=R[,momentum=M]``; ``powerlaw`` has no diffusers class and is refused); its
+      grid-only options are diffusers' ``zero_init_steps`` and ``adaptive_projected_guidance_momentum``
+      (the same as the two parameters below, which may be given instead, not both);
     * ``data_scale``: ``S``, the data's units per mixture unit (APG's threshold is ``r S sqrt(D)``
       in diffusers' unscaled L2 norm over the ``D`` elements of a sample);
     * ``sigmas``: the grid the table was made for (``N + 1`` noise levels), kept for the record and
@@ -122,6 +124,18 @@ class TabulatedGuidance(BaseGuidance):
         if not isinstance(r, (CFG, Rescale, ZeroStar, APG)):
             raise ParameterError("rule", f"must be one of the rules diffusers implements ({', '.join(DIFFUSERS_RULES)}); "
                                  f"{r.kind} has no diffusers class")
+        # the rule's grid-only options are these two parameters of diffusers' classes
+        opts = r.grid_options
+        if "zero_init" in opts:
+            if zero_init_steps not in (0, opts["zero_init"]):
+                raise ParameterError("zero_init_steps", f"is {zero_init_steps!r}, the rule {r.spec} says "
+                                                        f"zero_init={opts['zero_init']}: give one of them")
+            zero_init_steps = opts["zero_init"]
+        if "momentum" in opts:
+            if apg_momentum is not None and apg_momentum != opts["momentum"]:
+                raise ParameterError("apg_momentum", f"is {apg_momentum!r}, the rule {r.spec} says "
+                                                     f"momentum={opts['momentum']!r}: give one of them")
+            apg_momentum = opts["momentum"]
         self.rule = r
         self.data_scale = check_real("data_scale", data_scale, lo=1e-6, hi=1e6)
         if sigmas is not None:
@@ -205,11 +219,15 @@ class TabulatedGuidance(BaseGuidance):
 
     # -- making one ----------------------------------------------------------------------------
     @classmethod
-    def from_table(cls, table, sigmas=None, *, rule="cfg", **kwargs) -> "TabulatedGuidance":
+    def from_table(cls, table, sigmas=None, *, rule=None, **kwargs) -> "TabulatedGuidance":
         """The guider of ``table`` (a :class:`GuidanceTable`, an exported table or a file) with
-        ``rule``: with ``sigmas`` (the scheduler's ``N + 1`` noise levels in the data's units,
-        e.g. ``scheduler.sigmas``) the per-step scales on that grid; without, the table's rows."""
+        ``rule`` (``None``: the table's own, ``cfgmft schedule export --guidance``; ``cfg`` for a
+        table that records none): with ``sigmas`` (the scheduler's ``N + 1`` noise levels in the
+        data's units, e.g. ``scheduler.sigmas``) the per-step scales on that grid; without, the
+        table's rows."""
         t = table if isinstance(table, GuidanceTable) else GuidanceTable.from_export(table)
+        if rule is None:
+            rule = t.rule
         if sigmas is None:
             w, grid = list(t.w), list(t.sigmas)
         else:

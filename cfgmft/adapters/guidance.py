@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..commands.schedule import export, load_guidance_table, read_guidance_table
+from ..commands.schedule import export, load_guidance_table, read_guidance_table, table_rule
+from ..guidance import CFG, Rule, as_rule
 from ..errors import ParameterError
 from ..schedules import Schedule, omega_function, t_of_sigma
 
@@ -72,12 +73,14 @@ def _levels(value, name: str) -> np.ndarray:
 class GuidanceTable:
     """A guidance table: ``schedule`` (``table:sigma:const`` on the mixture's noise levels),
     ``data_scale`` ``S``, the table's grid ``sigmas`` (``N + 1`` levels, data units) and its
-    per-step scales ``w`` (``N``); read-only."""
+    per-step scales ``w`` (``N``), and the guidance ``rule`` the table is for (the exported
+    file's ``guidance``; ``cfg`` where it has none); read-only."""
 
     schedule: Schedule
     data_scale: float
     sigmas: tuple[float, ...]
     w: tuple[float, ...]
+    rule: Rule = CFG()
 
     # -- making one ----------------------------------------------------------------------
     @classmethod
@@ -89,20 +92,21 @@ class GuidanceTable:
             source = _read_table_file(source)
         table = load_guidance_table(source)
         sch = read_guidance_table(table)
-        return cls._from_schedule_rows(sch, float(table.get("data_scale", 1.0)))
+        return cls._from_schedule_rows(sch, float(table.get("data_scale", 1.0)), table_rule(table))
 
     @classmethod
-    def from_schedule(cls, schedule, grid, *, data_scale: float = 1.0) -> "GuidanceTable":
+    def from_schedule(cls, schedule, grid, *, data_scale: float = 1.0, rule=None) -> "GuidanceTable":
         """The table of ``schedule`` (any form :func:`cfgmft.schedules.as_schedule` takes) on
         the sampler grid ``grid`` (``karras:...``, ``sigmas:...`` or a
-        :class:`cfgmft.grids.SigmaGrid`), as ``cfgmft schedule export`` writes it."""
-        return cls.from_export(export(schedule, grid, data_scale=data_scale))
+        :class:`cfgmft.grids.SigmaGrid`), for the guidance ``rule``, as ``cfgmft schedule export``
+        writes it."""
+        return cls.from_export(export(schedule, grid, data_scale=data_scale, rule=as_rule(rule)))
 
     @classmethod
-    def _from_schedule_rows(cls, sch, S: float) -> "GuidanceTable":
+    def _from_schedule_rows(cls, sch, S: float, rule=None) -> "GuidanceTable":
         nodes = np.asarray(sch.nodes, dtype=np.float64)  # sigma_0 > ... > sigma_{N-1}, mixture units
         sig = tuple(float(x) for x in np.append(nodes * S, 0.0))
-        return cls(sch, S, sig, tuple(1.0 + float(v) for v in sch.values))
+        return cls(sch, S, sig, tuple(1.0 + float(v) for v in sch.values), as_rule(rule))
 
     # -- reading it ----------------------------------------------------------------------
     @property

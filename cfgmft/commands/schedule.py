@@ -33,6 +33,10 @@ mixture's (``x_data = S x``) have noise levels ``sigma_data = S sigma``, so the 
 read in the data's units and the mixture's time is ``t = log1p((sigma/S)^2)/2``.
 :func:`read_guidance_table` reads a table back into the ``table:sigma:const`` schedule it stands
 for (:func:`cfgmft.grids.per_step_schedule`), which gives the same predictions as the table.
+The table carries the guidance rule it is meant for (``--guidance``, default ``cfg``), as
+``guidance`` (text form, its grid-only options included) and ``guidance_json`` (dict form):
+:meth:`cfgmft.adapters.GuidanceTable.from_export` reads it back (``rule``), and
+:meth:`cfgmft.adapters.diffusers.TabulatedGuidance.from_table` applies it.
 
 The hand-over check (``schedule export --design FILE``, :func:`grid_check`): the table predicted on
 its own grid by the discrete-grid theory against the design's continuous-time prediction, a
@@ -209,11 +213,15 @@ def format_evaluation(r: dict) -> str:
 _COLUMNS = ("step", "t", "t_next", "sigma", "sigma_next", "alpha_bar", "log_snr", "omega", "w")
 
 
-def export(schedule, grid, *, data_scale: float = 1.0) -> dict:
+def export(schedule, grid, *, data_scale: float = 1.0, rule=None) -> dict:
     """The per-step guidance table of ``schedule`` on the sampler grid ``grid`` (module
     docstring); a JSON-able dict with the rows, the convention, the schedule's text and JSON
-    forms, the interpolation rule, the grid, the data scale, the cfgmft version and
-    ``table_schedule``, the ``table:sigma:const`` text form of the rows."""
+    forms, the interpolation rule, the grid, the data scale, the cfgmft version,
+    ``table_schedule``, the ``table:sigma:const`` text form of the rows, and the guidance rule
+    ``rule`` (default ``cfg``) as ``guidance`` (text) and ``guidance_json`` (dict)."""
+    from ..guidance import as_rule
+
+    rule = as_rule(rule)
     sch = as_schedule(schedule)
     try:
         g = sigma_grid(grid)
@@ -242,7 +250,8 @@ def export(schedule, grid, *, data_scale: float = 1.0) -> dict:
     return {"version": __version__, "convention": CONVENTION + " (w = 1 + omega)", "precision": "float64",
             "schedule": sch.spec, "schedule_json": sch.to_json(), "grid": g.spec, "steps": g.steps,
             "data_scale": S, "interpolation": INTERPOLATION, "columns": list(_COLUMNS), "rows": rows,
-            "table_schedule": table.spec}
+            "table_schedule": table.spec, "guidance": rule.spec, "guidance_json": rule.to_dict(),
+            "guidance_convention": rule.convention}
 
 
 def export_csv(table: dict) -> str:
@@ -250,8 +259,9 @@ def export_csv(table: dict) -> str:
     each), then a header and one row per step."""
     buf = io.StringIO()
     for key in ("version", "convention", "precision", "schedule", "schedule_json", "grid", "steps", "data_scale",
-                "interpolation", "table_schedule"):
-        buf.write(f"# {key}: {json.dumps(table[key])}\n")
+                "interpolation", "table_schedule", "guidance", "guidance_json", "guidance_convention"):
+        if key in table:  # a table exported before the rule was recorded has no guidance keys
+            buf.write(f"# {key}: {json.dumps(table[key])}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(_COLUMNS)
     for row in table["rows"]:
@@ -311,6 +321,23 @@ def _table_rows(rows) -> tuple[list, list]:
         raise ParameterError("table", f"row {len(sigmas) - 1} (the last): sigma_next must be 0, the data end of the "
                                       f"grid, got {sigmas[-1][1]!r}")
     return [a for a, _ in sigmas] + [0.0], omegas
+
+
+def table_rule(table: dict):
+    """The guidance rule a table (:func:`export`'s dict) is meant for: its ``guidance_json`` (or
+    ``guidance`` text); ``cfg`` for a table without either (exported before the rule was
+    recorded). A rule the two forms disagree on is a ``ParameterError`` naming ``table``."""
+    from ..guidance import as_rule
+
+    forms = [table[k] for k in ("guidance_json", "guidance") if table.get(k) is not None]
+    try:
+        rules = [as_rule(f) for f in forms]
+    except ParameterError as e:
+        raise ParameterError("table", f"bad guidance rule ({e})") from None
+    if len(rules) == 2 and rules[0] != rules[1]:
+        raise ParameterError("table", f"its guidance {table['guidance']!r} and guidance_json {table['guidance_json']!r} "
+                                      "disagree")
+    return rules[0] if rules else as_rule(None)
 
 
 def load_guidance_table(source) -> dict:
