@@ -333,14 +333,12 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
         raise ParameterError("classes", "the finite-d prediction needs a finite number of classes (or alpha)")
     if mix.prior not in ("gaussian", "sphere"):
         raise ParameterError("prior", f"the finite-d prediction needs i.i.d. class means (gaussian or sphere), got {mix.prior!r}")
-    if not guid.is_cfg:
-        raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {guid.rule.spec}: use the "
-                                         "d -> infinity theory and cfgmft simulate")
     omega = guid.omega if guid.is_constant else guid.schedule
     T = DEFAULT_MC_T if samp.T is None else samp.T
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            res = _fd(mix.prior, mix.sigma2, omega, samp.kind, K=int(mix.K), d=int(mix.d), T=T, steps=steps, samples=samples, seed=seed)
+            res = _fd(mix.prior, mix.sigma2, omega, samp.kind, K=int(mix.K), d=int(mix.d), T=T, steps=steps, samples=samples,
+                      seed=seed, rule=guid.rule)
     except (FloatingPointError, OverflowError) as e:
         raise NumericalError(f"floating-point failure ({e}) in the finite-d prediction at d = {mix.d}") from None
     out = problem.to_dict()

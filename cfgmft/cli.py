@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "candidate, about 100 candidates)")
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
                    help="the guidance rule the schedule is designed for: " + _RULES_HELP +
-                        " (d -> infinity theory; the finite-d stage covers cfg only)")
+                        " (the d -> infinity theory, then the rule's finite-d model at --d)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan and of the finite-d model (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -241,12 +241,14 @@ def cli_pass(tmp: Path) -> None:
     # a legal rule where that path covers cfg only: refused in one line before any work
     for args in (["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", "zerostar", "--grid",
                   "karras:5:0.1:80", "--update", "euler"],
-                 ["theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg", "--finite-d"],
-                 ["schedule", "evaluate", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg",
-                  "--finite-d"],
-                 ["schedule", "design", "--peak", "3", "--alpha", "0.3", "--prior", "sphere", "--d", "12",
-                  "--guidance", "rescale"]):
+                 ):
         cli_bad("CLI --guidance", args, "--guidance")
+    # the finite-d model takes every rule: legal, finite JSON
+    for args in (["theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg", "--finite-d",
+                  "--finite-d-samples", "400", "--json"],
+                 ["schedule", "evaluate", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg",
+                  "--finite-d", "--finite-d-samples", "400", "--json"]):
+        cli_legal("CLI --guidance legal", args)
     for rule in ("powerlaw:beta=0.5", "apg:eta=0,r=0.05", "zerostar", "rescale:phi=1", "apg:eta=10,r=1e6"):
         cli_legal("CLI --guidance legal", ["theory", "--omega", "3", "--json", "--guidance", rule, "--grid",
                                           "karras:8:0.002:1e6", "--update", "heun"])

@@ -322,8 +322,8 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         shows one bar with an ETA per stage).
     rule
         the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg): the schedule is designed for it,
-        on its ``d -> infinity`` theory (the finite-``d`` model covers cfg only: ``d`` with a finite
-        ``K`` is refused for another rule).
+        on its ``d -> infinity`` theory, then (``d`` with a finite ``K``) on the rule's finite-``d``
+        model (:func:`cfgmft.solvers.finite_d.predict_finite_d` with ``rule``).
     grid, update
         the user's sampler grid (:func:`cfgmft.grids.sigma_grid`) and update rule
         (:data:`cfgmft.updates.UPDATES`): the objective and the constraint are then the
@@ -381,9 +381,6 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
             notes.append(f"gaussian continuum: the theory is exact at every d, so the design holds at d = {d}")
         else:
             finite = True
-            if not rule.reduces_to_cfg:
-                raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {rule.spec}: design on "
-                                                 "the d -> infinity theory (leave out --d)")
             if K is None:
                 if alpha * d > 700:
                     raise ParameterError("d", f"alpha d = {alpha * d:g} exceeds 700 (K = e^(alpha d) overflows)")
@@ -441,7 +438,7 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
 
         def fd(sch):
             r = _fd(prior, sigma2, sch, sampler, K=K, d=d, T=T_fd, steps=finite_d_steps, samples=finite_d_samples,
-                    seed=seed)
+                    seed=seed, rule=rule)
             return {k: r[k] for k in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel")}
 
         def fd_model(sch):

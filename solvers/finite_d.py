@@ -51,6 +51,18 @@ the commitment happens deep in the condensed phase or with very few competitors
 with Monte Carlo in ``cfgmft validate`` says how well it does. It needs ``K - 1`` i.i.d.
 competitors: the ``antipodal`` pair is refused.
 
+Guidance rules. A rule that is not linear CFG (:mod:`cfgmft.guidance`) combines the two
+predictions ``mu_c`` and ``E = w_c mu_c + (1 - w_c) rho x`` (the unconditional posterior mean of
+the model) through norms and inner products only. Both lie in ``span{mu_c, x}``, so per sample the
+rule is evaluated exactly on the frame coordinates ``x = (u sqrt(n_c), sqrt(s))``,
+``mu_c = (sqrt(n_c), 0)`` (per dimension) by the rule's own code
+(:meth:`cfgmft.guidance.Rule.combine`, the code the Monte Carlo runs), and its guided target
+``alpha mu_c + beta x`` gives the drift ``-A x + B mu_c`` as for cfg: the sample's own overlap,
+norm and soft commitment enter, so the rule's finite-``d`` nonlinearity is kept. One more
+approximation than for cfg: the coordinate means of the predictions (``rescale``'s ``std``) are
+taken as 0, their ``d -> infinity`` value (they are ``O(d^{-1/2})``, an ``O(1/d)`` change of the
+``std``). A rule that reduces to cfg runs cfg's code (bit for bit).
+
 Everything is float64; outputs are the Monte Carlo's observables (``m_final`` = ``E[u]``,
 ``var_ratio`` = ``E[|x_perp|^2/(d-1)]/sigma2``, ``var_ratio_parallel`` = ``Var(u) |mu_c|^2/sigma2``)
 as ``{"mean", "stderr"}`` over the reduced model's own samples.
@@ -237,11 +249,18 @@ def _kappa_bound(prior, d, sigma2, omega_max):
 
 
 def predict_finite_d(prior: str, sigma2: float, omega, sampler: str = "sde", *, K: int, d: int,
-                     T: float = DEFAULT_MC_T, steps: int = 1000, samples: int = 20000, seed: int = 0) -> dict:
+                     T: float = DEFAULT_MC_T, steps: int = 1000, samples: int = 20000, seed: int = 0,
+                     rule=None) -> dict:
     """The reduced model of the module docstring for ``K`` classes (``K - 1`` competitors) at
     dimension ``d``, guidance ``omega`` (a number or a schedule callable ``omega(t)``), sampler
-    ``'sde'`` or ``'ode'``, from ``x_T ~ N(0, I)`` at ``T``. Returns ``{"m_final", "var_ratio",
-    "var_ratio_parallel", "mean_shift"}`` as ``{"mean", "stderr"}`` plus the settings."""
+    ``'sde'`` or ``'ode'``, from ``x_T ~ N(0, I)`` at ``T``, guidance rule ``rule``
+    (:mod:`cfgmft.guidance`; ``None``: cfg; module docstring, "Guidance rules"). Returns
+    ``{"m_final", "var_ratio", "var_ratio_parallel", "mean_shift"}`` as ``{"mean", "stderr"}``
+    plus the settings."""
+    from cfgmft.guidance import as_rule, check_continuous
+
+    rule = as_rule(rule)
+    check_continuous(rule, "the finite-d model (continuous time)")
     _check_prior_and_K(prior, K)
     if sampler not in ("sde", "ode"):
         raise ParameterError("sampler", f"must be sde or ode, got {sampler!r}")
@@ -260,13 +279,35 @@ def predict_finite_d(prior: str, sigma2: float, omega, sampler: str = "sde", *, 
     for _ in range(6):
         try:
             comp = _competitors(prior, d, K, float(sigma2), kappa_max)
-            return _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, samples, seed)
+            out = _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, samples, seed,
+                             None if rule.reduces_to_cfg else rule)
+            out["guidance"] = rule.spec
+            return out
         except _OutOfTable as e:
             kappa_max = 2.0 * max(kappa_max, e.kappa)
     raise NumericalError("finite-d prediction: the samples left every table of the competitors' free energy")
 
 
-def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed) -> dict:
+def _rule_coef(rule, t, u, s, n_c, w_c, rho, omega, sigma2):
+    """``(A, B)`` of the guided drift ``-A x + B mu_c`` of a rule that is not linear CFG, per sample
+    (module docstring, "Guidance rules"): the rule's own code on the frame coordinates."""
+    from cfgmft.guidance import guided_target
+
+    from .rules import MF_OPS
+
+    sq_n, sq_s = np.sqrt(n_c), np.sqrt(s)
+    x = np.stack([u * sq_n, sq_s], axis=1)
+    mu = np.stack([sq_n, np.zeros_like(sq_n)], axis=1)
+    E = w_c[:, None] * mu + ((1.0 - w_c) * rho)[:, None] * x
+    g = guided_target(rule, x, t, sigma2, mu, E, omega, MF_OPS)
+    beta = g[:, 1] / sq_s  # the guided target is alpha mu_c + beta x
+    alpha = (g[:, 0] - beta * x[:, 0]) / sq_n
+    G = gen.Gamma_t(t, sigma2)
+    et = math.exp(-t)
+    return (1.0 - et * beta) / G, et * alpha / G
+
+
+def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed, rule=None) -> dict:
     rng = np.random.default_rng(np.random.SeedSequence([seed, d, K]))
     # samples come in groups sharing one target norm (one "mixture" each), as in the Monte Carlo
     groups = max(2, N // 100)
@@ -287,6 +328,8 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed) -> dict:
         logZ, ybar = comp.log_Z_and_mean(t, kappa)
         rho = ybar * (math.sqrt(d) if prior == "sphere" else 1.0) / np.maximum(norm_x, 1e-300)
         w_c = special.expit(d * n_c * (a * u - b) - logZ)
+        if rule is not None and omega != 0.0:
+            return _rule_coef(rule, t, u, s, n_c, w_c, rho, omega, sigma2)
         gam = omega * (1.0 - w_c)
         A = (1.0 + gam * rho * math.exp(-t)) / G
         B = math.exp(-t) * (1.0 + gam) / G

@@ -121,9 +121,6 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
         return _evaluation(problem, theory, None, mc)
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
-    if finite_d and not problem.guidance.is_cfg:
-        raise ParameterError("guidance", f"the finite-d model covers the rule cfg only, got {problem.guidance.rule.spec}: "
-                                         "leave --finite-d out")
     # every argument of the three evaluations is checked before the first computes anything
     seed = check_seed("seed", seed)
     if finite_d:

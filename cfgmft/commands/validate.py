@@ -82,8 +82,6 @@ def finite_d_comparison(base: Problem, points: list, *, samples: int = 20000, st
     mix = base.mixture
     if mix.regime == "infinite" or mix.prior not in ("gaussian", "sphere"):
         return {"applies": False, "reason": "the reduced model needs a finite K of i.i.d. gaussian or sphere means"}
-    if not base.guidance.is_cfg:
-        return {"applies": False, "reason": f"the reduced model covers the rule cfg only, not {base.guidance.rule.spec}"}
     rows = []
     with progress_bar(total=len(points), desc="cfgmft validate: finite-d prediction", unit="d",
                       enabled=progress) as bar:
