@@ -141,6 +141,8 @@ class TheoryModel:
             from cfgmft.grids import sigma_grid
             from cfgmft.updates import CONTINUUM_SAMPLER, check_start, check_update
 
+            if T is not None:
+                raise ParameterError("T", "is set by the grid (its first noise level): leave it out with a grid")
             if not self.rule.reduces_to_cfg:
                 raise ParameterError("guidance", f"the discrete-grid theory covers the rule cfg only, got "
                                                  f"{self.rule.spec}: leave out --grid")
