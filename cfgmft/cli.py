@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_args(p)
     p.add_argument("--finite-d", action="store_true",
                    help="also the finite-d prediction at --d (reduced stochastic model; needs --d, a finite K, "
-                        "gaussian or sphere prior; 5-20 s)")
+                        "gaussian or sphere prior; 5-20 s; on --grid run by --update on that grid)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000; its standard errors are reported)")
     _add_grid_args(p, "the prediction")
@@ -280,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
     _add_problem_args(p)
     _add_grid_args(p, "the theory and the Monte Carlo")
-    p.add_argument("--finite-d", action="store_true", help="also the finite-d model at --d (needs --d and a finite K)")
+    p.add_argument("--finite-d", action="store_true",
+                   help="also the finite-d model at --d (needs --d and a finite K; on --grid run by --update on that grid)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000)")
     p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
@@ -475,11 +476,11 @@ def cmd_theory(args) -> int:
     problem = _problem_from_args(args)
     result = predict(problem, grid=args.grid, update=args.update, start=args.start)
     if args.finite_d:
-        if args.grid is not None:
-            raise ParameterError("--finite-d", "has no discrete-grid version; leave out --grid/--update or --finite-d")
         from .api import predict_finite_d
 
-        fd = predict_finite_d(problem, samples=args.finite_d_samples)
+        # on --grid the reduced model is run by --update on that grid, as the theory is
+        fd = predict_finite_d(problem, samples=args.finite_d_samples, grid=args.grid, update=args.update,
+                              start=args.start)
         result["finite_d"] = {k: fd[k] for k in ("method", "d", "K", "samples", "steps", "seed", "m_final", "mean_shift",
                                                  "var_ratio", "var_ratio_parallel")}
     if args.json:
