@@ -23,6 +23,10 @@ feasible separability never decreases as the floor falls: the frontier is non-in
 ``v``, as the maximum over nested feasible sets must be. A floor no schedule of the family reaches is reported as infeasible
 (``feasible = False``, with the largest variance ratio seen), never as a point.
 
+On a sampler grid (``grid`` and ``update``) every schedule is scored by the discrete-grid theory of
+that grid and update rule (:class:`cfgmft.solvers.schedule_search.TheoryModel`, as the design does),
+so each point meets its floor on the sampler it is meant for.
+
 Beside the swept points, ``pareto`` is the set of non-dominated evaluations among every schedule
 the searches scored (no other has both a larger variance ratio and a larger separability).
 

@@ -57,7 +57,7 @@ def test_a_grid_frontier_point_in_monte_carlo_on_the_grid(grid_frontier):
             assert abs(mc[key]["mean"] - theory) <= Z * mc[key]["stderr"], (key, mc[key], theory)
 
 
-def test_nogo_on_a_grid_is_the_grid_theory(capsys):
+def test_nogo_on_a_grid_is_the_grid_theory(capsys, monkeypatch):
     reg = ("exponential, sphere, alpha = 0.2", "sphere", 0.2)
     rows = nogo_table(regimes=(reg,), families=("constant", "negwin"), n_global=4, n_starts=1, maxiter=8,
                       grid=GRID, update="ancestral")
@@ -67,7 +67,11 @@ def test_nogo_on_a_grid_is_the_grid_theory(capsys):
         q = _grid_numbers(r.best_schedule, "ancestral", prior="sphere", alpha=0.2)
         assert math.isclose(q["var_ratio"], r.best_var_ratio, rel_tol=1e-12)
         assert math.isclose(q["margin"], r.separability, rel_tol=1e-12)
-    # the command: one sampler per regime, and omega = 0 on the grid as the reference
+    # the command (a small search, two regimes): one sampler per regime, and omega = 0 on the grid as the reference
+    import cfgmft.commands.schedule_nogo as mod
+
+    monkeypatch.setattr(mod, "FULL", {"n_global": 4, "maxiter": 8, "n_starts": 1})
+    monkeypatch.setattr("cfgmft.solvers.nogo.REGIMES", (("infinite-class, gaussian prior", "gaussian", math.inf), reg))
     assert main(["schedule", "nogo", "--quick", "--global", "2", "--grid", GRID, "--update", "euler", "--json",
                  "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)

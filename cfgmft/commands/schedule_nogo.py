@@ -5,7 +5,8 @@ interval, linear and cosine ramps up and down, low-high-low, a non-negative tabl
 variance ratio a global scan plus a local optimiser finds, in the infinite-class limit (both
 priors) and in the exponential regime below and above the critical line, for both samplers, with
 the negative window as a control. The comparison argument behind the bound is in
-:mod:`cfgmft.theory.nogo` (its premises checked with sympy by ``premises``).
+:mod:`cfgmft.theory.nogo` (its premises checked with sympy by ``premises``). With ``grid`` and
+``update`` the search runs on that sampler grid's discrete-grid theory (:func:`nogo`).
 """
 
 from __future__ import annotations
