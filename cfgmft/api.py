@@ -313,16 +313,28 @@ def _predict_grid(problem: Problem, grid, update, start: str = "edm") -> Predict
     return Prediction(**out)
 
 
-def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0) -> Prediction:
+def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 1000, seed: int = 0, grid=None,
+                     update: str | None = None, start: str = "edm") -> Prediction:
     """Finite-``d`` prediction for ``problem`` (its mixture needs ``d`` and a finite ``K``;
     ``gaussian`` or ``sphere`` prior): the reduced stochastic model of
     :mod:`cfgmft.solvers.finite_d` (smooth commitment, per-sample fluctuations, quenched
     finite-``K`` competitors, the gaussian prior's norm fluctuations). Returns the
     observables as ``{"mean", "stderr"}`` (the model's own sampling error) with the
-    problem's parameters."""
+    problem's parameters.
+
+    With ``grid`` and ``update`` (as for :func:`predict`) the reduced model is run by that update
+    rule on that grid (:func:`cfgmft.solvers.finite_d.predict_finite_d_grid`: the steps are exact
+    for the model's denoiser, the grid adds no approximation of its own); ``steps`` (the
+    continuous-time integration's) is then not used, and the problem's ``sampler`` and ``T`` are the
+    grid's."""
     from .solvers.finite_d import predict_finite_d as _fd
 
     check_problem(problem)
+    if (grid is None) != (update is None):
+        raise ParameterError("grid" if grid is None else "update",
+                             "--grid and --update go together: a sampler grid needs an update rule and vice versa")
+    start = _check_start(grid, start)
+    g = _check_grid_problem(problem, grid, update) if grid is not None else None
     seed = check_seed("seed", seed)
     check_int("samples", samples, lo=200, hi=SAMPLES_MAX, strict=True)
     check_int("steps", steps, lo=1, hi=STEPS_MAX, strict=True)
@@ -337,14 +349,25 @@ def predict_finite_d(problem: Problem, *, samples: int = 20000, steps: int = 100
     T = DEFAULT_MC_T if samp.T is None else samp.T
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            res = _fd(mix.prior, mix.sigma2, omega, samp.kind, K=int(mix.K), d=int(mix.d), T=T, steps=steps, samples=samples,
-                      seed=seed, rule=guid.rule)
+            if g is not None:
+                from .solvers.finite_d import predict_finite_d_grid
+
+                res = predict_finite_d_grid(mix.prior, mix.sigma2, omega, update, g, K=int(mix.K), d=int(mix.d),
+                                            samples=samples, seed=seed, start=start, rule=guid.rule)
+            else:
+                res = _fd(mix.prior, mix.sigma2, omega, samp.kind, K=int(mix.K), d=int(mix.d), T=T, steps=steps,
+                          samples=samples, seed=seed, rule=guid.rule)
     except (FloatingPointError, OverflowError) as e:
         raise NumericalError(f"floating-point failure ({e}) in the finite-d prediction at d = {mix.d}") from None
     out = problem.to_dict()
-    out.update(version=__version__, convention=CONVENTION, theory="finite-d reduced model", **res)
-    return Prediction(status="finite_d", message=f"reduced stochastic model at d = {mix.d}, K = {mix.K}: {samples} model "
-                                                 "samples; numbers are {mean, stderr} over them", **out)
+    if g is not None:
+        out.pop("steps", None)
+    out.update(version=__version__, convention=CONVENTION,
+               theory="finite-d reduced model" + ("" if g is None else f", run by the {update} update on the grid"),
+               **res)
+    where = "" if g is None else f", on the grid {g.spec} with the {update} update"
+    return Prediction(status="finite_d", message=f"reduced stochastic model at d = {mix.d}, K = {mix.K}{where}: {samples} "
+                                                 "model samples; numbers are {mean, stderr} over them", **out)
 
 
 # -- schedule design ---------------------------------------------------------------------------

@@ -121,6 +121,21 @@ def _add_grid_args(p: argparse.ArgumentParser, what: str) -> None:
                         "EDM schedulers")
 
 
+def _add_search_grid_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--grid`` and ``--update`` of the schedule searches (``schedule design``, ``frontier``,
+    ``nogo``): the search's theory on the user's sampler grid; checked by the theory itself
+    (:class:`cfgmft.solvers.schedule_search.TheoryModel`) before any work."""
+    from .updates import UPDATES
+
+    p.add_argument("--grid", default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
+                   help=f"{what} on this sampler grid (EDM noise levels, mixture units): objective and constraint from "
+                        "the discrete-grid theory on it (started from N(0, SMAX^2 I)); needs --update; replaces "
+                        "--sampler and --T (both refused with it); cfg only")
+    p.add_argument("--update", choices=UPDATES, default=None,
+                   help="the sampler's update rule on --grid: euler, heun, ddim (continuous-time limit: the ODE), "
+                        "ancestral (the SDE)")
+
+
 def _add_problem_args(p: argparse.ArgumentParser, guidance: bool = True, drawn_priors_only: bool = False,
                       dimension: bool = True) -> None:
     """The problem flags shared by ``theory``, ``simulate``, ``validate`` and the schedule
@@ -160,6 +175,8 @@ def _grid_replaces(args) -> None:
                                               "leave --sampler out with --grid")
         if getattr(args, "steps", None) is not None:
             raise ParameterError("--steps", "is set by --grid (its number of noise levels): leave --steps out with --grid")
+        if getattr(args, "T", None) is not None:
+            raise ParameterError("--T", "is set by --grid (its first noise level): leave --T out with --grid")
     if hasattr(args, "sampler") and args.sampler is None:
         args.sampler = "sde"
 
@@ -204,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_args(p)
     p.add_argument("--finite-d", action="store_true",
                    help="also the finite-d prediction at --d (reduced stochastic model; needs --d, a finite K, "
-                        "gaussian or sphere prior; 5-20 s)")
+                        "gaussian or sphere prior; 5-20 s; on --grid run by --update on that grid)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000; its standard errors are reported)")
     _add_grid_args(p, "the prediction")
@@ -283,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ssub.add_parser("evaluate", help="what a schedule does: theory, finite-d model and Monte Carlo side by side")
     _add_problem_args(p)
     _add_grid_args(p, "the theory and the Monte Carlo")
-    p.add_argument("--finite-d", action="store_true", help="also the finite-d model at --d (needs --d and a finite K)")
+    p.add_argument("--finite-d", action="store_true",
+                   help="also the finite-d model at --d (needs --d and a finite K; on --grid run by --update on that grid)")
     p.add_argument("--finite-d-samples", type=_int(200), default=20000,
                    help="samples of the reduced model of --finite-d (default: 20000)")
     p.add_argument("--simulate", action="store_true", help="also exact-score Monte Carlo at --d")
@@ -299,12 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ssub.add_parser("design", help="the schedule that maximises separability with the variance ratio in a band")
     _add_problem_args(p, guidance=False, drawn_priors_only=True)
-    from .updates import UPDATES as _UPDATES
-
-    p.add_argument("--grid", default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
-                   help="design on this sampler grid (EDM noise levels, mixture units): objective and constraint from "
-                        "the discrete-grid theory on it; needs --update; replaces --sampler and --T")
-    p.add_argument("--update", choices=_UPDATES, default=None, help="the sampler's update rule on --grid")
+    _add_search_grid_args(p, "design")
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window)")
     p.add_argument("--variance-band", default="0.98:1.02", metavar="LO:HI",
@@ -328,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = ssub.add_parser("frontier", help="per family, the largest separability with the variance ratio above each "
                                          "floor (the trade-off, in the theory)")
     _add_problem_args(p, guidance=False, drawn_priors_only=True, dimension=False)
+    _add_search_grid_args(p, "the frontier")
     p.add_argument("--peak", required=True, type=float, metavar="W",
                    help="peak guidance W in (0, 100] (negwin/negramp: the guidance before the window; the others: the "
                         "largest strength)")
@@ -345,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--t-max", type=_real(0.1, 50.0), default=3.0,
                    help="largest time a schedule parameter ranges over (default: 3)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
+    p.add_argument("--simulate", action="store_true",
+                   help="also exact-score Monte Carlo of every feasible point's schedule at --d (on --grid with "
+                        "--update where given, continuous time otherwise)")
+    p.add_argument("--d", type=_int(2, D_MAX), default=None, help="dimension of --simulate's Monte Carlo")
+    p.add_argument("--samples", type=_int(2), default=4096, help="Monte Carlo samples per mixture (default: 4096)")
+    p.add_argument("--disorder", type=_int(1), default=1, help="Monte Carlo draws of the class means (default: 1)")
     p.add_argument("--out", default="results/schedule_frontier",
                    help="output folder for frontier.json and frontier.png (default: results/schedule_frontier)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -353,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=_rule, default=None, metavar="RULE",
                    help="the guidance rule: " + _RULES_HELP)
     p.add_argument("--quick", action="store_true", help="a smaller search, without the sphere continuum (about a minute)")
+    _add_search_grid_args(p, "the search")
     p.add_argument("--global", dest="n_global", type=_int(1, 65536), default=None, metavar="N",
                    help="points of the global Sobol scan per family (default: 64, quick 16)")
     p.add_argument("--seed", type=_int(0), default=0, help="seed of the scan (default: 0)")
@@ -478,11 +499,11 @@ def cmd_theory(args) -> int:
     problem = _problem_from_args(args)
     result = predict(problem, grid=args.grid, update=args.update, start=args.start)
     if args.finite_d:
-        if args.grid is not None:
-            raise ParameterError("--finite-d", "has no discrete-grid version; leave out --grid/--update or --finite-d")
         from .api import predict_finite_d
 
-        fd = predict_finite_d(problem, samples=args.finite_d_samples)
+        # on --grid the reduced model is run by --update on that grid, as the theory is
+        fd = predict_finite_d(problem, samples=args.finite_d_samples, grid=args.grid, update=args.update,
+                              start=args.start)
         result["finite_d"] = {k: fd[k] for k in ("method", "d", "K", "samples", "steps", "seed", "m_final", "mean_shift",
                                                  "var_ratio", "var_ratio_parallel")}
     if args.json:
@@ -626,6 +647,13 @@ def cmd_schedule_frontier(args) -> int:
         raise ParameterError("--prior", f"the frontier needs the gaussian or sphere prior, got {args.prior!r}")
     families = None if args.families is None else [f.strip() for f in args.families.split(",")]
     kw = {} if families is None else {"families": families}
+    if args.simulate:
+        if args.d is None:
+            raise ParameterError("--d", "--simulate needs the Monte Carlo's dimension --d")
+        kw["monte_carlo"] = {"d": args.d, "samples": args.samples, "disorder": args.disorder, "seed": args.seed}
+    elif args.d is not None:
+        raise ParameterError("--d", "is the dimension of --simulate's Monte Carlo: give --simulate with it (the "
+                                    "frontier's theory is d -> infinity)")
     T = args.T if args.T is None or math.isfinite(args.T) else None
     from .progress import progress
     from .solvers.frontier import FRONTIER_FAMILIES
@@ -638,7 +666,8 @@ def cmd_schedule_frontier(args) -> int:
 
         result = run_frontier(out=args.out, prior=args.prior, sigma2=args.sigma2, sampler=args.sampler, alpha=alpha,
                               peak=args.peak, floors=args.floors, T=T, t_max=args.t_max, n_global=args.n_global,
-                              maxiter=args.maxiter, seed=args.seed, progress=done, rule=args.guidance, **kw)
+                              maxiter=args.maxiter, seed=args.seed, progress=done, rule=args.guidance,
+                              grid=args.grid, update=args.update, **kw)
     if args.json:
         from .io import to_jsonable
 
@@ -652,12 +681,18 @@ def cmd_schedule_nogo(args) -> int:
     from .commands.schedule_nogo import format_nogo, nogo, nogo_rows
     from .progress import progress
 
-    with progress(total=nogo_rows(args.quick), desc="cfgmft schedule nogo", unit="row", enabled=not args.quiet) as bar:
+    if args.grid is not None or args.update is not None:  # the grid's checks before the bar and any row
+        from .solvers.schedule_search import TheoryModel
+
+        TheoryModel("gaussian", 1.0, "sde", math.inf, rule=args.guidance, grid=args.grid, update=args.update)
+    with progress(total=nogo_rows(args.quick, args.grid), desc="cfgmft schedule nogo", unit="row",
+                  enabled=not args.quiet) as bar:
         def done(row):
             bar.set_postfix_str(f"{row.regime}, {row.sampler}, {row.family}: max var_ratio {row.best_var_ratio:.4g}")
             bar.update(1)
 
-        result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, progress=done, guidance=args.guidance)
+        result = nogo(quick=args.quick, n_global=args.n_global, seed=args.seed, progress=done, guidance=args.guidance,
+                      grid=args.grid, update=args.update)
     if args.json:
         from .io import to_jsonable
 

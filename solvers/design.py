@@ -329,8 +329,10 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         (:data:`cfgmft.updates.UPDATES`): the objective and the constraint are then the
         discrete-grid theory's (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from
         ``N(0, sigma_0^2 I)``), so the design meets its band on that grid; ``sampler`` and ``T``
-        are then the update's and the grid's. cfg only; the finite-``d`` stage (``d`` with a finite
-        ``K``) runs in continuous time and is refused with a grid.
+        are then the update's and the grid's; every rule (its grid-only options too, where the grid
+        theory has them); the finite-``d`` stage (``d`` with a finite
+        ``K``) runs the reduced model by the same update rule on the same grid
+        (:func:`cfgmft.solvers.finite_d.predict_finite_d_grid`; ``finite_d_steps`` is then not used).
     finite_d_samples, finite_d_steps, finite_d_global, finite_d_maxiter
         the finite-``d`` stage: the
         same optimiser, started from the ``d -> infinity`` design, with the variance ratio of the
@@ -388,10 +390,8 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                 if K < 2:
                     raise ParameterError("alpha", f"K = round(e^(alpha d)) = {K} at d = {d}: needs K >= 2")
             notes.append(f"designed on the d -> infinity mean field at alpha = log(K)/d = {alpha:.6g}, then corrected "
-                         f"on the finite-d model at d = {d}, K = {K}")
-    if grid is not None and finite:
-        raise ParameterError("grid", "the finite-d stage of a design runs in continuous time: leave out --d (the "
-                                     "design on the grid uses the d -> infinity theory on that grid)")
+                         f"on the finite-d model at d = {d}, K = {K}" + (" (run by the update rule on the grid)"
+                                                                         if grid is not None else ""))
     model = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule, grid=grid, update=update)
     if model.grid is not None:
         sampler, T = model.sampler, float(model.grid.t[0])
@@ -437,8 +437,14 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
         T_fd = DEFAULT_MC_T if T is None else T
 
         def fd(sch):
-            r = _fd(prior, sigma2, sch, sampler, K=K, d=d, T=T_fd, steps=finite_d_steps, samples=finite_d_samples,
-                    seed=seed, rule=rule)
+            if model.grid is not None:  # the reduced model run by the update rule on the grid
+                from .finite_d import predict_finite_d_grid
+
+                r = predict_finite_d_grid(prior, sigma2, sch, model.update, model.grid, K=K, d=d,
+                                          samples=finite_d_samples, seed=seed, rule=rule)
+            else:
+                r = _fd(prior, sigma2, sch, sampler, K=K, d=d, T=T_fd, steps=finite_d_steps, samples=finite_d_samples,
+                        seed=seed, rule=rule)
             return {k: r[k] for k in ("m_final", "mean_shift", "var_ratio", "var_ratio_parallel")}
 
         def fd_model(sch):
@@ -457,7 +463,8 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
                           extra_points=[best.x])
         search.update(finite_d_global_evaluations=fd_res.n_global, finite_d_local_evaluations=fd_res.n_local,
                       finite_d_feasible_evaluations=sum(e.feasible for e in fd_res.evaluations),
-                      finite_d_samples=finite_d_samples, finite_d_steps=finite_d_steps,
+                      finite_d_samples=finite_d_samples,
+                      finite_d_steps=None if model.grid is not None else finite_d_steps,
                       theory_design=best.schedule.spec if res.best is not None else None,
                       finite_d_start=best.schedule.spec)
         if fd_res.best is None:

@@ -88,7 +88,7 @@ from cfgmft.special import bessel_ratio, log_vmf_partition
 from ._generated import exponential as gen
 
 __all__ = ["expected_log_sum_exp", "sphere_cosine_law", "gaussian_energy_law", "QuenchedCompetitors",
-           "predict_finite_d", "PRIORS"]
+           "predict_finite_d", "predict_finite_d_grid", "PRIORS"]
 
 #: integration variable step for log s (trapezoid; exponentially accurate, see module doc)
 _DSIG = 0.25
@@ -307,6 +307,27 @@ def _rule_coef(rule, t, u, s, n_c, w_c, rho, omega, sigma2):
     return (1.0 - et * beta) / G, et * alpha / G
 
 
+def _coefficients(comp, prior, sigma2, d, n_c, t, u, s, omega, rule=None):
+    """The reduced model's guided score ``-A x + B mu_c`` (per sample ``A``, ``B``) at time ``t``
+    for the samples ``(u, s)`` (mixture scale) of target norms ``n_c``, guidance ``omega``, guidance
+    rule ``rule`` (``None``: cfg; else a rule that is not linear CFG, :func:`_rule_coef`)."""
+    G = gen.Gamma_t(t, sigma2)
+    a = gen.a_t(t, sigma2)
+    b = gen.b_t(t, sigma2)
+    r = u * u * n_c + s
+    norm_x = np.sqrt(d * r)
+    kappa = a * norm_x * (math.sqrt(d) if prior == "sphere" else 1.0)
+    logZ, ybar = comp.log_Z_and_mean(t, kappa)
+    rho = ybar * (math.sqrt(d) if prior == "sphere" else 1.0) / np.maximum(norm_x, 1e-300)
+    w_c = special.expit(d * n_c * (a * u - b) - logZ)
+    if rule is not None and omega != 0.0:
+        return _rule_coef(rule, t, u, s, n_c, w_c, rho, omega, sigma2)
+    gam = omega * (1.0 - w_c)
+    A = (1.0 + gam * rho * math.exp(-t)) / G
+    B = math.exp(-t) * (1.0 + gam) / G
+    return A, B
+
+
 def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed, rule=None) -> dict:
     rng = np.random.default_rng(np.random.SeedSequence([seed, d, K]))
     # samples come in groups sharing one target norm (one "mixture" each), as in the Monte Carlo
@@ -319,21 +340,7 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed, rule=Non
     noise_scale = 2.0 if sampler == "sde" else 1.0
 
     def coef(t, u, s, omega):
-        G = gen.Gamma_t(t, sigma2)
-        a = gen.a_t(t, sigma2)
-        b = gen.b_t(t, sigma2)
-        r = u * u * n_c + s
-        norm_x = np.sqrt(d * r)
-        kappa = a * norm_x * (math.sqrt(d) if prior == "sphere" else 1.0)
-        logZ, ybar = comp.log_Z_and_mean(t, kappa)
-        rho = ybar * (math.sqrt(d) if prior == "sphere" else 1.0) / np.maximum(norm_x, 1e-300)
-        w_c = special.expit(d * n_c * (a * u - b) - logZ)
-        if rule is not None and omega != 0.0:
-            return _rule_coef(rule, t, u, s, n_c, w_c, rho, omega, sigma2)
-        gam = omega * (1.0 - w_c)
-        A = (1.0 + gam * rho * math.exp(-t)) / G
-        B = math.exp(-t) * (1.0 + gam) / G
-        return A, B
+        return _coefficients(comp, prior, sigma2, d, n_c, t, u, s, omega, rule)
 
     def step(A, B, h, xi1, xi2, chi):
         c = 1.0 - noise_scale * A  # SDE: x + 2s; ODE: x + s
@@ -380,6 +387,149 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed, rule=Non
         "prior": prior, "sigma2": float(sigma2), "K": int(K), "d": int(d), "sampler": sampler,
         "steps": int(t_grid.size - 1), "samples": int(N), "seed": int(seed), "T": float(t_grid[0]),
         "precision": "float64",
+        "m_final": est(u.mean(), gu.std(ddof=1) / math.sqrt(groups)),
+        "mean_shift": est(u.mean() - 1.0, gu.std(ddof=1) / math.sqrt(groups)),
+        "var_ratio": est(v.mean(), gv.std(ddof=1) / math.sqrt(groups)),
+        "var_ratio_parallel": est(par.mean(), par.std(ddof=1) / math.sqrt(groups)),
+    }
+
+
+# -- the reduced model on a sampler grid ------------------------------------------------------
+
+def predict_finite_d_grid(prior: str, sigma2: float, omega, update: str, grid, *, K: int, d: int,
+                          samples: int = 20000, seed: int = 0, start: str = "edm", rule=None) -> dict:
+    """The reduced model of the module docstring run by the sampler's own steps: the update rule
+    ``update`` (:data:`cfgmft.updates.UPDATES`) on the sampler grid ``grid``
+    (:func:`cfgmft.grids.sigma_grid`), from ``xs ~ N(0, sigma_0^2 I)`` in EDM's scale (``start``:
+    :data:`cfgmft.updates.STARTS`), step ``i`` with the guidance ``omega_i`` of
+    :func:`cfgmft.updates.step_omegas`.
+
+    What is exact and what is not. Given one sample's ``(u, s)`` the reduced model's guided score is
+    ``-A x + B mu_c`` with scalars ``A``, ``B`` of that sample, so its denoiser is affine in ``xs``
+    (``D = a xs + b mu_c``, ``a = 1 - Delta_t A``, ``b = e^t Delta_t B``, as in
+    :mod:`cfgmft.solvers.discrete_grid`), and every update rule is, per sample, ``xs' = P xs + Q mu_c
+    + sigma_up z`` with the scalars ``P``, ``Q`` of :mod:`cfgmft.solvers.discrete_grid` evaluated at
+    that sample's coefficients (Heun's corrector at its own predictor's ``(u, s)``). The step then
+    moves the sample's components exactly: ``u' = P u + Q + sigma_up xi_1/|mu_c|``, ``|x_perp'|^2 =
+    (P |x_perp| + sigma_up xi_2)^2 + sigma_up^2 chi^2_{d-2}``. So the grid adds no approximation
+    of its own (no time integration: the steps are the object); what is approximate is the reduced
+    model's denoiser, as in continuous time (the quenched ``E log Z`` for the actual competitors'
+    ``log Z``, their mean replaced by its part along ``x``, a fresh quenched average at every model
+    evaluation). At ``omega = 0`` the denoiser is the exact conditional one and the model is exact.
+
+    ``rule``: the guidance rule (``None``: cfg), as in :func:`predict_finite_d`; its grid-only options
+    (APG's momentum, CFG-Zero*'s zero-init) are not in the model (refused).
+
+    Returns the dict of :func:`predict_finite_d` with ``grid``, ``update``, ``start`` and ``steps``
+    (the grid's)."""
+    from cfgmft.guidance import as_rule
+    from cfgmft.grids import sigma_grid
+
+    rule = as_rule(rule)
+    if rule.grid_only:
+        raise ParameterError("guidance", f"the finite-d model does not take {rule.spec}'s grid-only options (momentum, "
+                                         "zero_init): leave them out, or use the Monte Carlo on the grid")
+    from cfgmft.updates import ancestral_sigmas, check_start, check_update, start_log_variance, step_omegas
+
+    _check_prior_and_K(prior, K)
+    if not isinstance(d, int) or d < 3:
+        raise ParameterError("d", f"the finite-d prediction needs an integer d >= 3, got {d!r}")
+    samples = check_int("samples", samples, lo=200, hi=SAMPLES_MAX, strict=True)
+    update, start = check_update(update), check_start(start)
+    try:
+        g = sigma_grid(grid)
+    except ParameterError as e:
+        raise ParameterError("grid", str(e)) from None
+    need = 40.0 * 8.0 * samples
+    if need > 0.3 * machine_memory():
+        raise ParameterError("samples", f"{samples} model samples need about {need / 2**30:.1f} GiB, more than this "
+                                        f"machine can spare ({machine_memory() / 2**30:.0f} GiB)")
+    om = step_omegas(g, omega)
+    if np.any(om < -1.0):
+        raise ParameterError("omega", "must be >= -1 on every step")
+    kappa_max = _kappa_bound(prior, d, sigma2, float(np.max(np.abs(om))))
+    for _ in range(6):
+        try:
+            comp = _competitors(prior, d, K, float(sigma2), kappa_max)
+            out = _integrate_grid(comp, prior, float(sigma2), K, d, g, om, update, start, samples, seed,
+                                  ancestral_sigmas, start_log_variance, None if rule.reduces_to_cfg else rule)
+            out["guidance"] = rule.spec
+            from cfgmft.updates import CONTINUUM_SAMPLER
+
+            out.update(grid=g.spec, update=update, start=start, T=float(g.t[0]), sampler=CONTINUUM_SAMPLER[update],
+                       method="reduced stochastic model (quenched finite-K competitors, smooth commitment), run by the "
+                              f"{update} update on the grid {g.spec}")
+            return out
+        except _OutOfTable as e:
+            kappa_max = 2.0 * max(kappa_max, e.kappa)
+    raise NumericalError("finite-d prediction: the samples left every table of the competitors' free energy")
+
+
+def _integrate_grid(comp, prior, sigma2, K, d, g, om, update, start, N, seed, ancestral_sigmas, start_log_variance,
+                    rule=None):
+    rng = np.random.default_rng(np.random.SeedSequence([seed, d, K]))
+    groups = max(2, N // 100)
+    N = groups * (N // groups)
+    group_nc = rng.chisquare(d, groups) / d if prior == "gaussian" else np.ones(groups)
+    n_c = np.repeat(group_nc, N // groups)
+    sig = np.asarray(g.sigmas, dtype=np.float64)
+    v0 = math.exp(start_log_variance(float(sig[0]), start))
+    # EDM scale: xs = U mu_c + xs_perp, S = |xs_perp|^2/d
+    U = math.sqrt(v0) * rng.standard_normal(N) / np.sqrt(d * n_c)
+    S = v0 * rng.chisquare(d - 1, N) / d
+
+    def ab(sigma, U, S, omega):
+        """``(a, b, 1 - a)`` of the denoiser ``D = a xs + b mu_c`` per sample at the noise level ``sigma``."""
+        t = 0.5 * math.log1p(sigma * sigma)
+        e = math.exp(-t)
+        A, B = _coefficients(comp, prior, sigma2, d, n_c, t, e * U, e * e * S, omega, rule)
+        delta = sigma * sigma / (1.0 + sigma * sigma)
+        oma = delta * A
+        return 1.0 - oma, delta * B / e, oma
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for i in range(g.steps):
+            s, sp, w = float(sig[i]), float(sig[i + 1]), float(om[i])
+            a1, b1, oma1 = ab(s, U, S, w)
+            up = 0.0
+            if update == "ancestral":
+                down, up = (float(x) for x in ancestral_sigmas(s, sp))
+                c = down / s
+            else:
+                c = sp / s
+            P, Q = 1.0 - (1.0 - c) * oma1, (1.0 - c) * b1
+            if update == "heun" and sp > 0.0:
+                P1, Q1 = P, Q
+                _, b2, oma2 = ab(sp, P1 * U + Q1, P1 * P1 * S, w)
+                f = 0.5 * (1.0 - c) / c
+                P = 1.0 - 0.5 * (1.0 - c) * oma1 - f * oma2 * P1
+                Q = 0.5 * (1.0 - c) * b1 - f * oma2 * Q1 + f * b2
+            if up > 0.0:
+                xi1, xi2, chi = rng.standard_normal(N), rng.standard_normal(N), rng.chisquare(d - 2, N)
+                U = P * U + Q + up * xi1 / np.sqrt(d * n_c)
+                S = ((P * np.sqrt(S * d) + up * xi2) ** 2 + up * up * chi) / d
+            else:
+                U = P * U + Q
+                S = P * P * S
+    if not (np.all(np.isfinite(U)) and np.all(np.isfinite(S))):
+        raise NumericalError("finite-d prediction on the grid: non-finite overlap or variance")
+    return _summary(U, S, n_c, group_nc, groups, prior, sigma2, K, d, update, g.steps, N, seed)
+
+
+def _summary(u, s, n_c, group_nc, groups, prior, sigma2, K, d, sampler, steps, N, seed) -> dict:
+    """The observables of the reduced model's final samples ``(u, s)`` at ``t = 0``, as
+    :func:`predict_finite_d` reports them."""
+    v = s * d / (d - 1) / sigma2
+    par = u.reshape(groups, -1).var(axis=1, ddof=1) * d * group_nc / sigma2
+    gu, gv = u.reshape(groups, -1).mean(axis=1), v.reshape(groups, -1).mean(axis=1)
+
+    def est(mean, se):
+        return {"mean": float(mean), "stderr": float(se)}
+
+    return {
+        "method": "reduced stochastic model (quenched finite-K competitors, smooth commitment)",
+        "prior": prior, "sigma2": float(sigma2), "K": int(K), "d": int(d), "sampler": sampler,
+        "steps": int(steps), "samples": int(N), "seed": int(seed), "precision": "float64",
         "m_final": est(u.mean(), gu.std(ddof=1) / math.sqrt(groups)),
         "mean_shift": est(u.mean() - 1.0, gu.std(ddof=1) / math.sqrt(groups)),
         "var_ratio": est(v.mean(), gv.std(ddof=1) / math.sqrt(groups)),

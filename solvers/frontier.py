@@ -23,6 +23,10 @@ feasible separability never decreases as the floor falls: the frontier is non-in
 ``v``, as the maximum over nested feasible sets must be. A floor no schedule of the family reaches is reported as infeasible
 (``feasible = False``, with the largest variance ratio seen), never as a point.
 
+On a sampler grid (``grid`` and ``update``) every schedule is scored by the discrete-grid theory of
+that grid and update rule (:class:`cfgmft.solvers.schedule_search.TheoryModel`, as the design does),
+so each point meets its floor on the sampler it is meant for.
+
 Beside the swept points, ``pareto`` is the set of non-dominated evaluations among every schedule
 the searches scored (no other has both a larger variance ratio and a larger separability).
 
@@ -198,7 +202,8 @@ def _pareto(evals) -> list:
 def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", alpha: float = math.inf,
              peak: float = 3.0, *, families: Sequence[str] = FRONTIER_FAMILIES, floors=None, n_floors: int = 9,
              T: Optional[float] = None, t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 1,
-             maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> Frontier:
+             maxiter: int = 40, seed: int = 0, progress=None, rule=None, grid=None,
+             update: Optional[str] = None) -> Frontier:
     """The frontier of separability against the variance floor for each of ``families``
     (module docstring).
 
@@ -225,6 +230,13 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
 
     rule
         the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg).
+    grid, update
+        the user's sampler grid (:func:`cfgmft.grids.sigma_grid`) and update rule
+        (:data:`cfgmft.updates.UPDATES`): every schedule is then scored by the discrete-grid theory
+        on that grid (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from
+        ``N(0, sigma_0^2 I)``), as :func:`cfgmft.solvers.design.design_schedule` does with them:
+        the objective and the floors are the grid's; ``sampler`` is then the update's
+        continuous-time limit and ``T`` (refused) the grid's start. cfg only.
 
     Notes
     -----
@@ -234,7 +246,9 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
     (prior, sigma2, sampler, alpha, W, families, fams, floors, n_floors, t_max, n_global, n_starts, maxiter,
      seed) = _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts,
                       maxiter, seed)
-    base = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule)
+    base = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule, grid=grid, update=update)
+    if base.grid is not None:
+        sampler = base.sampler
     constant, unguided = base(Constant(W)), base(Constant(0.0))
     floors_default = floors is None
     floors = default_floors(constant["var_ratio"], n_floors) if floors_default else floors
@@ -245,16 +259,16 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
 def check_frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", alpha: float = math.inf,
                    peak: float = 3.0, *, families: Sequence[str] = FRONTIER_FAMILIES, floors=None, n_floors: int = 9,
                    T: Optional[float] = None, t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 1,
-                   maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> None:
+                   maxiter: int = 40, seed: int = 0, progress=None, rule=None, grid=None,
+                   update: Optional[str] = None) -> None:
     """Every check of :func:`frontier`'s arguments, without computing anything (a
     ``ParameterError`` naming the argument); ``T`` is checked as the theory checks it."""
     _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts, maxiter,
              seed)
     if T is not None:
         check_real("T", T, lo=0.0, lo_open=True, hi=1000.0)
-    from cfgmft.guidance import as_rule
-
-    as_rule(rule)
+    # the grid's checks (and the rule's) are the theory's own: building the model computes nothing
+    TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule, grid=grid, update=update)
 
 
 def _checked(prior, sigma2, sampler, alpha, peak, families, floors, n_floors, t_max, n_global, n_starts, maxiter,
@@ -329,7 +343,11 @@ def _sweep(base, constant, unguided, floors, floors_default, prior, sigma2, samp
         if progress is not None:
             progress(curve)
     model_info = {"theory": base.regime, "prior": prior, "sigma2": sigma2, "sampler": sampler,
-                  "alpha": None if math.isinf(alpha) else alpha, "T": T}
+                  "alpha": None if math.isinf(alpha) else alpha, "T": T,
+                  "grid": None if base.grid is None else base.grid.spec,
+                  "update": None if base.grid is None else base.update}
+    if base.grid is not None:
+        model_info["T"] = float(base.grid.t[0])
     search = {"method": "per floor, from the highest down: scrambled Sobol scan plus the best schedule of the floor "
                         "above, then scipy.optimize.minimize (COBYLA) from the best points; maximises separability "
                         "subject to var_ratio >= floor",

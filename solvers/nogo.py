@@ -73,6 +73,8 @@ class NoGoRow:
     status: str
     evaluations: int
     exceeds_one: bool
+    grid: Optional[str] = None
+    update: Optional[str] = None
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -82,38 +84,53 @@ class NoGoRow:
 
 def nogo_search(prior: str, sigma2: float, sampler: str, alpha: float, family: str, *, W_max: float = W_MAX,
                 t_max: float = T_MAX_DEFAULT, n_global: int = 64, n_starts: int = 2, maxiter: int = 40,
-                seed: int = 0, regime: Optional[str] = None, rtol: float = 1e-8, rule=None) -> NoGoRow:
+                seed: int = 0, regime: Optional[str] = None, rtol: float = 1e-8, rule=None, grid=None,
+                update: Optional[str] = None) -> NoGoRow:
     """The largest variance ratio of ``family`` (strengths in ``[0, W_max]``, times in
     ``[0, t_max]``) in one theory (``alpha = inf``: infinite-class limit); the best point is
     evaluated again at the solver's default tolerance. ``rtol``: the infinite-class solver's
     tolerance during the search. ``rule``: the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg),
-    the C5 search extended to rules."""
+    the C5 search extended to rules. ``grid``, ``update``: the search on the discrete-grid theory of that
+    sampler grid and update rule (:class:`cfgmft.solvers.schedule_search.TheoryModel`; ``sampler`` is then
+    the update's continuous-time limit; cfg only). The comparison argument is continuous time's: on a grid
+    the table is the search alone (the grid's own discretisation moves the variance ratio, at ``omega = 0``
+    too)."""
     fam = get_family(family)
     W = check_real("W_max", W_max, lo=0.0, lo_open=True, hi=100.0)
     sampler = check_choice("sampler", sampler, ("sde", "ode"))
     check_int("n_global", n_global, lo=1)
-    model = TheoryModel(prior, sigma2, sampler, alpha, rtol=rtol, rule=rule)
+    model = TheoryModel(prior, sigma2, sampler, alpha, rtol=rtol, rule=rule, grid=grid, update=update)
     res = optimise(fam, W, model, lambda nums: nums["log_var_ratio"], lambda nums: 1.0, t_max=t_max,
                    n_global=n_global, n_starts=n_starts, maxiter=maxiter, seed=seed)
     if res.best is None:
         raise ParameterError("family", f"no schedule of {family!r} could be evaluated")
-    final = TheoryModel(prior, sigma2, sampler, alpha, rule=rule)(res.best.schedule)
-    return NoGoRow(regime or model.regime, prior, alpha, sampler, fam.name, fam.nonnegative, final["var_ratio"],
+    final = TheoryModel(prior, sigma2, sampler, alpha, rule=rule, grid=grid, update=update)(res.best.schedule)
+    on_grid = model.grid is not None
+    return NoGoRow(regime or model.regime, prior, alpha, model.sampler, fam.name, fam.nonnegative, final["var_ratio"],
                    final["log_var_ratio"], res.best.schedule.spec, model.separability_key, final["separability"],
-                   final["status"], len(res.evaluations), final["log_var_ratio"] > LOG_VAR_TOL)
+                   final["status"], len(res.evaluations), final["log_var_ratio"] > LOG_VAR_TOL,
+                   model.grid.spec if on_grid else None, model.update if on_grid else None)
 
 
 def nogo_table(*, sigma2: float = 1.0, regimes: Sequence = REGIMES, samplers: Sequence[str] = ("sde", "ode"),
                families: Sequence[str] = NONNEGATIVE_FAMILIES + (CONTROL_FAMILY,), n_global: int = 64,
-               n_starts: int = 2, maxiter: int = 40, seed: int = 0, progress=None, rule=None) -> list:
+               n_starts: int = 2, maxiter: int = 40, seed: int = 0, progress=None, rule=None, grid=None,
+               update: Optional[str] = None) -> list:
     """:func:`nogo_search` over ``regimes x samplers x families`` (module docstring); a list of
-    :class:`NoGoRow`. ``progress``: an optional callable ``progress(row)`` after each row."""
+    :class:`NoGoRow`. ``progress``: an optional callable ``progress(row)`` after each row. With
+    ``grid`` and ``update`` every row is searched on that grid's discrete-grid theory, and the
+    samplers are the update's one continuous-time limit (``samplers`` is not used)."""
+    if grid is not None or update is not None:
+        # checked once, before any row is computed (building the model computes nothing)
+        model = TheoryModel(regimes[0][1] if regimes else "gaussian", sigma2, "sde", math.inf, rule=rule, grid=grid,
+                            update=update)
+        samplers = (model.sampler,)
     rows = []
     for name, prior, alpha in regimes:
         for sampler in samplers:
             for fam in families:
                 row = nogo_search(prior, sigma2, sampler, alpha, fam, n_global=n_global, n_starts=n_starts,
-                                  maxiter=maxiter, seed=seed, regime=name, rule=rule)
+                                  maxiter=maxiter, seed=seed, regime=name, rule=rule, grid=grid, update=update)
                 rows.append(row)
                 if progress is not None:
                     progress(row)

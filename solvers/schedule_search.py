@@ -137,13 +137,12 @@ class TheoryModel:
         if (grid is None) != (update is None):
             raise ParameterError("grid" if grid is None else "update", "a sampler grid needs both --grid and --update")
         if grid is not None:
-            # the theory on the user's discrete grid (solvers.discrete_grid): cfg only, start N(0, sigma_0^2 I)
+            # the theory on the user's discrete grid (solvers.discrete_grid), start N(0, sigma_0^2 I)
             from cfgmft.grids import sigma_grid
             from cfgmft.updates import CONTINUUM_SAMPLER, check_start, check_update
 
-            if not self.rule.reduces_to_cfg:
-                raise ParameterError("guidance", f"the discrete-grid theory covers the rule cfg only, got "
-                                                 f"{self.rule.spec}: leave out --grid")
+            if T is not None:
+                raise ParameterError("T", "is set by the grid (its first noise level): leave it out with a grid")
             try:
                 self.grid = sigma_grid(grid)
             except ParameterError as e:
@@ -158,7 +157,8 @@ class TheoryModel:
         from .discrete_grid import predict_discrete
 
         p = predict_discrete(self.prior, self.sigma2, schedule, self.update, self.grid,
-                             alpha=None if self.infinite else self.alpha, start=self.start)
+                             alpha=None if self.infinite else self.alpha, start=self.start,
+                             rule=None if self.rule.reduces_to_cfg else self.rule)
         log_odds = None
         if self.infinite and math.isfinite(p.var_ratio):
             log_odds = float(gen.log_odds_gaussian(p.m_final, p.var_ratio, self.sigma2, 1.0) if self.prior == "gaussian"

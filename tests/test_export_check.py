@@ -52,12 +52,19 @@ def test_the_check_is_silent_on_a_fine_grid(design):
     assert abs(r["on_grid"]["var_ratio"] - r["design"]["var_ratio"]) <= r["tolerance"]
 
 
-def test_the_ode_update_and_a_rule_without_grid_theory(design):
+def test_the_ode_update_and_a_rule_on_the_grid(design):
     ode = {**design, "model": {**design["model"], "sampler": "ode"}}
     assert grid_check(ode, export(SCHEDULE, "karras:30:0.002:80:7"))["update"] == "euler"
+    # a design for a rule is checked with the rule's discrete-grid theory
+    from cfgmft.solvers.discrete_grid import predict_discrete
+
     apg = {**design, "guidance": "apg:eta=0,r=0.05"}
     r = grid_check(apg, export(SCHEDULE, "karras:30:0.002:80:7"))
-    assert r["ok"] is None and r["warning"] is None and "cfg only" in r["note"]
+    m = design["model"]
+    want = predict_discrete(m["prior"], m["sigma2"], SCHEDULE, r["update"], "karras:30:0.002:80:7",
+                            alpha=m.get("alpha"), rule="apg:eta=0,r=0.05")
+    assert r["ok"] in (True, False) and "note" not in r
+    assert abs(r["on_grid"]["var_ratio"] - want.var_ratio) < 1e-6 * max(1.0, want.var_ratio)
     with pytest.raises(ParameterError, match="^schedule: "):
         grid_check(design, export("constant:2", "karras:30:0.002:80:7"))
     with pytest.raises(ParameterError, match="^design: "):

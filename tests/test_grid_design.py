@@ -14,7 +14,7 @@ import pytest
 from cfgmft.api import design_schedule, predict
 from cfgmft.cli import main
 from cfgmft.errors import ParameterError
-from cfgmft.params import Mixture, Problem
+from cfgmft.params import Mixture, Problem, Sampler
 from cfgmft.validation.discrete import run_monte_carlo_grid
 from cfgmft.validation.scores import ContinuumGaussian
 
@@ -67,10 +67,12 @@ def test_design_on_a_grid_bad_input(capsys):
         design_schedule(mix, 3.0, grid=GRID, update="euler", rule="zerostar")
     with pytest.raises(ParameterError, match="^grid: "):
         design_schedule(mix, 3.0, grid="karras:0:0.002:80", update="euler")
-    with pytest.raises(ParameterError, match="^grid: "):
-        design_schedule(Mixture(prior="sphere", alpha=0.3, d=12), 3.0, grid=GRID, update="euler")
+    with pytest.raises(ParameterError, match="^T: "):
+        design_schedule(mix, 3.0, Sampler(kind="sde", T=3.0), grid=GRID, update="euler")
     for extra, flag in ((["--grid", GRID], "--update"), (["--grid", GRID, "--update", "leapfrog"], "--update"),
-                        (["--grid", "karras:0:0.002:80", "--update", "euler"], "--grid")):
+                        (["--grid", "karras:0:0.002:80", "--update", "euler"], "--grid"),
+                        (["--grid", GRID, "--update", "euler", "--T", "3"], "--T"),
+                        (["--grid", GRID, "--update", "euler", "--sampler", "ode"], "--sampler")):
         assert _rc(["schedule", "design", "--prior", "gaussian", "--peak", "3", *extra]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and flag in err, err
@@ -95,7 +97,25 @@ def test_schedule_evaluate_on_the_grid(designs, capsys):
     mc = r["monte_carlo"]["var_ratio"]
     assert r["monte_carlo"]["steps"] == 12
     assert abs(mc["mean"] - on_grid.design["var_ratio"]) <= Z * mc["stderr"], mc
-    assert _rc(base + ["--d", str(D), "--finite-d"]) == 2
-    assert "finite" in capsys.readouterr().err
+    assert _rc(base + ["--d", str(D), "--finite-d"]) == 2  # the gaussian continuum: no finite K
+    assert "finite number of classes" in capsys.readouterr().err
     assert _rc(["schedule", "evaluate", "--prior", "gaussian", "--omega", "2", "--grid", GRID]) == 2
     assert "--update" in capsys.readouterr().err
+
+
+def test_a_grid_design_at_finite_d():
+    """``schedule design --grid --update --d`` with a finite K: the finite-d stage runs the reduced
+    model by the update rule on the grid (:func:`cfgmft.solvers.finite_d.predict_finite_d_grid`), and
+    its band holds for that model's variance ratio of the design (the same numbers again from the
+    function, on the same seed)."""
+    from cfgmft.solvers.finite_d import predict_finite_d_grid
+
+    band = (0.6, 0.7)
+    r = design_schedule(Mixture(prior="sphere", classes=400, d=32), 2.0, grid=GRID, update="euler", band=band,
+                        family="negwin", n_global=8, maxiter=10, n_starts=1, finite_d_samples=1000,
+                        finite_d_global=4, finite_d_maxiter=6)
+    assert r.model["grid"] == GRID and r.model["d"] == 32 and r.model["K"] == 400
+    fd = r.finite_d["design"]["var_ratio"]["mean"]
+    assert band[0] <= fd <= band[1]
+    again = predict_finite_d_grid("sphere", 1.0, r.schedule, "euler", GRID, K=400, d=32, samples=1000, seed=0)
+    assert again["var_ratio"]["mean"] == fd

@@ -274,7 +274,8 @@ def run_monte_carlo_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n:
     if mixture is not None and c is None and mixture.class_index(mu_c) is None:
         mixture = None
     clock = time.perf_counter()
-    est = estimate_observables(x, mu_c, sigma2, mixture=mixture, c=c)
+    # the denoiser's log_density serves the implicit classifier's log-odds, as in continuous time
+    est = estimate_observables(x, mu_c, sigma2, mixture=mixture, c=c, denoiser=denoiser)
     seconds_est = time.perf_counter() - clock
     params = {
         "convention": CONVENTION, "omega": (float(omega) if isinstance(omega, (int, float)) else

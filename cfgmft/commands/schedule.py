@@ -95,9 +95,9 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     ``d``). Returns a JSON-able dict: ``theory``, ``finite_d`` and ``monte_carlo`` (``None``
     where not asked for), and ``table``: one row per observable of :data:`ROWS` with the three
     values side by side. With ``grid`` and ``update`` (a sampler grid and its update rule) the
-    theory is the discrete-grid theory on that grid and the Monte Carlo runs on the same grid
-    (:func:`cfgmft.api.predict`, :func:`cfgmft.api.simulate` with ``grid``); the finite-d model
-    runs in continuous time and is refused there.
+    theory is the discrete-grid theory on that grid, the finite-d model is run by the same update
+    rule on the same grid (:func:`cfgmft.api.predict_finite_d` with ``grid``) and the Monte Carlo
+    runs on the same grid (:func:`cfgmft.api.predict`, :func:`cfgmft.api.simulate` with ``grid``).
 
     ``against`` (a schedule, with ``monte_carlo``): a second schedule on the same mixtures, run
     on common random numbers (:func:`cfgmft.api.simulate_paired`: the same
@@ -108,32 +108,30 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
     mix = check_problem(problem).mixture
     if against is not None and not monte_carlo:
         raise ParameterError("against", "compares two schedules by Monte Carlo: add --simulate")
-    if grid is not None and finite_d:
-        raise ParameterError("finite_d", "the finite-d model runs in continuous time: leave it out with a grid")
     if grid is not None or update is not None:
         if against is not None:
             raise ParameterError("against", "the paired comparison runs in continuous time: leave out --grid")
         if monte_carlo and mix.d is None:
             raise ParameterError("d", "Monte Carlo needs the dimension d")
+        if finite_d:
+            _check_finite_d(problem, finite_d_samples)
+        if monte_carlo:
+            check_simulation(problem, samples=samples, disorder=disorder)
         theory = predict(problem, grid=grid, update=update, start=start)
+        fd = (_finite_d(problem, finite_d_samples, seed, grid=grid, update=update, start=start) if finite_d else None)
         mc = (simulate(problem, samples=samples, disorder=disorder, seed=seed, progress=progress, grid=grid,
                        update=update, start=start) if monte_carlo else None)
-        return _evaluation(problem, theory, None, mc)
+        return _evaluation(problem, theory, fd, mc)
     if (finite_d or monte_carlo) and mix.d is None:
         raise ParameterError("d", "the finite-d model and Monte Carlo need the dimension d")
     # every argument of the three evaluations is checked before the first computes anything
     seed = check_seed("seed", seed)
     if finite_d:
-        check_int("finite_d_samples", finite_d_samples, lo=200, hi=SAMPLES_MAX, strict=True)
+        _check_finite_d(problem, finite_d_samples)
     if monte_carlo:
         check_simulation(problem, samples=samples, disorder=disorder)
     theory = predict(problem)
-    try:
-        fd = predict_finite_d(problem, samples=finite_d_samples, seed=seed) if finite_d else None
-    except ParameterError as e:
-        if e.argument != "samples":
-            raise
-        raise ParameterError("finite_d_samples", str(e).removeprefix("samples: ")) from None
+    fd = _finite_d(problem, finite_d_samples, seed) if finite_d else None
     mc = mc_against = runs = None
     if monte_carlo and against is not None:
         from ..params import Guidance
@@ -150,6 +148,25 @@ def evaluate(problem: Problem, *, finite_d: bool = False, finite_d_samples: int 
 
         out.update(against=against.spec, against_monte_carlo=mc_against, paired_convention=PAIRED_CONVENTION)
     return out
+
+
+def _check_finite_d(problem: Problem, finite_d_samples) -> None:
+    """The finite-d model's own checks, before any evaluation computes anything."""
+    if problem.mixture.d is None:
+        raise ParameterError("d", "the finite-d model needs the dimension d")
+    if problem.mixture.regime == "infinite":
+        raise ParameterError("classes", "the finite-d model needs a finite number of classes (or alpha)")
+    check_int("finite_d_samples", finite_d_samples, lo=200, hi=SAMPLES_MAX, strict=True)
+
+
+def _finite_d(problem: Problem, finite_d_samples, seed, **grid):
+    """The finite-d model's prediction (on a sampler grid with ``grid``, ``update``, ``start``)."""
+    try:
+        return predict_finite_d(problem, samples=finite_d_samples, seed=seed, **grid)
+    except ParameterError as e:
+        if e.argument != "samples":
+            raise
+        raise ParameterError("finite_d_samples", str(e).removeprefix("samples: ")) from None
 
 
 def _evaluation(problem: Problem, theory, fd, mc, runs=None, mc_against=None) -> dict:
@@ -440,9 +457,6 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     out = {"update": update, "grid": table["grid"], "band": [lo, hi], "tolerance": tol,
            "design": {"var_ratio": want_vr, "m": want_m, "theory": d["model"].get("theory", "")},
            "on_grid": None, "ok": None, "suggested_steps": None, "warning": None}
-    if d.get("guidance", "cfg") != "cfg":
-        out["note"] = f"not checked: the discrete-grid theory covers the rule cfg only (the design's is {d['guidance']})"
-        return out
     if table["schedule"] != d["schedule"]:
         raise ParameterError("schedule", f"the table's schedule {table['schedule']!r} is not the design's "
                                          f"{d['schedule']!r}")

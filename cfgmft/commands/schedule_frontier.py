@@ -8,6 +8,13 @@ parameter, the version and the convention, one curve per family, and the numbers
 CFG at the peak and of ``omega = 0``. With ``out`` it writes ``frontier.json`` and
 ``frontier.png`` (:func:`frontier_figure`: one curve per family, constant CFG and ``omega = 0``
 marked) there. :func:`format_frontier` is the text form.
+
+With ``grid`` and ``update`` the frontier is computed on the user's sampler grid (the
+discrete-grid theory scores every schedule: :func:`cfgmft.solvers.frontier.frontier`). With
+``monte_carlo`` (``{"d": D, "samples": N, "disorder": R, "seed": S}``) every feasible point's
+schedule is also run in exact-score Monte Carlo at dimension ``D`` (:func:`cfgmft.api.simulate`),
+on the same grid and update where there is one (continuous time otherwise), and the point gets
+``monte_carlo``: the variance ratio, ``m_final`` and the separability as ``{"mean", "stderr"}``.
 """
 
 from __future__ import annotations
@@ -24,13 +31,74 @@ __all__ = ["run_frontier", "format_frontier", "frontier_figure", "JSON_NAME", "F
 JSON_NAME, FIGURE_NAME = "frontier.json", "frontier.png"
 
 
-def run_frontier(*, out=None, **kwargs) -> dict:
+def _mc_problem(kwargs: dict, mc: dict, schedule):
+    """The Monte Carlo problem of one frontier point: the frontier's mixture at ``mc['d']``, the
+    point's schedule, its sampler (continuous time; a grid replaces it)."""
+    import math
+
+    from ..params import Guidance, Mixture, Problem, Sampler
+
+    alpha = kwargs.get("alpha", math.inf)
+    mix = Mixture(sigma2=kwargs.get("sigma2", 1.0), prior=kwargs.get("prior", "sphere"), d=mc["d"],
+                  **({"classes": math.inf} if math.isinf(alpha) else {"alpha": alpha}))
+    grid = kwargs.get("grid") is not None
+    return Problem(mix, Guidance(schedule=schedule, rule=kwargs.get("rule")),
+                   Sampler(kind="sde" if grid else kwargs.get("sampler", "sde"), T=None if grid else kwargs.get("T")))
+
+
+def check_monte_carlo(monte_carlo, kwargs: dict) -> dict:
+    """``monte_carlo`` with its defaults (``samples`` 4096, ``disorder`` 1, ``seed`` 0), every
+    check of :func:`cfgmft.api.simulate` made on the frontier's problem before anything runs."""
+    from ..api import check_simulation, _check_rule_grid
+    from ..errors import ParameterError, check_seed
+    from ..schedules import Constant
+
+    if not isinstance(monte_carlo, dict) or "d" not in monte_carlo:
+        raise ParameterError("monte_carlo", f"must be a dict with d (and samples, disorder, seed), got {monte_carlo!r}")
+    unknown = set(monte_carlo) - {"d", "samples", "disorder", "seed"}
+    if unknown:
+        raise ParameterError("monte_carlo", f"unknown key {sorted(unknown)[0]!r} (d, samples, disorder, seed)")
+    mc = {"samples": 4096, "disorder": 1, "seed": 0, **monte_carlo}
+    mc["seed"] = check_seed("seed", mc["seed"])
+    problem = _mc_problem(kwargs, mc, Constant(float(kwargs.get("peak", 3.0))))
+    check_simulation(problem, samples=mc["samples"], disorder=mc["disorder"])
+    _check_rule_grid(problem, kwargs.get("grid"))
+    return mc
+
+
+def _monte_carlo_points(r: dict, kwargs: dict, mc: dict) -> None:
+    """Each feasible point's ``monte_carlo`` (module docstring); a schedule met at several floors
+    runs once."""
+    from ..api import simulate
+    from ..schedules import parse_schedule
+
+    key = r["separability"]
+    done: dict = {}
+    for c in r["curves"].values():
+        for p in c["points"]:
+            if not p.get("feasible") or not p.get("schedule"):
+                continue
+            if p["schedule"] not in done:
+                res = simulate(_mc_problem(kwargs, mc, parse_schedule(p["schedule"])), samples=mc["samples"],
+                               disorder=mc["disorder"], seed=mc["seed"], grid=kwargs.get("grid"),
+                               update=kwargs.get("update"))
+                done[p["schedule"]] = {"d": res["d"], "K": res["K"], "samples": res["samples"],
+                                       "disorder": res["disorder"], "steps": res["steps"], "seed": res["seed"],
+                                       "grid": res.get("grid"), "update": res.get("update"),
+                                       "var_ratio": res["var_ratio"], "m_final": res["m_final"],
+                                       "separability": res.get(key)}
+            p["monte_carlo"] = done[p["schedule"]]
+
+
+def run_frontier(*, out=None, monte_carlo=None, **kwargs) -> dict:
     """The frontier as a JSON-able dict (module docstring); with ``out`` (a folder, created and
     checked before anything is computed) also ``frontier.json`` and ``frontier.png`` there,
-    listed under ``files``."""
+    listed under ``files``; with ``monte_carlo`` each feasible point's Monte Carlo (module
+    docstring), on the frontier's grid where it has one."""
     from ..solvers.frontier import check_frontier
 
     check_frontier(**kwargs)  # bad arguments are refused before the folder is created
+    mc = check_monte_carlo(monte_carlo, kwargs) if monte_carlo is not None else None
     folder = None
     if out is not None:
         from ..io import output_folder
@@ -45,6 +113,9 @@ def run_frontier(*, out=None, **kwargs) -> dict:
                                                 else rule.convention), "guidance": rule.spec, "precision": "float64"}
     r.update(f.to_dict())
     _short_schedules(r)
+    if mc is not None:
+        _monte_carlo_points(r, kwargs, mc)
+        r["monte_carlo"] = mc
     r["seconds"] = time.perf_counter() - t0
     if folder is not None:
         from ..io import save_json
@@ -58,7 +129,8 @@ def run_frontier(*, out=None, **kwargs) -> dict:
 def _title(r: dict) -> str:
     m = r["model"]
     where = "infinite-class limit" if m["alpha"] is None else f"alpha = {m['alpha']:g}"
-    return f"{m['prior']} prior, sigma2 = {m['sigma2']:g}, {where}, {m['sampler'].upper()}, peak {r['peak']:g}"
+    how = (f"{m['update']} on {m['grid']}" if m.get("grid") else m["sampler"].upper())
+    return f"{m['prior']} prior, sigma2 = {m['sigma2']:g}, {where}, {how}, peak {r['peak']:g}"
 
 
 def _short_schedules(r: dict) -> None:
@@ -92,6 +164,11 @@ def frontier_figure(r: dict, path, ax=None) -> None:
         # the best schedule can exceed its floor: plot what it reaches
         ax.plot([p["var_ratio"] for p in pts], [p["separability"] for p in pts], ls="--" if c["nonnegative"] else "-",
                 marker="o", ms=3, color=f"C{k % 10}", lw=1.4 if c["nonnegative"] else 2.2, label=name)
+        mc = [p["monte_carlo"] for p in pts if p.get("monte_carlo") and p["monte_carlo"].get("separability")]
+        if mc:
+            ax.errorbar([q["var_ratio"]["mean"] for q in mc], [q["separability"]["mean"] for q in mc],
+                        xerr=[2 * q["var_ratio"]["stderr"] for q in mc], yerr=[2 * q["separability"]["stderr"] for q in mc],
+                        fmt="x", ms=5, color=f"C{k % 10}", lw=0.8)
     ax.plot([r["constant"]["var_ratio"]], [r["constant"]["separability"]], "k*", ms=12,
             label=f"constant CFG, omega = {r['peak']:g}")
     ax.plot([r["unguided"]["var_ratio"]], [r["unguided"]["separability"]], "ks", ms=8, mfc="none", label="omega = 0")
@@ -123,11 +200,21 @@ def format_frontier(r: dict) -> str:
     for name, c in r["curves"].items():
         for p in c["points"]:
             if p["feasible"]:
+                q = p.get("monte_carlo")
+                mc = (f"  MC: var_ratio {q['var_ratio']['mean']:.4g} +- {q['var_ratio']['stderr']:.2g}"
+                      + (f", {r['separability']} {q['separability']['mean']:.4g} +- {q['separability']['stderr']:.2g}"
+                         if q.get("separability") else "") if q else "")
                 lines.append(f"  {name:<12} {p['floor']:>9.5f} {p['var_ratio']:>11.6f} {p['separability']:>12.6f}  "
-                             f"{p.get('schedule_short', p['schedule'])}")
+                             f"{p.get('schedule_short', p['schedule'])}{mc}")
             else:
                 lines.append(f"  {name:<12} {p['floor']:>9.5f} {'-':>11} {'-':>12}  infeasible (largest var_ratio "
                              f"seen {p['var_ratio']:.6g})")
+    if r.get("monte_carlo"):
+        m = r["monte_carlo"]
+        lines += ["", f"  MC: exact-score Monte Carlo of each point's schedule at d = {m['d']}, {m['samples']} samples x "
+                      f"{m['disorder']} mixture(s), seed {m['seed']}"
+                  + (f", on the same grid and update" if r["model"].get("grid") else ", continuous time")
+                  + "; +- one standard error"]
     from .schedule_design import SHORT_TOL
 
     lines += ["", f"  schedules rounded to the fewest digits that keep their prediction within {SHORT_TOL:g} "
