@@ -143,6 +143,10 @@ class TheoryModel:
 
             if T is not None:
                 raise ParameterError("T", "is set by the grid (its first noise level): leave it out with a grid")
+            if getattr(self.rule, "momentum", 0.0) != 0.0:  # refused before any work, as predict_discrete would
+                raise ParameterError("guidance", f"{self.rule.spec}: APG's momentum buffer does not close on the order "
+                                                 "parameters: the grid theory does not take it (the Monte Carlo on the "
+                                                 "grid does: cfgmft simulate --grid)")
             try:
                 self.grid = sigma_grid(grid)
             except ParameterError as e:

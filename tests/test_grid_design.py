@@ -64,7 +64,7 @@ def test_design_on_a_grid_bad_input(capsys):
     with pytest.raises(ParameterError, match="^update: "):
         design_schedule(mix, 3.0, grid=GRID)
     with pytest.raises(ParameterError, match="^guidance: "):
-        design_schedule(mix, 3.0, grid=GRID, update="euler", rule="zerostar")
+        design_schedule(mix, 3.0, grid=GRID, update="euler", rule="apg:eta=0,r=0,momentum=0.5")
     with pytest.raises(ParameterError, match="^grid: "):
         design_schedule(mix, 3.0, grid="karras:0:0.002:80", update="euler")
     with pytest.raises(ParameterError, match="^T: "):
