@@ -254,6 +254,11 @@ def _commit_of(rel: str) -> str:
     return f"`{out.split()[0]}`, {out.split()[1]}" if out else "not committed"
 
 
+def _when(rel: str) -> str:
+    c = _commit_of(rel)
+    return "**not committed**" if c == "not committed" else f"committed in {c}"
+
+
 def _gain(r):
     return (r.get("paired") or {}).get("design - unguided: accuracy")
 
@@ -286,7 +291,7 @@ def c6_large_d() -> None:
     rows = [r for _, r in cells]
     newest = provenance(C6_DIR)
     table = _c6_script().table(str(ROOT / C6_DIR))
-    prov = [f"* `{rel.rsplit('/', 1)[1]}`: committed in {_commit_of(rel)}; `{r.get('command', '')}`"
+    prov = [f"* `{rel.rsplit('/', 1)[1]}`: {_when(rel)}; `{r.get('command', '')}`"
             for rel, r in cells]
     write("c6_large_d.md",
           f"{newest.replace('From `', 'From the ' + str(len(rows)) + ' cell files under `', 1)} "
@@ -383,8 +388,8 @@ def c6_large_d() -> None:
         a, b = r["monte_carlo"]["design"]["accuracy"], r["monte_carlo"]["unguided"]["accuracy"]
         se = math.hypot(a["stderr"], b["stderr"])
         diff = a["mean"] - b["mean"]
-        text = (f"At `d = 12`, `alpha = 0.3`, sphere prior, SDE (`{C6_DIR}/{r['cell']}.json`, committed in "
-                f"{_commit_of(C6_DIR + '/' + r['cell'] + '.json')}), the Bayes accuracies of the design and of "
+        text = (f"At `d = 12`, `alpha = 0.3`, sphere prior, SDE (`{C6_DIR}/{r['cell']}.json`, "
+                f"{_when(C6_DIR + '/' + r['cell'] + '.json')}), the Bayes accuracies of the design and of "
                 f"`omega = 0` are {pm(a, 3)} and {pm(b, 3)}: combined as if independent the gain would be "
                 f"{diff:.3f} ± {se:.3f} ({diff / se:.1f} se); paired it is {pm(_gain(r))} ({_zgain(r):.1f} se).")
     else:
