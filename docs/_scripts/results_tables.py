@@ -116,6 +116,48 @@ def step_error() -> None:
     write("step_error.md", "\n".join(out))
 
 
+_CASE = {"infinite": "infinite-class", "below": "below `alpha_c`", "above": "above `alpha_c`",
+         "negwin": "negative window"}
+
+
+def step_error_tol(samples: int = 4096) -> None:
+    """The `--tol 1e-3` checks of the two step-error studies: the steps chosen, the error achieved
+    on other samples and paths, and the pilot's cost against a `samples`-sample run."""
+    rel1, rel2 = "results/step_error/step_error.json", "results/step_error_stages2/step_error.json"
+    one, two = json.load(open(ROOT / rel1))["tolerance"], json.load(open(ROOT / rel2))["tolerance"]
+
+    def ach(c):
+        a = c["achieved"]
+        return f"{abs(a['m']['error']):.1e} / {abs(a['var_ratio']['error']):.1e}"
+
+    def total(c):
+        return c["pilot_evaluations"] + samples * c["main_evaluations_per_sample"]
+
+    out = [f"**One stage** (`--tol {one['tol']:g}`). {provenance(rel1)}", "",
+           f"| case | sampler | steps chosen | achieved error `E[m]` / `var_ratio` | pilot cost (point-steps; "
+           f"a {samples}-sample run at the chosen steps) | met |", "|---|---|---|---|---|---|"]
+    for key, c in one["cases"].items():
+        case, sampler = key.split("/")
+        out.append(f"| {_CASE.get(case, case)} | {sampler.upper()} | {c['choice']['steps']} | {ach(c)} | "
+                   f"{c['pilot_evaluations'] / 1e6:.2f}e6 ({samples * c['main_evaluations_per_sample'] / 1e6:.2f}e6) | "
+                   f"{'yes' if c['met'] else '**no**'} |")
+    out += ["", f"**Two stages** (the predictor-corrector, `--tol {two['tol']:g}`; this run predates the float32 "
+            f"pilot, so its pilot was float64). {provenance(rel2)}", "",
+            f"| case | steps chosen | achieved error `E[m]` / `var_ratio` | pilot (point-steps) | {samples}-sample run, "
+            "evaluations with the pilot (one-stage `--tol`, table above) | met |", "|---|---|---|---|---|---|"]
+    for key, c in two["cases"].items():
+        case = key.split("/")[0]
+        o = one["cases"].get(key)
+        cmp = ""
+        if o:
+            r = total(o) / total(c)
+            cmp = (f" ({total(o) / 1e6:.2f}e6: {r:.2f}x fewer)" if r >= 1
+                   else f" ({total(o) / 1e6:.2f}e6: {100 * (1 / r - 1):.0f}% more)")
+        out.append(f"| {_CASE.get(case, case)} | {c['choice']['steps']} | {ach(c)} | {c['pilot_evaluations'] / 1e6:.2f}e6 | "
+                   f"{total(c) / 1e6:.2f}e6{cmp} | {'yes' if c['met'] else '**no**'} |")
+    write("step_error_tol.md", "\n".join(out) + "\n")
+
+
 def c2_large_k() -> None:
     rel = "results/c2_large_k/c2_large_k.json"
     d = json.load(open(ROOT / rel))
@@ -465,6 +507,129 @@ def substitutions() -> dict[str, str]:
     sub["c6_large_d_confirmed"] = str(sum(bool(r["confirmed"]) for r in cells))
     sub["c6_large_d_max_d"] = str(max(r["d"] for r in cells))
     sub["c6_large_d_max_d_confirmed"] = str(max([r["d"] for r in cells if r["confirmed"]] or [0]))
+    # the benchmarks on an AVX2-only CPU (results/bench_avx2/*.txt: the scripts' printed output)
+    sub.update(_bench_avx2())
+
+    # the --tol checks of the step-error studies (results/step_error*/step_error.json)
+    one = _load("results/step_error/step_error.json")["tolerance"]["cases"]
+    two = _load("results/step_error_stages2/step_error.json")["tolerance"]["cases"]
+    n, fixed = 4096, 800
+    tot = lambda c: c["pilot_evaluations"] + n * c["main_evaluations_per_sample"]  # noqa: E731
+    ode = [fixed * n / tot(c) for k, c in one.items() if k.endswith("/ode")]
+    sde = [c for k, c in one.items() if k.endswith("/sde")]
+    sub["st_ode_saving"] = f"{min(ode):.1f}-{max(ode):.1f}x"
+    sub["st_sde_steps"] = f"{min(c['choice']['steps'] for c in sde)}-{max(c['choice']['steps'] for c in sde)}"
+    share = [c["pilot_evaluations"] / (n * c["main_evaluations_per_sample"]) for c in sde]
+    sub["st_sde_pilot_share"] = f"{100 * min(share):.0f}-{100 * max(share):.0f}%"
+    sub["st_fixed_evaluations"] = f"{fixed * n / 1e6:.2f}e6"
+    sub["st2_all_met"] = "all met" if all(c["met"] for c in two.values()) else "not all met"
+    sub["st2_max_error"] = f"{max(abs(c['achieved'][o]['error']) for c in two.values() for o in ('m', 'var_ratio')):.1e}"
+    for k in ("N256", "one_stage_avx512"):
+        sub[f"tta_{k.lower()}_pilot"] = f"{tta[k]['cfgmft']['choice']['pilot_evaluations'] / 1e6:.2f}e6"
+
+    sub.update(_step_error_orders())
+    return sub
+
+
+def _rows(case) -> dict:
+    return {r["steps"]: r for r in case["rows"]}
+
+
+def _step_error_orders() -> dict[str, str]:
+    """The prose numbers of docs/explanation/step-control.md read from the step-error studies."""
+    sub = {}
+    one = _load("results/step_error/step_error.json")
+    two = _load("results/step_error_stages2/step_error.json")
+    big = _load("results/step_error_stages2/below_n8192/step_error.json")
+    obs = ("m", "var_ratio")
+    # the reference's own error (Richardson) and the old 800-step default, one stage
+    ref = [(abs(c["reference_error"][o]["estimate"]), k, o) for k, c in one["cases"].items() for o in obs]
+    sub["st_ref_error_max"] = f"{max(ref)[0]:.1e}"
+    worst = max((abs(_rows(c)[800][o]) + abs(c["reference_error"][o]["estimate"]), k, o)
+                for k, c in one["cases"].items() for o in obs)
+    sub["st_800_worst"] = f"{worst[0]:.1e}"
+    case, sampler = worst[1].split("/")
+    sub["st_800_worst_where"] = f"{'`E[m]`' if worst[2] == 'm' else '`var_ratio`'}, {_CASE.get(case, case)}, {sampler.upper()}"
+    sub["st_800_met"] = "met" if worst[0] <= one["tolerance"]["tol"] else "did not meet"
+    # two stages at N against one stage at 2N (equal evaluations)
+    better, ratios, worse = 0, {100: [], 400: []}, []
+    pairs = [(k, o) for k in two["cases"] for o in obs if k in one["cases"]]
+    for k, o in pairs:
+        r1, r2 = _rows(one["cases"][k]), _rows(two["cases"][k])
+        rr = {n: abs(r1[2 * n][o]) / abs(r2[n][o]) if r2[n][o] else math.inf for n in (100, 400)}
+        if all(v > 1 for v in rr.values()):
+            better += 1
+            for n in rr:
+                ratios[n].append(rr[n])
+        else:
+            worse.append(f"{'`E[m]`' if o == 'm' else '`var_ratio`'} {_CASE.get(k.split('/')[0], k)} "
+                         f"({abs(r2[100][o]):.1e} against {abs(r1[200][o]):.1e} at 100 against 200 steps, "
+                         f"{abs(r2[400][o]):.1e} against {abs(r1[800][o]):.1e} at 400 against 800)")
+    sub["st2_better"] = f"{better} of the {len(pairs)}"
+    for n in (100, 400):
+        v = ratios[n]
+        sub[f"st2_gain_{n}"] = f"{min(v):.2g}-{max(v):.2g}x" if v else "n/a"
+    sub["st2_exceptions"] = "; ".join(worse) if worse else "none"
+    sub["st2_one_n"], sub["st2_two_n"], sub["st2_big_n"] = str(one["n"]), str(two["n"]), str(big["n"])
+
+    # the order: successive ratios of |error| per halving of the step, while the finer level's
+    # error stays above its standard error (below that the ratio is noise)
+    def falls(case, o):
+        r = case["rows"]
+        out = []
+        for a, b in zip(r, r[1:]):
+            if abs(b[o]) <= b[f"{o}_se"]:
+                break
+            out.append(f"{abs(a[o]) / abs(b[o]):.1f}x")
+        return ", ".join(out)
+
+    bc = next(iter(big["cases"].values()))
+    sub["st2_big_falls_m"], sub["st2_big_falls_v"] = falls(bc, "m"), falls(bc, "var_ratio")
+    sub["st2_falls_v"] = falls(two["cases"]["below/sde"], "var_ratio")
+    sub["st1_falls_m"] = falls(one["cases"]["below/sde"], "m")
+    return sub
+
+
+def _grab(text: str, pattern: str, rel: str) -> str:
+    m = re.search(pattern, text)
+    if m is None:
+        raise ValueError(f"{rel}: no match for {pattern!r} (the benchmark's output format changed?)")
+    return m.group(1)
+
+
+def _bench_avx2() -> dict[str, str]:
+    rel = "results/bench_avx2/bench_scores.txt"
+    t = (ROOT / rel).read_text()
+    sub = {
+        "avx2_fast_wall": "%.2f s" % float(_grab(t, r"fast : median ([\d.]+) s wall", rel)),
+        "avx2_dense_wall": "%.1f s" % float(_grab(t, r"dense: median ([\d.]+) s wall", rel)),
+        "avx2_ratio_wall": _grab(t, r"ratio dense / fast \(medians\): ([\d.]+x) wall", rel),
+        "avx2_ratio_cpu": _grab(t, r"ratio dense / fast \(medians\): [\d.]+x wall-clock, ([\d.]+x) CPU", rel),
+        "avx2_npexp_ratio": _grab(t, r"ratio dense / fast-npexp \(medians[^)]*\): ([\d.]+x) wall", rel),
+        "avx2_numba_exp_gain": _grab(t, r"numba exp speeds the fast path up ([\d.]+x)", rel),
+        "avx2_fast32_gain": _grab(t, r"ratio fast / fast32 \(medians\): ([\d.]+x) wall", rel),
+        "avx2_dense_over_fast32": _grab(t, r"dense / fast32: ([\d.]+x)", rel),
+        "avx2_gemm_share_wall": _grab(t, r"by wall clock = (\d+%)", rel),
+        "avx2_gemm_rate_wall": _grab(t, r"GEMM \(2048\^3\), median of \d+: ([\d.]+) GFLOP/s by wall", rel),
+        "avx2_gemm_share_cpu": _grab(t, r"by CPU time = (\d+%)", rel),
+        "avx2_gemm_rate_cpu": _grab(t, r"([\d.]+) GFLOP/s by process CPU", rel),
+        "avx2_same_relative": _grab(t, r"max \|x_fast - x_dense\| = [\d.e+-]+ \(max \|x\| = [\d.]+; relative ([\d.e+-]+)\)", rel),
+    }
+    target = float(_grab(t, r"\[target >= ([\d.]+)x\]", rel))
+    sub["avx2_target"] = f"{target:g}x"
+    sub["avx2_target_met"] = "met" if float(sub["avx2_ratio_wall"][:-1]) >= target else "not met"
+    rel = "results/bench_avx2/bench_exp.txt"
+    t = (ROOT / rel).read_text()
+    narrow = re.search(r"\[-50, 0\], median of \d+: np.exp float64 ([\d.]+), np.exp float32 ([\d.]+), numba exp "
+                       r"float64 ([\d.]+)\s+-> numba/np float64 speed-up ([\d.]+x)", t)
+    wide = re.search(r"\[-745, 0\], median of \d+: np.exp float64 ([\d.]+), np.exp float32 ([\d.]+), numba exp "
+                     r"float64 ([\d.]+)\s+-> numba/np float64 speed-up ([\d.]+x)", t)
+    if not (narrow and wide):
+        raise ValueError(f"{rel}: the timing lines are not in the expected format")
+    sub.update({"avx2_npexp64": f"{float(narrow.group(1)):.1f}", "avx2_npexp64_wide": f"{float(wide.group(1)):.0f}",
+                "avx2_npexp32": f"{float(narrow.group(2)):.1f}", "avx2_numbaexp": narrow.group(3),
+                "avx2_numbaexp_wide": wide.group(3), "avx2_exp_gain": narrow.group(4), "avx2_exp_gain_wide": wide.group(4),
+                "avx2_exp_ulp": _grab(t, r"on 1e\+07 uniform points of \[-745, 64\]: (\d+)", rel)})
     return sub
 
 
@@ -473,6 +638,7 @@ def main() -> None:
     claims()
     time_to_accuracy()
     step_error()
+    step_error_tol()
     c2_large_k()
     c6_d12()
     c6_large_d()
