@@ -509,6 +509,7 @@ def substitutions() -> dict[str, str]:
     sub["c6_large_d_max_d_confirmed"] = str(max([r["d"] for r in cells if r["confirmed"]] or [0]))
     # the benchmarks on an AVX2-only CPU (results/bench_avx2/*.txt: the scripts' printed output)
     sub.update(_bench_avx2())
+    sub.update(_bench_shared())
 
     # the --tol checks of the step-error studies (results/step_error*/step_error.json)
     one = _load("results/step_error/step_error.json")["tolerance"]["cases"]
@@ -587,6 +588,35 @@ def _step_error_orders() -> dict[str, str]:
     sub["st2_big_falls_m"], sub["st2_big_falls_v"] = falls(bc, "m"), falls(bc, "var_ratio")
     sub["st2_falls_v"] = falls(two["cases"]["below/sde"], "var_ratio")
     sub["st1_falls_m"] = falls(one["cases"]["below/sde"], "m")
+    return sub
+
+
+def _bench_shared() -> dict[str, str]:
+    """bench_phase_diagram.py and bench_cli_latency.py as run on the shared 2-core machine
+    (results/bench_shared/*.txt: the scripts' printed output, with the command, commit and load)."""
+    sub = {}
+    rel = "results/bench_shared/bench_phase_diagram.txt"
+    t = (ROOT / rel).read_text()
+    sub["pd_load"] = _grab(t, r"load average: ([\d.]+)", rel)
+    sub["pd_numba"] = "%.1f s" % float(_grab(t, r"numba warm, \d+ threads\s+([\d.]+)", rel))
+    sub["pd_scipy"] = "%.0f s" % float(_grab(t, r"scipy solve_ivp loop \(extrapolated\)\s+([\d.]+)", rel))
+    sub["pd_speedup"] = _grab(t, r"speed-up: (\d+x) \(\d+ threads\)", rel)
+    sub["pd_speedup_one"] = _grab(t, r"speed-up: \d+x \(\d+ threads\), (\d+x) \(1 thread\)", rel)
+    sub["pd_threads"] = _grab(t, r"speed-up: \d+x \((\d+) threads\)", rel)
+    sub["pd_target"] = _grab(t, r"target >= (\d+x): \w+", rel)
+    sub["pd_target_met"] = _grab(t, r"target >= \d+x: (\w+)", rel)
+    sub["pd_cold"] = "%.1f s" % float(_grab(t, r"cold compile of the diagram \(import \+ kernels\) ([\d.]+) s", rel))
+    sub["pd_cold_met"] = _grab(t, r"target < 10 s: (met|NOT met)", rel).replace("NOT met", "not met")
+    sub["pd_everything"] = "%.1f s" % float(_grab(t, r"everything: ([\d.]+) s", rel))
+    sub["pd_second"] = "%.1f s" % float(_grab(t, r"second: .* total ([\d.]+) s", rel))
+    rel = "results/bench_shared/bench_cli_latency.txt"
+    t = (ROOT / rel).read_text()
+    sub["cli_load"] = _grab(t, r"load average: ([\d.]+)", rel)
+    med = [float(x) for x in re.findall(r"median\s+([\d.]+) s", t)]
+    if len(med) != 3:
+        raise ValueError(f"{rel}: expected 3 cases, found {len(med)}")
+    sub["cli_gaussian"], sub["cli_schedule"], sub["cli_alpha"] = (f"{m:.2f} s" for m in med)
+    sub["cli_target_met"] = "met" if max(med) < 3.0 else "not met"
     return sub
 
 
