@@ -498,9 +498,20 @@ def substitutions() -> dict[str, str]:
     # the full run of cfgmft reproduce (docs/full_run/results.json.gz)
     full = _load("docs/full_run/results.json.gz")
     sub["full_run_minutes"] = f"{full['seconds'] / 60:.0f} min"
+    h, rest = divmod(round(full["seconds"]), 3600)
+    sub["full_run_hms"] = f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+    sub["full_run_claims"] = ", ".join(f"{c} {full['claims'][c]['seconds']:.0f} s" for c in sorted(full["claims"]))
     # C2 at large K (results/c2_large_k/c2_large_k.json)
-    pts = _load("results/c2_large_k/c2_large_k.json")["points"].values()
+    pts = list(_load("results/c2_large_k/c2_large_k.json")["points"].values())
     sub["c2_largest_k"] = _sci(max(p["K"] for p in pts))
+    big = max(pts, key=lambda p: p["K"])
+    m = big["mc"]["m_final"]
+    sub["c2_largest_shift"] = f"{m['mean'] - 1:.3f} ± {m['stderr']:.3f}"
+    sub["c2_largest_shift_se"] = f"{(m['mean'] - 1) / m['stderr']:.0f}"
+    zs = [abs((p["mc"][o]["mean"] - p["finite_d"][o]["mean"]) / math.hypot(p["mc"][o]["stderr"], p["finite_d"][o]["stderr"]))
+          for p in pts for o in ("m_final", "var_ratio")]
+    sub["c2_max_z"] = f"{max(zs):.1f}"
+    sub["c2_points"] = str(len(list(pts)))
     # C6 at large d (results/c6_large_d/*.json)
     cells = [r for _, r in _c6_cells()]
     sub["c6_large_d_cells"] = str(len(cells))
