@@ -158,6 +158,32 @@ def step_error_tol(samples: int = 4096) -> None:
     write("step_error_tol.md", "\n".join(out) + "\n")
 
 
+def bench_backends() -> None:
+    """The per-step time of each backend (benchmarks/bench_backends.py), from its JSON, with the
+    load average its log recorded."""
+    rel, log = "results/bench_backends/bench_backends.json", "results/bench_backends/log.txt"
+    d = json.load(open(ROOT / rel))
+    p, g = d["parameters"], d["gemm_gflops"]
+    loads = re.findall(r"load average (?:before|after): ([\d.]+)", (ROOT / log).read_text())
+    out = [f"{provenance(rel, log)} `K = {p['K']}`, `d = {p['d']}`, `N = {p['N']}`, {p['steps']} SDE steps, "
+           f"medians of {p['repeat']} interleaved runs, one thread per backend, {p['workers']} local workers for the "
+           f"sharded row; load average {' to '.join(loads)} on the 2 cores while it ran; torch "
+           f"{d['torch'] or 'not installed (its rows are not in this run)'}.", "",
+           f"| backend | s/step | numpy float64 / this | GFLOP/s of the two products | of the same-dtype GEMM rate "
+           f"({g['float64']:.1f} / {g['float32']:.1f} GFLOP/s) | samples vs numpy float64 |",
+           "|---|---|---|---|---|---|"]
+    for name, r in d["rows"].items():
+        diff = "-" if name == "numpy float64" else f"{r['max_abs_diff']:.2g}"
+        frac = f"{100 * r['fraction_of_gemm']:.0f}%" + (f" (of {p['workers']} x GEMM)" if name.startswith("sharded") else "")
+        out.append(f"| {name} | {r['seconds_per_step']:.3f} | {r['ratio_numpy64_over_this']:.2f}x | {r['gflops']:.1f} | "
+                   f"{frac} | {diff} |")
+    sh = d.get("sharded")
+    if sh:
+        out += ["", f"The sharded path's overhead per step at `K = 64` (where the sums cost nothing): "
+                f"{1e3 * sh['overhead_per_step_s']:.1f} ms on {sh['workers']} local workers."]
+    write("bench_backends.md", "\n".join(out) + "\n")
+
+
 def c2_large_k() -> None:
     rel = "results/c2_large_k/c2_large_k.json"
     d = json.load(open(ROOT / rel))
@@ -681,6 +707,7 @@ def main() -> None:
     step_error()
     step_error_tol()
     c2_large_k()
+    bench_backends()
     c6_d12()
     c6_large_d()
     c6_full_run()
