@@ -646,6 +646,15 @@ def _bench_shared() -> dict[str, str]:
     sub["pd_cold_met"] = _grab(t, r"target < 10 s: (met|NOT met)", rel).replace("NOT met", "not met")
     sub["pd_everything"] = "%.1f s" % float(_grab(t, r"everything: ([\d.]+) s", rel))
     sub["pd_second"] = "%.1f s" % float(_grab(t, r"second: .* total ([\d.]+) s", rel))
+    rel = "results/bench_shared/bench_phase_diagram_command.txt"
+    t = (ROOT / rel).read_text()
+    sub["pdc_load"] = _grab(t, r"load average: ([\d.]+)", rel)
+    sub["pdc_load_after"] = _grab(t, r"load average after: ([\d.]+)", rel)
+    for key, label in (("small", r"small 20 x 9"), ("readme", r"README 129 x 81"), ("scan", r"1-D scan, 60")):
+        row = re.search(label + r"\s+([\d.]+)s\s+([\d.]+)s\s+([\d.]+)s", t)
+        if row is None:
+            raise ValueError(f"{rel}: no row {label!r}")
+        sub[f"pdc_{key}_kernel"], sub[f"pdc_{key}_cmd"], sub[f"pdc_{key}_fig"] = (f"{float(x):.1f} s" for x in row.groups())
     rel = "results/bench_shared/bench_cli_latency.txt"
     t = (ROOT / rel).read_text()
     sub["cli_load"] = _grab(t, r"load average: ([\d.]+)", rel)
