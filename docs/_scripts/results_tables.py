@@ -184,6 +184,40 @@ def bench_backends() -> None:
     write("bench_backends.md", "\n".join(out) + "\n")
 
 
+def discrete_grid_checks() -> None:
+    """The discrete-grid prediction against Monte Carlo on the same grid (scripts/discrete_grid_checks.py)."""
+    rel = "results/discrete_grid_checks/discrete_grid_checks.json"
+    d = json.load(open(ROOT / rel))
+    out = [f"{provenance(rel)} `{d['command']}` (seed {d['seed']}; {d['seconds']:.0f} s).", "",
+           "| points | prior, `alpha`, `d` (`K`) | grid | guidance | update | samples | MC `E[m]` | predicted | z | "
+           "MC `v_perp/sigma2` | predicted | z | `d min|e_c - phi|` |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in d["rows"]:
+        a = "" if r["alpha"] is None else f"`alpha = {r['alpha']:g}`, "
+        k = "" if r["K"] is None else f" ({r['K']})"
+        om = f"`constant:{r['omega']:g}`" if isinstance(r["omega"], (int, float)) else f"`{r['omega']}`"
+        sw = "-" if r.get("d_switching_min_abs") is None else f"{r['d_switching_min_abs']:.2f}"
+        mc, pr, zz = r["mc"], r["prediction"], r["z"]
+        out.append(f"| {r['group']} | {r['prior']}, {a}{r['d']}{k} | `{r['grid']}` | {om} | {r['update']} | {r['samples']} | "
+                   f"{mc['m'][0]:.4f} ± {mc['m'][1]:.4f} | {pr['m']:.4f} | {zz['m']:+.1f} | "
+                   f"{mc['var_ratio'][0]:.4f} ± {mc['var_ratio'][1]:.4f} | {pr['var_ratio']:.4f} | {zz['var_ratio']:+.1f} | {sw} |")
+    write("discrete_grid_checks.md", "\n".join(out) + "\n")
+
+
+def _discrete_grid_subs() -> dict[str, str]:
+    rows = _load("results/discrete_grid_checks/discrete_grid_checks.json")["rows"]
+    sub = {}
+    for key, group in (("gauss", "gaussian continuum"), ("sphere", "sphere continuum")):
+        zs = [abs(r["z"][o]) for r in rows if r["group"] == group for o in ("m", "var_ratio")]
+        sub[f"dg_{key}_n"], sub[f"dg_{key}_max_z"] = str(len(zs)), f"{max(zs):.1f}"
+    sharp = [r for r in rows if r["group"] == "exponential regime" and r["d_switching_min_abs"] > 5]
+    loose = [r for r in rows if r["group"] == "exponential regime" and r["d_switching_min_abs"] <= 5]
+    zs = [abs(r["z"][o]) for r in sharp for o in ("m", "var_ratio")]
+    sub["dg_sharp_n"], sub["dg_sharp_max_z"] = str(len(zs)), f"{max(zs):.1f}" if zs else "n/a"
+    sub["dg_loose_min_z"] = f"{min(abs(r['z']['m']) for r in loose):.0f}" if loose else "n/a"
+    return sub
+
+
 def c2_large_k() -> None:
     rel = "results/c2_large_k/c2_large_k.json"
     d = json.load(open(ROOT / rel))
@@ -574,6 +608,7 @@ def substitutions() -> dict[str, str]:
         sub[f"tta_{k.lower()}_pilot"] = f"{tta[k]['cfgmft']['choice']['pilot_evaluations'] / 1e6:.2f}e6"
 
     sub.update(_step_error_orders())
+    sub.update(_discrete_grid_subs())
     return sub
 
 
@@ -724,6 +759,7 @@ def main() -> None:
     step_error()
     step_error_tol()
     c2_large_k()
+    discrete_grid_checks()
     bench_backends()
     c6_d12()
     c6_large_d()
