@@ -218,6 +218,35 @@ def _discrete_grid_subs() -> dict[str, str]:
     return sub
 
 
+def schedule_design_examples() -> None:
+    """The examples of `cfgmft schedule design` (scripts/schedule_design_examples.py)."""
+    rel = "results/schedule_design_examples/schedule_design_examples.json"
+    d = json.load(open(ROOT / rel))
+    out = [f"{provenance(rel)} `python scripts/schedule_design_examples.py` (cfgmft {d['version']}); each row is "
+           "`cfgmft schedule design ARGS --peak 3 --json`.", "",
+           "| problem (ARGS) | design | `var_ratio` | separability | constant `W = 3` | `omega = 0` |",
+           "|---|---|---|---|---|---|"]
+    for ex in d["examples"]:
+        o = ex["output"]
+        args = " ".join(ex["arguments"])
+        if o is None:
+            out.append(f"| `{args}` | exit {ex['returncode']}: {ex['stderr'][:200]} | | | | |")
+            continue
+        sep = o["separability"]
+        dz, c, u = o["design"], o["constant"], o["unguided"]
+        never = " (never commits)" if dz.get("status") == "never committed" else ""
+        fd = o.get("finite_d")
+        if fd:
+            f = lambda k: fd[k]["var_ratio"]  # noqa: E731
+            out.append(f"| `{args}` (K = {fd['K']}) | `{_short(o['schedule'])}` | finite-d {pm(f('design'), 3)} | "
+                       f"{sep} {dz['separability']:.3f} (d -> infinity) | finite-d {f('constant')['mean']:.3f} | "
+                       f"finite-d {f('unguided')['mean']:.3f} |")
+        else:
+            out.append(f"| `{args}` | `{_short(o['schedule'])}` | {dz['var_ratio']:.3f} | {sep} {dz['separability']:.3f}{never} | "
+                       f"{c['var_ratio']:.3f}, {c['separability']:.3f} | {u['var_ratio']:.3g}, {u['separability']:.3f} |")
+    write("schedule_design_examples.md", "\n".join(out) + "\n")
+
+
 def c2_large_k() -> None:
     rel = "results/c2_large_k/c2_large_k.json"
     d = json.load(open(ROOT / rel))
@@ -759,6 +788,7 @@ def main() -> None:
     step_error()
     step_error_tol()
     c2_large_k()
+    schedule_design_examples()
     discrete_grid_checks()
     bench_backends()
     c6_d12()
