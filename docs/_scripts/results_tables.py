@@ -638,6 +638,18 @@ def substitutions() -> dict[str, str]:
 
     sub.update(_step_error_orders())
     sub.update(_discrete_grid_subs())
+    # cfgmft schedule design examples (results/schedule_design_examples/schedule_design_examples.json)
+    ex = {" ".join(e["arguments"]): e["output"] for e in _load(
+        "results/schedule_design_examples/schedule_design_examples.json")["examples"]}
+    a3, a6 = ex["--prior sphere --alpha 0.3"], ex["--prior sphere --alpha 0.6"]
+    r6 = ex["--prior sphere --alpha 0.6 --family negramp --global 1024"]
+    sub["sd_a03_var"], sub["sd_a03_margin"] = f"{a3['design']['var_ratio']:.3f}", f"{a3['design']['separability']:.3f}"
+    for key, o in (("a03", a3), ("a06", a6)):
+        sub[f"sd_{key}_const_var"] = f"{o['constant']['var_ratio']:.3f}"
+        sub[f"sd_{key}_const_margin"] = f"{o['constant']['separability']:.3f}"
+        sub[f"sd_{key}_unguided_margin"] = f"{o['unguided']['separability']:.3f}"
+    sub["sd_a06_negwin_margin"] = f"{a6['design']['separability']:+.3f}"
+    sub["sd_a06_negramp_margin"] = f"{r6['design']['separability']:+.3f}"
     return sub
 
 
