@@ -6,7 +6,8 @@ module docstrings are already reference text, and myst-nb reads the jupytext not
 
 Before the build this file runs the generators of ``docs/_scripts/``: the notebooks are copied
 into ``docs/tutorials/`` (executed by myst-nb in quick mode, ``CFGMFT_QUICK=1``), and the
-results tables are written from the committed results files. Nothing generated is committed.
+results tables are written from the committed results files, and the numbers the prose quotes from
+those files are handed to MyST as substitutions (``{{ name }}``). Nothing generated is committed.
 """
 
 import os
@@ -18,6 +19,7 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(DOCS / "_scripts"))
 
 import generate  # noqa: E402  (docs/_scripts/generate.py)
+import results_tables  # noqa: E402  (docs/_scripts/results_tables.py)
 
 generate.main()
 
@@ -51,7 +53,10 @@ nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 exclude_patterns = ["_build", "_scripts", "conf.py", "full_run", "figures", "jupyter_execute", "**/_*.md",
                     "**/_generated", "**/.ipynb_checkpoints"]
 
-myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist", "substitution"]
+# the numbers of a run that the prose quotes, read from the committed results files at every build
+# (a page writes {{ name }}; the names and their files: results_tables.substitutions)
+myst_substitutions = results_tables.substitutions()
 myst_heading_anchors = 3
 
 # every notebook is executed once per build, in quick mode; a cell error fails the build

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 #: the whole build with the notebooks, in seconds (207-304 s measured on a 2-core machine under load: docs/guide/install.md)
 BUILD_BUDGET = 900.0
+#: log lines of a notebook kernel (ipykernel, tornado), not of Sphinx
+KERNEL_LOG = ("[IPKernelApp]", "ERROR:tornado.", "WARNING:tornado.")
 PACKAGES = ("sphinx", "myst_nb", "pydata_sphinx_theme", "sphinxarg", "jupytext", "ipykernel")
 
 
@@ -57,7 +59,11 @@ def test_the_site_builds_without_a_warning(site):
     proc, html, seconds = site
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
-    assert "WARNING:" not in log and "ERROR:" not in log, log[-6000:]  # Sphinx's, not a kernel's log lines
+    # Sphinx's lines, not a notebook kernel's: a kernel's own logging ("[IPKernelApp] WARNING | ...",
+    # and tornado's "ERROR:tornado.general:..." when a kernel's stderr flush races its shutdown on a
+    # loaded machine) is not a warning of the build
+    sphinx = "\n".join(line for line in log.splitlines() if not line.startswith(KERNEL_LOG))
+    assert "WARNING:" not in sphinx and "ERROR:" not in sphinx, log[-6000:]
     for page in ("index", "reference/api", "reference/cli", "reference/schedules", "results/claims",
                  "howto/alpha-c", "howto/design-and-export", "explanation/model"):
         assert (html / f"{page}.html").exists(), page

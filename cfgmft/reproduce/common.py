@@ -114,7 +114,7 @@ def c23_figure(curves: dict, sigma2: float, path: Path, name: str, highlight: st
 
 
 def fss(s: Settings, name: str, **kw) -> dict:
-    """Finite-size scaling through :func:`cfgmft.validate.validate` (omega = 2, SDE); ``name``
+    """Finite-size scaling through :func:`cfgmft.commands.validate.validate` (omega = 2, SDE); ``name``
     is the run's folder beside the report (it also seeds the run)."""
     from ..params import Guidance, Mixture, Problem, Sampler
     from ..commands.validate import validate
