@@ -9,7 +9,8 @@ folder not created); the Python API raises ``ParameterError`` whose message star
 argument's name, one line, within 2 s. A legal input gives a finite answer that agrees with the
 exact one where cfgmft knows it (the Gaussian continuum on any grid), or one line saying why not.
 
-Run: ``python scripts/hostile_pass.py`` (about two minutes; ``--quick`` skips the damaged stores).
+Run: ``python scripts/hostile_pass.py [--quick] [--out results/hostile_pass]`` (about two minutes; ``--quick`` skips
+the damaged stores; ``--out`` writes ``summary.json`` and the table ``summary.md`` the reliability guide includes).
 """
 
 from __future__ import annotations
@@ -238,11 +239,16 @@ def cli_pass(tmp: Path) -> None:
         for v in rules:
             cli_bad("CLI --guidance", cmd + ["--guidance", v], "--guidance",
                     folder=tmp / "fg" if "frontier" in cmd else None)
-    # a legal rule where that path covers cfg only: refused in one line before any work
-    for args in (["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", "zerostar", "--grid",
-                  "karras:5:0.1:80", "--update", "euler"],
-                 ):
+    # a grid-only option in continuous time, APG's momentum in the grid theory: refused in one line before any work
+    for args in (["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", "zerostar:zero_init=1"],
+                 ["theory", "--omega", "2", "--guidance", "apg:eta=0,r=0,momentum=0.5"],
+                 ["theory", "--omega", "2", "--guidance", "apg:eta=0,r=0,momentum=0.5", "--grid", "karras:5:0.1:80",
+                  "--update", "euler"]):
         cli_bad("CLI --guidance", args, "--guidance")
+    # every rule (with its grid-only options) in the Monte Carlo on a grid: legal, finite JSON
+    for rule in ("zerostar", "zerostar:zero_init=1", "apg:eta=0,r=0.05,momentum=0.5", "rescale:phi=0.7"):
+        cli_legal("CLI --guidance legal", ["simulate", "--omega", "2", "--d", "4", "--samples", "8", "--guidance", rule,
+                                          "--grid", "karras:5:0.1:80", "--update", "euler", "--json"])
     # the finite-d model takes every rule: legal, finite JSON
     for args in (["theory", "--omega", "2", "--alpha", "0.3", "--d", "10", "--guidance", "apg", "--finite-d",
                   "--finite-d-samples", "400", "--json"],
@@ -488,7 +494,40 @@ def main_pass(argv) -> int:
         print(f"{item:<34} {tried:>6} {met:>6}")
     tried, met = (sum(v[i] for v in COUNTS.values()) for i in (0, 1))
     print(f"{'total':<34} {tried:>6} {met:>6}")
+    if "--out" in argv:
+        _write(Path(argv[argv.index("--out") + 1]), quick, tried, met)
     return 0 if tried == met else 1
+
+
+def _write(out: Path, quick: bool, tried: int, met: int) -> None:
+    """``summary.json`` and ``summary.md`` (the table the reliability guide includes) under ``out``."""
+    import platform
+    import subprocess
+
+    from cfgmft import __version__
+
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parents[1], timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    rec = {"version": __version__, "commit": commit, "date": time.strftime("%Y-%m-%d"), "quick": quick,
+           "machine": platform.machine(), "cpus": os.cpu_count(), "load_average": load,
+           "items": [{"item": k, "tried": v[0], "met": v[1]} for k, v in COUNTS.items()],
+           "tried": tried, "met": met, "failures": FAILS,
+           "command": "python scripts/hostile_pass.py" + (" --quick" if quick else "") + " --out " + str(out)}
+    (out / "summary.json").write_text(json.dumps(rec, indent=1))
+    lines = ["| item | tried | met |", "|---|---:|---:|"]
+    lines += [f"| {k} | {v[0]} | {v[1]} |" for k, v in COUNTS.items()]
+    lines += [f"| **total** | **{tried}** | **{met}** |", "",
+              f"Written by `{rec['command']}` (cfgmft {__version__}, commit {commit}, {rec['date']}, "
+              f"{os.cpu_count()} cores, load average {load:.1f} at the end)"
+              + ("; `--quick`: the damaged stores were not tried" if quick else "") + "."]
+    if FAILS:
+        lines += ["", "Inputs that did not meet the contract:", ""] + [f"* `{f[:300]}`" for f in FAILS]
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
