@@ -24,3 +24,16 @@ def test_opens_with_exactly_two_commands():
 def test_python_quickstart_runs():
     code = [b for b in _blocks("python") if "predict" in b][0]
     exec(compile(code, "README quickstart", "exec"), {})
+
+
+def test_the_c6_counts_in_the_claims_table_are_the_committed_cells():
+    """The README's C6 row quotes the large-d cells' verdicts: they must be the committed files'."""
+    import glob
+    import json
+
+    root = README.parent
+    cells = [json.load(open(f)) for f in glob.glob(str(root / "results" / "c6_large_d" / "*.json"))]
+    row = next(ln for ln in README.read_text().splitlines() if ln.startswith("| C6"))
+    m = re.search(r"(\d+) of (\d+) cells", row)
+    assert m, row
+    assert (int(m.group(1)), int(m.group(2))) == (sum(bool(c["confirmed"]) for c in cells), len(cells))

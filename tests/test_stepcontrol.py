@@ -151,7 +151,7 @@ def test_float32_pilot_measures_the_float64_step_error():
 def test_tolerance_out_of_reach_is_refused():
     den = ContinuumSphere(6, 1.0)
     with pytest.raises(ParameterError, match="^tol: must be reachable within 64 steps"):
-        steps_for_tolerance(den, _sphere_mu(6), 1.0, 2.0, "ode", 1e-5, rng=0, max_steps=64)
+        steps_for_tolerance(den, _sphere_mu(6), 1.0, 2.0, "ode", 1e-4, rng=0, max_steps=64)
 
 
 def test_cli_tol_is_the_default_and_reproducible(cli):
