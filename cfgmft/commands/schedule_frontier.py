@@ -20,7 +20,6 @@ on the same grid and update where there is one (continuous time otherwise), and 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from .. import __version__
 from ..api import frontier
@@ -213,7 +212,7 @@ def format_frontier(r: dict) -> str:
         m = r["monte_carlo"]
         lines += ["", f"  MC: exact-score Monte Carlo of each point's schedule at d = {m['d']}, {m['samples']} samples x "
                       f"{m['disorder']} mixture(s), seed {m['seed']}"
-                  + (f", on the same grid and update" if r["model"].get("grid") else ", continuous time")
+                  + (", on the same grid and update" if r["model"].get("grid") else ", continuous time")
                   + "; +- one standard error"]
     from .schedule_design import SHORT_TOL
 
