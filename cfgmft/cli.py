@@ -130,7 +130,7 @@ def _add_search_grid_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--grid", default=None, metavar="karras:N:SMIN:SMAX[:RHO]|ddim:N[:T...]|sigmas:S1,...",
                    help=f"{what} on this sampler grid (EDM noise levels, mixture units): objective and constraint from "
                         "the discrete-grid theory on it (started from N(0, SMAX^2 I)); needs --update; replaces "
-                        "--sampler and --T (both refused with it); cfg only")
+                        "--sampler and --T (both refused with it); every --guidance rule (APG's momentum: the Monte Carlo only)")
     p.add_argument("--update", choices=UPDATES, default=None,
                    help="the sampler's update rule on --grid: euler, heun, ddim (continuous-time limit: the ODE), "
                         "ancestral (the SDE)")

@@ -236,7 +236,8 @@ def frontier(prior: str = "sphere", sigma2: float = 1.0, sampler: str = "sde", a
         on that grid (:func:`cfgmft.solvers.discrete_grid.predict_discrete`, started from
         ``N(0, sigma_0^2 I)``), as :func:`cfgmft.solvers.design.design_schedule` does with them:
         the objective and the floors are the grid's; ``sampler`` is then the update's
-        continuous-time limit and ``T`` (refused) the grid's start. cfg only.
+        continuous-time limit and ``T`` (refused) the grid's start. Every rule (APG's momentum refused:
+        the grid theory does not take it).
 
     Notes
     -----

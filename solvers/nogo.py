@@ -92,7 +92,7 @@ def nogo_search(prior: str, sigma2: float, sampler: str, alpha: float, family: s
     tolerance during the search. ``rule``: the guidance rule (:mod:`cfgmft.guidance`; ``None``: cfg),
     the C5 search extended to rules. ``grid``, ``update``: the search on the discrete-grid theory of that
     sampler grid and update rule (:class:`cfgmft.solvers.schedule_search.TheoryModel`; ``sampler`` is then
-    the update's continuous-time limit; cfg only). The comparison argument is continuous time's: on a grid
+    the update's continuous-time limit; every rule but APG's momentum, which the grid theory does not take). The comparison argument is continuous time's: on a grid
     the table is the search alone (the grid's own discretisation moves the variance ratio, at ``omega = 0``
     too)."""
     fam = get_family(family)
