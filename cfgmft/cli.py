@@ -710,8 +710,19 @@ def cmd_schedule_export(args) -> int:
     if args.design is not None:
         from .commands.schedule import grid_check, load_design
 
+        from .guidance import as_rule
+
         design = load_design(args.design)
         schedule = args.schedule if args.schedule is not None else design["schedule"]
+        # the table carries the design's rule (its grid-only options may be added with --guidance)
+        drule = as_rule(design.get("guidance", "cfg"))
+        if args.guidance is None:
+            args.guidance = drule
+        elif as_rule(args.guidance).kind != drule.kind or {k: v for k, v in as_rule(args.guidance).params.items()
+                                                            if k not in ("momentum", "zero_init")} != \
+                {k: v for k, v in drule.params.items() if k not in ("momentum", "zero_init")}:
+            raise ParameterError("--guidance", f"must be the design's rule {drule.spec} (with or without its grid-only "
+                                               f"options), got {as_rule(args.guidance).spec}")
     elif args.schedule is None:
         raise ParameterError("--schedule", "is required (or give --design, whose schedule is exported)")
     else:

@@ -275,6 +275,7 @@ class _Progress:
     def next_stage(self) -> None:
         if self.progress is not None and self.stage is not None:
             self.progress(self.budgets[0], self.budgets[0], self.stage)
+        self.stage = None  # closed: a second call writes nothing
         if len(self.budgets) > 1:
             self.budgets.pop(0)
 
@@ -392,6 +393,9 @@ def design_schedule(prior: str = "sphere", sigma2: float = 1.0, peak: float = 3.
             notes.append(f"designed on the d -> infinity mean field at alpha = log(K)/d = {alpha:.6g}, then corrected "
                          f"on the finite-d model at d = {d}, K = {K}" + (" (run by the update rule on the grid)"
                                                                          if grid is not None else ""))
+    if finite and grid is not None and as_rule(rule).grid_only:
+        raise ParameterError("guidance", f"the finite-d model does not take {as_rule(rule).spec}'s grid-only options "
+                                         "(momentum, zero_init): leave them out, or design without --d")
     model = TheoryModel(prior, sigma2, sampler, alpha, T, rule=rule, grid=grid, update=update)
     if model.grid is not None:
         sampler, T = model.sampler, float(model.grid.t[0])

@@ -154,6 +154,13 @@ class TheoryModel:
             self.update, self.start = check_update(update), check_start(start)
             self.sampler = CONTINUUM_SAMPLER[self.update]
             self.regime += f", on the grid {self.grid.spec} with the {self.update} update"
+            from cfgmft.updates import check_grid_rule
+
+            check_grid_rule(self.rule, self.grid, self.update)  # zero_init within the grid's evaluations
+        else:
+            from cfgmft.guidance import check_continuous
+
+            check_continuous(self.rule)  # a grid-only option needs a grid
 
     def _on_grid(self, schedule) -> dict:
         from ._generated import infinite_class as gen

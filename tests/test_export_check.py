@@ -59,7 +59,7 @@ def test_the_ode_update_and_a_rule_on_the_grid(design):
     from cfgmft.solvers.discrete_grid import predict_discrete
 
     apg = {**design, "guidance": "apg:eta=0,r=0.05"}
-    r = grid_check(apg, export(SCHEDULE, "karras:30:0.002:80:7"))
+    r = grid_check(apg, export(SCHEDULE, "karras:30:0.002:80:7", rule="apg:eta=0,r=0.05"))
     m = design["model"]
     want = predict_discrete(m["prior"], m["sigma2"], SCHEDULE, r["update"], "karras:30:0.002:80:7",
                             alpha=m.get("alpha"), rule="apg:eta=0,r=0.05")

@@ -81,6 +81,7 @@ def test_schedule_design_progress_per_stage_without_a_terminal(cli):
     assert code == 0 and out.startswith("cfgmft ")
     lines = [ln for ln in err.splitlines() if ln.startswith("cfgmft schedule design [search on the exponential")]
     assert lines and "elapsed" in lines[-1] and lines[-1].endswith("done")
+    assert sum(ln.endswith("done") for ln in lines) == 1  # the stage's end is written once
     total = int(lines[-1].split(": ")[1].split("/")[1].split()[0])
     assert lines[-1].split(": ")[1].startswith(f"{total}/{total} schedule (100%)")
     code, out2, err = cli(args + ["--quiet"])

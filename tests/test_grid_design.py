@@ -119,3 +119,35 @@ def test_a_grid_design_at_finite_d():
     assert band[0] <= fd <= band[1]
     again = predict_finite_d_grid("sphere", 1.0, r.schedule, "euler", GRID, K=400, d=32, samples=1000, seed=0)
     assert again["var_ratio"]["mean"] == fd
+
+
+def test_grid_only_options_are_checked_when_the_model_is_made():
+    """zero_init beyond the grid's model evaluations, a grid-only option without a grid, and a
+    grid-only option in the finite-d stage: one ParameterError naming guidance, before any search."""
+    from cfgmft.solvers.schedule_search import TheoryModel
+
+    with pytest.raises(ParameterError, match="^guidance: .*exceeds"):
+        TheoryModel("gaussian", 1.0, "sde", math.inf, rule="zerostar:zero_init=99", grid="karras:4:0.002:80",
+                    update="euler")
+    with pytest.raises(ParameterError, match="^guidance: "):
+        TheoryModel("gaussian", 1.0, "sde", math.inf, rule="zerostar:zero_init=1")
+    with pytest.raises(ParameterError, match="^guidance: .*finite-d"):
+        design_schedule(Mixture(prior="sphere", sigma2=1.0, alpha=0.3, d=12), 3.0, grid=GRID, update="euler",
+                        rule="zerostar:zero_init=1")
+
+
+def test_export_of_a_design_carries_the_designs_rule(tmp_path, capsys):
+    """The exported table carries the design's rule (a check and a guider with the same rule);
+    another rule given with --guidance is refused in one line."""
+    design = tmp_path / "d.json"
+    code = main(["schedule", "design", "--prior", "gaussian", "--peak", "3", "--guidance", "apg:eta=0,r=0.05",
+                 "--global", "16", "--json", "--quiet"])
+    assert code == 0
+    design.write_text(capsys.readouterr().out)
+    assert main(["schedule", "export", "--design", str(design), "--grid", "karras:30:0.002:80:7"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["guidance"] == "apg:eta=0,r=0.05" and table["grid_check"]["ok"] in (True, False)
+    assert main(["schedule", "export", "--design", str(design), "--grid", "karras:30:0.002:80:7",
+                 "--guidance", "zerostar"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--guidance" in err

@@ -51,7 +51,8 @@ problem at two step counts with common random numbers, so the rounding of the fl
 :data:`~cfgmft.ranges.FLOAT32_MAX_LOGIT_ERROR`) changes it only at second order. By default
 (``pilot_precision="auto"``) a float64 :class:`FiniteMixture` is piloted on a float32 copy of
 its means (1.6-1.9x faster sums in ``benchmarks/bench_scores.py``, a 1.8x cheaper pilot in
-``benchmarks/bench_time_to_accuracy.py``) when ``tol >= 1e-4`` and the copy takes at most 256
+``benchmarks/bench_time_to_accuracy.py``) when ``tol >= 1e-4`` (every allowed tolerance since the floor
+:data:`~cfgmft.ranges.TOL_MIN` is 1e-4) and the copy takes at most 256
 MiB; the main run keeps the denoiser's precision. A sharded mixture (its shards' precision is
 fixed on the workers) pilots in its own precision, so its chosen steps can differ from the
 in-process run's where a bound falls within float32 rounding of a step-count boundary. ``StepChoice`` records

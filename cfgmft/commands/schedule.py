@@ -441,7 +441,9 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     band; the warning and ``design_on_grid`` name the ``schedule design --grid`` command that
     designs on the table's grid instead. For a Karras grid that fails, ``suggested_steps`` is the smallest step count (doubling,
     up to :data:`MAX_SUGGESTED_STEPS`) on the same ``sigma`` range that passes, or ``None``.
-    For a rule other than ``cfg`` (no discrete-grid theory yet) ``ok`` is ``None``."""
+    The check runs the table's rule (the design's, with the table's grid-only options); with APG's
+    momentum, which the grid theory does not take, ``ok`` is ``None`` and ``note`` says so."""
+    from ..guidance import as_rule
     from ..updates import check_update
 
     d = load_design(design)
@@ -460,7 +462,11 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     if table["schedule"] != d["schedule"]:
         raise ParameterError("schedule", f"the table's schedule {table['schedule']!r} is not the design's "
                                          f"{d['schedule']!r}")
-    problem = _design_problem(d, table["schedule"])
+    rule = table.get("guidance") or d.get("guidance", "cfg")
+    if getattr(as_rule(rule), "momentum", 0.0) != 0.0:
+        out["note"] = f"not checked: the discrete-grid theory does not take APG's momentum ({rule})"
+        return out
+    problem = _design_problem({**d, "guidance": rule}, table["schedule"])
     vr, m = _grid_numbers(problem, grid, update)
     bad = abs(vr - want_vr) > tol or abs(m - want_m) > tol
     out["on_grid"] = {"var_ratio": vr, "m": m, "theory": f"cfgmft's discrete-grid theory, {update} on the grid"}
@@ -485,7 +491,8 @@ def grid_check(design, table: dict, *, update: str | None = None) -> dict:
     grid_units = table["grid"] if S == 1.0 else grid
     redesign = (f"cfgmft schedule design --prior {m_.get('prior')} --sigma2 {m_.get('sigma2')} {where} "
                 f"--peak {d.get('peak')} --family {d.get('family')} --variance-band {lo:g}:{hi:g} "
-                f"--grid {grid_units} --update {update}")
+                f"--grid {grid_units} --update {update}"
+                + (f" --guidance {problem.guidance.rule.spec}" if not problem.guidance.is_cfg else ""))
     finer = (f"; a Karras grid of {out['suggested_steps']} steps on the same range keeps it"
              if out["suggested_steps"] else "")
     out["design_on_grid"] = redesign

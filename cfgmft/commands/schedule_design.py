@@ -69,10 +69,12 @@ def theory_model(m: dict, rule=None):
                        rule=m.get("guidance", rule), grid=grid, update=m.get("update") if grid is not None else None)
 
 
-def shortest_schedule(full: str, model, keys=("var_ratio", "separability"), tol: float = SHORT_TOL, ref=None) -> str:
+def shortest_schedule(full: str, model, keys=("var_ratio", "separability"), tol: float = SHORT_TOL, ref=None,
+                      accept=None) -> str:
     """``full`` (a schedule's text form) with the fewest significant digits (at least 2) whose
     prediction by ``model`` is within ``tol`` (absolute) of the full schedule's in every one of
-    ``keys``; ``full`` itself where no shorter form is."""
+    ``keys`` (and, with ``accept``, for which ``accept(numbers)`` is true: a design's band); ``full``
+    itself where no shorter form is."""
     from ..errors import ParameterError
     from ..schedules import parse_schedule
 
@@ -93,7 +95,8 @@ def shortest_schedule(full: str, model, keys=("var_ratio", "separability"), tol:
                 nums = model(parse_schedule(text))
             except (ParameterError, ValueError, ArithmeticError):
                 continue
-            if all(nums.get(k) is not None and ref.get(k) is not None and abs(nums[k] - ref[k]) <= tol for k in keys):
+            if all(nums.get(k) is not None and ref.get(k) is not None and abs(nums[k] - ref[k]) <= tol for k in keys) \
+                    and (accept is None or accept(nums)):
                 return text
     return full
 
@@ -103,7 +106,16 @@ def short_spec(r: dict, tol: float = SHORT_TOL) -> str:
     ``d -> infinity`` prediction (on the design's grid and for its rule, where it has them) is
     within ``tol`` of the full schedule's in the variance ratio and the separability; the full
     text form where no shorter one is."""
-    return shortest_schedule(r["schedule"], theory_model(r["model"], r.get("guidance")), tol=tol)
+    from ..schedules import parse_schedule
+
+    lo, hi = (float(x) for x in r["variance_band"])
+    model = theory_model(r["model"], r.get("guidance"))
+    ref = model(parse_schedule(r["schedule"]))
+    # a design in its band stays in it (the band is the d -> infinity theory's unless the finite-d model
+    # corrected the design: then the full form is the one that model validated, as the text says)
+    in_band = r.get("finite_d") is None and lo <= ref["var_ratio"] <= hi
+    return shortest_schedule(r["schedule"], model, tol=tol, ref=ref,
+                             accept=(lambda n: lo <= n["var_ratio"] <= hi) if in_band else None)
 
 
 def _window_after_commitment(r: dict) -> str | None:
@@ -135,7 +147,9 @@ def format_design(r: dict) -> str:
     m = r["model"]
     short = r.get("schedule_short", r["schedule"])
     lines = [f"cfgmft {r['version']} schedule design: {short}"
-             + ("" if short == r["schedule"] else f"   (rounded: prediction within {SHORT_TOL:g}; full form in --json)"),
+             + ("" if short == r["schedule"] else f"   (rounded: d -> infinity prediction within {SHORT_TOL:g}"
+                + (", in the band" if r.get("finite_d") is None else "; the finite-d model validated the full form")
+                + "; full form in --json)"),
              f"  family {r['family']}, peak {r['peak']:g}, variance band {r['variance_band'][0]:g}:"
              f"{r['variance_band'][1]:g}; maximised: {r['separability']}",
              f"  {m['theory']}; prior {m['prior']}, sigma2 = {m['sigma2']:g}, sampler {m['sampler']}"
