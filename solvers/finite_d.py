@@ -373,25 +373,9 @@ def _integrate(comp, prior, sigma2, K, d, t_grid, om, sampler, N, seed, rule=Non
             u, s = step(0.5 * (A1 + A0), 0.5 * (B1 + B0), h, xi1, xi2, chi)
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(s))):
         raise NumericalError("finite-d prediction: non-finite overlap or variance")
-    v = s * d / (d - 1) / sigma2
-    # parallel variance as in the Monte Carlo: Var(m) |mu_c|^2 / sigma2 within a mixture (group), averaged
-    par = u.reshape(groups, -1).var(axis=1, ddof=1) * d * group_nc / sigma2
-    # standard errors from the spread of the group means: the samples of a group share n_c
-    gu, gv = u.reshape(groups, -1).mean(axis=1), v.reshape(groups, -1).mean(axis=1)
-
-    def est(mean, se):
-        return {"mean": float(mean), "stderr": float(se)}
-
-    return {
-        "method": "reduced stochastic model (quenched finite-K competitors, smooth commitment)",
-        "prior": prior, "sigma2": float(sigma2), "K": int(K), "d": int(d), "sampler": sampler,
-        "steps": int(t_grid.size - 1), "samples": int(N), "seed": int(seed), "T": float(t_grid[0]),
-        "precision": "float64",
-        "m_final": est(u.mean(), gu.std(ddof=1) / math.sqrt(groups)),
-        "mean_shift": est(u.mean() - 1.0, gu.std(ddof=1) / math.sqrt(groups)),
-        "var_ratio": est(v.mean(), gv.std(ddof=1) / math.sqrt(groups)),
-        "var_ratio_parallel": est(par.mean(), par.std(ddof=1) / math.sqrt(groups)),
-    }
+    out = _summary(u, s, n_c, group_nc, groups, prior, sigma2, K, d, sampler, t_grid.size - 1, N, seed)
+    out["T"] = float(t_grid[0])
+    return out
 
 
 # -- the reduced model on a sampler grid ------------------------------------------------------
