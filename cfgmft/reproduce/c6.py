@@ -29,6 +29,29 @@ CONFIRM_PEAK, CONFIRM_ALPHAS = 3.0, (0.3, 0.6)
 CONFIRM_ODE = (("sphere", 0.3),)
 
 
+
+#: the note under a table of rounded schedules
+ROUNDED_NOTE = ("Schedules are printed with the fewest significant digits that keep their d -> infinity prediction "
+                "within 1e-4; `results.json` and the cell records keep the full form.")
+
+
+def _short(r: dict) -> str:
+    """A cell's designed schedule with the fewest significant digits that keep its ``d -> infinity``
+    prediction within :data:`~cfgmft.commands.schedule_design.SHORT_TOL` (the tables print it; the
+    record keeps the full form)."""
+    import math
+
+    from ..commands.schedule_design import shortest_schedule
+    from ..errors import ParameterError
+    from ..solvers.design import TheoryModel
+
+    try:
+        model = TheoryModel(r["prior"], float(r.get("sigma2", 1.0)), r["sampler"],
+                            math.inf if r.get("alpha") is None else float(r["alpha"]))
+        return shortest_schedule(r["schedule"], model)
+    except (ParameterError, ArithmeticError, ValueError, KeyError):
+        return r["schedule"]
+
 def confirm_settings(s: Settings) -> dict:
     """The confirmation's sizes (kept here: the design tool's cost is per candidate).
     ``points``: every ``(prior, alpha, sampler)`` confirmed, at each of ``dims``: the SDE at
@@ -223,10 +246,11 @@ def _large_d_lines(cells: list) -> list:
         acc = "-" if not mc else f"{mc['design']['accuracy']['mean']:.4f}, {mc['unguided']['accuracy']['mean']:.4f}"
         pg = (r.get("predicted") or {}).get("gain")
         lines.append(f"| {r['prior']} | {r['alpha']:g} | {r['sampler'].upper()} | {r['d']} | {r['K']} | "
-                     f"{r['disorder']} x {r['samples']} | `{r['schedule']}` | {cell(mc.get('design', {}).get('var_ratio'))} | "
+                     f"{r['disorder']} x {r['samples']} | `{_short(r)}` | {cell(mc.get('design', {}).get('var_ratio'))} | "
                      f"{acc} | {cell(g)}{z} | {cell(pr.get('design - unguided: margin'))} | "
                      f"{'-' if pg is None else f'{pg:.4f}'} | {r['seconds']:.0f} | "
                      f"{'confirmed' if r['confirmed'] else 'not confirmed'}: {r['reason']} |")
+    lines += ["", ROUNDED_NOTE]
     return lines
 
 
@@ -345,7 +369,7 @@ def section(data: dict, verdict: Verdict) -> str:
         fd = r["design"]["finite_d"]
         for name in ("design", "constant", "unguided"):
             q = r["monte_carlo"][name]
-            sched = {"design": f"`{r['schedule']}`", "constant": f"`constant:{CONFIRM_PEAK:g}`",
+            sched = {"design": f"`{_short(r)}`", "constant": f"`constant:{CONFIRM_PEAK:g}`",
                      "unguided": "`constant:0`"}[name]
             fdv = fd[name]["var_ratio"] if fd else None
             cell = lambda e: "n/a" if e is None else f"{e['mean']:.4f} ± {e['stderr']:.4f}"  # noqa: E731
