@@ -133,6 +133,8 @@ def _name(pt: dict) -> str:
     if (pt["sigma2"], pt["sampler"], pt["omega"], pt["schedule"], pt["seed"]) != (1.0, "sde", 2.0, None, 7):
         g = f"w{pt['omega']:g}" if pt["schedule"] is None else pt["schedule"].replace(":", "_")
         name += f"_s{pt['sigma2']:g}_{pt['sampler']}_{g}_seed{pt['seed']}"
+    if (pt["samples"], pt["disorder"]) != (1024, 4):  # two runs of one point at other sizes keep two files
+        name += f"_n{pt['samples']}x{pt['disorder']}"
     return name
 
 

@@ -47,8 +47,13 @@ def z(mc, pred) -> str:
 
 
 def write(name: str, text: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / name
+    write_to(OUT, name, text)
+
+
+def write_to(out: Path, name: str, text: str) -> None:
+    """Write ``out/name`` unless it already holds ``text`` (a topic module writes to its ``OUT``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
@@ -658,6 +663,12 @@ def substitutions() -> dict[str, str]:
         sub[f"sd_{key}_unguided_margin"] = f"{o['unguided']['separability']:.3f}"
     sub["sd_a06_negwin_margin"] = f"{a6['design']['separability']:+.3f}"
     sub["sd_a06_negramp_margin"] = f"{r6['design']['separability']:+.3f}"
+    for mod in topic_modules():
+        extra = mod.substitutions()
+        clash = set(extra) & set(sub)
+        if clash:
+            raise ValueError(f"{mod.__name__} redefines the substitutions {sorted(clash)}")
+        sub.update(extra)
     return sub
 
 
@@ -801,8 +812,24 @@ def _bench_avx2() -> dict[str, str]:
     return sub
 
 
+def topic_modules() -> list:
+    """The topic modules ``docs/_scripts/tables_*.py``, each with a global ``OUT`` (set here before
+    its ``main()`` runs), ``main()`` (writes its ``_generated`` files with ``write_to(OUT, ...)``) and ``substitutions()`` (its prose numbers), in name
+    order; each reads committed results files, like this module."""
+    import importlib
+    import sys
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    return [importlib.import_module(p.stem) for p in sorted(Path(here).glob("tables_*.py"))]
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    for mod in topic_modules():
+        mod.OUT = OUT  # one output folder (the tests point it elsewhere)
+        mod.main()
     claims()
     time_to_accuracy()
     step_error()
