@@ -241,8 +241,34 @@ def _pruning_subs() -> dict[str, str]:
     return s
 
 
+def _pilot_precision_subs() -> dict[str, str]:
+    """The float32 pilot against the float64 one on the K = 2^17 benchmark (results/time_to_accuracy/N256/)."""
+    a = _load("results/time_to_accuracy/N256/float64_pilot/part_cfgmft.json")["cfgmft"]["choice"]
+    b = _load("results/time_to_accuracy/N256/part_cfgmft.json")["cfgmft"]["choice"]
+    rel = max(abs(a["estimate"][o] - b["estimate"][o]) / abs(a["estimate"][o]) for o in a["estimate"])
+    same = "the same step count" if a["steps"] == b["steps"] else f"{b['steps']} steps against {a['steps']}"
+    return {"xp_pilot32": f"{same} ({b['steps']}) and bounds within {rel:.0e} relative".replace("e-0", "e-")}
+
+
+def _stages2_steps_subs() -> dict[str, str]:
+    """The steps the two-stage --tol chose, and the cases whose step error at 100 steps is already
+    below tol/1.25 (results/step_error_stages2/step_error.json)."""
+    d = _load("results/step_error_stages2/step_error.json")
+    tol = d["tolerance"]["tol"]
+    steps = [c["choice"]["steps"] for c in d["tolerance"]["cases"].values()]
+    names = {"infinite": "infinite-class", "below": "below `alpha_c`", "above": "above `alpha_c`", "negwin": "negative-window"}
+    ok = [names.get(k.split("/")[0], k) for k, c in d["cases"].items()
+          if all(abs(r[o]) < tol / 1.25 for r in c["rows"] if r["steps"] == 100 for o in ("m", "var_ratio"))]
+    s = {"xp_st2_steps": f"{min(steps)}-{max(steps)}"}
+    s["xp_st2_100_enough"] = (f"even where 100 would do (the {' and '.join(ok)} case{'s' if len(ok) > 1 else ''}: "
+                              f"step error below `tol/1.25` at 100 steps)") if ok else "(no case is within `tol/1.25` at 100 steps)"
+    return s
+
+
 def substitutions() -> dict[str, str]:
     s = {}
+    s.update(_stages2_steps_subs())
+    s.update(_pilot_precision_subs())
     s.update(_pruning_subs())
     s.update(_theory_subs())
     s.update(_finite_d_grid_subs())
