@@ -265,8 +265,23 @@ def _stages2_steps_subs() -> dict[str, str]:
     return s
 
 
+def _sde_order_subs() -> dict[str, str]:
+    """The one-stage SDE's E[m] error at 800 over that at 1600 steps (results/step_error/step_error.json)."""
+    d = _load("results/step_error/step_error.json")
+    ratios = []
+    for c in d["cases"].values():
+        r = {x["steps"]: x for x in c["rows"]}
+        if c["sampler"] == "sde" and 800 in r and 1600 in r and r[1600]["m"]:
+            ratios.append(abs(r[800]["m"] / r[1600]["m"]))
+    cases = d["tolerance"]["cases"].values()
+    met = sum(bool(c["met"]) for c in cases)
+    return {"xp_sde_800_1600": f"{min(ratios):.1f}-{max(ratios):.1f}x", "xp_sde_ref": str(d["ref"]),
+            "xp_st1_met": f"all {len(cases)}" if met == len(cases) else f"{met} of {len(cases)}"}
+
+
 def substitutions() -> dict[str, str]:
     s = {}
+    s.update(_sde_order_subs())
     s.update(_stages2_steps_subs())
     s.update(_pilot_precision_subs())
     s.update(_pruning_subs())
