@@ -181,9 +181,9 @@ def _c2_example_subs() -> dict[str, str]:
     s["xp_c2ex_pilot_precision"] = sc["pilot_precision"]
     s["xp_c2ex_wall"] = f"{d['wall_seconds']:.0f} s"
     s["xp_c2ex_pilot"] = f"{sc['pilot_seconds']:.0f} s"
-    s["xp_c2ex_pilot_evals"] = f"{sc['pilot_evaluations']:.1e}"
+    s["xp_c2ex_pilot_evals"] = f"{sc['pilot_evaluations']:.1e}".replace("e+0", "e")
     s["xp_c2ex_main"] = f"{o['seconds_sampling']:.0f} s"
-    s["xp_c2ex_main_evals"] = f"{sc['main_evaluations']:.1e}"
+    s["xp_c2ex_main_evals"] = f"{sc['main_evaluations']:.1e}".replace("e+0", "e")
     s["xp_c2ex_m"] = f"{o['m_final']['mean']:.4f} ± {o['m_final']['stderr']:.4f}"
     s["xp_c2ex_var"] = f"{o['var_ratio']['mean']:.4f} ± {o['var_ratio']['stderr']:.4f}"
     # the finite-d prediction at d = 50 of the full run (its C2 finite-d points)
