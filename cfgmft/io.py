@@ -111,3 +111,17 @@ def output_folder(path, argument: str = "out") -> Path:
     except OSError as e:
         raise ParameterError(argument, f"cannot write to folder {str(out)!r} ({e.strerror or e})") from None
     return out
+
+
+def source_commit() -> str | None:
+    """The short git commit of the checkout that holds this cfgmft (``git rev-parse --short HEAD``
+    run beside the package), for a results file's provenance; ``None`` outside a git checkout or
+    without git. It does not say whether the working tree had uncommitted changes."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

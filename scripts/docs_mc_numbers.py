@@ -38,11 +38,9 @@ ROOT = HERE.parent
 
 
 def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    from cfgmft.io import source_commit
+
+    return source_commit() or "unknown"
 
 
 def _cli(args: list[str]) -> tuple[dict, float]:

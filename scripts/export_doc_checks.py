@@ -48,11 +48,9 @@ KARRAS12 = "karras:12:0.002:80:7"
 
 
 def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    from cfgmft.io import source_commit
+
+    return source_commit() or "unknown"
 
 
 def cli(*args: str, stdin: str | None = None) -> dict:

@@ -502,16 +502,11 @@ def main_pass(argv) -> int:
 def _write(out: Path, quick: bool, tried: int, met: int) -> None:
     """``summary.json`` and ``summary.md`` (the table the reliability guide includes) under ``out``."""
     import platform
-    import subprocess
-
     from cfgmft import __version__
+    from cfgmft.io import source_commit
 
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).resolve().parents[1], timeout=10).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
+    commit = source_commit()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     rec = {"version": __version__, "commit": commit, "date": time.strftime("%Y-%m-%d"), "quick": quick,
            "machine": platform.machine(), "cpus": os.cpu_count(), "load_average": load,

@@ -288,13 +288,9 @@ def run_cell(regime: str, d: int, sampler: str, *, samples: int = SAMPLES, draws
 
 
 def _commit() -> str:
-    import subprocess
+    from cfgmft.io import source_commit
 
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return source_commit() or "unknown"
 
 
 def _pm(pair, digits=4):

@@ -32,13 +32,9 @@ from cfgmft.reproduce.c7 import (OMEGAS, RULES, SCAN, equal_separability, equal_
 
 
 def _commit() -> str:
-    import subprocess
+    from cfgmft.io import source_commit
 
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return source_commit() or "unknown"
 
 
 def _mc(rule, sampler, omega, d, n, steps, seed):
