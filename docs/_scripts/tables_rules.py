@@ -146,7 +146,8 @@ def _checks_subs() -> dict[str, str]:
         sub[f"gr_go_{key}_scale"] = f"{go[spec]['final_scale']:.0f}"
     dp = parts["diffusers_prediction"]
     zs = dp["zerostar_by_d"]
-    sub["gr_dp_zs_v_gap"] = " and ".join(f"{zs[k]['var_ratio_gap_times_d']:.1f}/d" for k in ("256", "1024"))
+    sub["gr_dp_zs_v_gap"] = " and ".join(f"({zs[k]['var_ratio_gap_times_d']:.1f} +- {zs[k]['var_ratio'][1] * int(k):.1f})/d"
+                                         for k in ("256", "1024"))
     sub["gr_dp_zs_norm_shift"] = f"{dp['zerostar_norm']['m_shift']:+.3f}"
     fd = parts["finite_d"]["rows"]
     for rule, key in (("zerostar", "zs"), ("rescale:phi=0.7", "rs")):
@@ -161,7 +162,7 @@ def _checks_subs() -> dict[str, str]:
     sub["gr_mom_m_plain"] = f"{mo['apg:eta=0,r=0']['m_plain']:.3f}"
     sub["gr_mom_m_momentum"] = f"{mo['apg:eta=0,r=0']['m_momentum']:.3f}"
     sub["gr_mom_m_se"] = f"{mo['apg:eta=0,r=0']['m_se']:.3f}"
-    sub["gr_mom_clip_max"] = f"{mo['apg:eta=0,r=0.05']['max_sample_m_shift']:.3f}"
+    sub["gr_mom_clip_max"] = _e(mo["apg:eta=0,r=0.05"]["max_sample_m_shift"])
     sub["gr_mom_clip_mean"] = f"{mo['apg:eta=0,r=0.05']['m_shift']:+.4f}"
     sub["gr_mom_samples"] = str(parts["momentum"]["samples"])
     cl = parts["critical_lines"]["difference_to_cfg"]
@@ -172,7 +173,7 @@ def _checks_subs() -> dict[str, str]:
         sub[f"gr_crit_{s}_cross"] = ", ".join(f"`{r}`" for r in cross) or "none"
         sub[f"gr_crit_{s}_cross_max"] = (f"{max(cl[f'{r}|{s}']['max_above_cfg'] for r in cross):.4f}" if cross else "-")
         most = min((k for k in cl if k.endswith(s)), key=lambda k: cl[k]["min"])
-        sub[f"gr_crit_{s}_most"] = f"`{most.split('|')[0]}` ({cl[most]['min']:+.3f})"
+        sub[f"gr_crit_{s}_most"] = f"`{most.split('|')[0]}`, by up to {-cl[most]['min']:.3f}"
     fk = parts["finite_k"]
     sub["gr_fk_omega0"] = f"{fk['margin_unguided_at_K']:.3f}"
     return sub
