@@ -26,6 +26,8 @@ command; a part already there is kept unless it is named in ``--only``). The par
   the same noise with and without the buffer);
 * ``critical_lines``: each C7 rule's ``alpha_c(omega)`` (sphere, ``sigma2 = 1``, ``omega`` from 0.25
   to 8, C7's grid) against cfg's;
+* ``naive_delta``: the grid Monte Carlo from ``sigma_0 = 1e18`` with ``Delta`` formed as cfgmft forms it
+  and as ``c - u`` (rounding times ``sigma_0`` there), against the grid theory;
 * ``finite_k``: the extreme-value correction of the margin at ``omega = 0`` (the unguided final law
   ``M = S = 1`` against ``K - 1`` sphere competitors at ``d = 20``, ``K = 403``).
 
@@ -51,7 +53,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ("diffusers_loop", "diffusers_grid_options", "diffusers_prediction", "finite_d", "apg_steps", "momentum",
-         "critical_lines", "finite_k")
+         "critical_lines", "finite_k", "naive_delta")
 
 
 def _commit() -> str:
@@ -238,6 +240,51 @@ def critical_lines() -> dict:
         diff[key] = {"max_above_cfg": float(dv.max()), "min": float(dv.min()), "all_below": bool((dv < 0).all())}
     return {"prior": "sphere", "sigma2": 1.0, "omegas": [float(w) for w in omegas], "xtol": 1e-6, "alpha_c": lines,
             "difference_to_cfg": diff}
+
+
+def naive_delta(d: int = 64, n: int = 400) -> dict:
+    """The grid Monte Carlo from a first level far above the data (``sigmas:S0,1,0.3``, euler, ``omega = 2``,
+    gaussian continuum, ``|mu_c|^2 = d``; the case of ``tests/test_discrete_grid_rules.py``) with
+    ``Delta`` formed as cfgmft forms it, ``alpha (mu_c - E)``, and as the difference ``c - u`` of the two
+    predictions (``cfgmft.guidance.guided_increment`` replaced for this run only), against the
+    discrete-grid theory on the same grid."""
+    import cfgmft.validation.discrete as disc
+    from cfgmft.guidance import ROW_OPS, space_coefficients
+    from cfgmft.guidance import T_FLOOR
+    from cfgmft.solvers.discrete_grid import predict_discrete
+    from cfgmft.validation.scores import ContinuumGaussian
+
+    exact = disc.guided_increment
+
+    def naive(rule, x, t, sigma2, mu_c, E, omega, ops=ROW_OPS, delta=None):
+        a, b = space_coefficients(rule.space, max(t, T_FLOOR), sigma2)
+        shape = np.shape(x)
+        if a == 0.0:
+            return np.zeros(shape)
+        c = np.broadcast_to(a * mu_c + b * x, shape)
+        u = a * E + b * x
+        return rule.increment(c, u, c - u if delta is None else delta, omega, ops) / a
+
+    mu = np.random.default_rng(8).standard_normal(d)
+    mu *= math.sqrt(d) / np.linalg.norm(mu)
+    rows = {}
+    try:
+        for rule in ("zerostar", "rescale:phi=0.7"):
+            for s0 in ("1e8", "1e18"):
+                grid = f"sigmas:{s0},1,0.3"
+                pred = predict_discrete("gaussian", 1.0, 2.0, "euler", grid, rule=rule)
+                row = {"predicted": float(pred["m_final"])}
+                for form, fn in (("alpha (mu_c - E)", exact), ("c - u", naive)):
+                    disc.guided_increment = fn
+                    x, *_ = disc.sample_on_grid(ContinuumGaussian(1.0), mu, 1.0, 2.0, grid, "euler", n=n, rng=6,
+                                                rule=rule)
+                    m = x @ mu / (mu @ mu)
+                    row[form] = [float(m.mean()), float(m.std(ddof=1) / math.sqrt(n))]
+                rows[f"{rule}|{s0}"] = row
+    finally:
+        disc.guided_increment = exact
+    return {"prior": "gaussian continuum", "d": d, "samples": n, "omega": 2.0, "update": "euler", "seed": 6,
+            "mean_seed": 8, "rows": rows}
 
 
 def finite_k(d: int = 20, alpha: float = 0.3) -> dict:
