@@ -174,6 +174,12 @@ def _checks_subs() -> dict[str, str]:
         sub[f"gr_crit_{s}_cross_max"] = (f"{max(cl[f'{r}|{s}']['max_above_cfg'] for r in cross):.4f}" if cross else "-")
         most = min((k for k in cl if k.endswith(s)), key=lambda k: cl[k]["min"])
         sub[f"gr_crit_{s}_most"] = f"`{most.split('|')[0]}`, by up to {-cl[most]['min']:.3f}"
+    nd = parts["naive_delta"]["rows"]
+    for rule, key in (("zerostar", "zs"), ("rescale:phi=0.7", "rs")):
+        r = nd[f"{rule}|1e18"]
+        sub[f"gr_naive_{key}"] = f"{r['c - u'][0]:.2f}"
+        sub[f"gr_naive_{key}_exact"] = f"{r['alpha (mu_c - E)'][0]:.3f} +- {r['alpha (mu_c - E)'][1]:.3f}"
+        sub[f"gr_naive_{key}_theory"] = f"{r['predicted']:.3f}"
     fk = parts["finite_k"]
     sub["gr_fk_omega0"] = f"{fk['margin_unguided_at_K']:.3f}"
     return sub
