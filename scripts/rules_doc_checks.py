@@ -28,6 +28,7 @@ command; a part already there is kept unless it is named in ``--only``). The par
   to 8, C7's grid) against cfg's;
 * ``naive_delta``: the grid Monte Carlo from ``sigma_0 = 1e18`` with ``Delta`` formed as cfgmft forms it
   and as ``c - u`` (rounding times ``sigma_0`` there), against the grid theory;
+* ``c7_quick``: the wall and CPU time of ``cfgmft reproduce --only C7 --quick`` (with the load average);
 * ``finite_k``: the extreme-value correction of the margin at ``omega = 0`` (the unguided final law
   ``M = S = 1`` against ``K - 1`` sphere competitors at ``d = 20``, ``K = 403``).
 
@@ -53,7 +54,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ("diffusers_loop", "diffusers_grid_options", "diffusers_prediction", "finite_d", "apg_steps", "momentum",
-         "critical_lines", "finite_k", "naive_delta")
+         "critical_lines", "finite_k", "naive_delta", "c7_quick")
 
 
 def _commit() -> str:
@@ -285,6 +286,26 @@ def naive_delta(d: int = 64, n: int = 400) -> dict:
         disc.guided_increment = exact
     return {"prior": "gaussian continuum", "d": d, "samples": n, "omega": 2.0, "update": "euler", "seed": 6,
             "mean_seed": 8, "rows": rows}
+
+
+def c7_quick() -> dict:
+    """The time of ``cfgmft reproduce --only C7 --quick`` (a fresh process, into a temporary folder)."""
+    import resource
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "cfgmft", "reproduce", "--only", "C7", "--quick", "--quiet", "--out", out]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    load = os.getloadavg()[0]
+    return {"command": "cfgmft reproduce --only C7 --quick", "wall_seconds": wall,
+            "child_cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "load_average_after": load}
 
 
 def finite_k(d: int = 20, alpha: float = 0.3) -> dict:
