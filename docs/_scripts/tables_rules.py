@@ -180,6 +180,10 @@ def _checks_subs() -> dict[str, str]:
         sub[f"gr_naive_{key}"] = f"{r['c - u'][0]:.2f}"
         sub[f"gr_naive_{key}_exact"] = f"{r['alpha (mu_c - E)'][0]:.3f} +- {r['alpha (mu_c - E)'][1]:.3f}"
         sub[f"gr_naive_{key}_theory"] = f"{r['predicted']:.3f}"
+    cq = parts["c7_quick"]
+    sub["gr_c7_quick_time"] = (f"{cq['wall_seconds'] / 60:.1f} min of wall time, {cq['child_cpu_seconds'] / 60:.1f} "
+                               f"CPU-minutes, in `--quick` (load average {cq['load_average_after']:.1f} on "
+                               f"{_load(CHECKS)['cpus']} cores)")
     fk = parts["finite_k"]
     sub["gr_fk_omega0"] = f"{fk['margin_unguided_at_K']:.3f}"
     return sub
