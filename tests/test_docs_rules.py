@@ -83,3 +83,11 @@ def test_the_recorded_diffusers_comparisons_meet_the_tests_bounds():
         slack = dp["test_finite_d_c"][spec] / dp["d"]
         for k in ("m", "var_ratio"):
             assert abs(r[k][0] - r[f"{k}_predicted"]) <= 3 * r[k][1] + slack, (spec, k)
+
+
+def test_no_substitution_sits_in_a_code_span():
+    """MyST leaves ``{{ name }}`` literal inside backticks: a number put there would show its name."""
+    text = re.sub(r"```.*?```", "", PAGE.read_text(), flags=re.S)
+    for para in text.split("\n\n"):
+        inside = para.split("`")[1::2]
+        assert not [s for s in inside if "{{" in s], para[:300]
