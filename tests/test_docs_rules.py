@@ -7,6 +7,8 @@
   (``scripts/rules_doc_checks.py``) records for every part its commit, date and seconds;
 * the recorded diffusers comparisons are within the bounds that ``tests/test_diffusers_rules.py``
   asserts on the same cases (the script runs that test's own cases);
+* the tables the page includes from ``results/grid_rules`` and ``results/finite_d_rules`` are their
+  scripts' own, from the committed JSON;
 * the values "at cfg's Monte Carlo margin" that the page quotes from ``results/rules_frontier/
   rules_frontier.md`` belong to the committed cells (the generator refuses a stale table).
 """
@@ -91,3 +93,16 @@ def test_no_substitution_sits_in_a_code_span():
     for para in text.split("\n\n"):
         inside = para.split("`")[1::2]
         assert not [s for s in inside if "{{" in s], para[:300]
+
+
+@pytest.mark.parametrize("script,folder", [("grid_rules_table", "grid_rules"), ("finite_d_rules", "finite_d_rules")])
+def test_the_included_rule_tables_are_their_scripts_own(script, folder):
+    """``results/grid_rules/table.md`` and ``results/finite_d_rules/table.md``, which the page includes,
+    are what their scripts' writers make from the committed JSON beside them (not hand-edited, not stale)."""
+    import json
+
+    spec = importlib.util.spec_from_file_location(f"{script}_under_test", ROOT / "scripts" / f"{script}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    data = json.loads((ROOT / "results" / folder / "table.json").read_text())
+    assert (ROOT / "results" / folder / "table.md").read_text().startswith(mod.table(data["rows"]) + "\n\n")
