@@ -58,11 +58,9 @@ PARTS = ("diffusers_loop", "diffusers_grid_options", "diffusers_prediction", "fi
 
 
 def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=ROOT).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    from cfgmft.io import source_commit
+
+    return source_commit() or "unknown"
 
 
 def _test_module():

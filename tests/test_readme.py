@@ -37,3 +37,13 @@ def test_the_c6_counts_in_the_claims_table_are_the_committed_cells():
     m = re.search(r"(\d+) of (\d+) cells", row)
     assert m, row
     assert (int(m.group(1)), int(m.group(2))) == (sum(bool(c["confirmed"]) for c in cells), len(cells))
+
+
+def test_the_quick_run_time_is_the_committed_runs():
+    """The README's CPU time of ``cfgmft reproduce --quick`` is the committed run's
+    (results/reproduce_quick/time.txt, the ``/usr/bin/time -v`` record), in whole minutes."""
+    t = (README.parent / "results" / "reproduce_quick" / "time.txt").read_text()
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", t).group(1)) for k in ("User", "System"))
+    m = re.search(r"about (\d+) minutes of CPU time", README.read_text())
+    assert m, "the README states no quick-run time"
+    assert int(m.group(1)) == round(cpu / 60), (m.group(0), cpu)

@@ -1,0 +1,88 @@
+"""Prose numbers of the benchmark and run-time pages, from committed results files.
+
+* ``mem_*``: ``results/bench_memory/bench_memory.txt`` (``benchmarks/bench_memory.py --K 10000000``,
+  its printed output with the command, commit and load average);
+* ``bb_*``: ``results/bench_backends/bench_backends.json`` (``benchmarks/bench_backends.py``);
+* ``rq_*``: ``results/reproduce_quick/`` (a ``cfgmft reproduce --quick`` run: its ``results.json``
+  and the ``/usr/bin/time -v`` record of the command, ``time.txt``);
+* ``ci_*``: ``results/ci/ci_log.txt`` (the output of one ``.ci/run`` in a fresh clone, between a
+  header and a footer line with the commit, the times and the exit status).
+"""
+
+from __future__ import annotations
+
+import json
+
+from results_tables import ROOT, _grab
+
+OUT = None
+
+
+def main() -> None:
+    """Nothing to include: this module's numbers are substitutions."""
+
+
+def _memory() -> dict[str, str]:
+    rel = "results/bench_memory/bench_memory.txt"
+    t = (ROOT / rel).read_text()
+    peak = float(_grab(t, r"peak RSS after the step\(s\) : ([\d.]+) GB", rel))
+    means = float(_grab(t, r"class means K\*d\*8\s+: ([\d.]+) GB", rel))
+    ratio = float(_grab(t, r"ratio whole-process peak / means: ([\d.]+)", rel))
+    step = float(_grab(t, r"peak RSS after the step\(s\) : [\d.]+ GB \(([\d.]+) s\)", rel))
+    steps = int(_grab(t, r"N = \d+, (\d+) SDE step", rel))
+    return {"mem_step_time": f"{step / steps:.0f} s", "mem_load": _grab(t, r"load average: ([\d.]+)", rel), "mem_peak": f"{peak:.2f} GB",
+            "mem_means": f"{means:.2f} GB", "mem_ratio": f"{ratio:.2f}x",
+            "mem_target_met": "met" if ratio <= 1.3 else "not met"}
+
+
+def _reproduce_quick() -> dict[str, str]:
+    base = "results/reproduce_quick"
+    res = json.loads((ROOT / base / "results.json").read_text())
+    rel = f"{base}/time.txt"
+    t = (ROOT / rel).read_text()
+    user = float(_grab(t, r"User time \(seconds\): ([\d.]+)", rel))
+    system = float(_grab(t, r"System time \(seconds\): ([\d.]+)", rel))
+    peak_kb = int(_grab(t, r"Maximum resident set size \(kbytes\): (\d+)", rel))
+    wall = _wall(t, rel)  # the command's, from /usr/bin/time (results.json's "seconds" is reproduce's own)
+    sub = {"rq_wall": _minsec(wall), "rq_cpu": f"{(user + system) / 60:.0f} min",
+           "rq_peak": f"{peak_kb / 2**20:.2f} GB",
+           "rq_load": _grab(t, r"load average: ([\d.]+)", rel),
+           "rq_commit": _grab(t, r"cfgmft commit (\w+)", rel),
+           "rq_claims": ", ".join(f"{c} {res['claims'][c]['seconds']:.0f} s" for c in sorted(res["claims"]))}
+    return sub
+
+
+def _wall(t: str, rel: str) -> float:
+    """Seconds of ``Elapsed (wall clock) time (h:mm:ss or m:ss): ...`` of /usr/bin/time -v."""
+    parts = [float(x) for x in _grab(t, r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", rel).split(":")]
+    return sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
+
+
+def _minsec(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def _backends() -> dict[str, str]:
+    d = json.loads((ROOT / "results/bench_backends/bench_backends.json").read_text())
+    r = d["rows"]["sharded float64"]["ratio_numpy64_over_this"]
+    return {"bb_sharded_ratio": f"{1 / r:.2f}x as slow as" if r < 1 else f"{r:.2f}x as fast as"}
+
+
+def _ci() -> dict[str, str]:
+    from datetime import datetime
+
+    rel = "results/ci/ci_log.txt"
+    t = (ROOT / rel).read_text()
+    start = datetime.fromisoformat(_grab(t, r"# CI of commit \w+ .* started (\S+)Z", rel))
+    end = datetime.fromisoformat(_grab(t, r"# ended (\S+)Z, rc 0\b", rel))  # a failed run is not quoted
+    suite = float(_grab(t, r"=+ \d+ passed.* in ([\d.]+)s", rel))
+    # the docs build runs in the fixture of tests/test_docs.py (pytest --durations lists it)
+    docs = float(_grab(t, r"([\d.]+)s setup\s+tests/test_docs.py::", rel))
+    return {"ci_commit": _grab(t, r"# CI of commit (\w+)", rel), "ci_wall": _minsec((end - start).total_seconds()),
+            "ci_suite": f"{suite:.0f} s", "ci_passed": _grab(t, r"=+ (\d+) passed", rel),
+            "ci_docs_build": f"{docs:.0f} s"}
+
+
+def substitutions() -> dict[str, str]:
+    return _memory() | _reproduce_quick() | _backends() | _ci()
