@@ -3,7 +3,7 @@
 * ``mem_*``: ``results/bench_memory/bench_memory.txt`` (``benchmarks/bench_memory.py --K 10000000``,
   its printed output with the command, commit and load average);
 * ``bb_*``: ``results/bench_backends/bench_backends.json`` (``benchmarks/bench_backends.py``);
-* ``rq_*``: ``results/reproduce_quick/`` (a ``cfgmft reproduce --quick`` run: its ``results.json``
+* ``rq_*``: ``results/reproduce_quick/`` (a ``cfgmft reproduce --quick`` run: its ``results.json`` (gzipped)
   and the ``/usr/bin/time -v`` record of the command, ``time.txt``);
 * ``ci_*``: ``results/ci/ci_log.txt`` (the output of one ``.ci/run`` in a fresh clone, between a
   header and a footer line with the commit, the times and the exit status).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from results_tables import ROOT, _grab
+from results_tables import ROOT, _grab, _load
 
 OUT = None
 
@@ -37,7 +37,7 @@ def _memory() -> dict[str, str]:
 
 def _reproduce_quick() -> dict[str, str]:
     base = "results/reproduce_quick"
-    res = json.loads((ROOT / base / "results.json").read_text())
+    res = _load(f"{base}/results.json.gz")
     rel = f"{base}/time.txt"
     t = (ROOT / rel).read_text()
     user = float(_grab(t, r"User time \(seconds\): ([\d.]+)", rel))
