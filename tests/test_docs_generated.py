@@ -110,3 +110,32 @@ def test_the_committed_markdown_tables_are_current():
         results = json.loads((grid / "grid_design_steps.json").read_text())["cases"]
         assert mod._markdown(results) == (grid / "grid_design_steps.md").read_text(), \
             "results/grid_design_steps/grid_design_steps.md is stale against its JSON"
+
+
+def test_the_topic_modules_read_committed_files(tables):
+    """Every results path named in a topic module (docs/_scripts/tables_*.py) is committed, or is a
+    folder holding committed files; each module's numbers are substitutions or included tables."""
+    committed = _committed()
+    mods = sorted((DOCS / "_scripts").glob("tables_*.py"))
+    assert mods, "no topic module"
+    for mod in mods:
+        for rel in set(re.findall(r"[\"'`]((?:results|docs/full_run)/[\w./-]*\w)", mod.read_text())):
+            ok = rel in committed or any(c.startswith(rel.rstrip("/") + "/") for c in committed)
+            assert ok, f"{mod.name} reads {rel}, which is not committed (git add -f)"
+
+
+#: how a page used to label a number typed by hand from a run whose output was not committed
+HAND_TYPED = re.compile(r"quoted from|quoted, not regenerated|not regenerated|\(quoted\b|, quoted\b|quoted:",
+                        re.IGNORECASE)
+
+
+def test_no_page_quotes_a_run_by_hand():
+    """The numbers of a run come from committed results files: no page labels one as quoted."""
+    found = []
+    for page in PAGES:
+        if "_generated" in page.parts:
+            continue
+        for i, line in enumerate(page.read_text().splitlines(), 1):
+            if HAND_TYPED.search(line):
+                found.append(f"{page.relative_to(ROOT)}:{i}: {line.strip()[:120]}")
+    assert not found, "numbers quoted by hand:\n" + "\n".join(found)

@@ -47,7 +47,7 @@ def _reproduce_quick() -> dict[str, str]:
     sub = {"rq_wall": _minsec(wall), "rq_cpu": f"{(user + system) / 60:.0f} min",
            "rq_peak": f"{peak_kb / 2**20:.2f} GB",
            "rq_load": _grab(t, r"load average: ([\d.]+)", rel),
-           "rq_commit": _grab(t, r"cfgmft commit (\w+)", rel),
+           "rq_commit": "`%s`" % _grab(t, r"cfgmft commit (\w+)", rel),
            "rq_claims": ", ".join(f"{c} {res['claims'][c]['seconds']:.0f} s" for c in sorted(res["claims"]))}
     return sub
 
@@ -79,7 +79,8 @@ def _ci() -> dict[str, str]:
     suite = float(_grab(t, r"=+ \d+ passed.* in ([\d.]+)s", rel))
     # the docs build runs in the fixture of tests/test_docs.py (pytest --durations lists it)
     docs = float(_grab(t, r"([\d.]+)s setup\s+tests/test_docs.py::", rel))
-    return {"ci_commit": _grab(t, r"# CI of commit (\w+)", rel), "ci_wall": _minsec((end - start).total_seconds()),
+    commit = _grab(t, r"# CI of commit (\w+)", rel)
+    return {"ci_commit": f"`{commit}`", "ci_wall": _minsec((end - start).total_seconds()),
             "ci_suite": f"{suite:.0f} s", "ci_passed": _grab(t, r"=+ (\d+) passed", rel),
             "ci_docs_build": f"{docs:.0f} s"}
 
