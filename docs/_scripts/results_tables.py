@@ -715,19 +715,62 @@ def _step_error_orders() -> dict[str, str]:
 
     # the order: successive ratios of |error| per halving of the step, while the finer level's
     # error stays above its standard error (below that the ratio is noise)
-    def falls(case, o):
+    def ratios(case, o):
         r = case["rows"]
         out = []
         for a, b in zip(r, r[1:]):
             if abs(b[o]) <= b[f"{o}_se"]:
                 break
-            out.append(f"{abs(a[o]) / abs(b[o]):.1f}x")
-        return ", ".join(out)
+            out.append(abs(a[o]) / abs(b[o]))
+        return out
+
+    def falls(case, o):
+        return ", ".join(f"{x:.1f}x" for x in ratios(case, o))
 
     bc = next(iter(big["cases"].values()))
     sub["st2_big_falls_m"], sub["st2_big_falls_v"] = falls(bc, "m"), falls(bc, "var_ratio")
     sub["st2_falls_v"] = falls(two["cases"]["below/sde"], "var_ratio")
     sub["st1_falls_m"] = falls(one["cases"]["below/sde"], "m")
+
+    # the effective order of each fall (log2 of it: the step halves), and which orders the
+    # controller's bound covers: it takes the order p of the file's choices (bound factor
+    # 2^p / (2^p - 1)) and stops at tol / SAFETY, so an order q is covered by the safety factor
+    # alone while 2^q / (2^q - 1) <= SAFETY 2^p / (2^p - 1), that is q >= q_min; below q_min only
+    # the bound's 2 se margin is left
+    from fractions import Fraction
+
+    from cfgmft.validation.stepcontrol import SAFETY
+
+    orders = [math.log2(x) for x in ratios(two["cases"]["below/sde"], "var_ratio")]
+    cases = two["tolerance"]["cases"]
+    ps = {c["choice"]["order"] for c in cases.values()}
+    if len(ps) != 1:
+        raise ValueError(f"results/step_error_stages2/step_error.json: choices of several orders {sorted(ps)}")
+    p = ps.pop()
+    f = Fraction(2 ** p, 2 ** p - 1)
+    covered = Fraction(SAFETY).limit_denominator(1000) * f
+    q_min = math.log2(covered / (covered - 1))
+    factor = lambda q: 2 ** q / (2 ** q - 1)  # noqa: E731
+    sub["st2_orders_v"] = ", ".join(f"{q:.2f}" for q in orders)
+    low = [q for q in orders if q < q_min]
+    head = (f"The controller uses `p = {p}` for it (bound factor {f.numerator}/{f.denominator}); the safety "
+            f"factor {SAFETY:g} raises that to {covered.numerator}/{covered.denominator} = {float(covered):.3f}, "
+            f"the factor `2^q/(2^q - 1)` of an order `q = {q_min:.2f}`: the safety factor alone covers orders down "
+            f"to {q_min:.2f}")
+    if not orders:
+        cover = head + "; no fall above its standard error measures an order here"
+    elif not low:
+        cover = head + f", every measured one (the lowest {min(orders):.2f})"
+    else:
+        cover = (head + ", not the lowest measured "
+                 + (f"one, {low[0]:.2f} (factor {factor(low[0]):.3f})" if len(low) == 1 else
+                    "ones, " + " and ".join(f"{q:.2f}" for q in sorted(low))
+                    + f" (factors up to {factor(min(low)):.3f})")
+                 + ", where the bound's `2 se` margin has to cover the rest")
+    met = sum(bool(c["met"]) for c in cases.values())
+    cover += ("; the held-apart checks (the second `--tol` table above) met the tolerance in "
+              + (f"all {len(cases)} cases" if met == len(cases) else f"{met} of the {len(cases)} cases"))
+    sub["st2_order_cover"] = cover
     return sub
 
 

@@ -5,6 +5,8 @@
 * ``bb_*``: ``results/bench_backends/bench_backends.json`` (``benchmarks/bench_backends.py``);
 * ``rq_*``: ``results/reproduce_quick/`` (a ``cfgmft reproduce --quick`` run: its ``results.json`` (gzipped)
   and the ``/usr/bin/time -v`` record of the command, ``time.txt``);
+* ``tta_check_verdict``, ``tta_check_lead``: ``results/time_to_accuracy/N256/time_to_accuracy.json``
+  (the verdict of cfgmft's held-apart check at two standard errors);
 * ``ci_*``: ``results/ci/ci_log.txt`` (the output of one ``.ci/run`` in a fresh clone, between a
   header and a footer line with the commit, the times and the exit status).
 """
@@ -85,5 +87,37 @@ def _ci() -> dict[str, str]:
             "ci_docs_build": f"{docs:.0f} s"}
 
 
+def _tta_check() -> dict[str, str]:
+    """The verdict of cfgmft's held-apart check on the K = 2^17 benchmark
+    (results/time_to_accuracy/N256/time_to_accuracy.json, the file of results_tables' ``tta_check_*``):
+    an observable meets the tolerance within two standard errors when ``|error| + 2 se <= tol``; an
+    error below the tolerance whose two standard errors reach past it is not confirmed."""
+    rel = "results/time_to_accuracy/N256/time_to_accuracy.json"
+    d = _load(rel)
+    tol = d["parameters"]["tol"]
+    obs = d["cfgmft_check"]["observables"]
+    names = {"m": "`E[m]`", "var_ratio": "`var_ratio`"}
+    sure, below, over = [], [], []
+    for o in ("m", "var_ratio"):
+        e, se = obs[o]["error"], obs[o]["error_se"]
+        if obs[o].get("met_with_2se") not in (None, abs(e) + 2 * se <= tol):
+            raise ValueError(f"{rel}: {o}'s met_with_2se disagrees with |error| + 2 se <= tol")
+        (sure if abs(e) + 2 * se <= tol else below if abs(e) <= tol else over).append((o, e, se))
+    parts = [f"{' and '.join(names[o] for o, _, _ in sure)} meet{'s' if len(sure) == 1 else ''} the tolerance within "
+             "two standard errors"] if sure else []
+    parts += [f"on {names[o]} the error ({e:+.1e} ± {se:.1e}) is below the tolerance but the error plus two standard "
+              "errors exceeds it: not confirmed at two standard errors" for o, e, se in below]
+    parts += [f"on {names[o]} the error ({e:+.1e} ± {se:.1e}) exceeds the tolerance: not met" for o, e, se in over]
+    verdict = "; ".join(parts)
+    if over:
+        lead = f"cfgmft misses the tolerance on {' and '.join(names[o] for o, _, _ in over)}, measured."
+    elif below:
+        lead = ("cfgmft's measured errors are below the tolerance, but on "
+                f"{' and '.join(names[o] for o, _, _ in below)} not by two standard errors.")
+    else:
+        lead = "cfgmft meets the tolerance, measured, within two standard errors."
+    return {"tta_check_verdict": verdict[0].upper() + verdict[1:], "tta_check_lead": lead}
+
+
 def substitutions() -> dict[str, str]:
-    return _memory() | _reproduce_quick() | _backends() | _ci()
+    return _memory() | _reproduce_quick() | _backends() | _ci() | _tta_check()
