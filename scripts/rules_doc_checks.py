@@ -20,10 +20,13 @@ command; a part already there is kept unless it is named in ``--only``). The par
 * ``finite_d``: the deviation of the Monte Carlo ``E[m]`` from the ``d -> infinity`` theory for
   ``zerostar`` and ``rescale:phi=0.7`` (gaussian continuum, ``omega = 2``, ``sigma2 = 1``, ODE, 400
   steps) at ``d = 200`` and ``800``;
+* ``finite_d_steps``: the step error inside those deviations: the same runs at ``d = 200`` with 400 and
+  800 steps (the same ``x_T``);
 * ``apg_steps``: clipped APG's step error on the ODE (``omega = 2``, gaussian continuum, ``d = 400``,
   the same ``x_T`` at 200, 400 and 1600 steps);
 * ``momentum``: APG's momentum on the grid of ``scripts/grid_rules_table.py`` (euler, 200 samples,
-  the same noise with and without the buffer);
+  the same noise with and without the buffer): each run's ``E[m]`` with its standard error, and the
+  shift with its paired standard error ``std(b - a)/sqrt(n)``;
 * ``critical_lines``: each C7 rule's ``alpha_c(omega)`` (sphere, ``sigma2 = 1``, ``omega`` from 0.25
   to 8, C7's grid) against cfg's;
 * ``naive_delta``: the grid Monte Carlo from ``sigma_0 = 1e18`` with ``Delta`` formed as cfgmft forms it
@@ -53,7 +56,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("diffusers_loop", "diffusers_grid_options", "diffusers_prediction", "finite_d", "apg_steps", "momentum",
+PARTS = ("diffusers_loop", "diffusers_grid_options", "diffusers_prediction", "finite_d", "finite_d_steps", "apg_steps",
+         "momentum",
          "critical_lines", "finite_k", "naive_delta", "c7_quick")
 
 
@@ -177,6 +181,25 @@ def finite_d(n: int = 4000, steps: int = 400) -> dict:
             "steps": steps, "mean_seed": 1, "seed": 7, "rows": out}
 
 
+def finite_d_steps(n: int = 4000, d: int = 200) -> dict:
+    """The step error inside ``finite_d``'s deviations: the same Monte Carlo (the same means, seed and
+    so the same ``x_T``; the ODE draws no other noise) at 400 and 800 steps, at ``d = 200``."""
+    from cfgmft.validation.montecarlo import run_monte_carlo
+    from cfgmft.validation.scores import ContinuumGaussian
+
+    out = {}
+    mu = np.random.default_rng(1).standard_normal(d)
+    mu *= math.sqrt(d) / np.linalg.norm(mu)
+    for rule in ("zerostar", "rescale:phi=0.7"):
+        m = {}
+        for steps in (400, 800):
+            res = run_monte_carlo(ContinuumGaussian(1.0, d), mu, 1.0, 2.0, "ode", n=n, steps=steps, rng=7, rule=rule)
+            m[steps] = res.estimates.m.value
+        out[rule] = {"m_by_steps": {str(k): v for k, v in m.items()}, "m_400_minus_800": m[400] - m[800]}
+    return {"prior": "gaussian continuum", "omega": 2.0, "sigma2": 1.0, "sampler": "ode", "d": d, "samples": n,
+            "mean_seed": 1, "seed": 7, "rows": out}
+
+
 def apg_steps(d: int = 400, n: int = 500) -> dict:
     from cfgmft.guidance import parse_rule
     from cfgmft.validation.estimators import estimate_observables
@@ -217,7 +240,9 @@ def momentum(n: int = 200) -> dict:
             ms[rule] = x @ mu / (mu @ mu)
         a, b = ms[plain], ms[plain + ",momentum=-0.5"]
         out[plain] = {"m_plain": float(a.mean()), "m_momentum": float(b.mean()),
-                      "m_se": float(a.std(ddof=1) / math.sqrt(n)), "m_shift": float(b.mean() - a.mean()),
+                      "m_se": float(a.std(ddof=1) / math.sqrt(n)), "m_momentum_se": float(b.std(ddof=1) / math.sqrt(n)),
+                      "m_shift": float(b.mean() - a.mean()),
+                      "m_shift_paired_se": float((b - a).std(ddof=1) / math.sqrt(n)),
                       "max_sample_m_shift": float(np.abs(b - a).max())}
     return {"grid": g.GRID, "d": g.D, "schedule": g.SCHEDULE, "update": "euler", "samples": n, "mean_seed": 8,
             "seed": 1, "momentum": -0.5, "rows": out}

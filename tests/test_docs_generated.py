@@ -3,7 +3,8 @@ is there and current (cheap: no Sphinx build, the generators only).
 
 * Every ``{include}`` of ``_generated/NAME.md`` in ``docs/`` is written by
   ``docs/_scripts/results_tables.py`` (which the build runs first, so those files cannot be stale);
-  every ``{{ name }}`` substitution a page uses is one that module defines.
+  every ``{{ name }}`` substitution a page uses is one that module defines, and none sits inside a
+  code span (MyST would print its name).
 * Every results file the generators read is committed (``git ls-files``): the provenance line of a
   generated table never says "not committed".
 * The two Markdown tables that scripts write beside their JSON and that pages include directly
@@ -70,6 +71,18 @@ def test_every_substitution_is_defined(tables):
             assert name in subs, f"{page.relative_to(ROOT)} uses {{{{ {name} }}}}, not defined in results_tables.substitutions"
     assert used, "no page uses a generated number"
     assert all(isinstance(v, str) and v for v in subs.values())
+
+
+def test_no_substitution_sits_in_a_code_span():
+    """MyST leaves ``{{ name }}`` literal inside backticks: a number put there would show its name.
+    Every page under ``docs/``; fenced blocks are left out (a code span is inline)."""
+    bad = []
+    for page in PAGES:
+        text = re.sub(r"(```|~~~).*?\1", "", page.read_text(), flags=re.S)
+        for para in text.split("\n\n"):
+            inside = para.split("`")[1::2]
+            bad += [f"{page.relative_to(ROOT)}: `{s}`" for s in inside if "{{" in s]
+    assert not bad, "\n".join(bad)
 
 
 def test_the_generated_tables_come_from_committed_files(tables):
