@@ -133,6 +133,8 @@ def test_the_topic_modules_read_committed_files(tables):
     assert mods, "no topic module"
     for mod in mods:
         for rel in set(re.findall(r"[\"'`]((?:results|docs/full_run)/[\w./-]*\w)", mod.read_text())):
+            if re.search(r"\b[A-Z]{3,}\b", rel):  # a placeholder in a docstring (results/x/PART.json)
+                continue
             ok = rel in committed or any(c.startswith(rel.rstrip("/") + "/") for c in committed)
             assert ok, f"{mod.name} reads {rel}, which is not committed (git add -f)"
 
