@@ -729,6 +729,21 @@ def _step_error_orders() -> dict[str, str]:
 
     bc = next(iter(big["cases"].values()))
     sub["st2_big_falls_m"], sub["st2_big_falls_v"] = falls(bc, "m"), falls(bc, "var_ratio")
+    big_orders = {o: [math.log2(x) for x in ratios(bc, o)] for o in ("m", "var_ratio")}
+
+    def order_range(qs):
+        return f"{min(qs):.2f}" if len(qs) == 1 or f"{min(qs):.2f}" == f"{max(qs):.2f}" else f"{min(qs):.2f} to {max(qs):.2f}"
+
+    # what the falls say of the order (a fall of 2^q per halving is order q): the page's sentence
+    def verdict(qs):
+        if not qs:
+            return "not resolved"
+        if min(qs) >= 1.9:
+            return f"order 2 or more (effective orders {order_range(qs)})"
+        if min(qs) >= 0.9:
+            return f"between orders 1 and 2 (effective orders {order_range(qs)})"
+        return f"effective orders {order_range(qs)}, some below 1"
+    sub["st2_big_order_m"], sub["st2_big_order_v"] = verdict(big_orders["m"]), verdict(big_orders["var_ratio"])
     sub["st2_falls_v"] = falls(two["cases"]["below/sde"], "var_ratio")
     sub["st1_falls_m"] = falls(one["cases"]["below/sde"], "m")
 
