@@ -563,7 +563,35 @@ def simulate(problem: Problem, *, samples: int = 4096, disorder: int = 1, seed: 
     ``seed``: an integer in ``[0, 2^128 - 1]``, or ``None`` for fresh entropy from the operating
     system; the seed used is echoed as ``seed`` either way, so the run can be repeated.
 
-    Every argument is checked before anything is computed (:func:`check_simulation`)."""
+    Every argument is checked before anything is computed (:func:`check_simulation`).
+
+    Parameters
+    ----------
+    problem : cfgmft.params.Problem
+        The mixture (with ``d``; finite ``K``, or ``classes=inf`` for the continuum), the guidance
+        and the sampler.
+    samples : int
+        Samples per mixture draw, 2 to :data:`cfgmft.ranges.SAMPLES_MAX` (default 4096).
+    disorder : int
+        Independent draws of the class means, 1 to :data:`cfgmft.ranges.DISORDER_MAX` (default
+        1); the standard errors cover sampling and disorder together (``stderr_convention``).
+    seed : int or None
+        See above (default 0).
+    precision : {"float64", "float32"}
+        Of the sums over classes (finite ``K`` only); the sampler and estimators stay float64.
+    progress : bool
+        A progress line on standard error.
+    grid, update, start : optional
+        A sampler grid, its update rule and start (see above and :func:`predict`).
+    tol : float or None
+        The step-error tolerance (see above).
+    backend, device, scheduler, stages : optional
+        Where the sums run and how many evaluations a step makes (see above).
+
+    Returns
+    -------
+    cfgmft.results.Simulation
+        Every observable as ``{"mean", "stderr"}``, with the parameters and timings."""
     check_problem(problem)
     seed = np.random.SeedSequence().entropy if seed is None else check_seed("seed", seed)
     if (grid is None) != (update is None):

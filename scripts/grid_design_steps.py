@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 from cfgmft import __version__
@@ -74,13 +73,25 @@ def run_case(case) -> dict:
             "rows": rows, "steps_needed": needed, "tolerance": tol}
 
 
+def _display(spec: str) -> str:
+    """``spec`` with its numbers to 4 significant digits, leftovers below 1e-12 as 0 (for reading only)."""
+    import re
+
+    name, _, rest = spec.partition(":")
+    fmt = lambda m: "0" if abs(float(m.group())) < 1e-12 else f"{float(m.group()):.4g}"  # noqa: E731
+    return name + (":" + re.sub(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", fmt, rest) if rest else "")
+
+
 def _markdown(results) -> str:
     out = []
     for r in results:
+        needed = (f"from **{r['steps_needed']}** steps on" if r["steps_needed"] is not None
+                  else f"at **none** of the step counts tried (up to {max(q['steps'] for q in r['rows'])})")
         out.append(f"**{r['name']}**, peak {r['peak']:g}, band {r['band'][0]:g}:{r['band'][1]:g}; continuous-time "
-                   f"design `{r['continuous_design']['schedule']}` (variance ratio "
-                   f"{r['continuous_design']['var_ratio']:.4f}); the continuous design is good enough (within "
-                   f"{r['tolerance']:g}) from **{r['steps_needed']}** steps on.\n")
+                   f"design `{_display(r['continuous_design']['schedule'])}` (variance ratio "
+                   f"{r['continuous_design']['var_ratio']:.4f}; its numbers printed to 4 significant digits, "
+                   f"the full values are in the JSON); the continuous design is good enough (within "
+                   f"{r['tolerance']:g}) {needed}.\n")
         out.append("| steps | continuous design on the grid: var ratio | m | designed on the grid: var ratio | m |")
         out.append("|---|---|---|---|---|")
         for row in r["rows"]:
