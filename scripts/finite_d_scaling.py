@@ -27,6 +27,7 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="results/finite_d_scaling")
     a = p.parse_args(argv)
+    commit = source_commit()  # the code that runs: taken before the work
     theory = predict(Problem(Mixture(prior="sphere", sigma2=1.0, alpha=ALPHA), Guidance(omega=OMEGA), Sampler("sde")))
     rows = []
     for d in DS:
@@ -43,7 +44,6 @@ def main(argv=None) -> dict:
     r0, r1 = rows[0], rows[-1]
     overall = (math.log(r1["excess_m"] / r0["excess_m"]) / math.log(r1["d"] / r0["d"])
                if r0["excess_m"] > 0 and r1["excess_m"] > 0 else None)
-    commit = source_commit()
     out = {"prior": "sphere", "sigma2": 1.0, "alpha": ALPHA, "omega": OMEGA, "sampler": "sde", "samples": SAMPLES,
            "steps": STEPS, "seed": SEED, "commit": commit, "precision": "float64",
            "theory": {"m_final": float(theory["m_final"]), "var_ratio": float(theory["var_ratio"])},
