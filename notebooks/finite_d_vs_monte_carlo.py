@@ -188,8 +188,13 @@ def main(argv=None):
     p.add_argument("--extra", action="store_true", help="the other settings of EXTRA_POINTS instead of --points")
     a = p.parse_args(argv)
     points = [{"samples": 1024, "seed": 3} | pt for pt in EXTRA_POINTS] if a.extra else _parse(a.points)
+    from cfgmft.io import source_commit
+
+    commit = source_commit()
     rows = run(points, Path(a.out), a.fd_samples)
-    save_json(Path(a.out) / "table.json", {"points": rows, "omega": 2.0, "sampler": "sde", "sigma2": 1.0})
+    # each row carries its own settings; the request is kept so the table can be made again
+    save_json(Path(a.out) / "table.json", {"points": rows, "requested": "--extra" if a.extra else f"--points {a.points}",
+                                           "fd_samples": a.fd_samples, "commit": commit})
     print(table(rows))
     zmax = {k: max(abs(r[k]["z"]) for r in rows) for k in OBS}
     print("\nlargest |z|: " + ", ".join(f"{k} {v:.2f}" for k, v in zmax.items()))
