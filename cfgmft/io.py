@@ -116,7 +116,7 @@ def output_folder(path, argument: str = "out") -> Path:
 def source_commit() -> str | None:
     """The short git commit of the checkout that holds this cfgmft (``git rev-parse --short HEAD``
     run beside the package), for a results file's provenance, with ``+dirty`` appended when tracked
-    files of that checkout have uncommitted changes (a script being edited, say); ``None`` outside a
+    files of that checkout outside ``results/`` have uncommitted changes (a script being edited, say); ``None`` outside a
     git checkout or without git. (A non-editable install inside a checkout's folder reports that
     checkout.)"""
     import subprocess
@@ -127,8 +127,9 @@ def source_commit() -> str | None:
                              timeout=10)
         if out.returncode != 0 or not out.stdout.strip():
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=here, timeout=30)
+        # results files (results/, committed with -f) being rewritten do not make the code dirty
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                                ":(top,exclude)results"], capture_output=True, text=True, cwd=here, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")

@@ -20,6 +20,7 @@ def test_source_commit_is_the_checkouts_head_or_none(tmp_path, monkeypatch):
     if head.returncode != 0:  # not a checkout (an sdist, say)
         assert got is None
     else:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                                ":(top,exclude)results"], cwd=root,
                                capture_output=True, text=True, timeout=30).stdout.strip()
         assert got == head.stdout.strip() + ("+dirty" if dirty else "") and re.fullmatch(r"[0-9a-f]{4,40}(\+dirty)?", got)
