@@ -5,10 +5,10 @@
 # Usage: bash scripts/ci_logged.sh [SHARED_DIR]   (default: ../shared)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=$(cd "${1:-$repo/../shared}" && pwd)
+shared=$(cd "${1:-$repo/../shared}" 2>/dev/null && pwd) || { echo "ci_logged: no shared folder at ${1:-$repo/../shared}" >&2; exit 2; }
 commit=$(git -C "$repo" rev-parse --short HEAD)
 work=$(mktemp -d)
-git clone -q "$repo" "$work/main" && ln -s "$shared" "$work/shared"
+git clone -q "$repo" "$work/main" && ln -s "$shared" "$work/shared" || { echo "ci_logged: could not clone or link" >&2; exit 2; }
 mkdir -p "$repo/results/ci"
 log="$repo/results/ci/ci_log.txt"
 {

@@ -32,7 +32,9 @@ def _memory() -> dict[str, str]:
     ratio = float(_grab(t, r"ratio whole-process peak / means: ([\d.]+)", rel))
     step = float(_grab(t, r"peak RSS after the step\(s\) : [\d.]+ GB \(([\d.]+) s\)", rel))
     steps = int(_grab(t, r"N = \d+, (\d+) SDE step", rel))
-    return {"mem_step_time": f"{step / steps:.0f} s", "mem_load": _grab(t, r"load average: ([\d.]+)", rel), "mem_peak": f"{peak:.2f} GB",
+    return {"mem_step_time": f"{step / steps:.0f} s",
+            "mem_load": _grab(t, r"load average: ([\d.]+)", rel) + " before, " +
+            _grab(t, r"load average after: ([\d.]+)", rel) + " after", "mem_peak": f"{peak:.2f} GB",
             "mem_means": f"{means:.2f} GB", "mem_ratio": f"{ratio:.2f}x",
             "mem_target_met": "met" if ratio <= 1.3 else "not met"}
 
@@ -47,8 +49,9 @@ def _reproduce_quick() -> dict[str, str]:
     peak_kb = int(_grab(t, r"Maximum resident set size \(kbytes\): (\d+)", rel))
     wall = _wall(t, rel)  # the command's, from /usr/bin/time (results.json's "seconds" is reproduce's own)
     sub = {"rq_wall": _minsec(wall), "rq_cpu": f"{(user + system) / 60:.0f} min",
-           "rq_peak": f"{peak_kb / 2**20:.2f} GB",
-           "rq_load": _grab(t, r"load average: ([\d.]+)", rel),
+           "rq_peak": f"{peak_kb * 1024 / 1e9:.2f} GB",  # ru_maxrss is in KiB
+           "rq_load": _grab(t, r"load average: ([\d.]+)", rel) + " at its start, " +
+           _grab(t, r"load average after: ([\d.]+)", rel) + " at its end",
            "rq_commit": "`%s`" % _grab(t, r"cfgmft commit (\w+)", rel),
            "rq_claims": ", ".join(f"{c} {res['claims'][c]['seconds']:.0f} s" for c in sorted(res["claims"]))}
     return sub
@@ -68,6 +71,10 @@ def _minsec(seconds: float) -> str:
 def _backends() -> dict[str, str]:
     d = json.loads((ROOT / "results/bench_backends/bench_backends.json").read_text())
     r = d["rows"]["sharded float64"]["ratio_numpy64_over_this"]
+    slower = d["rows"]["sharded float64"]["seconds_per_step"] - d["rows"]["numpy float64"]["seconds_per_step"]
+    if not (r < 1 and slower > d["sharded"]["overhead_per_step_s"]):  # what large-simulation.md says of this run
+        raise ValueError("results/bench_backends/bench_backends.json: the sharded row is not slower by more than its "
+                         "overhead; rewrite docs/howto/large-simulation.md's paragraph on it")
     return {"bb_sharded_ratio": f"{1 / r:.2f}x as slow as" if r < 1 else f"{r:.2f}x as fast as"}
 
 
@@ -119,5 +126,22 @@ def _tta_check() -> dict[str, str]:
     return {"tta_check_verdict": verdict[0].upper() + verdict[1:], "tta_check_lead": lead}
 
 
+def _c2_extrapolation() -> dict[str, str]:
+    """C2 at d = 80 (alpha = 0.2) at the sampling rate of the largest committed C2 point
+    (results/c2_large_k/c2_large_k.json), the time scaling as K d at fixed samples and steps."""
+    import math
+
+    pts = list(_load("results/c2_large_k/c2_large_k.json")["points"].values())
+    big = max(pts, key=lambda p: p["K"])
+    K80 = round(math.exp(big["alpha"] * 80))
+    hours = big["seconds_sampling"] * (K80 * 80) / (big["K"] * big["d"]) / 3600
+    return {"c2x_k80": f"{K80 / 10 ** 6:.1f} x 10^6", "c2x_hours": f"{hours:.1f} hours",
+            "c2x_alpha": f"{big['alpha']:g}"}
+
+
+def _full_run() -> dict[str, str]:
+    return {"full_run_seed": str(_load("docs/full_run/results.json.gz")["settings"]["seed"])}
+
+
 def substitutions() -> dict[str, str]:
-    return _memory() | _reproduce_quick() | _backends() | _ci() | _tta_check()
+    return _full_run() | _memory() | _reproduce_quick() | _backends() | _ci() | _c2_extrapolation() | _tta_check()
