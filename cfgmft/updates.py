@@ -48,7 +48,8 @@ import numpy as np
 from .errors import ParameterError, check_choice
 from .schedules import omega_function
 
-__all__ = ["UPDATES", "CONTINUUM_SAMPLER", "STOCHASTIC", "check_update", "ancestral_sigmas", "step_omegas",
+__all__ = ["UPDATES", "CONTINUUM_SAMPLER", "STOCHASTIC", "check_update", "ancestral_sigmas", "step_contraction",
+           "step_omegas",
            "model_evaluations", "check_grid_rule",
            "UPDATE_FORMULAS", "STARTS", "check_start", "start_std", "start_log_variance"]
 
@@ -116,6 +117,18 @@ def ancestral_sigmas(sigma_from, sigma_to, eta: float = 1.0):
     up = sp * np.minimum(1.0, frac)
     down = sp * np.sqrt(np.maximum((1.0 - eta * eta) + eta * eta * r * r, 0.0))  # 0 where sigma_up = s'
     return down[()], up[()]
+
+
+def step_contraction(update: str, sigma_from: float, sigma_to: float) -> tuple[float, float]:
+    """``(c, sigma_up)`` of one step of ``update`` from ``sigma_from`` to ``sigma_to`` (floats): the
+    factor of the residual ``xs - D`` that the step keeps (``sigma_down/sigma`` for ``ancestral``,
+    ``sigma'/sigma`` for the others) and the noise it adds (``sigma_up``; 0 but for ``ancestral``).
+    The one place the Monte Carlo on a grid, the grid theory's moment maps and the finite-d model on
+    a grid read a step from."""
+    if update == "ancestral":
+        down, up = (float(x) for x in ancestral_sigmas(sigma_from, sigma_to))
+        return down / sigma_from, up
+    return sigma_to / sigma_from, 0.0
 
 
 def model_evaluations(sigmas, update: str) -> int:

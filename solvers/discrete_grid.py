@@ -73,7 +73,7 @@ from cfgmft.conventions import CONVENTION_LONG, IID_PRIORS
 from cfgmft.errors import NumericalError, ParameterError, check_choice, check_real
 from cfgmft.grids import sigma_grid
 from cfgmft.results import Prediction
-from cfgmft.updates import (CONTINUUM_SAMPLER, STARTS, UPDATE_FORMULAS, ancestral_sigmas, check_start, check_update,
+from cfgmft.updates import (CONTINUUM_SAMPLER, STARTS, UPDATE_FORMULAS, check_start, check_update, step_contraction,
                             start_log_variance, step_omegas)
 
 from ._generated import infinite_class as gen_ic
@@ -185,12 +185,7 @@ def step_maps(model: _Model, update: str, sigmas: np.ndarray, omegas: np.ndarray
     for i in range(sigmas.size - 1):
         s, sp, om = float(sigmas[i]), float(sigmas[i + 1]), float(omegas[i])
         a1, b1, oma1 = model.coefficients(s, m, log_v, om)
-        up = 0.0
-        if update == "ancestral":
-            down, up = (float(x) for x in ancestral_sigmas(s, sp))
-            c = down / s
-        else:
-            c = sp / s
+        c, up = step_contraction(update, s, sp)
         P, Q = c + (1.0 - c) * a1, (1.0 - c) * b1
         if update == "heun" and sp > 0.0:
             P1, Q1 = P, Q

@@ -413,7 +413,7 @@ def predict_finite_d_grid(prior: str, sigma2: float, omega, update: str, grid, *
     if rule.grid_only:
         raise ParameterError("guidance", f"the finite-d model does not take {rule.spec}'s grid-only options (momentum, "
                                          "zero_init): leave them out, or use the Monte Carlo on the grid")
-    from cfgmft.updates import ancestral_sigmas, check_start, check_update, start_log_variance, step_omegas
+    from cfgmft.updates import check_start, check_update, start_log_variance, step_contraction, step_omegas
 
     _check_prior_and_K(prior, K)
     if not isinstance(d, int) or d < 3:
@@ -436,7 +436,7 @@ def predict_finite_d_grid(prior: str, sigma2: float, omega, update: str, grid, *
         try:
             comp = _competitors(prior, d, K, float(sigma2), kappa_max)
             out = _integrate_grid(comp, prior, float(sigma2), K, d, g, om, update, start, samples, seed,
-                                  ancestral_sigmas, start_log_variance, None if rule.reduces_to_cfg else rule)
+                                  step_contraction, start_log_variance, None if rule.reduces_to_cfg else rule)
             out["guidance"] = rule.spec
             from cfgmft.updates import CONTINUUM_SAMPLER
 
@@ -449,7 +449,7 @@ def predict_finite_d_grid(prior: str, sigma2: float, omega, update: str, grid, *
     raise NumericalError("finite-d prediction: the samples left every table of the competitors' free energy")
 
 
-def _integrate_grid(comp, prior, sigma2, K, d, g, om, update, start, N, seed, ancestral_sigmas, start_log_variance,
+def _integrate_grid(comp, prior, sigma2, K, d, g, om, update, start, N, seed, step_contraction, start_log_variance,
                     rule=None):
     rng = np.random.default_rng(np.random.SeedSequence([seed, d, K]))
     groups = max(2, N // 100)
@@ -475,12 +475,7 @@ def _integrate_grid(comp, prior, sigma2, K, d, g, om, update, start, N, seed, an
         for i in range(g.steps):
             s, sp, w = float(sig[i]), float(sig[i + 1]), float(om[i])
             a1, b1, oma1 = ab(s, U, S, w)
-            up = 0.0
-            if update == "ancestral":
-                down, up = (float(x) for x in ancestral_sigmas(s, sp))
-                c = down / s
-            else:
-                c = sp / s
+            c, up = step_contraction(update, s, sp)
             P, Q = 1.0 - (1.0 - c) * oma1, (1.0 - c) * b1
             if update == "heun" and sp > 0.0:
                 P1, Q1 = P, Q

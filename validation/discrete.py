@@ -58,7 +58,7 @@ from cfgmft.conventions import CONVENTION
 from cfgmft.errors import NumericalError, ParameterError, check_int
 from cfgmft.grids import sigma_grid
 from cfgmft.guidance import as_rule, guided_increment, space_delta
-from cfgmft.updates import ancestral_sigmas, check_grid_rule, check_start, check_update, start_std, step_omegas
+from cfgmft.updates import check_grid_rule, check_start, check_update, start_std, step_contraction, step_omegas
 
 from .estimators import estimate_observables
 from .mixture import as_seed_sequence
@@ -240,20 +240,16 @@ def sample_on_grid(denoiser, mu_c, sigma2, omega, grid, update: str, *, n: int =
             # Every rule in the cancellation-free form D + c r, r = xs - D (module docstring): the literal
             # xs + (s' - s)(xs - D)/s subtracts two numbers of size sigma_0 |xi| to leave one of size
             # |D|, and loses D entirely once sigma_0 / |D| approaches 1/eps (sigma_0 ~ 1e16).
-            if update == "ancestral":
-                down, up = (float(v) for v in ancestral_sigmas(s, sp))
-                x_new = D + (down / s) * r
-                if sp > 0.0:
-                    x_new += up * noise.draw()
-            else:
-                c = sp / s
-                x_new = D + c * r
-                if update == "heun" and sp > 0.0:
-                    if state is None:
-                        x_new = _heun_correct(denoiser, x_new, D, r, E1, dev1, q1, c, s, sp, sigma2, mu_c, om)
-                    else:
-                        x_new = _heun_correct_rule(state, denoiser, x_new, D, r, G1, dev1, q1, zero1, c, s, sp, sigma2,
-                                                   mu_c, om)
+            c, up = step_contraction(update, s, sp)
+            x_new = D + c * r
+            if update == "ancestral" and sp > 0.0:
+                x_new += up * noise.draw()
+            elif update == "heun" and sp > 0.0:
+                if state is None:
+                    x_new = _heun_correct(denoiser, x_new, D, r, E1, dev1, q1, c, s, sp, sigma2, mu_c, om)
+                else:
+                    x_new = _heun_correct_rule(state, denoiser, x_new, D, r, G1, dev1, q1, zero1, c, s, sp, sigma2,
+                                               mu_c, om)
             x = x_new
             if not np.all(np.isfinite(x)):
                 raise NonFiniteError(f"non-finite sample after the step sigma = {s!r} -> {sp!r} (omega = {om})")
